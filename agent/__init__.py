@@ -1,0 +1,39 @@
+"""agent: a message pipeline whose ThinkingRoundTrip sends each provider the reasoning it wants.
+
+Public API (design §3): ``Request``, ``Pipeline``, ``load_config``, the family table, and the
+library's exceptions. Middleware live in ``agent.middleware``; test helpers in ``agent.testing``.
+"""
+
+from agent.errors import (
+    AgentError,
+    ConfigError,
+    FamilyDefinitionError,
+    InvalidRequest,
+    ThinkingContractError,
+    UnknownFamily,
+)
+from agent.families import FamilyMatch, FamilyRegistry, ModelFamily
+from agent.pipeline import Middleware, Pipeline
+from agent.request import Action, Change, Explanation, Request
+from agent.store import MemoryStore, Origin, ThinkingStore
+
+__all__ = [
+    "Action",
+    "AgentError",
+    "Change",
+    "ConfigError",
+    "Explanation",
+    "FamilyDefinitionError",
+    "FamilyMatch",
+    "FamilyRegistry",
+    "InvalidRequest",
+    "MemoryStore",
+    "Middleware",
+    "ModelFamily",
+    "Origin",
+    "Pipeline",
+    "Request",
+    "ThinkingContractError",
+    "ThinkingStore",
+    "UnknownFamily",
+]

@@ -1,0 +1,6 @@
+"""Built-in middleware."""
+
+from agent.middleware.thinking_round_trip import ThinkingRoundTrip
+from agent.middleware.tool_pairing import ToolPairing
+
+__all__ = ["ThinkingRoundTrip", "ToolPairing"]

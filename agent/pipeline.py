@@ -1,0 +1,132 @@
+"""Pipeline: a tuple of middleware run in order before every API call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from attrs import evolve, field, frozen
+
+from agent.errors import InvalidRequest
+from agent.families import FamilyRegistry
+from agent.request import Action, Change, Explanation, Notes, Request
+
+#: A middleware is any callable from Request to Request.
+Middleware = Callable[[Request], Request]
+
+
+@runtime_checkable
+class Explaining(Protocol):
+    """A middleware that can say what it changes: ``__call__(r)`` is ``transform(r, None)``."""
+
+    def transform(self, request: Request, notes: Notes | None) -> Request:
+        """Return the transformed request, recording each decision in ``notes`` if given."""
+
+
+@runtime_checkable
+class Observing(Protocol):
+    """A middleware that keeps round-trip state from the provider's responses."""
+
+    def observe(self, request: Request, response_body: Mapping[str, Any]) -> None:
+        """Take the response to ``request`` (as it was sent)."""
+
+
+def middleware_name(middleware: object) -> str:
+    """The name ``explain`` shows for a middleware."""
+    name = getattr(middleware, "__name__", None)
+    return name if isinstance(name, str) else type(middleware).__name__
+
+
+def _as_middleware(items: Iterable[Middleware]) -> tuple[Middleware, ...]:
+    chain = tuple(items)
+    for index, item in enumerate(chain):
+        if not callable(item):
+            raise TypeError(f"middleware[{index}]: {item!r} is not callable")
+    return chain
+
+
+@frozen
+class Pipeline:
+    """A chain of middleware, built once and run by a plain loop.
+
+    Attributes:
+        middleware: the chain, in order; ThinkingRoundTrip belongs last among the
+            message-shaping steps so it sees the final history.
+        families: the family table that detection uses (built-ins unless configured).
+    """
+
+    middleware: tuple[Middleware, ...] = field(converter=_as_middleware)
+    families: FamilyRegistry = field(factory=FamilyRegistry.builtin, kw_only=True)
+
+    @classmethod
+    def from_config(cls, config: Any, provider: str | None = None) -> Pipeline:
+        """The pipeline a loaded config defines for ``provider`` (or the global chain)."""
+        from agent.config import pipeline_from_config
+
+        return pipeline_from_config(config, provider)
+
+    def resolve(self, request: Request) -> Request:
+        """``request`` with its model family resolved (the same object if it already was)."""
+        if request.resolved is not None:
+            return request
+        model = request.body.get("model")
+        if not isinstance(model, str):
+            raise InvalidRequest("model", f"expected the model id as a string, got {model!r}")
+        match = self.families.resolve(model, request.base_url, request.api, request.family)
+        return evolve(request, resolved=match)
+
+    def __call__(self, request: Request) -> Request:
+        """Run the chain; a request that needs no change comes back as the same object."""
+        current = self.resolve(request)
+        for middleware in self.middleware:
+            current = middleware(current)
+        if current.body is request.body and current.base_url == request.base_url:
+            return request
+        return current
+
+    def explain(self, request: Request) -> Explanation:
+        """Run the chain and say what each middleware changed, where, and why."""
+        resolved = self.resolve(request)
+        current = resolved
+        changes: list[Change] = []
+        for middleware in self.middleware:
+            notes = Notes(middleware_name(middleware))
+            if isinstance(middleware, Explaining):
+                after = middleware.transform(current, notes)
+            else:
+                after = middleware(current)
+                _diff(current.body, after.body, notes)
+            changes.extend(notes.changes)
+            current = after
+        assert resolved.resolved is not None
+        return Explanation(request.api, resolved.resolved, tuple(changes), current.body)
+
+    def observe(self, request: Request, response_body: Mapping[str, Any]) -> None:
+        """Feed the provider's response to ``request`` (as sent) to every observing middleware."""
+        resolved = self.resolve(request)
+        for middleware in self.middleware:
+            if isinstance(middleware, Observing):
+                middleware.observe(resolved, response_body)
+
+
+def _diff(before: Mapping[str, Any], after: Mapping[str, Any], notes: Notes) -> None:
+    """Entries for a middleware that does not explain itself, found by comparing bodies."""
+    if before is after:
+        return
+    reason = "changed by a middleware that does not explain itself"
+    for key in sorted(set(before) | set(after)):
+        if key not in after:
+            notes.add(key, Action.DROPPED, reason)
+        elif key not in before:
+            notes.add(key, Action.CONVERTED, f"added; {reason}")
+        elif key == "messages" and isinstance(before[key], list) and isinstance(after[key], list):
+            old, new = before[key], after[key]
+            for i in range(max(len(old), len(new))):
+                if i >= len(new):
+                    notes.add(f"messages[{i}]", Action.DROPPED, reason)
+                elif i >= len(old):
+                    notes.add(f"messages[{i}]", Action.CONVERTED, f"added; {reason}")
+                elif old[i] is not new[i] and old[i] != new[i]:
+                    notes.add(f"messages[{i}]", Action.CONVERTED, reason)
+        elif before[key] is not after[key] and before[key] != after[key]:
+            notes.add(key, Action.CONVERTED, reason)

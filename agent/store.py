@@ -1,0 +1,157 @@
+"""Round-trip state: where each observed thinking block came from, found again later.
+
+``observe`` records, per provider response, the thinking it returned with its origin (family,
+host, model), keyed by signature (or ``redacted_thinking`` data), by reasoning text, and by the
+ids of the turn's ``tool_use`` / ``tool_calls``. ThinkingRoundTrip uses it for provenance
+(a foreign signature is recognised after a model switch) and restore (a turn whose thinking the
+agent did not keep gets its own thinking back).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+from attrs import define, field, frozen
+
+
+@frozen
+class Origin:
+    """Where a thinking block was minted.
+
+    Attributes:
+        family: the family name of the target that answered.
+        host: the host that answered.
+        model: the normalized model id that was asked.
+    """
+
+    family: str
+    host: str
+    model: str
+
+    def __str__(self) -> str:
+        return f"{self.model} ({self.family}) at {self.host}"
+
+
+@frozen
+class StoredTurn:
+    """The reasoning of one observed response.
+
+    Attributes:
+        origin: where it came from.
+        blocks: Anthropic wire: the response's thinking and redacted_thinking blocks, each with
+            the id of the ``tool_use`` that followed it (None when none did), in order.
+        reasoning: Chat wire: the ``reasoning_content`` text.
+        tool_ids: the ids of the turn's tool calls, in order.
+    """
+
+    origin: Origin
+    blocks: tuple[tuple[Mapping[str, Any], str | None], ...] = ()
+    reasoning: str | None = None
+    tool_ids: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class ThinkingStore(Protocol):
+    """Holds observed turns and answers lookups; implementations must be thread-safe."""
+
+    def record(self, turn: StoredTurn) -> None:
+        """Remember one observed turn."""
+
+    def origin_of_signature(self, signature: str) -> Origin | None:
+        """The origin of a thinking signature or redacted ``data``, if observed."""
+
+    def origin_of_text(self, text: str) -> Origin | None:
+        """The origin of a reasoning text, if observed."""
+
+    def turn_for_tool(self, tool_id: str) -> StoredTurn | None:
+        """The observed turn that made the tool call ``tool_id``, if any."""
+
+
+@define
+class MemoryStore:
+    """A bounded in-memory ThinkingStore: the oldest turns are forgotten past ``max_turns``.
+
+    Attributes:
+        max_turns: how many observed turns to keep.
+    """
+
+    max_turns: int = 10_000
+    _turns: OrderedDict[int, StoredTurn] = field(init=False, factory=OrderedDict)
+    _by_signature: dict[str, int] = field(init=False, factory=dict)
+    _by_text: dict[str, int] = field(init=False, factory=dict)
+    _by_tool: dict[str, int] = field(init=False, factory=dict)
+    _lock: threading.Lock = field(init=False, factory=threading.Lock)
+    _next: int = field(init=False, default=0)
+
+    def __attrs_post_init__(self) -> None:
+        if self.max_turns < 1:
+            raise ValueError(f"max_turns: must be at least 1, got {self.max_turns}")
+
+    def __len__(self) -> int:
+        return len(self._turns)
+
+    def record(self, turn: StoredTurn) -> None:
+        """Remember one observed turn, evicting the oldest past the bound."""
+        with self._lock:
+            key = self._next
+            self._next += 1
+            self._turns[key] = turn
+            for sig, text in _keys(turn):
+                if sig:
+                    self._by_signature[sig] = key
+                if text:
+                    self._by_text[text] = key
+            for tool_id in turn.tool_ids:
+                self._by_tool[tool_id] = key
+            while len(self._turns) > self.max_turns:
+                old_key, old = self._turns.popitem(last=False)
+                self._forget(old_key, old)
+
+    def _forget(self, key: int, turn: StoredTurn) -> None:
+        for sig, text in _keys(turn):
+            if sig and self._by_signature.get(sig) == key:
+                del self._by_signature[sig]
+            if text and self._by_text.get(text) == key:
+                del self._by_text[text]
+        for tool_id in turn.tool_ids:
+            if self._by_tool.get(tool_id) == key:
+                del self._by_tool[tool_id]
+
+    def _turn(self, index: dict[str, int], key: str) -> StoredTurn | None:
+        # dict reads are atomic under the GIL; a turn evicted meanwhile reads as "not seen"
+        at = index.get(key)
+        return None if at is None else self._turns.get(at)
+
+    def origin_of_signature(self, signature: str) -> Origin | None:
+        """The origin of a signature or redacted ``data``, if observed."""
+        turn = self._turn(self._by_signature, signature)
+        return None if turn is None else turn.origin
+
+    def origin_of_text(self, text: str) -> Origin | None:
+        """The origin of a reasoning text, if observed."""
+        turn = self._turn(self._by_text, text)
+        return None if turn is None else turn.origin
+
+    def turn_for_tool(self, tool_id: str) -> StoredTurn | None:
+        """The observed turn that made the tool call ``tool_id``, if any."""
+        return self._turn(self._by_tool, tool_id)
+
+
+def _keys(turn: StoredTurn) -> list[tuple[str | None, str | None]]:
+    """(signature, text) pairs a turn is found by; whitespace-only texts are pads, not keys."""
+    keys: list[tuple[str | None, str | None]] = []
+    for block, _ in turn.blocks:
+        sig = block.get("signature") if block.get("type") == "thinking" else block.get("data")
+        text = block.get("thinking")
+        keys.append(
+            (
+                sig if isinstance(sig, str) and sig else None,
+                text if isinstance(text, str) and text.strip() else None,
+            )
+        )
+    if turn.reasoning and turn.reasoning.strip():
+        keys.append((None, turn.reasoning))
+    return keys

@@ -1,0 +1,751 @@
+"""The regression cases of shared/cases.md (plus a few of our own), as data with their checks.
+
+Each case has one or more variants (a target and a history); each variant runs through a
+pipeline of ToolPairing + ThinkingRoundTrip with the case's options and observed responses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from agent import Action, Explanation, Pipeline, Request
+from agent.middleware import ThinkingRoundTrip, ToolPairing
+from tests.builders import (
+    CA,
+    CT,
+    CU,
+    RELAY,
+    A,
+    T,
+    U,
+    anthropic_body,
+    chat_body,
+    rth,
+    text,
+    th_s,
+    th_u,
+    tu,
+)
+
+ANTHROPIC = "anthropic_messages"
+CHAT = "chat_completions"
+
+
+@dataclass(frozen=True)
+class Observed:
+    """A response observed before the case runs (gives blocks an origin)."""
+
+    api: str
+    base_url: str | None
+    model: str
+    response: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One target and history of a case."""
+
+    request: Request
+    options: Mapping[str, Any] = field(default_factory=dict)
+    observed: tuple[Observed, ...] = ()
+
+
+@dataclass
+class Result:
+    """What a variant produced."""
+
+    before: Request
+    after: Request
+    explanation: Explanation
+
+    @property
+    def messages(self) -> list[Any]:
+        return list(self.after.body["messages"])
+
+    def actions(self, action: Action) -> list[str]:
+        return [c.path for c in self.explanation.changes if c.action == action]
+
+
+Check = Callable[[dict[str, Result]], None]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case id, its variants, and the assertions of the rule it exists for."""
+
+    id: str
+    variants: Mapping[str, Variant]
+    check: Check
+
+
+def pipeline_for(variant: Variant) -> Pipeline:
+    """The pipeline a variant runs through, with its observed responses fed in."""
+    pipe = Pipeline([ToolPairing(), ThinkingRoundTrip(**variant.options)])
+    for seen in variant.observed:
+        sent = Request(api=seen.api, base_url=seen.base_url, body={"model": seen.model,
+                                                                    "messages": []})
+        pipe.observe(sent, seen.response)
+    return pipe
+
+
+def run(case: Case) -> dict[str, Result]:
+    """Run every variant of a case."""
+    results = {}
+    for name, variant in case.variants.items():
+        pipe = pipeline_for(variant)
+        explanation = pipe.explain(variant.request)
+        after = pipe(variant.request)
+        assert after.body == explanation.body
+        results[name] = Result(variant.request, after, explanation)
+    return results
+
+
+def snapshot_data(results: dict[str, Result]) -> dict[str, Any]:
+    """What a case's snapshot pins: per variant, the outgoing body and the explain record."""
+    return {
+        name: {
+            "target": r.explanation.target.describe(),
+            "body": r.after.body,
+            "explain": [
+                f"{c.path} {c.action.value}: {c.reason}" for c in r.explanation.changes
+            ],
+        }
+        for name, r in results.items()
+    }
+
+
+def req(api: str, base_url: str | None, body: dict[str, Any], **kw: Any) -> Request:
+    return Request(api=api, base_url=base_url, body=body, **kw)
+
+
+def only(results: dict[str, Result]) -> Result:
+    assert len(results) == 1
+    return next(iter(results.values()))
+
+
+# ---------------------------------------------------------------- Anthropic wire
+
+MIMO_LOOP = (U("list the files"), A(th_u("plan"), tu("c1")), T("c1"))
+
+
+def _mimo_keeps_plan(results: dict[str, Result]) -> None:
+    for r in results.values():
+        assistant = r.messages[1]["content"]
+        assert assistant[0] == {"type": "thinking", "thinking": "plan", "signature": ""}
+        assert assistant[1] is r.before.body["messages"][1]["content"][1]
+        assert r.explanation.target.family.name == "mimo"
+
+
+def _mimo_two_loops(results: dict[str, Result]) -> None:
+    r = only(results)
+    first, second = r.messages[1]["content"], r.messages[4]["content"]
+    assert [b["thinking"] for b in first if b["type"] == "thinking"] == ["r1"]
+    assert [b["thinking"] for b in second if b["type"] == "thinking"] == ["r2"]
+    assert first[0]["signature"] == "" and second[0]["signature"] == ""
+
+
+def _mimo_by_host(results: dict[str, Result]) -> None:
+    _mimo_keeps_plan(results)
+    assert only(results).explanation.target.rule == "host"
+
+
+def _mimo_pad(results: dict[str, Result]) -> None:
+    r = only(results)
+    assistant = r.messages[1]["content"]
+    assert assistant[0] == {"type": "thinking", "thinking": " ", "signature": ""}
+    assert assistant[1] == tu("c1")
+    assert r.actions(Action.PADDED) == ["messages[1].content[0]"]
+
+
+def _kimi_every_turn(results: dict[str, Result]) -> None:
+    r = only(results)
+    assert r.after is r.before, "unsigned thinking on every turn is what Kimi wants"
+    assert [m["content"][0]["thinking"] for m in r.messages if m["role"] == "assistant"] == [
+        "plan",
+        "next",
+    ]
+
+
+def _kimi_empty(results: dict[str, Result]) -> None:
+    r = only(results)
+    assert r.messages[1]["content"][0] == {"type": "thinking", "thinking": "", "signature": ""}
+    assert r.after is r.before
+
+
+def _deepseek_both_loops(results: dict[str, Result]) -> None:
+    for r in results.values():
+        assistants = [m for m in r.messages if m["role"] == "assistant"]
+        assert [a["content"][0] for a in assistants] == [th_u("r1"), th_u("r2")]
+        assert r.explanation.target.family.name == "deepseek"
+
+
+def _deepseek_model_first(results: dict[str, Result]) -> None:
+    _deepseek_both_loops(results)
+    for r in results.values():
+        assert r.explanation.target.rule == "model"
+        assert "model id" in r.explanation.target.describe()
+
+
+def _claude_last_turn_only(results: dict[str, Result]) -> None:
+    r = only(results)
+    before = r.before.body["messages"]
+    assert r.messages[1]["content"] == [text("first answer")]
+    assert r.messages[3] is before[3], "the latest turn goes out byte-identical"
+    assert r.messages[3]["content"][0]["type"] == "thinking"
+
+
+def _claude_keep_all(results: dict[str, Result]) -> None:
+    for r in results.values():
+        assert r.after is r.before, "keep-all models get every signed block unchanged"
+
+
+def _claude_unsigned(results: dict[str, Result]) -> None:
+    default, to_text = results["default"], results["to-text"]
+    assert default.messages[1]["content"] == [text("bar")]
+    assert default.actions(Action.DROPPED) == ["messages[1].content[0]"]
+    assert to_text.messages[1]["content"] == [text("foo"), text("bar")]
+    assert to_text.actions(Action.CONVERTED) == ["messages[1].content[0]"]
+
+
+def _claude_redacted(results: dict[str, Result]) -> None:
+    with_data, without = results["with-data"], results["without-data"]
+    assert with_data.after is with_data.before
+    assert [b["type"] for b in without.messages[1]["content"]] == ["thinking", "tool_use"]
+    assert without.actions(Action.DROPPED) == ["messages[1].content[0]"]
+
+
+def _same_object(results: dict[str, Result]) -> None:
+    for r in results.values():
+        assert r.after is r.before
+
+
+def _cache_control(results: dict[str, Result]) -> None:
+    r = only(results)
+    block = r.messages[1]["content"][0]
+    assert "cache_control" not in block
+    assert block == th_s("cached plan", "sig-cc")
+    assert r.messages[2] is r.before.body["messages"][2], "other cache_control stays"
+
+
+def _relay_claude(results: dict[str, Result]) -> None:
+    r = only(results)
+    assert r.after is r.before
+    assert r.explanation.target.family.name == "anthropic"
+    assert r.explanation.target.rule == "model"
+
+
+def _unknown_dropped(results: dict[str, Result]) -> None:
+    r = only(results)
+    assert r.messages[1]["content"] == [tu("c1")]
+    reasons = [c.reason for c in r.explanation.changes if c.action == Action.DROPPED]
+    assert len(reasons) == 2
+    assert all("family:" in reason and "unknown" in reason for reason in reasons)
+
+
+def _foreign_to_claude(results: dict[str, Result]) -> None:
+    r = only(results)
+    assert r.messages[1]["content"] == [tu("c1")]
+    assert r.actions(Action.DROPPED) == ["messages[1].content[0]"]
+    assert r.actions(Action.WARNING) == ["messages[1].content[0]"]
+
+
+def _tool_pairing_dead(results: dict[str, Result]) -> None:
+    r = only(results)
+    assert r.messages[1]["content"] == [tu("c1")]
+    assert "messages[1].content[2]" in r.actions(Action.DROPPED)
+    assert "messages[1].content[0]" in r.actions(Action.DROPPED)
+
+
+def _restored(results: dict[str, Result]) -> None:
+    for name, r in results.items():
+        original = r.before.body["messages"][1]["content"]
+        restored = r.messages[1]["content"]
+        assert r.actions(Action.RESTORED) == ["messages[1].content"], name
+        assert [b for b in restored if b["type"] not in ("thinking", "redacted_thinking")] == (
+            original
+        )
+
+
+def _chat_rc(expected: str | None, same: bool) -> Check:
+    def check(results: dict[str, Result]) -> None:
+        for r in results.values():
+            assistant = r.messages[1]
+            assert assistant.get("reasoning_content") == expected
+            assert ("reasoning_content" in assistant) == (expected is not None)
+            assert (r.after is r.before) == same
+
+    return check
+
+
+MINIMAX_BODY = {"model": "MiniMax-M3", "messages": []}
+
+
+def _observed_anthropic(base_url: str | None, model: str, *blocks: Any) -> Observed:
+    return Observed(ANTHROPIC, base_url, model, {"type": "message", "role": "assistant",
+                                                "content": list(blocks)})
+
+
+def _observed_chat(base_url: str | None, model: str, reasoning: str, *ids: str) -> Observed:
+    message = CA(reasoning, *ids)
+    return Observed(CHAT, base_url, model, {"choices": [{"index": 0, "message": message}]})
+
+
+CASES: tuple[Case, ...] = (
+    Case(
+        "mimo-relay-tool-loop",
+        {"relay": Variant(req(ANTHROPIC, RELAY, anthropic_body("mimo-v2.5-pro", *MIMO_LOOP)))},
+        _mimo_keeps_plan,
+    ),
+    Case(
+        "mimo-relay-two-loops",
+        {
+            "relay": Variant(
+                req(
+                    ANTHROPIC,
+                    RELAY,
+                    anthropic_body(
+                        "mimo-v2.5-pro",
+                        U("first task"),
+                        A(th_u("r1"), tu("c1")),
+                        T("c1"),
+                        U("second task"),
+                        A(th_u("r2"), tu("c2")),
+                        T("c2"),
+                    ),
+                )
+            )
+        },
+        _mimo_two_loops,
+    ),
+    Case(
+        "mimo-official-host",
+        {
+            "token-plan": Variant(
+                req(
+                    ANTHROPIC,
+                    "https://token-plan-cn.xiaomimimo.com/anthropic",
+                    anthropic_body("some-new-name", *MIMO_LOOP),
+                )
+            )
+        },
+        _mimo_by_host,
+    ),
+    Case(
+        "mimo-tool-turn-without-thinking",
+        {
+            "relay": Variant(
+                req(ANTHROPIC, RELAY, anthropic_body("mimo-v2.5-pro", U(), A(tu("c1")), T("c1")))
+            )
+        },
+        _mimo_pad,
+    ),
+    Case(
+        "kimi-coding",
+        {
+            "coding": Variant(
+                req(
+                    ANTHROPIC,
+                    "https://api.kimi.com/coding",
+                    anthropic_body(
+                        "kimi-k2.6",
+                        U(),
+                        A(th_u("plan"), tu("c1")),
+                        T("c1"),
+                        U("again"),
+                        A(th_u("next"), tu("c2")),
+                        T("c2"),
+                    ),
+                )
+            )
+        },
+        _kimi_every_turn,
+    ),
+    Case(
+        "kimi-empty-thinking",
+        {
+            "coding": Variant(
+                req(
+                    ANTHROPIC,
+                    "https://api.kimi.com/coding",
+                    anthropic_body("kimi-k2.6", U(), A(th_u("", ""), tu("c1")), T("c1")),
+                )
+            )
+        },
+        _kimi_empty,
+    ),
+    Case(
+        "deepseek-anthropic",
+        {
+            "official": Variant(
+                req(
+                    ANTHROPIC,
+                    "https://api.deepseek.com/anthropic",
+                    anthropic_body(
+                        "deepseek-v4-pro",
+                        U(),
+                        A(th_u("r1"), tu("c1")),
+                        T("c1"),
+                        U("more"),
+                        A(th_u("r2"), tu("c2")),
+                        T("c2"),
+                    ),
+                )
+            )
+        },
+        _deepseek_both_loops,
+    ),
+    Case(
+        "deepseek-family-by-model-first",
+        {
+            host: Variant(
+                req(
+                    ANTHROPIC,
+                    base,
+                    anthropic_body(
+                        "deepseek-v4-pro",
+                        U(),
+                        A(th_u("r1"), tu("c1")),
+                        T("c1"),
+                        U("more"),
+                        A(th_u("r2"), tu("c2")),
+                        T("c2"),
+                    ),
+                )
+            )
+            for host, base in (
+                ("api.deepseek.com", "https://api.deepseek.com"),
+                ("llm.example.com", "https://llm.example.com"),
+            )
+        },
+        _deepseek_model_first,
+    ),
+    Case(
+        "claude-last-turn-only",
+        {
+            "claude-sonnet-4-5": Variant(
+                req(
+                    ANTHROPIC,
+                    None,
+                    anthropic_body(
+                        "claude-sonnet-4-5",
+                        U("first"),
+                        A(th_s("first thought", "sig-a1"), text("first answer")),
+                        U("second"),
+                        A(th_s("second thought", "sig-a2"), tu("c1")),
+                        T("c1"),
+                    ),
+                )
+            )
+        },
+        _claude_last_turn_only,
+    ),
+    Case(
+        "claude-keep-all",
+        {
+            model: Variant(
+                req(
+                    ANTHROPIC,
+                    None,
+                    anthropic_body(
+                        model,
+                        U("first"),
+                        A(th_s("first thought", "sig-a1"), text("first answer")),
+                        U("second"),
+                        A(th_s("second thought", "sig-a2"), tu("c1")),
+                        T("c1"),
+                    ),
+                )
+            )
+            for model in ("claude-opus-4-6", "claude-sonnet-4-6", "claude-opus-9")
+        },
+        _claude_keep_all,
+    ),
+    Case(
+        "claude-unsigned-latest",
+        {
+            name: Variant(
+                req(
+                    ANTHROPIC,
+                    None,
+                    anthropic_body(
+                        "claude-opus-4-6", U(), A(th_u("foo"), text("bar")), U("and then?")
+                    ),
+                ),
+                options,
+            )
+            for name, options in (("default", {}), ("to-text", {"unsigned_to_anthropic": "text"}))
+        },
+        _claude_unsigned,
+    ),
+    Case(
+        "claude-redacted",
+        {
+            name: Variant(
+                req(
+                    ANTHROPIC,
+                    None,
+                    anthropic_body(
+                        "claude-opus-4-6", U(), A(red, th_s("plan", "sig-r"), tu("c1")), T("c1")
+                    ),
+                )
+            )
+            for name, red in (("with-data", rth("EuYBCkQYAiJA")), ("without-data", rth(None)))
+        },
+        _claude_redacted,
+    ),
+    Case(
+        "claude-interleaved",
+        {
+            "claude-opus-4-6": Variant(
+                req(
+                    ANTHROPIC,
+                    None,
+                    anthropic_body(
+                        "claude-opus-4-6",
+                        U(),
+                        A(th_s("one", "sig-1"), tu("c1"), th_s("two", "sig-2"), tu("c2")),
+                        T("c1", "c2"),
+                    ),
+                )
+            )
+        },
+        _same_object,
+    ),
+    Case(
+        "claude-cache-control-on-thinking",
+        {
+            "claude-opus-4-6": Variant(
+                req(
+                    ANTHROPIC,
+                    None,
+                    anthropic_body(
+                        "claude-opus-4-6",
+                        U(),
+                        A(
+                            {**th_s("cached plan", "sig-cc"), "cache_control": {"type": "ephemeral"}},
+                            tu("c1"),
+                        ),
+                        {
+                            "role": "user",
+                            "content": [
+                                {
+                                    "type": "tool_result",
+                                    "tool_use_id": "c1",
+                                    "content": "ok",
+                                    "cache_control": {"type": "ephemeral"},
+                                }
+                            ],
+                        },
+                    ),
+                )
+            )
+        },
+        _cache_control,
+    ),
+    Case(
+        "relay-claude-model",
+        {
+            "relay": Variant(
+                req(
+                    ANTHROPIC,
+                    "https://relay.example.com",
+                    anthropic_body("claude-sonnet-4-6", U(), A(th_s("plan", "sig-x"), tu("c1")),
+                                   T("c1")),
+                )
+            )
+        },
+        _relay_claude,
+    ),
+    Case(
+        "unknown-family",
+        {
+            "relay": Variant(
+                req(
+                    ANTHROPIC,
+                    "https://relay.example.com",
+                    anthropic_body(
+                        "llama-4-maverick",
+                        U(),
+                        A(th_u("loose"), th_s("signed", "sig-u"), tu("c1")),
+                        T("c1"),
+                    ),
+                )
+            )
+        },
+        _unknown_dropped,
+    ),
+    Case(
+        "minimax-own-signed",
+        {
+            "official": Variant(
+                req(
+                    ANTHROPIC,
+                    "https://api.minimax.io/anthropic",
+                    anthropic_body(
+                        "MiniMax-M3",
+                        U(),
+                        A(th_s("mm plan", "mm-sig-1"), tu("c1")),
+                        T("c1"),
+                        U("more"),
+                        A(th_s("mm next", "mm-sig-2"), tu("c2")),
+                        T("c2"),
+                    ),
+                ),
+                observed=(
+                    _observed_anthropic("https://api.minimax.io/anthropic", "MiniMax-M3",
+                                        th_s("mm plan", "mm-sig-1"), tu("c1")),
+                    _observed_anthropic("https://api.minimax.io/anthropic", "MiniMax-M3",
+                                        th_s("mm next", "mm-sig-2"), tu("c2")),
+                ),
+            )
+        },
+        _same_object,
+    ),
+    Case(
+        "provider-override",
+        {
+            "relay": Variant(
+                req(ANTHROPIC, RELAY, anthropic_body("house-model-1", *MIMO_LOOP), family="mimo")
+            )
+        },
+        _mimo_keeps_plan,
+    ),
+    Case(
+        "foreign-to-claude",
+        {
+            "claude-opus-4-7": Variant(
+                req(
+                    ANTHROPIC,
+                    None,
+                    anthropic_body(
+                        "claude-opus-4-7",
+                        U(),
+                        A(th_s("mm plan", "mm-sig-9"), tu("c1")),
+                        T("c1"),
+                        thinking={"type": "adaptive"},
+                    ),
+                ),
+                observed=(
+                    _observed_anthropic("https://api.minimax.io/anthropic", "MiniMax-M3",
+                                        th_s("mm plan", "mm-sig-9"), tu("c1")),
+                ),
+            )
+        },
+        _foreign_to_claude,
+    ),
+    Case(
+        "tool-pairing-kills-signature",
+        {
+            "claude-opus-4-6": Variant(
+                req(
+                    ANTHROPIC,
+                    None,
+                    anthropic_body(
+                        "claude-opus-4-6",
+                        U(),
+                        A(th_s("two calls", "sig-tp"), tu("c1"), tu("c2")),
+                        T("c1"),
+                    ),
+                )
+            )
+        },
+        _tool_pairing_dead,
+    ),
+    Case(
+        "restore-by-tool-use-id",
+        {
+            "mimo-relay": Variant(
+                req(ANTHROPIC, RELAY, anthropic_body("mimo-v2.5-pro", U(), A(tu("c1")), T("c1"))),
+                observed=(
+                    _observed_anthropic(RELAY, "mimo-v2.5-pro", th_u("the plan", ""), tu("c1")),
+                ),
+            ),
+            "claude-interleaved": Variant(
+                req(
+                    ANTHROPIC,
+                    None,
+                    anthropic_body(
+                        "claude-opus-4-6", U(), A(text("on it"), tu("c1"), tu("c2")),
+                        T("c1", "c2"),
+                    ),
+                ),
+                observed=(
+                    _observed_anthropic(
+                        None, "claude-opus-4-6", th_s("one", "sig-1"), text("on it"), tu("c1"),
+                        th_s("two", "sig-2"), tu("c2"),
+                    ),
+                ),
+            ),
+        },
+        _restored,
+    ),
+    # ------------------------------------------------------------ Chat wire
+    Case(
+        "deepseek-chat-rc",
+        {"official": Variant(req(CHAT, "https://api.deepseek.com",
+                                 chat_body("deepseek-v4-flash", CU(), CA("r1", "c1"), CT("c1"))))},
+        _chat_rc("r1", same=True),
+    ),
+    Case(
+        "deepseek-chat-empty-rc",
+        {"official": Variant(req(CHAT, "https://api.deepseek.com",
+                                 chat_body("deepseek-v4-flash", CU(), CA("", "c1"), CT("c1"))))},
+        _chat_rc(" ", same=False),
+    ),
+    Case(
+        "deepseek-chat-missing-rc",
+        {"official": Variant(req(CHAT, "https://api.deepseek.com",
+                                 chat_body("deepseek-v4-flash", CU(), CA(None, "c1"), CT("c1"))))},
+        _chat_rc(" ", same=False),
+    ),
+    Case(
+        "kimi-chat-rc",
+        {"official": Variant(req(CHAT, "https://api.moonshot.ai/v1",
+                                 chat_body("kimi-k2-thinking", CU(), CA("", "c1"), CT("c1"))))},
+        _chat_rc("", same=True),
+    ),
+    Case(
+        "mimo-chat-rc",
+        {"official": Variant(req(CHAT, "https://api.xiaomimimo.com/v1",
+                                 chat_body("mimo-v2-flash", CU(), CA("plan", "c1"), CT("c1"))))},
+        _chat_rc("plan", same=True),
+    ),
+    Case(
+        "strict-side-drops-rc",
+        {"mistral": Variant(req(CHAT, "https://api.mistral.ai/v1",
+                                chat_body("mistral-large", CU(), CA("x", "c1"), CT("c1"))))},
+        _chat_rc(None, same=False),
+    ),
+    Case(
+        "foreign-rc-to-deepseek",
+        {
+            "official": Variant(
+                req(CHAT, "https://api.deepseek.com",
+                    chat_body("deepseek-v4-flash", CU(), CA("kimi's own plan", "c1"), CT("c1"))),
+                observed=(
+                    _observed_chat("https://api.moonshot.ai/v1", "kimi-k2-thinking",
+                                   "kimi's own plan", "c1"),
+                ),
+            )
+        },
+        _chat_rc(" ", same=False),
+    ),
+    Case(
+        "restore-chat-rc-by-tool-call-id",
+        {
+            "deepseek": Variant(
+                req(CHAT, "https://api.deepseek.com",
+                    chat_body("deepseek-v4-flash", CU(), CA(None, "c7"), CT("c7"))),
+                observed=(
+                    _observed_chat("https://api.deepseek.com", "deepseek-v4-flash",
+                                   "check the logs first", "c7"),
+                ),
+            )
+        },
+        _chat_rc("check the logs first", same=False),
+    ),
+)
+
+CASE_IDS = tuple(c.id for c in CASES)

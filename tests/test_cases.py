@@ -1,0 +1,109 @@
+"""Every case of shared/cases.md as a pinned payload, plus the rule each case exists for."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from agent import Action, Pipeline, Request
+from agent.middleware import ThinkingRoundTrip
+from tests.cases import CASE_IDS, CASES, Case, Variant, pipeline_for, run, snapshot_data
+
+VARIANTS = [
+    pytest.param(case, name, variant, id=f"{case.id}/{name}")
+    for case in CASES
+    for name, variant in case.variants.items()
+]
+
+
+class TestCases:
+    @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+    def test_payload_is_pinned(self, case: Case, case_snapshot: SnapshotAssertion) -> None:
+        """The outgoing body and explain record of each case match its snapshot file."""
+        results = run(case)
+
+        case.check(results)
+        assert snapshot_data(results) == case_snapshot
+
+
+def _blocks(body: Any) -> list[Any]:
+    out = []
+    for message in body["messages"]:
+        content = message.get("content")
+        if isinstance(content, list):
+            out.extend(content)
+    return out
+
+
+class TestWholeRequestProperties:
+    @pytest.mark.parametrize(("case", "name", "variant"), VARIANTS)
+    def test_input_unchanged(self, case: Case, name: str, variant: Variant) -> None:
+        """The input request and everything reachable from it is the same after the call."""
+        before = copy.deepcopy(variant.request.body)
+        pipe = pipeline_for(variant)
+
+        pipe(variant.request)
+        pipe.explain(variant.request)
+
+        assert before == variant.request.body
+
+    @pytest.mark.parametrize(("case", "name", "variant"), VARIANTS)
+    def test_idempotent(self, case: Case, name: str, variant: Variant) -> None:
+        """Running the pipeline on its own output changes nothing more."""
+        pipe = pipeline_for(variant)
+        once = pipe(variant.request)
+
+        twice = pipe(Request(api=once.api, base_url=once.base_url, body=once.body,
+                             family=once.family))
+
+        assert once.body == twice.body
+
+    @pytest.mark.parametrize(("case", "name", "variant"), VARIANTS)
+    def test_other_blocks_identical(self, case: Case, name: str, variant: Variant) -> None:
+        """Blocks other than thinking come out as the very same objects, in order."""
+        pipe = Pipeline([ThinkingRoundTrip(**variant.options)])
+        for seen in variant.observed:
+            pipe.observe(Request(api=seen.api, base_url=seen.base_url,
+                                 body={"model": seen.model, "messages": []}), seen.response)
+        out = pipe(variant.request)
+        if variant.request.api == "chat_completions":
+            for old, new in zip(variant.request.body["messages"], out.body["messages"],
+                                strict=True):
+                assert {k: v for k, v in old.items() if k != "reasoning_content"} == {
+                    k: v for k, v in new.items() if k != "reasoning_content"}
+            return
+        thinking = ("thinking", "redacted_thinking")
+        originals = [b for b in _blocks(variant.request.body) if b["type"] not in thinking]
+        ids = {id(b) for b in originals}
+        kept = [b for b in _blocks(out.body) if id(b) in ids]
+        created = [b for b in _blocks(out.body) if id(b) not in ids and b["type"] not in thinking]
+
+        assert [id(b) for b in kept] == [id(b) for b in originals]
+        assert all(b["type"] == "text" for b in created), created
+        assert not created or variant.options.get("unsigned_to_anthropic") == "text"
+
+    @pytest.mark.parametrize(("case", "name", "variant"), VARIANTS)
+    def test_same_object_when_nothing_changes(
+        self, case: Case, name: str, variant: Variant
+    ) -> None:
+        """A request that needs no change comes back as the same object, and only then."""
+        pipe = pipeline_for(variant)
+        explanation = pipe.explain(variant.request)
+
+        out = pipe(variant.request)
+
+        changed = any(c.action not in (Action.KEPT, Action.WARNING)
+                      for c in explanation.changes)
+        assert (out is variant.request) == (not changed)
+
+
+def test_no_stale_snapshot_files() -> None:
+    """Every file in tests/snapshots/ belongs to a snapshot test that exists (none is stale)."""
+    from tests.conftest import SNAPSHOTS, snapshot_ids
+
+    files = {p.stem for p in SNAPSHOTS.glob("*.json")}
+
+    assert files == snapshot_ids()
