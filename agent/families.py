@@ -79,7 +79,9 @@ def _version(text: str, where: str) -> tuple[int, ...]:
 
 
 # "claude-opus-4-5-20251101", "claude-opus-4.1", "claude-opus-4-20250514" (a date is no minor)
-_TIER_FIRST = re.compile(r"-(?P<tier>[a-z]+)-(?P<major>\d{1,2})(?:[.-](?P<minor>\d{1,2})(?!\d))?")
+_TIER_FIRST = re.compile(
+    r"-(?P<tier>[a-z]+)-(?P<major>\d{1,2})(?!\d)(?:[.-](?P<minor>\d{1,2})(?!\d))?"
+)
 # "claude-3-7-sonnet-20250219", "claude-3-haiku-20240307"
 _VERSION_FIRST = re.compile(r"-(?P<major>\d{1,2})(?:[.-](?P<minor>\d{1,2}))?-(?P<tier>[a-z]+)")
 
@@ -188,7 +190,9 @@ class AnthropicContract:
         _check_keys(data, [a.name for a in cls.__attrs_attrs__], where)
         changes: dict[str, Any] = {}
         if "thinking" in data:
-            changes["thinking"] = _choice(data["thinking"], get_args(ThinkingMode), f"{where}.thinking")
+            changes["thinking"] = _choice(
+                data["thinking"], get_args(ThinkingMode), f"{where}.thinking"
+            )
         if "turns" in data:
             changes["turns"] = _choice(data["turns"], get_args(Turns), f"{where}.turns")
         if "keep_all_from" in data:
@@ -327,9 +331,7 @@ class ModelFamily:
         return next((h for h in self.hosts if host == h or host.endswith("." + h)), None)
 
     @classmethod
-    def from_mapping(
-        cls, data: object, where: str, base: ModelFamily | None = None
-    ) -> ModelFamily:
+    def from_mapping(cls, data: object, where: str, base: ModelFamily | None = None) -> ModelFamily:
         """Build a family from its config mapping; with ``base``, fields given override it."""
         if not isinstance(data, Mapping):
             raise FamilyDefinitionError(f"{where}: expected a mapping")
@@ -457,7 +459,7 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
         },
         "why": (
             "Xiaomi MiMo: every assistant message with tool calls must carry its full reasoning "
-            "(unsigned, signature \"\"), or HTTP 400 'Param Incorrect: The reasoning_content in "
+            '(unsigned, signature ""), or HTTP 400 \'Param Incorrect: The reasoning_content in '
             "the thinking mode must be passed back to the API.'"
         ),
         "source": "https://platform.xiaomimimo.com/docs/en-US/usage-guide/passing-back-reasoning_content",
@@ -540,11 +542,15 @@ class FamilyMatch:
         return f"{text}; {self.note}" if self.note else text
 
 
+def _families(items: Iterable[ModelFamily]) -> tuple[ModelFamily, ...]:
+    return tuple(items)
+
+
 @frozen
 class FamilyRegistry:
     """An ordered table of families with detection; later entries never shadow earlier ones."""
 
-    families: tuple[ModelFamily, ...] = field(converter=tuple)
+    families: tuple[ModelFamily, ...] = field(converter=_families)
 
     def __attrs_post_init__(self) -> None:
         names = [f.name for f in self.families]
@@ -629,6 +635,5 @@ class FamilyRegistry:
 
 
 _BUILTIN = FamilyRegistry(
-    ModelFamily.from_mapping(data, f"builtin family {data['name']}")
-    for data in BUILTIN_FAMILY_DATA
+    ModelFamily.from_mapping(data, f"builtin family {data['name']}") for data in BUILTIN_FAMILY_DATA
 )

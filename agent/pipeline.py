@@ -58,13 +58,6 @@ class Pipeline:
     middleware: tuple[Middleware, ...] = field(converter=_as_middleware)
     families: FamilyRegistry = field(factory=FamilyRegistry.builtin, kw_only=True)
 
-    @classmethod
-    def from_config(cls, config: Any, provider: str | None = None) -> Pipeline:
-        """The pipeline a loaded config defines for ``provider`` (or the global chain)."""
-        from agent.config import pipeline_from_config
-
-        return pipeline_from_config(config, provider)
-
     def resolve(self, request: Request) -> Request:
         """``request`` with its model family resolved (the same object if it already was)."""
         if request.resolved is not None:

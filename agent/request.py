@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from enum import Enum
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
 from typing import Any
 
-from attrs import field, frozen
-from attrs.validators import in_, instance_of, optional
+from attrs import Attribute, field, frozen
 
+from agent.errors import InvalidRequest
 from agent.families import APIS, FamilyMatch
 
 #: A JSON object as the wire carries it: plain dicts, lists, strings, numbers.
 JSONObject = Mapping[str, Any]
+
+
+def _check_api(_: object, __: Attribute[str], value: object) -> None:
+    if value not in APIS:
+        raise InvalidRequest("api", f"expected one of {', '.join(APIS)}, got {value!r}")
+
+
+def _check_body(_: object, __: Attribute[Any], value: object) -> None:
+    if not isinstance(value, Mapping):
+        raise InvalidRequest("", f"the body must be a JSON object, got {type(value).__name__}")
+
+
+def _check_base_url(_: object, __: Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidRequest("base_url", f"expected a URL string or None, got {value!r}")
+
+
+def _signatures(items: Iterable[str]) -> frozenset[str]:
+    return frozenset(items)
 
 
 @frozen
@@ -34,13 +53,13 @@ class Request:
             middleware changed; they no longer verify and must not be sent as signed thinking.
     """
 
-    api: str = field(validator=in_(APIS))
-    body: JSONObject = field(validator=instance_of(Mapping))
-    base_url: str | None = field(default=None, validator=optional(instance_of(str)))
+    api: str = field(validator=_check_api)
+    body: JSONObject = field(validator=_check_body)
+    base_url: str | None = field(default=None, validator=_check_base_url)
     provider: str | None = None
     family: str | None = None
     resolved: FamilyMatch | None = field(default=None, eq=False, repr=False)
-    dead_signatures: frozenset[str] = field(default=frozenset(), converter=frozenset, repr=False)
+    dead_signatures: frozenset[str] = field(default=frozenset(), converter=_signatures, repr=False)
 
     @property
     def model(self) -> str:
@@ -49,7 +68,7 @@ class Request:
         return model if isinstance(model, str) else ""
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     """What a middleware did at one JSON path."""
 
     KEPT = "kept"

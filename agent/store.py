@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 from attrs import define, field, frozen
 
 
-@frozen
+@frozen(cache_hash=True)
 class Origin:
     """Where a thinking block was minted.
 
@@ -83,6 +83,7 @@ class MemoryStore:
     _by_signature: dict[str, int] = field(init=False, factory=dict)
     _by_text: dict[str, int] = field(init=False, factory=dict)
     _by_tool: dict[str, int] = field(init=False, factory=dict)
+    _origins: dict[Origin, Origin] = field(init=False, factory=dict)
     _lock: threading.Lock = field(init=False, factory=threading.Lock)
     _next: int = field(init=False, default=0)
 
@@ -96,6 +97,10 @@ class MemoryStore:
     def record(self, turn: StoredTurn) -> None:
         """Remember one observed turn, evicting the oldest past the bound."""
         with self._lock:
+            # one shared Origin object per origin keeps memory flat and lookups cheap
+            origin = self._origins.setdefault(turn.origin, turn.origin)
+            if origin is not turn.origin:
+                turn = StoredTurn(origin, turn.blocks, turn.reasoning, turn.tool_ids)
             key = self._next
             self._next += 1
             self._turns[key] = turn

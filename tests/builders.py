@@ -10,17 +10,17 @@ Message = dict[str, Any]
 RELAY = "https://open.markhub.top"
 
 
-def U(text: str = "go") -> Message:  # noqa: N802 - the notation of cases.md
+def U(text: str = "go") -> Message:
     """A user text message."""
     return {"role": "user", "content": text}
 
 
-def A(*blocks: Block) -> Message:  # noqa: N802
+def A(*blocks: Block) -> Message:
     """An assistant message with content blocks."""
     return {"role": "assistant", "content": list(blocks)}
 
 
-def T(*ids: str) -> Message:  # noqa: N802
+def T(*ids: str) -> Message:
     """A user message holding tool_results for ``ids``."""
     return {
         "role": "user",
@@ -75,7 +75,7 @@ def call(id_: str) -> dict[str, Any]:
     return {"id": id_, "type": "function", "function": {"name": "run", "arguments": "{}"}}
 
 
-def CA(rc: str | None = None, *ids: str, content: str | None = None) -> Message:  # noqa: N802
+def CA(rc: str | None = None, *ids: str, content: str | None = None) -> Message:
     """A chat assistant message; ``rc`` None leaves reasoning_content out."""
     message: Message = {"role": "assistant", "content": content}
     if rc is not None:
@@ -85,12 +85,12 @@ def CA(rc: str | None = None, *ids: str, content: str | None = None) -> Message:
     return message
 
 
-def CT(id_: str) -> Message:  # noqa: N802
+def CT(id_: str) -> Message:
     """A chat tool message."""
     return {"role": "tool", "tool_call_id": id_, "content": f"result of {id_}"}
 
 
-def CU(t: str = "go") -> Message:  # noqa: N802
+def CU(t: str = "go") -> Message:
     """A chat user message."""
     return {"role": "user", "content": t}
 

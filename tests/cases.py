@@ -84,8 +84,9 @@ def pipeline_for(variant: Variant) -> Pipeline:
     """The pipeline a variant runs through, with its observed responses fed in."""
     pipe = Pipeline([ToolPairing(), ThinkingRoundTrip(**variant.options)])
     for seen in variant.observed:
-        sent = Request(api=seen.api, base_url=seen.base_url, body={"model": seen.model,
-                                                                    "messages": []})
+        sent = Request(
+            api=seen.api, base_url=seen.base_url, body={"model": seen.model, "messages": []}
+        )
         pipe.observe(sent, seen.response)
     return pipe
 
@@ -108,9 +109,7 @@ def snapshot_data(results: dict[str, Result]) -> dict[str, Any]:
         name: {
             "target": r.explanation.target.describe(),
             "body": r.after.body,
-            "explain": [
-                f"{c.path} {c.action.value}: {c.reason}" for c in r.explanation.changes
-            ],
+            "explain": [f"{c.path} {c.action.value}: {c.reason}" for c in r.explanation.changes],
         }
         for name, r in results.items()
     }
@@ -143,7 +142,8 @@ def _mimo_two_loops(results: dict[str, Result]) -> None:
     first, second = r.messages[1]["content"], r.messages[4]["content"]
     assert [b["thinking"] for b in first if b["type"] == "thinking"] == ["r1"]
     assert [b["thinking"] for b in second if b["type"] == "thinking"] == ["r2"]
-    assert first[0]["signature"] == "" and second[0]["signature"] == ""
+    assert first[0]["signature"] == ""
+    assert second[0]["signature"] == ""
 
 
 def _mimo_by_host(results: dict[str, Result]) -> None:
@@ -283,8 +283,12 @@ MINIMAX_BODY = {"model": "MiniMax-M3", "messages": []}
 
 
 def _observed_anthropic(base_url: str | None, model: str, *blocks: Any) -> Observed:
-    return Observed(ANTHROPIC, base_url, model, {"type": "message", "role": "assistant",
-                                                "content": list(blocks)})
+    return Observed(
+        ANTHROPIC,
+        base_url,
+        model,
+        {"type": "message", "role": "assistant", "content": list(blocks)},
+    )
 
 
 def _observed_chat(base_url: str | None, model: str, reasoning: str, *ids: str) -> Observed:
@@ -524,7 +528,10 @@ CASES: tuple[Case, ...] = (
                         "claude-opus-4-6",
                         U(),
                         A(
-                            {**th_s("cached plan", "sig-cc"), "cache_control": {"type": "ephemeral"}},
+                            {
+                                **th_s("cached plan", "sig-cc"),
+                                "cache_control": {"type": "ephemeral"},
+                            },
                             tu("c1"),
                         ),
                         {
@@ -551,8 +558,9 @@ CASES: tuple[Case, ...] = (
                 req(
                     ANTHROPIC,
                     "https://relay.example.com",
-                    anthropic_body("claude-sonnet-4-6", U(), A(th_s("plan", "sig-x"), tu("c1")),
-                                   T("c1")),
+                    anthropic_body(
+                        "claude-sonnet-4-6", U(), A(th_s("plan", "sig-x"), tu("c1")), T("c1")
+                    ),
                 )
             )
         },
@@ -594,10 +602,18 @@ CASES: tuple[Case, ...] = (
                     ),
                 ),
                 observed=(
-                    _observed_anthropic("https://api.minimax.io/anthropic", "MiniMax-M3",
-                                        th_s("mm plan", "mm-sig-1"), tu("c1")),
-                    _observed_anthropic("https://api.minimax.io/anthropic", "MiniMax-M3",
-                                        th_s("mm next", "mm-sig-2"), tu("c2")),
+                    _observed_anthropic(
+                        "https://api.minimax.io/anthropic",
+                        "MiniMax-M3",
+                        th_s("mm plan", "mm-sig-1"),
+                        tu("c1"),
+                    ),
+                    _observed_anthropic(
+                        "https://api.minimax.io/anthropic",
+                        "MiniMax-M3",
+                        th_s("mm next", "mm-sig-2"),
+                        tu("c2"),
+                    ),
                 ),
             )
         },
@@ -628,8 +644,12 @@ CASES: tuple[Case, ...] = (
                     ),
                 ),
                 observed=(
-                    _observed_anthropic("https://api.minimax.io/anthropic", "MiniMax-M3",
-                                        th_s("mm plan", "mm-sig-9"), tu("c1")),
+                    _observed_anthropic(
+                        "https://api.minimax.io/anthropic",
+                        "MiniMax-M3",
+                        th_s("mm plan", "mm-sig-9"),
+                        tu("c1"),
+                    ),
                 ),
             )
         },
@@ -667,14 +687,21 @@ CASES: tuple[Case, ...] = (
                     ANTHROPIC,
                     None,
                     anthropic_body(
-                        "claude-opus-4-6", U(), A(text("on it"), tu("c1"), tu("c2")),
+                        "claude-opus-4-6",
+                        U(),
+                        A(text("on it"), tu("c1"), tu("c2")),
                         T("c1", "c2"),
                     ),
                 ),
                 observed=(
                     _observed_anthropic(
-                        None, "claude-opus-4-6", th_s("one", "sig-1"), text("on it"), tu("c1"),
-                        th_s("two", "sig-2"), tu("c2"),
+                        None,
+                        "claude-opus-4-6",
+                        th_s("one", "sig-1"),
+                        text("on it"),
+                        tu("c1"),
+                        th_s("two", "sig-2"),
+                        tu("c2"),
                     ),
                 ),
             ),
@@ -684,49 +711,95 @@ CASES: tuple[Case, ...] = (
     # ------------------------------------------------------------ Chat wire
     Case(
         "deepseek-chat-rc",
-        {"official": Variant(req(CHAT, "https://api.deepseek.com",
-                                 chat_body("deepseek-v4-flash", CU(), CA("r1", "c1"), CT("c1"))))},
+        {
+            "official": Variant(
+                req(
+                    CHAT,
+                    "https://api.deepseek.com",
+                    chat_body("deepseek-v4-flash", CU(), CA("r1", "c1"), CT("c1")),
+                )
+            )
+        },
         _chat_rc("r1", same=True),
     ),
     Case(
         "deepseek-chat-empty-rc",
-        {"official": Variant(req(CHAT, "https://api.deepseek.com",
-                                 chat_body("deepseek-v4-flash", CU(), CA("", "c1"), CT("c1"))))},
+        {
+            "official": Variant(
+                req(
+                    CHAT,
+                    "https://api.deepseek.com",
+                    chat_body("deepseek-v4-flash", CU(), CA("", "c1"), CT("c1")),
+                )
+            )
+        },
         _chat_rc(" ", same=False),
     ),
     Case(
         "deepseek-chat-missing-rc",
-        {"official": Variant(req(CHAT, "https://api.deepseek.com",
-                                 chat_body("deepseek-v4-flash", CU(), CA(None, "c1"), CT("c1"))))},
+        {
+            "official": Variant(
+                req(
+                    CHAT,
+                    "https://api.deepseek.com",
+                    chat_body("deepseek-v4-flash", CU(), CA(None, "c1"), CT("c1")),
+                )
+            )
+        },
         _chat_rc(" ", same=False),
     ),
     Case(
         "kimi-chat-rc",
-        {"official": Variant(req(CHAT, "https://api.moonshot.ai/v1",
-                                 chat_body("kimi-k2-thinking", CU(), CA("", "c1"), CT("c1"))))},
+        {
+            "official": Variant(
+                req(
+                    CHAT,
+                    "https://api.moonshot.ai/v1",
+                    chat_body("kimi-k2-thinking", CU(), CA("", "c1"), CT("c1")),
+                )
+            )
+        },
         _chat_rc("", same=True),
     ),
     Case(
         "mimo-chat-rc",
-        {"official": Variant(req(CHAT, "https://api.xiaomimimo.com/v1",
-                                 chat_body("mimo-v2-flash", CU(), CA("plan", "c1"), CT("c1"))))},
+        {
+            "official": Variant(
+                req(
+                    CHAT,
+                    "https://api.xiaomimimo.com/v1",
+                    chat_body("mimo-v2-flash", CU(), CA("plan", "c1"), CT("c1")),
+                )
+            )
+        },
         _chat_rc("plan", same=True),
     ),
     Case(
         "strict-side-drops-rc",
-        {"mistral": Variant(req(CHAT, "https://api.mistral.ai/v1",
-                                chat_body("mistral-large", CU(), CA("x", "c1"), CT("c1"))))},
+        {
+            "mistral": Variant(
+                req(
+                    CHAT,
+                    "https://api.mistral.ai/v1",
+                    chat_body("mistral-large", CU(), CA("x", "c1"), CT("c1")),
+                )
+            )
+        },
         _chat_rc(None, same=False),
     ),
     Case(
         "foreign-rc-to-deepseek",
         {
             "official": Variant(
-                req(CHAT, "https://api.deepseek.com",
-                    chat_body("deepseek-v4-flash", CU(), CA("kimi's own plan", "c1"), CT("c1"))),
+                req(
+                    CHAT,
+                    "https://api.deepseek.com",
+                    chat_body("deepseek-v4-flash", CU(), CA("kimi's own plan", "c1"), CT("c1")),
+                ),
                 observed=(
-                    _observed_chat("https://api.moonshot.ai/v1", "kimi-k2-thinking",
-                                   "kimi's own plan", "c1"),
+                    _observed_chat(
+                        "https://api.moonshot.ai/v1", "kimi-k2-thinking", "kimi's own plan", "c1"
+                    ),
                 ),
             )
         },
@@ -736,11 +809,18 @@ CASES: tuple[Case, ...] = (
         "restore-chat-rc-by-tool-call-id",
         {
             "deepseek": Variant(
-                req(CHAT, "https://api.deepseek.com",
-                    chat_body("deepseek-v4-flash", CU(), CA(None, "c7"), CT("c7"))),
+                req(
+                    CHAT,
+                    "https://api.deepseek.com",
+                    chat_body("deepseek-v4-flash", CU(), CA(None, "c7"), CT("c7")),
+                ),
                 observed=(
-                    _observed_chat("https://api.deepseek.com", "deepseek-v4-flash",
-                                   "check the logs first", "c7"),
+                    _observed_chat(
+                        "https://api.deepseek.com",
+                        "deepseek-v4-flash",
+                        "check the logs first",
+                        "c7",
+                    ),
                 ),
             )
         },

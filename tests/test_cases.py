@@ -56,8 +56,9 @@ class TestWholeRequestProperties:
         pipe = pipeline_for(variant)
         once = pipe(variant.request)
 
-        twice = pipe(Request(api=once.api, base_url=once.base_url, body=once.body,
-                             family=once.family))
+        twice = pipe(
+            Request(api=once.api, base_url=once.base_url, body=once.body, family=once.family)
+        )
 
         assert once.body == twice.body
 
@@ -66,14 +67,20 @@ class TestWholeRequestProperties:
         """Blocks other than thinking come out as the very same objects, in order."""
         pipe = Pipeline([ThinkingRoundTrip(**variant.options)])
         for seen in variant.observed:
-            pipe.observe(Request(api=seen.api, base_url=seen.base_url,
-                                 body={"model": seen.model, "messages": []}), seen.response)
+            pipe.observe(
+                Request(
+                    api=seen.api, base_url=seen.base_url, body={"model": seen.model, "messages": []}
+                ),
+                seen.response,
+            )
         out = pipe(variant.request)
         if variant.request.api == "chat_completions":
-            for old, new in zip(variant.request.body["messages"], out.body["messages"],
-                                strict=True):
+            for old, new in zip(
+                variant.request.body["messages"], out.body["messages"], strict=True
+            ):
                 assert {k: v for k, v in old.items() if k != "reasoning_content"} == {
-                    k: v for k, v in new.items() if k != "reasoning_content"}
+                    k: v for k, v in new.items() if k != "reasoning_content"
+                }
             return
         thinking = ("thinking", "redacted_thinking")
         originals = [b for b in _blocks(variant.request.body) if b["type"] not in thinking]
@@ -95,8 +102,7 @@ class TestWholeRequestProperties:
 
         out = pipe(variant.request)
 
-        changed = any(c.action not in (Action.KEPT, Action.WARNING)
-                      for c in explanation.changes)
+        changed = any(c.action not in (Action.KEPT, Action.WARNING) for c in explanation.changes)
         assert (out is variant.request) == (not changed)
 
 

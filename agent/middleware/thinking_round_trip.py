@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from attrs import evolve, field, frozen
@@ -69,15 +69,47 @@ def _block_type(block: object, path: str) -> str:
     return kind
 
 
+def _kind(block: object, i: int, j: int) -> str:
+    """A block's type: the fast path for a plain dict, else full validation (which may raise)."""
+    if type(block) is dict:
+        kind = block.get("type")
+        if type(kind) is str:
+            return kind
+    return _block_type(block, f"messages[{i}].content[{j}]")
+
+
+def _is_real_user(message: Mapping[str, Any], i: int) -> bool:
+    """Whether a user message carries anything other than tool_result (a new turn starts)."""
+    content = message.get("content")
+    if type(content) is not list:
+        _content(message, i)
+        return True
+    for j, block in enumerate(content):
+        kind = block.get("type") if type(block) is dict else None
+        if type(kind) is not str:
+            kind = _kind(block, i, j)
+        if kind != "tool_result":
+            return True
+    return not content
+
+
 def _content(message: Mapping[str, Any], i: int) -> list[Any] | str | None:
     content = message.get("content")
     if content is None or isinstance(content, (str, list)):
         return content
-    raise _reject(f"messages[{i}].content", f"expected a string or a list of blocks, got {content!r}")
+    raise _reject(
+        f"messages[{i}].content", f"expected a string or a list of blocks, got {content!r}"
+    )
 
 
 def _without(block: Mapping[str, Any], key: str) -> dict[str, Any]:
     return {k: v for k, v in block.items() if k != key}
+
+
+def _strings(items: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(items, str):
+        return (items,)
+    return tuple(items)
 
 
 @frozen
@@ -110,7 +142,7 @@ class ThinkingRoundTrip:
     foreign: Literal["pad", "keep_text", "drop"] = field(
         default="pad", validator=in_(("pad", "keep_text", "drop"))
     )
-    trusted_models: tuple[str, ...] = field(default=(), converter=tuple)
+    trusted_models: tuple[str, ...] = field(default=(), converter=_strings)
     on_missing_loop_thinking: Literal["send", "raise", "drop_param"] = field(
         default="send", validator=in_(("send", "raise", "drop_param"))
     )
@@ -213,10 +245,15 @@ class _Pass:
         self.family = match.family
         self.store = mw.store
         self.dead = request.dead_signatures
+        self.trusted: dict[Origin, bool] = {}  # per call: origins seen are few, blocks many
 
-    def note(self, path: str, action: Action, reason: str) -> None:
+    def note(self, path: object, action: Action, reason: str) -> None:
         if self.notes is not None:
-            self.notes.add(path, action, reason)
+            self.notes.add(str(path), action, reason)
+
+    @property
+    def target(self) -> str:
+        return f"{self.match.model} at {self.match.host}"
 
     def foreign_origin(self, signature: str | None, text: str | None) -> Origin | None:
         """The origin of a block if it was observed from a target it does not verify at."""
@@ -225,14 +262,17 @@ class _Pass:
             origin = self.store.origin_of_signature(signature)
         elif text and not text.isspace():
             origin = self.store.origin_of_text(text)
-        if origin is None or self.mw.trusts(origin, self.match):
+        if origin is None:
             return None
-        return origin
+        trusted = self.trusted.get(origin)
+        if trusted is None:
+            trusted = self.trusted[origin] = self.mw.trusts(origin, self.match)
+        return None if trusted else origin
 
     def finish(self, body: Mapping[str, Any] | None) -> Request:
         if body is None:
-            return self.request if self.request.resolved else evolve(
-                self.request, resolved=self.match
+            return (
+                self.request if self.request.resolved else evolve(self.request, resolved=self.match)
             )
         return evolve(self.request, body=body, resolved=self.match)
 
@@ -245,17 +285,26 @@ class _AnthropicPass(_Pass):
         messages = _message_list(body)
         contract: AnthropicContract = self.family.anthropic
         self.contract = contract
-        real_users: list[int] = []
+        # The turn structure is found from the end: the tail is short, the history long.
         last_assistant = -1
-        for i, message in enumerate(messages):
-            role = _role(message, i)
+        last_real_user = -1
+        latest_real_user = -1  # the last real user message before the last assistant message
+        for i in range(len(messages) - 1, -1, -1):
+            message = messages[i]
+            role = message.get("role") if type(message) is dict else None
+            if type(role) is not str:
+                role = _role(message, i)
             if role == "assistant":
-                last_assistant = i
-            elif role == "user" and self._is_real_user(message, i):
-                real_users.append(i)
-        last_real_user = real_users[-1] if real_users else -1
+                if last_assistant < 0:
+                    last_assistant = i
+            elif role == "user" and _is_real_user(message, i):
+                if last_real_user < 0:
+                    last_real_user = i
+                if last_assistant >= 0:
+                    latest_real_user = i
+                    break
         self.loop_start = last_real_user + 1
-        self.latest_start = max((u for u in real_users if u < last_assistant), default=-1) + 1
+        self.latest_start = latest_real_user + 1
         self.keep_all = contract.keeps_all_turns(self.match.model)
         tail = messages[-1] if messages else None
         self.continuing_loop = (
@@ -266,7 +315,10 @@ class _AnthropicPass(_Pass):
         missing_loop_thinking: str | None = None
         for i, message in enumerate(messages):
             new = message
-            if message["role"] == "assistant":
+            role = message.get("role") if type(message) is dict else None
+            if type(role) is not str:
+                role = _role(message, i)
+            if role == "assistant":
                 new = self.message(i, message)
                 if (
                     contract.thinking == "verify"
@@ -279,22 +331,12 @@ class _AnthropicPass(_Pass):
                 out = list(messages[:i])
             if out is not None and new is not None:
                 out.append(new)
-        new_body: dict[str, Any] | None = None
+        new_body: Mapping[str, Any] | None = None
         if out is not None:
             new_body = {**body, "messages": out}
         if missing_loop_thinking is not None:
             new_body = self.missing_loop_thinking(missing_loop_thinking, new_body or body)
         return self.finish(new_body)
-
-    def _is_real_user(self, message: Mapping[str, Any], i: int) -> bool:
-        content = _content(message, i)
-        if not isinstance(content, list):
-            return True
-        real = False
-        for j, block in enumerate(content):
-            if _block_type(block, f"messages[{i}].content[{j}]") != "tool_result":
-                real = True
-        return real or not content
 
     def missing_loop_thinking(self, path: str, body: Mapping[str, Any]) -> Mapping[str, Any]:
         thinking = body.get("thinking")
@@ -319,25 +361,29 @@ class _AnthropicPass(_Pass):
 
     def message(self, i: int, message: Mapping[str, Any]) -> Mapping[str, Any] | None:
         """The message fitted to the contract: the same object, a copy, or None (emptied)."""
-        content = _content(message, i)
-        if not isinstance(content, list):
-            return self.string_message(i, message)
+        content = message.get("content")
+        if type(content) is not list:
+            content = _content(message, i)
+            if not isinstance(content, list):
+                return self.string_message(i, message)
         contract = self.contract
         in_latest = i >= self.latest_start
         in_loop = i >= self.loop_start
         out: list[Any] | None = None
         has_thinking = False
-        tool_ids: list[str] = []
+        has_tool_use = False
         foreign_removed = False
         for j, block in enumerate(content):
-            path = f"messages[{i}].content[{j}]"
-            kind = _block_type(block, path)
-            if kind not in _THINKING:
-                if kind == "tool_use" and isinstance(block.get("id"), str):
-                    tool_ids.append(block["id"])
+            kind = block.get("type") if type(block) is dict else None
+            if type(kind) is not str:
+                kind = _kind(block, i, j)
+            if kind != "thinking" and kind != "redacted_thinking":
+                if kind == "tool_use":
+                    has_tool_use = True
                 if out is not None:
                     out.append(block)
                 continue
+            path = _Path(i, j)
             if contract.thinking == "verify":
                 new = self.verify_block(path, kind, block, in_latest)
             elif contract.thinking == "carry":
@@ -346,11 +392,12 @@ class _AnthropicPass(_Pass):
                     foreign_removed = True
                     new = None
             else:
-                self.note(
-                    path,
-                    Action.DROPPED,
-                    f"{self.match.describe()}; prior thinking is dropped ({_HOW_TO_SET})",
-                )
+                if self.notes is not None:
+                    self.note(
+                        str(path),
+                        Action.DROPPED,
+                        f"{self.match.describe()}; prior thinking is dropped ({_HOW_TO_SET})",
+                    )
                 new = None
             if new is not None and new.get("type") in _THINKING:
                 has_thinking = True
@@ -362,12 +409,15 @@ class _AnthropicPass(_Pass):
                 out = list(content[:j])
             if new is not None:
                 out.append(new)
-        if not has_thinking and tool_ids and self.mw.restore and (self.keep_all or in_latest):
-            restored = self.restore(i, out if out is not None else content, tool_ids)
+        if has_thinking:
+            pass
+        elif has_tool_use and self.mw.restore and (self.keep_all or in_latest):
+            ids = [b["id"] for b in content if b["type"] == "tool_use" and type(b.get("id")) is str]
+            restored = self.restore(i, out if out is not None else content, ids) if ids else None
             if restored is not None:
                 out, has_thinking = restored, True
         if not has_thinking and contract.thinking == "carry" and contract.pad is not None:
-            needed = (tool_ids and "tool_calls" in contract.pad_on) or (
+            needed = (has_tool_use and "tool_calls" in contract.pad_on) or (
                 in_loop and "active_loop" in contract.pad_on
             )
             if needed and not (foreign_removed and self.mw.foreign == "drop"):
@@ -421,10 +471,9 @@ class _AnthropicPass(_Pass):
         return block
 
     def verify_block(
-        self, path: str, kind: str, block: Mapping[str, Any], in_latest: bool
+        self, path: _Path, kind: str, block: Mapping[str, Any], in_latest: bool
     ) -> Mapping[str, Any] | None:
         """A thinking block for a signature-checking target (Anthropic)."""
-        target = f"{self.match.model} at {self.match.host}"
         if not self.keep_all and not in_latest:
             self.note(
                 path,
@@ -439,11 +488,12 @@ class _AnthropicPass(_Pass):
                 self.note(path, Action.DROPPED, "redacted_thinking without data cannot be verified")
                 return None
             if data in self.dead:
-                return self.unsendable(path, block, "its turn was restructured, so its data no "
-                                       "longer verifies")
+                return self.unsendable(
+                    path, block, "its turn was restructured, so its data no longer verifies"
+                )
             origin = self.foreign_origin(data, None)
             if origin is not None:
-                return self.unsendable(path, block, f"minted by {origin}, not by {target}")
+                return self.unsendable(path, block, f"minted by {origin}, not by {self.target}")
             return self.keep(path, block, "redacted_thinking passed back unchanged, in place")
         text = block.get("thinking")
         if not isinstance(text, str):
@@ -452,43 +502,68 @@ class _AnthropicPass(_Pass):
         if signature is not None and not isinstance(signature, str):
             raise _reject(f"{path}.signature", f"expected a string, got {signature!r}")
         if not signature:
-            return self.unsendable(path, block, "unsigned thinking (Anthropic answers 400 "
-                                   "'Invalid `signature` in `thinking` block'; never minted)")
+            return self.unsendable(
+                path,
+                block,
+                "unsigned thinking (Anthropic answers 400 "
+                "'Invalid `signature` in `thinking` block'; never minted)",
+            )
         if signature in self.dead:
-            return self.unsendable(path, block, "its turn was restructured (a tool_use was "
-                                   "removed), so its signature no longer verifies")
+            return self.unsendable(
+                path,
+                block,
+                "its turn was restructured (a tool_use was "
+                "removed), so its signature no longer verifies",
+            )
         origin = self.foreign_origin(signature, None)
         if origin is not None:
-            return self.unsendable(path, block, f"signed by {origin}, not by {target}; a "
-                                   "foreign signature is rejected")
+            return self.unsendable(
+                path,
+                block,
+                f"signed by {origin}, not by {self.target}; a foreign signature is rejected",
+            )
         return self.keep(path, block, "own signed thinking passed back verbatim, in order")
 
-    def unsendable(self, path: str, block: Mapping[str, Any], why: str) -> Mapping[str, Any] | None:
+    def unsendable(
+        self, path: _Path, block: Mapping[str, Any], why: str
+    ) -> Mapping[str, Any] | None:
         text = block.get("thinking")
         if self.mw.unsigned_to_anthropic == "text" and isinstance(text, str) and text.strip():
-            self.note(path, Action.CONVERTED, f"{why}; turned into text (unsigned_to_anthropic=text)")
+            self.note(
+                path, Action.CONVERTED, f"{why}; turned into text (unsigned_to_anthropic=text)"
+            )
             return {"type": "text", "text": text}
-        self.note(path, Action.DROPPED, f"{why}; dropped, not turned into text "
-                  "(unsigned_to_anthropic=drop)")
+        self.note(
+            path,
+            Action.DROPPED,
+            f"{why}; dropped, not turned into text (unsigned_to_anthropic=drop)",
+        )
         return None
 
-    def keep(self, path: str, block: Mapping[str, Any], why: str) -> Mapping[str, Any]:
+    def keep(self, path: _Path, block: Mapping[str, Any], why: str) -> Mapping[str, Any]:
         if "cache_control" in block:
-            self.note(f"{path}.cache_control", Action.STRIPPED,
-                      "cache_control cannot be set on thinking blocks; removed from the block only")
+            self.note(
+                f"{path}.cache_control",
+                Action.STRIPPED,
+                "cache_control cannot be set on thinking blocks; removed from the block only",
+            )
             return _without(block, "cache_control")
-        self.note(path, Action.KEPT, f"{why} ({self.family.name})")
+        if self.notes is not None:
+            self.note(path, Action.KEPT, f"{why} ({self.family.name})")
         return block
 
-    def carry_block(self, path: str, kind: str, block: Mapping[str, Any]) -> Any:
+    def carry_block(self, path: _Path, kind: str, block: Mapping[str, Any]) -> Any:
         """A thinking block for a family that takes its own or unsigned thinking back."""
         contract = self.contract
         if kind == "redacted_thinking":
             data = block.get("data")
             origin = self.foreign_origin(data if isinstance(data, str) else None, None)
             if origin is not None:
-                self.note(path, Action.DROPPED, f"redacted thinking from {origin} is opaque to "
-                          f"{self.family.name}")
+                self.note(
+                    path,
+                    Action.DROPPED,
+                    f"redacted thinking from {origin} is opaque to {self.family.name}",
+                )
                 return _FOREIGN
             return self.keep(path, block, "passed back unchanged")
         text = block.get("thinking")
@@ -500,28 +575,42 @@ class _AnthropicPass(_Pass):
         origin = self.foreign_origin(signature, text)
         if origin is not None:
             if self.mw.foreign != "keep_text":
-                self.note(path, Action.DROPPED, f"thinking observed from {origin} is another "
-                          f"vendor's reasoning; not replayed to {self.family.name} "
-                          f"(foreign={self.mw.foreign})")
+                self.note(
+                    path,
+                    Action.DROPPED,
+                    f"thinking observed from {origin} is another "
+                    f"vendor's reasoning; not replayed to {self.family.name} "
+                    f"(foreign={self.mw.foreign})",
+                )
                 return _FOREIGN
             new: Mapping[str, Any] = self.unsigned_form({"type": "thinking", "thinking": text})
-            self.note(path, Action.UNSIGNED, f"thinking observed from {origin}: its signature "
-                      "removed, its text kept (foreign=keep_text)")
+            self.note(
+                path,
+                Action.UNSIGNED,
+                f"thinking observed from {origin}: its signature "
+                "removed, its text kept (foreign=keep_text)",
+            )
             return new
         if signature:
             return self.keep(path, block, "own thinking passed back with its signature")
         new = block
         if text == "" and contract.empty_to_pad and contract.pad:
             new = {**new, "thinking": contract.pad}
-            self.note(path, Action.PADDED, f"empty thinking becomes the pad {contract.pad!r} "
-                      f"({self.family.name} rejects an empty reasoning text)")
+            self.note(
+                path,
+                Action.PADDED,
+                f"empty thinking becomes the pad {contract.pad!r} "
+                f"({self.family.name} rejects an empty reasoning text)",
+            )
         shaped = self.unsigned_form(new)
-        if shaped is not new:
+        if shaped is not new and self.notes is not None:
             self.note(path, Action.UNSIGNED, self.unsigned_reason())
         if "cache_control" in shaped:
             return self.keep(path, shaped, "")
-        if shaped is block:
-            self.note(path, Action.KEPT, f"unsigned thinking kept on every turn ({self.family.why})")
+        if shaped is block and self.notes is not None:
+            self.note(
+                path, Action.KEPT, f"unsigned thinking kept on every turn ({self.family.why})"
+            )
         return shaped
 
     def unsigned_form(self, block: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -534,13 +623,13 @@ class _AnthropicPass(_Pass):
 
     def unsigned_reason(self) -> str:
         if self.contract.empty_signature == "required":
-            return f"{self.family.name} takes unsigned thinking with signature \"\""
-        return (f"{self.family.name} takes unsigned thinking without a signature field; "
-                "signature \"\" goes only to families that accept it")
+            return f'{self.family.name} takes unsigned thinking with signature ""'
+        return (
+            f"{self.family.name} takes unsigned thinking without a signature field; "
+            'signature "" goes only to families that accept it'
+        )
 
-    def restore(
-        self, i: int, content: Sequence[Any], tool_ids: list[str]
-    ) -> list[Any] | None:
+    def restore(self, i: int, content: Sequence[Any], tool_ids: list[str]) -> list[Any] | None:
         """The message with its own observed thinking put back in original order, or None."""
         turn = self.store.turn_for_tool(tool_ids[0])
         if turn is None or turn.tool_ids != tuple(tool_ids) or not turn.blocks:
@@ -566,6 +655,22 @@ class _AnthropicPass(_Pass):
 
 
 _FOREIGN: Any = object()
+
+
+class _Path:
+    """``messages[i].content[j]``, formatted only when someone reads it (explain, errors)."""
+
+    __slots__ = ("i", "j")
+
+    def __init__(self, i: int, j: int) -> None:
+        self.i = i
+        self.j = j
+
+    def __str__(self) -> str:
+        return f"messages[{self.i}].content[{self.j}]"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
 
 
 def _starts_with_thinking(message: Mapping[str, Any] | None) -> bool:
@@ -616,25 +721,41 @@ class _ChatPass(_Pass):
         if contract.reasoning_content == "drop":
             if not present:
                 return message
-            self.note(path, Action.DROPPED, f"{self.match.describe()}; reasoning_content is not "
-                      f"sent (strict servers answer 422 'Extra inputs are not permitted'); "
-                      f"{_HOW_TO_SET}")
+            self.note(
+                path,
+                Action.DROPPED,
+                f"{self.match.describe()}; reasoning_content is not "
+                f"sent (strict servers answer 422 'Extra inputs are not permitted'); "
+                f"{_HOW_TO_SET}",
+            )
             return _without(message, "reasoning_content")
         foreign_removed = False
         if reasoning:
             origin = self.foreign_origin(None, reasoning)
             if origin is None or self.mw.foreign == "keep_text":
-                why = (f"observed from {origin}, kept as text (foreign=keep_text)" if origin
-                       else f"passed back ({self.family.why})")
-                self.note(path, Action.KEPT, why)
+                if self.notes is not None:
+                    why = (
+                        f"observed from {origin}, kept as text (foreign=keep_text)"
+                        if origin
+                        else f"passed back ({self.family.why})"
+                    )
+                    self.note(path, Action.KEPT, why)
                 return message
-            self.note(path, Action.DROPPED, f"reasoning observed from {origin} is another "
-                      f"vendor's; not replayed to {self.family.name} (foreign={self.mw.foreign})")
+            self.note(
+                path,
+                Action.DROPPED,
+                f"reasoning observed from {origin} is another "
+                f"vendor's; not replayed to {self.family.name} (foreign={self.mw.foreign})",
+            )
             reasoning, foreign_removed = None, True
         elif reasoning == "":
             if contract.empty_to_pad and contract.pad:
-                self.note(path, Action.PADDED, f"'' becomes the pad {contract.pad!r} "
-                          f"({self.family.name} rejects an empty reasoning_content)")
+                self.note(
+                    path,
+                    Action.PADDED,
+                    f"'' becomes the pad {contract.pad!r} "
+                    f"({self.family.name} rejects an empty reasoning_content)",
+                )
                 return {**message, "reasoning_content": contract.pad}
             self.note(path, Action.KEPT, f"'' is accepted by {self.family.name}")
             return message
@@ -647,18 +768,28 @@ class _ChatPass(_Pass):
                 and turn.tool_ids == tuple(ids)
                 and self.mw.trusts(turn.origin, self.match)
             ):
-                self.note(path, Action.RESTORED, f"this turn's own reasoning, observed from "
-                          f"{turn.origin}, found again by tool call id {ids[0]}")
+                self.note(
+                    path,
+                    Action.RESTORED,
+                    f"this turn's own reasoning, observed from "
+                    f"{turn.origin}, found again by tool call id {ids[0]}",
+                )
                 return {**message, "reasoning_content": turn.reasoning}
         needed = (bool(calls) and "tool_calls" in contract.pad_on) or (
             in_loop and "active_loop" in contract.pad_on
         )
-        if needed and contract.pad is not None and not (
-            foreign_removed and self.mw.foreign == "drop"
+        if (
+            needed
+            and contract.pad is not None
+            and not (foreign_removed and self.mw.foreign == "drop")
         ):
-            self.note(path, Action.PADDED, f"{self.family.name} needs reasoning_content here "
-                      f"and it had {'only foreign' if foreign_removed else 'none'}; inserted "
-                      f"the documented pad {contract.pad!r} ({self.family.why})")
+            self.note(
+                path,
+                Action.PADDED,
+                f"{self.family.name} needs reasoning_content here "
+                f"and it had {'only foreign' if foreign_removed else 'none'}; inserted "
+                f"the documented pad {contract.pad!r} ({self.family.why})",
+            )
             return {**message, "reasoning_content": contract.pad}
         if foreign_removed:
             return _without(message, "reasoning_content")

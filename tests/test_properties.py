@@ -1,0 +1,237 @@
+"""The rules on histories, model ids and hosts that no case lists (Hypothesis)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agent import FamilyRegistry, Pipeline, Request
+from agent.middleware import ThinkingRoundTrip, ToolPairing
+from tests.builders import CA, CT, CU, A, T, U, rth, text, th_s, th_u, tu
+
+THINKING = ("thinking", "redacted_thinking")
+
+TARGETS = st.sampled_from(
+    [
+        ("claude-opus-4-6", None),
+        ("claude-sonnet-4-5", None),
+        ("claude-haiku-4-5", "https://relay.example.com"),
+        ("mimo-v2.5-pro", "https://open.markhub.top"),
+        ("house-model", "https://api.xiaomimimo.com/anthropic"),
+        ("kimi-k2.6", "https://api.kimi.com/coding"),
+        ("deepseek-v4-pro", "https://api.deepseek.com/anthropic"),
+        ("deepseek-chat", "https://api.deepseek.com"),
+        ("MiniMax-M3", "https://api.minimax.io/anthropic"),
+        ("glm-4.7", "https://api.z.ai/api/anthropic"),
+        ("qwen3.6-plus", None),
+        ("llama-4-maverick", "https://relay.example.com"),
+    ]
+)
+ANY_TARGET = st.one_of(
+    TARGETS,
+    st.tuples(
+        st.text(min_size=1, max_size=30),
+        st.one_of(st.none(), st.sampled_from(["https://x.example", "api.z.ai", "a b"])),
+    ),
+)
+
+BLOCK_KINDS = ["th_s", "th_u", "th_u_empty", "th_u_empty_sig", "rth", "rth_no_data", "text"]
+
+
+@st.composite
+def anthropic_history(draw: st.DrawFn) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    for t in range(draw(st.integers(1, 4))):
+        messages.append(U(f"task {t}"))
+        for s in range(draw(st.integers(1, 3))):
+            tag = f"{t}.{s}"
+            blocks: list[dict[str, Any]] = []
+            for k, kind in enumerate(draw(st.lists(st.sampled_from(BLOCK_KINDS), max_size=3))):
+                blocks.append(
+                    {
+                        "th_s": th_s(f"thought {tag}.{k}", f"sig-{tag}.{k}"),
+                        "th_u": th_u(f"loose {tag}.{k}"),
+                        "th_u_empty": th_u(""),
+                        "th_u_empty_sig": th_u(f"empty-signed {tag}.{k}", ""),
+                        "rth": rth(f"data-{tag}.{k}"),
+                        "rth_no_data": rth(None),
+                        "text": text(f"say {tag}.{k}"),
+                    }[kind]
+                )
+            ids = [f"c{tag}.{i}" for i in range(draw(st.integers(0, 2)))]
+            uses = [tu(i) for i in ids]
+            if draw(st.booleans()) and blocks and uses:  # interleave a tool_use early
+                blocks.insert(1, uses.pop(0))
+            if not blocks and not uses:
+                blocks.append(text(f"done {tag}"))
+            messages.append(A(*blocks, *uses))
+            if not ids:
+                break
+            messages.append(T(*ids))
+    return messages
+
+
+@st.composite
+def chat_history(draw: st.DrawFn) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = []
+    for t in range(draw(st.integers(1, 4))):
+        messages.append(CU(f"task {t}"))
+        for s in range(draw(st.integers(1, 3))):
+            ids = [f"c{t}.{s}.{i}" for i in range(draw(st.integers(0, 2)))]
+            rc = draw(st.sampled_from([None, "", f"reasoning {t}.{s}"]))
+            messages.append(CA(rc, *ids, content=None if ids else f"answer {t}.{s}"))
+            if not ids:
+                break
+            messages.extend(CT(i) for i in ids)
+    return messages
+
+
+def _thinking_texts(message: dict[str, Any]) -> list[str]:
+    content = message.get("content")
+    if not isinstance(content, list):
+        return []
+    return [b["thinking"] for b in content if b["type"] == "thinking"]
+
+
+def _tag(value: str) -> str | None:
+    """The turn.step tag a generated text or id carries ("thought 1.2.0" -> "1.2")."""
+    word = value.split(" ")[-1].lstrip("c")
+    parts = word.split(".")
+    return ".".join(parts[:2]) if len(parts) >= 2 else None
+
+
+def _common(request: Request, pipe: Pipeline) -> Request:
+    snapshot = copy.deepcopy(request.body)
+    out = pipe(request)
+    assert snapshot == request.body, "the input is never mutated"
+    again = pipe(Request(api=out.api, base_url=out.base_url, body=out.body))
+    assert out.body == again.body, "running twice changes nothing more"
+    return out
+
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+class TestAnthropicWire:
+    @SETTINGS
+    @given(target=TARGETS, history=anthropic_history())
+    def test_contract_holds(
+        self, target: tuple[str, str | None], history: list[dict[str, Any]]
+    ) -> None:
+        """Whatever the history, the output obeys the target family's declared contract."""
+        model, base_url = target
+        body = {"model": model, "max_tokens": 1000, "messages": history}
+        request = Request(api="anthropic_messages", base_url=base_url, body=body)
+        pipe = Pipeline([ThinkingRoundTrip()])
+        match = FamilyRegistry.builtin().resolve(model, base_url, "anthropic_messages")
+        contract = match.family.anthropic
+
+        out = _common(request, pipe)
+
+        before = [
+            b
+            for m in history
+            if isinstance(m["content"], list)
+            for b in m["content"]
+            if b["type"] not in THINKING
+        ]
+        after = [
+            b
+            for m in out.body["messages"]
+            if isinstance(m["content"], list)
+            for b in m["content"]
+            if b["type"] not in THINKING
+        ]
+        assert [id(b) for b in before] == [id(b) for b in after], "other blocks: same, in order"
+        for message in out.body["messages"]:
+            assert message["content"] != [], "never an empty message"
+            if message["role"] != "assistant":
+                continue
+            blocks = message["content"]
+            thinking = [b for b in blocks if b["type"] in THINKING]
+            assert all("cache_control" not in b for b in thinking)
+            if contract.thinking == "drop":
+                assert not thinking
+            elif contract.thinking == "verify":
+                for b in thinking:
+                    assert b.get("signature") or b.get("data"), "never unsigned to Anthropic"
+                    assert b["signature" if b["type"] == "thinking" else "data"].startswith(
+                        ("sig-", "data-")
+                    ), "never minted"
+            else:
+                pads = {contract.pad, ""} if contract.pad is not None else {""}
+                all_texts = {
+                    b.get("thinking")
+                    for m in history
+                    if isinstance(m["content"], list)
+                    for b in m["content"]
+                }
+                texts = set(_thinking_texts(message)) - pads
+                assert texts <= all_texts
+                tags = {_tag(x) for x in texts} | {
+                    _tag(b.get("text") or b.get("id", ""))
+                    for b in blocks
+                    if b["type"] not in THINKING
+                }
+                assert len(tags - {None}) <= 1, "a message carries only its own reasoning"
+                for b in thinking:
+                    if b["type"] == "thinking" and not b.get("signature"):
+                        has_empty = b.get("signature") == ""
+                        assert has_empty == (contract.empty_signature != "forbidden") or (
+                            contract.empty_signature == "accepted"
+                        )
+                        if contract.empty_to_pad:
+                            assert b["thinking"] != ""
+                needs = any(b["type"] == "tool_use" for b in blocks) and (
+                    "tool_calls" in contract.pad_on
+                )
+                if needs and contract.pad is not None:
+                    assert thinking, "a tool-call turn carries thinking"
+
+    @SETTINGS
+    @given(target=ANY_TARGET, history=anthropic_history())
+    def test_any_model_id_or_host(
+        self, target: tuple[str, str | None], history: list[dict[str, Any]]
+    ) -> None:
+        """Any model id and base URL resolves to some family and runs without a crash."""
+        model, base_url = target
+        body = {"model": model, "messages": history}
+        request = Request(api="anthropic_messages", base_url=base_url, body=body)
+
+        _common(request, Pipeline([ToolPairing(), ThinkingRoundTrip()]))
+
+
+class TestChatWire:
+    @SETTINGS
+    @given(target=TARGETS, history=chat_history())
+    def test_contract_holds(
+        self, target: tuple[str, str | None], history: list[dict[str, Any]]
+    ) -> None:
+        """reasoning_content is kept, padded or removed exactly as the family declares."""
+        model, base_url = target
+        request = Request(
+            api="chat_completions", base_url=base_url, body={"model": model, "messages": history}
+        )
+        contract = FamilyRegistry.builtin().resolve(model, base_url, "chat_completions").family.chat
+
+        out = _common(request, Pipeline([ThinkingRoundTrip()]))
+
+        assert len(history) == len(out.body["messages"])
+        for old, new in zip(history, out.body["messages"], strict=True):
+            rest_old = {k: v for k, v in old.items() if k != "reasoning_content"}
+            assert rest_old == {k: v for k, v in new.items() if k != "reasoning_content"}
+            if new["role"] != "assistant":
+                assert old is new
+                continue
+            rc = new.get("reasoning_content")
+            if contract.reasoning_content == "drop":
+                assert "reasoning_content" not in new
+                continue
+            assert rc in (old.get("reasoning_content"), contract.pad), "own or pad, never borrowed"
+            if new.get("tool_calls") and "tool_calls" in contract.pad_on:
+                assert "reasoning_content" in new
+            if contract.empty_to_pad:
+                assert rc != ""
