@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from attrs import define, field
+from attrs import field, frozen
 
 from agent.request import Request
 
 
-@define
+@frozen
 class Recorder:
     """A middleware that records every request it sees and passes it on unchanged.
 
