@@ -4,6 +4,7 @@ Public API (design §3): ``Request``, ``Pipeline``, ``load_config``, the family 
 library's exceptions. Middleware live in ``agent.middleware``; test helpers in ``agent.testing``.
 """
 
+from agent.config import Config, ProviderConfig, load_config
 from agent.errors import (
     AgentError,
     ConfigError,
@@ -21,6 +22,7 @@ __all__ = [
     "Action",
     "AgentError",
     "Change",
+    "Config",
     "ConfigError",
     "Explanation",
     "FamilyDefinitionError",
@@ -32,8 +34,10 @@ __all__ = [
     "ModelFamily",
     "Origin",
     "Pipeline",
+    "ProviderConfig",
     "Request",
     "ThinkingContractError",
     "ThinkingStore",
     "UnknownFamily",
+    "load_config",
 ]

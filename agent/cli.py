@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from agent.config import Config, load_config
 from agent.errors import AgentError
-from agent.families import APIS
+from agent.families import APIS, UNKNOWN, FamilyRegistry, ModelFamily
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.pipeline import Pipeline
 from agent.request import Request, dumps
@@ -18,6 +19,7 @@ from agent.request import Request, dumps
 EXIT_OK = 0
 EXIT_INPUT = 1  # the body or config given is invalid
 EXIT_USAGE = 2  # argparse's own code for bad arguments
+EXIT_BUG = 70  # an unexpected error inside the library (EX_SOFTWARE)
 
 
 class _Fail(Exception):
@@ -43,25 +45,128 @@ def _preview(args: argparse.Namespace) -> int:
     body = _read_json(args.body)
     if not isinstance(body, dict):
         raise _Fail(f"{args.body}: the body must be a JSON object")
+    if args.config is not None:
+        if args.provider is None:
+            raise _Fail("--config needs --provider NAME (check CONFIG lists them)", EXIT_USAGE)
+        config = load_config(args.config)
+        provider = config.provider(args.provider)
+        pipeline = Pipeline.from_config(config, args.provider)
+        api = args.api or provider.api_mode
+        base_url = args.base_url or provider.base_url
+        if "model" not in body and provider.model:
+            body = {**body, "model": provider.model}
+    else:
+        if args.provider is not None:
+            raise _Fail("--provider needs --config CONFIG", EXIT_USAGE)
+        pipeline = Pipeline([ToolPairing(), ThinkingRoundTrip()])
+        api, base_url = args.api or "anthropic_messages", args.base_url
     if args.model:
         body = {**body, "model": args.model}
-    pipeline = Pipeline([ToolPairing(), ThinkingRoundTrip()])
-    request = Request(api=args.api, base_url=args.base_url, body=body, family=args.family)
+    request = Request(
+        api=api, base_url=base_url, body=body, family=args.family, provider=args.provider
+    )
     explanation = pipeline.explain(request)
     if args.json:
-        print(
-            json.dumps(
-                {"body": explanation.body, "explain": explanation.to_dict()},
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        _print_json({"body": explanation.body, "explain": explanation.to_dict()})
     else:
         print("# outgoing body")
         print(dumps(explanation.body))
         print()
         print("# explain")
         print(explanation)
+    return EXIT_OK
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _check_record(config: Config) -> dict[str, Any]:
+    providers = []
+    for name, provider in config.providers.items():
+        match = config.families.resolve(
+            provider.model or "", provider.base_url, provider.api_mode, provider.family
+        )
+        providers.append(
+            {
+                "name": name,
+                "api_mode": provider.api_mode,
+                "base_url": provider.base_url,
+                "host": match.host,
+                "model": provider.model,
+                "family": match.family.name,
+                "rule": match.rule,
+                "detection": match.describe(),
+                "does": match.family.contract(provider.api_mode).describe(),
+                "chain": [m.describe() for m in config.chain_for(name)],
+                "api_key": provider.api_key_source,
+            }
+        )
+    return {
+        "config": config.path,
+        "chain": [m.describe() for m in config.middleware],
+        "store": config.store_spec.kind,
+        "families": list(config.families.names),
+        "providers": providers,
+    }
+
+
+def _check(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    record = _check_record(config)
+    if args.json:
+        _print_json(record)
+        return EXIT_OK
+    print(f"{config.path}: ok")
+    print(f"global chain: {' -> '.join(record['chain'])}")
+    print(f"store: {record['store']}")
+    if not record["providers"]:
+        print("no providers configured")
+    for p in record["providers"]:
+        where = p["base_url"] or f"(official endpoint: {p['host']})"
+        print()
+        print(f"{p['name']}: {p['api_mode']} at {where}, model {p['model'] or '(none)'}")
+        print(f"  family:  {p['family']} by {p['rule']} rule - {p['detection']}")
+        print(f"  does:    {p['does']}")
+        print(f"  chain:   {' -> '.join(p['chain']) or '(empty)'}")
+        key = p["api_key"]
+        print(f"  api key: {'not set' if key == 'none' else 'set (' + key + ')'}")
+    return EXIT_OK
+
+
+def _family_record(family: ModelFamily, builtin: FamilyRegistry) -> dict[str, Any]:
+    names = builtin.names
+    origin = "built-in" if family.name in names else "config"
+    if family.name in names and builtin.get(family.name) != family:
+        origin = "built-in, overridden by config"
+    return {
+        "name": family.name,
+        "origin": origin,
+        "models": list(family.models),
+        "not_models": list(family.not_models),
+        "hosts": list(family.hosts),
+        "anthropic_messages": family.anthropic.describe(),
+        "chat_completions": family.chat.describe(),
+        "why": family.why,
+        "source": family.source,
+    }
+
+
+def _families(args: argparse.Namespace) -> int:
+    registry = load_config(args.config).families if args.config else FamilyRegistry.builtin()
+    records = [_family_record(f, FamilyRegistry.builtin()) for f in registry.families]
+    records.append(_family_record(UNKNOWN, FamilyRegistry.builtin()) | {"origin": "fallback"})
+    if args.json:
+        _print_json(records)
+        return EXIT_OK
+    for r in records:
+        print(f"{r['name']} ({r['origin']})")
+        print(f"  models:  {', '.join(r['models']) or '-'}")
+        if r["not_models"]:
+            print(f"  not:     {', '.join(r['not_models'])}")
+        print(f"  hosts:   {', '.join(r['hosts']) or '-'}")
+        print(f"  anthropic_messages: {r['anthropic_messages']}")
+        print(f"  chat_completions:   {r['chat_completions']}")
     return EXIT_OK
 
 
@@ -76,18 +181,25 @@ def build_parser() -> argparse.ArgumentParser:
         "preview",
         help="print the body that would go on the wire, and why each change was made",
         description=(
-            "Run ToolPairing and ThinkingRoundTrip over BODY.json for one target and print the "
-            "outgoing body and the explain record. Exit codes: 0 ok, 1 invalid input, 2 usage."
+            "Run the chain over BODY.json for one target and print the outgoing body and the "
+            "explain record. The target comes from a configured provider (--config, "
+            "--provider) or from the flags (default chain: tool_pairing, thinking_round_trip). "
+            "Exit codes: 0 ok, 1 invalid input or config, 2 usage."
         ),
     )
     preview.add_argument("body", metavar="BODY.json", help="the request body ('-' for stdin)")
+    preview.add_argument("--config", default=None, help="a config file (YAML or TOML)")
+    preview.add_argument("--provider", default=None, help="a provider of --config")
     preview.add_argument(
-        "--api", choices=APIS, default="anthropic_messages", help="the wire (default: %(default)s)"
+        "--api",
+        choices=APIS,
+        default=None,
+        help="the wire (default: the provider's api_mode, else anthropic_messages)",
     )
     preview.add_argument(
         "--base-url",
         default=None,
-        help="where the request goes (default: the wire's official endpoint)",
+        help="where the request goes (default: the provider's, else the wire's official endpoint)",
     )
     preview.add_argument(
         "--family", default=None, help="force a model family instead of detecting it"
@@ -95,6 +207,32 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--model", default=None, help="override the body's model id")
     preview.add_argument("--json", action="store_true", help="machine-readable output")
     preview.set_defaults(run=_preview)
+
+    check = commands.add_parser(
+        "check",
+        help="validate a config and show, per provider, the family and the chain",
+        description=(
+            "Load CONFIG (YAML or TOML) and print, per provider, the resolved family, which "
+            "rule matched (explicit / model id / host), what that family does to thinking, "
+            "and the chain. Secrets are never printed. Exit codes: 0 valid, 1 invalid, "
+            "2 usage."
+        ),
+    )
+    check.add_argument("config", metavar="CONFIG", help="the config file")
+    check.add_argument("--json", action="store_true", help="machine-readable output")
+    check.set_defaults(run=_check)
+
+    families = commands.add_parser(
+        "families",
+        help="list the model families and what each does to thinking",
+        description=(
+            "Print the family table: the built-ins, plus the families of --config. "
+            "Exit codes: 0 ok, 1 invalid config, 2 usage."
+        ),
+    )
+    families.add_argument("--config", default=None, help="add and override from this file")
+    families.add_argument("--json", action="store_true", help="machine-readable output")
+    families.set_defaults(run=_families)
     return parser
 
 
@@ -109,4 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AgentError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
+    except Exception as exc:  # a bug of ours: say so plainly, without a traceback
+        print(f"error: unexpected {type(exc).__name__} (a bug; please report it)", file=sys.stderr)
+        return EXIT_BUG
     return code

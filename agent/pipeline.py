@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from attrs import evolve, field, frozen
 
 from agent.errors import InvalidRequest
 from agent.families import FamilyRegistry
 from agent.request import Action, Change, Explanation, Notes, Request
+
+if TYPE_CHECKING:
+    from agent.config import Config
 
 #: A middleware is any callable from Request to Request.
 Middleware = Callable[[Request], Request]
@@ -53,10 +56,21 @@ class Pipeline:
         middleware: the chain, in order; ThinkingRoundTrip belongs last among the
             message-shaping steps so it sees the final history.
         families: the family table that detection uses (built-ins unless configured).
+        family: the explicit family of the provider this pipeline serves (config
+            ``family:``); applied to requests that do not name one themselves.
     """
 
     middleware: tuple[Middleware, ...] = field(converter=_as_middleware)
     families: FamilyRegistry = field(factory=FamilyRegistry.builtin, kw_only=True)
+    family: str | None = field(default=None, kw_only=True)
+
+    @classmethod
+    def from_config(cls, config: Config, provider: str | None = None) -> Pipeline:
+        """The pipeline a loaded config defines for ``provider`` (or the global chain)."""
+        from agent.config import pipeline_from_config
+
+        pipeline: Pipeline = pipeline_from_config(config, provider)
+        return pipeline
 
     def resolve(self, request: Request) -> Request:
         """``request`` with its model family resolved (the same object if it already was)."""
@@ -65,7 +79,8 @@ class Pipeline:
         model = request.body.get("model")
         if not isinstance(model, str):
             raise InvalidRequest("model", f"expected the model id as a string, got {model!r}")
-        match = self.families.resolve(model, request.base_url, request.api, request.family)
+        explicit = request.family if request.family is not None else self.family
+        match = self.families.resolve(model, request.base_url, request.api, explicit)
         return evolve(request, resolved=match)
 
     def __call__(self, request: Request) -> Request:

@@ -21,6 +21,8 @@ class CaseSnapshot(JSONSnapshotExtension):
 
     @classmethod
     def get_snapshot_name(cls, *, test_location: Any, index: Any = 0) -> str:
+        if isinstance(index, str):  # snapshot(name=...) picks the file name itself
+            return index
         node = test_location.item
         callspec = getattr(node, "callspec", None)
         return str(callspec.id) if callspec is not None else str(node.name)
@@ -36,4 +38,4 @@ def snapshot_ids() -> set[str]:
     """The names of every snapshot file the suite writes (for the stale-file check)."""
     from tests.cases import CASE_IDS
 
-    return set(CASE_IDS)
+    return {*CASE_IDS, "config-errors"}

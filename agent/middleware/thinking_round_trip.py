@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from attrs import evolve, field, frozen
-from attrs.validators import in_
+from attrs.validators import in_, instance_of
 
 from agent.errors import InvalidRequest, ThinkingContractError
 from agent.families import AnthropicContract, ChatContract, FamilyMatch, FamilyRegistry
@@ -109,6 +109,8 @@ def _without(block: Mapping[str, Any], key: str) -> dict[str, Any]:
 def _strings(items: Iterable[str]) -> tuple[str, ...]:
     if isinstance(items, str):
         return (items,)
+    if not isinstance(items, Iterable) or not all(isinstance(i, str) for i in items):
+        raise TypeError(f"trusted_models: expected a list of model patterns, got {items!r}")
     return tuple(items)
 
 
@@ -146,9 +148,9 @@ class ThinkingRoundTrip:
     on_missing_loop_thinking: Literal["send", "raise", "drop_param"] = field(
         default="send", validator=in_(("send", "raise", "drop_param"))
     )
-    restore: bool = True
-    store: ThinkingStore = field(factory=MemoryStore)
-    families: FamilyRegistry = field(factory=FamilyRegistry.builtin)
+    restore: bool = field(default=True, validator=instance_of(bool))
+    store: ThinkingStore = field(factory=MemoryStore, repr=False)
+    families: FamilyRegistry = field(factory=FamilyRegistry.builtin, repr=False)
 
     def __call__(self, request: Request) -> Request:
         """The request with its prior reasoning fitted to the target's contract."""

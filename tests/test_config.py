@@ -1,0 +1,431 @@
+"""Config files: good ones load in both formats, every kind of bad one fails at load, clearly."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from syrupy.assertion import SnapshotAssertion
+
+from agent import ConfigError, Pipeline, Request, load_config
+from agent.store import MemoryStore, SqliteStore
+from tests.builders import A, T, U, anthropic_body, th_u, tu
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SECRET = "sk-live-THIS-MUST-NEVER-SHOW-4242"
+ENV = {
+    "MIMO_RELAY_API_KEY": SECRET,
+    "DEEPSEEK_API_KEY": SECRET + "-ds",
+    "ANTHROPIC_API_KEY": SECRET + "-an",
+    "KIMI_API_KEY": SECRET + "-ki",
+}
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The example configs' key variables, set to recognisable secrets."""
+    for key, value in ENV.items():
+        monkeypatch.setenv(key, value)
+    return ENV
+
+
+def write(tmp_path: Path, text: str, name: str = "agent.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+class TestGoodConfigs:
+    @pytest.mark.parametrize(
+        "name", ["hermes-mimo-relay.yaml", "multi-family.yaml", "multi-family.toml"]
+    )
+    def test_examples_load(self, name: str, env: dict[str, str]) -> None:
+        """Every example config loads and builds a pipeline for each provider."""
+        config = load_config(EXAMPLES / name)
+
+        for provider in config.providers:
+            assert Pipeline.from_config(config, provider).middleware
+
+    def test_yaml_and_toml_agree(self, env: dict[str, str]) -> None:
+        """The same provider reads the same from YAML and from TOML."""
+        yaml_config = load_config(EXAMPLES / "multi-family.yaml")
+        toml_config = load_config(EXAMPLES / "multi-family.toml")
+
+        for name in ("deepseek", "mimo-relay", "house"):
+            a, b = yaml_config.provider(name), toml_config.provider(name)
+            assert (a.base_url, a.model, a.api_mode, a.family, a.api_key) == (
+                b.base_url,
+                b.model,
+                b.api_mode,
+                b.family,
+                b.api_key,
+            )
+
+    def test_hermes_custom_providers(self, env: dict[str, str]) -> None:
+        """A hermes custom_providers entry is a provider; hermes' own keys are left alone."""
+        config = load_config(EXAMPLES / "hermes-mimo-relay.yaml")
+
+        provider = config.provider("mimo-relay")
+        assert ("https://open.markhub.top", "mimo-v2.5-pro", "anthropic_messages") == (
+            provider.base_url,
+            provider.model,
+            provider.api_mode,
+        )
+        assert SECRET == provider.api_key
+        assert "env MIMO_RELAY_API_KEY" == provider.api_key_source
+
+    def test_defaults(self, tmp_path: Path) -> None:
+        """An empty file means the default chain, no providers, a memory store."""
+        config = load_config(write(tmp_path, ""))
+
+        assert ("tool_pairing", "thinking_round_trip") == tuple(m.name for m in config.middleware)
+        assert {} == dict(config.providers)
+        assert isinstance(config.store, MemoryStore)
+
+    def test_sqlite_store_relative_to_config(self, tmp_path: Path) -> None:
+        """A sqlite store's relative path is taken from the config file's folder."""
+        config = load_config(write(tmp_path, "store: {sqlite: {path: thinking.db}}"))
+
+        assert isinstance(config.store, SqliteStore)
+        assert str(tmp_path / "thinking.db") == config.store.path
+
+    def test_interpolation(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """${VAR} is replaced in provider strings, including inside a longer value."""
+        monkeypatch.setenv("RELAY_HOST", "relay.example.com")
+        monkeypatch.setenv("RELAY_KEY", "k-123")
+        config = load_config(
+            write(
+                tmp_path,
+                """
+            providers:
+              r:
+                base_url: https://${RELAY_HOST}/anthropic
+                api_key: ${RELAY_KEY}
+        """,
+            )
+        )
+
+        assert "https://relay.example.com/anthropic" == config.provider("r").base_url
+        assert "k-123" == config.provider("r").api_key
+
+
+class TestChainCombination:
+    CONFIG = """
+        middleware:
+          - tool_pairing
+          - thinking_round_trip: {foreign: keep_text}
+        providers:
+          inherit: {model: m}
+          override:
+            middleware:
+              - thinking_round_trip: {on_missing_loop_thinking: raise}
+          remove:
+            middleware:
+              - tool_pairing: false
+          replace:
+            middleware_replace: true
+            middleware: [thinking_round_trip]
+    """
+
+    @pytest.mark.parametrize(
+        ("provider", "chain"),
+        [
+            ("inherit", ["tool_pairing", "thinking_round_trip(foreign='keep_text')"]),
+            (
+                "override",
+                [
+                    "tool_pairing",
+                    "thinking_round_trip(foreign='keep_text', on_missing_loop_thinking='raise')",
+                ],
+            ),
+            ("remove", ["thinking_round_trip(foreign='keep_text')"]),
+            ("replace", ["thinking_round_trip"]),
+        ],
+    )
+    def test_provider_list_combines(self, tmp_path: Path, provider: str, chain: list[str]) -> None:
+        """A provider's list merges into the global one by name; replacing must be asked for."""
+        config = load_config(write(tmp_path, self.CONFIG))
+
+        assert chain == [m.describe() for m in config.chain_for(provider)]
+
+    def test_one_store_for_all_providers(self, tmp_path: Path) -> None:
+        """Every provider's pipeline shares the config's store (provenance across a switch)."""
+        config = load_config(write(tmp_path, self.CONFIG))
+
+        stores = {
+            id(Pipeline.from_config(config, p).middleware[-1].store)  # type: ignore[attr-defined]
+            for p in config.providers
+        }
+
+        assert {id(config.store)} == stores
+
+
+class TestFamilyOverride:
+    def test_provider_family_changes_what_is_sent(self, tmp_path: Path) -> None:
+        """family: mimo on a provider turns an unknown model's dropped thinking into MiMo's."""
+        config = load_config(
+            write(
+                tmp_path,
+                """
+            providers:
+              plain: {base_url: "https://llm.example.com", api_mode: anthropic_messages}
+              house: {base_url: "https://llm.example.com", api_mode: anthropic_messages,
+                      family: mimo}
+        """,
+            )
+        )
+        body = anthropic_body("house-model-1", U(), A(th_u("plan"), tu("c1")), T("c1"))
+        request = Request(api="anthropic_messages", base_url="https://llm.example.com", body=body)
+
+        plain = Pipeline.from_config(config, "plain")(request)
+        house = Pipeline.from_config(config, "house")(request)
+
+        assert [tu("c1")] == plain.body["messages"][1]["content"]
+        assert [th_u("plan", ""), tu("c1")] == house.body["messages"][1]["content"]
+
+    def test_config_family_definition_is_used(self, tmp_path: Path) -> None:
+        """A family added in the file is detected and its contract applied."""
+        config = load_config(
+            write(
+                tmp_path,
+                """
+            families:
+              - name: acme
+                models: ["acme-*"]
+                chat: {reasoning_content: keep, pad: ".", pad_on: [tool_calls]}
+        """,
+            )
+        )
+        body = {
+            "model": "acme-2",
+            "messages": [
+                {"role": "user", "content": "go"},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": "c1",
+                            "type": "function",
+                            "function": {"name": "f", "arguments": "{}"},
+                        }
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+            ],
+        }
+
+        out = Pipeline.from_config(config)(Request(api="chat_completions", body=body))
+
+        assert "." == out.body["messages"][1]["reasoning_content"]
+
+
+BAD_CONFIGS: dict[str, tuple[str, str]] = {
+    "unknown-middleware": ("middleware: [thinking_roundtrip]", ""),
+    "unknown-option": ("middleware: [{thinking_round_trip: {foriegn: pad}}]", ""),
+    "bad-option-value": ("middleware: [{thinking_round_trip: {foreign: maybe}}]", ""),
+    "wrong-option-type": ("middleware: [{thinking_round_trip: {restore: 'yes'}}]", ""),
+    "wrong-list-type": ("middleware: [{thinking_round_trip: {trusted_models: 5}}]", ""),
+    "middleware-not-a-list": ("middleware: thinking_round_trip", ""),
+    "middleware-two-keys": ("middleware: [{tool_pairing: {}, thinking_round_trip: {}}]", ""),
+    "unknown-family": ("providers: {p: {family: mimi}}", ""),
+    "bad-family-pattern": ("families: [{name: x, models: ['a/b']}]", ""),
+    "bad-family-contract": (
+        "families: [{name: x, models: [x-*], anthropic: {thinking: maybe}}]",
+        "",
+    ),
+    "family-without-patterns": ("families: [{name: x}]", ""),
+    "missing-provider-name": ("custom_providers: [{base_url: 'https://a.example'}]", ""),
+    "wrong-type-base-url": ("providers: {p: {base_url: 5}}", ""),
+    "bad-api-mode": ("providers: {p: {api_mode: responses}}", ""),
+    "secret-of-wrong-type": ("providers: {p: {api_key: 123456789}}", ""),
+    "missing-env-var": ("providers: {p: {api_key: '${NOT_SET_ANYWHERE_42}'}}", ""),
+    "missing-key-env": ("providers: {p: {api_key_env: NOT_SET_ANYWHERE_42}}", ""),
+    "provider-key-typo": ("providers: {p: {api_mdoe: chat_completions}}", ""),
+    "top-level-typo": ("middelware: [tool_pairing]", ""),
+    "duplicate-provider": ("providers: {p: {}}\ncustom_providers: [{name: p}]", ""),
+    "providers-not-a-collection": ("providers: mimo", ""),
+    "store-unknown": ("store: redis", ""),
+    "store-bad-max-turns": ("store: {memory: {max_turns: 0}}", ""),
+    "store-sqlite-no-path": ("store: {sqlite: {}}", ""),
+    "yaml-syntax": ("providers:\n  p: {api_key: sk-live-THIS-MUST-NEVER-SHOW-4242\n", ""),
+    "toml-syntax": ("[providers.p]\napi_key = sk-live-THIS-MUST-NEVER-SHOW-4242\n", ".toml"),
+    "toml-wrong-type": ("[providers.p]\nbase_url = 5\n", ".toml"),
+    "unknown-extension": ("{}", ".json"),
+}
+
+
+class TestBadConfigs:
+    def test_every_message(self, tmp_path: Path, case_snapshot: SnapshotAssertion) -> None:
+        """Each kind of bad config fails at load naming file, entry and problem (pinned)."""
+        messages = {}
+        for case, (text, suffix) in BAD_CONFIGS.items():
+            path = write(tmp_path, text, f"agent{suffix or '.yaml'}")
+            with pytest.raises(ConfigError) as info:
+                load_config(path)
+            message = str(info.value)
+            assert message.startswith(str(path)), message
+            assert SECRET not in message
+            messages[case] = message.replace(str(path), "CONFIG")
+
+        assert messages == case_snapshot(name="config-errors")
+
+    def test_lines_are_named(self, tmp_path: Path) -> None:
+        """A YAML error names the line of the entry at fault."""
+        path = write(
+            tmp_path,
+            """
+            providers:
+              good: {model: m}
+              bad:
+                model: m
+                api_mode: responses
+        """,
+        )
+
+        with pytest.raises(ConfigError, match=r"agent\.yaml:6: providers\.bad\.api_mode"):
+            load_config(path)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agent", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+class TestCli:
+    def test_check(self) -> None:
+        """check prints each provider's family, the rule that matched, and its chain."""
+        result = run_cli("check", "examples/multi-family.yaml", env=ENV)
+
+        assert 0 == result.returncode, result.stderr
+        assert "house: anthropic_messages" in result.stdout
+        assert "family:  mimo by explicit rule" in result.stdout
+        assert "family:  deepseek by model rule" in result.stdout
+        assert "chain:   thinking_round_trip" in result.stdout  # strict-gateway removed one
+
+    def test_check_json(self) -> None:
+        """check --json is machine-readable."""
+        result = run_cli("check", "--json", "examples/hermes-mimo-relay.yaml", env=ENV)
+
+        record = json.loads(result.stdout)
+        assert [("mimo-relay", "mimo", "model")] == [
+            (p["name"], p["family"], p["rule"]) for p in record["providers"]
+        ]
+
+    def test_preview_with_config(self) -> None:
+        """preview --config --provider uses the provider's wire, host and chain."""
+        result = run_cli(
+            "preview",
+            "--json",
+            "--config",
+            "examples/hermes-mimo-relay.yaml",
+            "--provider",
+            "mimo-relay",
+            "examples/mimo-relay-tool-loop.json",
+            env=ENV,
+        )
+
+        assert 0 == result.returncode, result.stderr
+        out = json.loads(result.stdout)
+        assert {"type": "thinking", "thinking": " ", "signature": ""} == out["body"]["messages"][3][
+            "content"
+        ][0]
+        assert "mimo" == out["explain"]["family"]
+
+    def test_families(self) -> None:
+        """families lists built-ins, the config's additions and overrides, and the fallback."""
+        result = run_cli("families", "--json", "--config", "examples/multi-family.yaml", env=ENV)
+
+        records = {r["name"]: r["origin"] for r in json.loads(result.stdout)}
+        assert "config" == records["acme"]
+        assert "built-in, overridden by config" == records["glm"]
+        assert "fallback" == records["unknown"]
+
+    @pytest.mark.parametrize(
+        ("args", "code", "text"),
+        [
+            (("check", "examples/nope.yaml"), 1, "cannot read"),
+            (("check", "examples/hermes-mimo-relay.yaml"), 1, "MIMO_RELAY_API_KEY is not set"),
+            (
+                ("preview", "--provider", "x", "examples/mimo-relay-tool-loop.json"),
+                2,
+                "--provider needs --config",
+            ),
+            (("preview", "examples/multi-family.yaml"), 1, "not valid JSON"),
+            (("frobnicate",), 2, "invalid choice"),
+        ],
+    )
+    def test_errors_exit_codes(self, args: tuple[str, ...], code: int, text: str) -> None:
+        """Errors give a one-line message and a meaningful exit code, never a traceback."""
+        result = run_cli(*args, env={"MIMO_RELAY_API_KEY": ""} if "hermes" in args[-1] else {})
+        if "hermes" in args[-1]:
+            result = subprocess.run(
+                [sys.executable, "-m", "agent", *args],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                timeout=60,
+                env={k: v for k, v in os.environ.items() if k != "MIMO_RELAY_API_KEY"},
+            )
+
+        assert code == result.returncode
+        assert text in result.stderr
+        assert "Traceback" not in result.stderr
+
+    @pytest.mark.parametrize("command", ["preview", "check", "families"])
+    def test_help(self, command: str) -> None:
+        """Every command has --help with its exit codes."""
+        result = run_cli(command, "--help")
+
+        assert 0 == result.returncode
+        assert "Exit codes" in " ".join(result.stdout.split())
+
+    def test_no_secret_in_any_output(self) -> None:
+        """No command prints an api key, in text or JSON."""
+        outputs = []
+        for args in (
+            ("check", "examples/multi-family.yaml"),
+            ("check", "--json", "examples/multi-family.yaml"),
+            ("families", "--config", "examples/multi-family.yaml"),
+            (
+                "preview",
+                "--config",
+                "examples/multi-family.yaml",
+                "--provider",
+                "mimo-relay",
+                "examples/mimo-relay-tool-loop.json",
+            ),
+            (
+                "preview",
+                "--json",
+                "--config",
+                "examples/hermes-mimo-relay.yaml",
+                "--provider",
+                "mimo-relay",
+                "examples/mimo-relay-tool-loop.json",
+            ),
+        ):
+            result = run_cli(*args, env=ENV)
+            assert 0 == result.returncode, result.stderr
+            outputs.append(result.stdout + result.stderr)
+
+        assert all(SECRET not in out for out in outputs)
+
+    def test_no_secret_in_reprs(self, env: dict[str, str]) -> None:
+        """Config objects never show the key in their repr."""
+        config = load_config(EXAMPLES / "multi-family.yaml")
+
+        assert SECRET not in repr(config)
+        assert SECRET not in repr(config.providers)
