@@ -18,6 +18,16 @@ from agent.pipeline import Middleware, Pipeline
 from agent.request import Action, Change, Explanation, Request
 from agent.store import MemoryStore, Origin, ThinkingStore
 
+
+def __getattr__(name: str) -> object:
+    # the SDK factories import anthropic; load them on first use so `import agent` stays light
+    if name in ("anthropic_client", "async_anthropic_client"):
+        from agent.integrations import anthropic as integration
+
+        return getattr(integration, name)
+    raise AttributeError(f"module 'agent' has no attribute {name!r}")
+
+
 __all__ = [
     "Action",
     "AgentError",
@@ -39,5 +49,7 @@ __all__ = [
     "ThinkingContractError",
     "ThinkingStore",
     "UnknownFamily",
+    "anthropic_client",
+    "async_anthropic_client",
     "load_config",
 ]

@@ -170,6 +170,12 @@ def _families(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from agent.demo import run_demo
+
+    return run_demo()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(
@@ -177,6 +183,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit the reasoning in an LLM request to its provider's contract.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo",
+        help="the originating bug and its fix, through the real SDK, on the MiMo emulator",
+        description=(
+            "Run a four-tool-call conversation with mimo-v2.5-pro through the real anthropic "
+            "SDK against the built-in MiMo relay emulator (127.0.0.1): once with the "
+            "originating agent's 'strip thinking for unknown relays' rule (HTTP 400 on call "
+            "2), once with ThinkingRoundTrip (completes). Exit codes: 0 both as expected, "
+            "1 otherwise."
+        ),
+    )
+    demo.set_defaults(run=_demo)
+
     preview = commands.add_parser(
         "preview",
         help="print the body that would go on the wire, and why each change was made",

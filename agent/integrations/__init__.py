@@ -1,0 +1,1 @@
+"""Adapters between the pipeline and client libraries."""

@@ -1,0 +1,278 @@
+"""The anthropic SDK adapter: run the pipeline on every ``/v1/messages`` call the client makes.
+
+    client = anthropic.Anthropic(base_url=..., api_key=...,
+                                 middleware=[PipelineMiddleware(pipe, base_url=...)])
+
+The adapter runs the pipeline on the body of each ``POST /v1/messages`` (plain,
+``stream=True`` and ``client.messages.stream(...)`` alike), sends the result, and feeds the
+provider's response to ``pipeline.observe`` (a streamed one is observed as its events pass
+through, without buffering the stream for the caller). Every other request passes through
+untouched. The body is never deep-copied: the new request shares every unchanged message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+import anthropic
+import httpx2  # the anthropic SDK's own HTTP layer; its stream types are checked by class
+from anthropic import Middleware
+from anthropic._middleware import AsyncCallNext, CallNext
+from anthropic._request import APIRequest
+from anthropic._response import APIResponse, AsyncAPIResponse
+
+from agent.pipeline import Pipeline
+from agent.request import Request
+
+log = logging.getLogger("agent")
+
+
+def _is_messages(request: APIRequest) -> bool:
+    path = request.url.split("?", 1)[0].rstrip("/")
+    return request.method.lower() == "post" and path.endswith("/v1/messages")
+
+
+class PipelineMiddleware(Middleware):
+    """An ``anthropic.Middleware`` that runs a Pipeline on Messages requests.
+
+    Attributes:
+        pipeline: the chain to run.
+        base_url: where the client sends requests (the client's ``base_url``); family
+            detection by host uses it. None means the official endpoint.
+        provider: the configured provider name, carried on each Request.
+    """
+
+    def __init__(
+        self, pipeline: Pipeline, *, base_url: str | None = None, provider: str | None = None
+    ) -> None:
+        self.pipeline = pipeline
+        self.base_url = base_url
+        self.provider = provider
+
+    def __repr__(self) -> str:
+        return f"PipelineMiddleware(base_url={self.base_url!r}, provider={self.provider!r})"
+
+    def _prepare(self, request: APIRequest) -> tuple[APIRequest, Request] | None:
+        body = request.json
+        if not _is_messages(request) or not isinstance(body, Mapping):
+            return None
+        ours = Request(
+            api="anthropic_messages", base_url=self.base_url, body=body, provider=self.provider
+        )
+        out = self.pipeline(ours)
+        if out.body is body:
+            return request, out
+        # Not APIRequest.copy(): it deep-copies the whole body first. A shallow copy of the
+        # options with the new body shares every message the pipeline did not change.
+        options = request.options.model_copy(update={"json_data": out.body})
+        rebuilt = APIRequest(
+            options=options,
+            cast_to=request.cast_to,
+            stream=request.stream,
+            stream_cls=request.stream_cls,
+            retries_taken=request.retries_taken,
+        )
+        return rebuilt, out
+
+    def _observe(self, sent: Request, message: Any) -> None:
+        if not isinstance(message, Mapping) or message.get("type") != "message":
+            return
+        try:
+            self.pipeline.observe(sent, message)
+        except Exception:  # observing must never break the agent's call
+            log.exception("observing a response failed")
+
+    def handle(self, request: APIRequest, call_next: CallNext) -> APIResponse[Any]:
+        """Run the pipeline on a Messages request, send it, observe the response."""
+        prepared = self._prepare(request)
+        if prepared is None:
+            return call_next(request)
+        outgoing, sent = prepared
+        response = call_next(outgoing)
+        http = response.http_response
+        if http.is_success:
+            if outgoing.stream:
+                http.stream = _TeeStream(http.stream, lambda m: self._observe(sent, m))
+            else:
+                self._observe(sent, _json(http.read()))
+        return response
+
+    async def handle_async(
+        self, request: APIRequest, call_next: AsyncCallNext
+    ) -> AsyncAPIResponse[Any]:
+        """The async twin of ``handle``."""
+        prepared = self._prepare(request)
+        if prepared is None:
+            return await call_next(request)
+        outgoing, sent = prepared
+        response = await call_next(outgoing)
+        http = response.http_response
+        if http.is_success:
+            if outgoing.stream:
+                http.stream = _AsyncTeeStream(http.stream, lambda m: self._observe(sent, m))
+            else:
+                self._observe(sent, _json(await http.aread()))
+        return response
+
+
+def _json(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+class MessageAccumulator:
+    """Rebuilds the Messages API ``message`` from its Server-Sent Events, fed as raw bytes."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self.message: dict[str, Any] | None = None
+        self._partial: dict[int, str] = {}
+        self.done = False
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next bytes of the stream."""
+        self._buffer += chunk
+        while True:
+            end = _event_end(self._buffer)
+            if end is None:
+                return
+            raw, self._buffer = self._buffer[: end[0]], self._buffer[end[1] :]
+            self._event(raw)
+
+    def _event(self, raw: bytes) -> None:
+        data = "\n".join(
+            line[5:].lstrip()
+            for line in raw.decode("utf-8", "replace").splitlines()
+            if line.startswith("data:")
+        )
+        if data:
+            event = _json(data.encode())
+            if isinstance(event, dict):
+                self.add(event)
+
+    def add(self, event: Mapping[str, Any]) -> None:
+        """Take one parsed event (a dict, as the SSE data line carries it)."""
+        kind = event.get("type")
+        if kind == "message_start" and isinstance(event.get("message"), dict):
+            self.message = {**event["message"], "content": list(event["message"]["content"])}
+        elif self.message is None:
+            return
+        elif kind == "content_block_start":
+            self.message["content"].append(dict(event["content_block"]))
+        elif kind == "content_block_delta":
+            self._delta(event["index"], event["delta"])
+        elif kind == "content_block_stop":
+            index = event["index"]
+            if index in self._partial:
+                block = self.message["content"][index]
+                block["input"] = _json(self._partial.pop(index).encode()) or {}
+        elif kind == "message_delta":
+            self.message.update(event.get("delta") or {})
+        elif kind == "message_stop":
+            self.done = True
+
+    def _delta(self, index: int, delta: Mapping[str, Any]) -> None:
+        assert self.message is not None
+        block = self.message["content"][index]
+        kind = delta.get("type")
+        if kind == "thinking_delta":
+            block["thinking"] = block.get("thinking", "") + delta.get("thinking", "")
+        elif kind == "signature_delta":
+            block["signature"] = block.get("signature", "") + delta.get("signature", "")
+        elif kind == "text_delta":
+            block["text"] = block.get("text", "") + delta.get("text", "")
+        elif kind == "input_json_delta":
+            self._partial[index] = self._partial.get(index, "") + delta.get("partial_json", "")
+
+
+def _event_end(buffer: bytes) -> tuple[int, int] | None:
+    found = [(buffer.find(sep), len(sep)) for sep in (b"\n\n", b"\r\n\r\n") if sep in buffer]
+    if not found:
+        return None
+    at, size = min(found)
+    return at, at + size
+
+
+class _Tee:
+    """Feeds the bytes the SDK reads to an accumulator; reports the message once complete."""
+
+    def __init__(self, inner: Any, on_message: Any) -> None:
+        self._inner = inner
+        self._on_message = on_message
+        self._acc = MessageAccumulator()
+        self._reported = False
+
+    def _report(self) -> None:
+        if not self._reported and self._acc.done and self._acc.message is not None:
+            self._reported = True
+            self._on_message(self._acc.message)
+
+
+class _TeeStream(_Tee, httpx2.SyncByteStream):
+    """A sync byte stream that lets the SDK read as usual and observes the message at the end."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            self._acc.feed(chunk)
+            if self._acc.done:
+                self._report()
+            yield chunk
+        self._report()
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AsyncTeeStream(_Tee, httpx2.AsyncByteStream):
+    """The async twin of _TeeStream."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            self._acc.feed(chunk)
+            if self._acc.done:
+                self._report()
+            yield chunk
+        self._report()
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _client_parts(config: Any, provider: str) -> tuple[Any, PipelineMiddleware]:
+    from agent.config import Config, load_config
+    from agent.errors import ConfigError
+
+    loaded = config if isinstance(config, Config) else load_config(config)
+    entry = loaded.provider(provider)
+    if entry.api_mode != "anthropic_messages":
+        raise ConfigError(
+            f"{loaded.path}: {entry.where}: api_mode is {entry.api_mode!r}; an anthropic "
+            "client needs a provider with api_mode: anthropic_messages"
+        )
+    pipeline = Pipeline.from_config(loaded, provider)
+    return entry, PipelineMiddleware(pipeline, base_url=entry.base_url, provider=provider)
+
+
+def anthropic_client(config: Any, provider: str, **options: Any) -> anthropic.Anthropic:
+    """An ``anthropic.Anthropic`` for one configured provider, with its pipeline installed.
+
+    ``config`` is a loaded Config or a path; ``options`` go to the client (``max_retries``,
+    ``timeout``, ...). The provider's base_url and api key are used.
+    """
+    entry, middleware = _client_parts(config, provider)
+    return anthropic.Anthropic(
+        base_url=entry.base_url, api_key=entry.api_key, middleware=[middleware], **options
+    )
+
+
+def async_anthropic_client(config: Any, provider: str, **options: Any) -> anthropic.AsyncAnthropic:
+    """The async twin of ``anthropic_client``."""
+    entry, middleware = _client_parts(config, provider)
+    return anthropic.AsyncAnthropic(
+        base_url=entry.base_url, api_key=entry.api_key, middleware=[middleware], **options
+    )
