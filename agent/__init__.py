@@ -4,6 +4,8 @@ Public API (design §3): ``Request``, ``Pipeline``, ``load_config``, the family 
 library's exceptions. Middleware live in ``agent.middleware``; test helpers in ``agent.testing``.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from agent.config import Config, ProviderConfig, load_config
 from agent.errors import (
     AgentError,
@@ -18,8 +20,11 @@ from agent.pipeline import Middleware, Pipeline
 from agent.request import Action, Change, Explanation, Request
 from agent.store import MemoryStore, Origin, ThinkingStore
 
+if TYPE_CHECKING:
+    from agent.integrations.anthropic import anthropic_client, async_anthropic_client
 
-def __getattr__(name: str) -> object:
+
+def __getattr__(name: str) -> Any:
     # the SDK factories import anthropic; load them on first use so `import agent` stays light
     if name in ("anthropic_client", "async_anthropic_client"):
         from agent.integrations import anthropic as integration

@@ -38,4 +38,11 @@ def snapshot_ids() -> set[str]:
     """The names of every snapshot file the suite writes (for the stale-file check)."""
     from tests.cases import CASE_IDS
 
-    return {*CASE_IDS, "config-errors"}
+    return {
+        *CASE_IDS,
+        "config-errors",
+        "e2e-mimo-relay-tool-loop",
+        "e2e-claude-interleaved",
+        "e2e-model-switch-minimax-to-claude",
+        "e2e-strict-server-no-reasoning-content",
+    }
