@@ -273,9 +273,7 @@ class _Pass:
 
     def finish(self, body: Mapping[str, Any] | None) -> Request:
         if body is None:
-            return (
-                self.request if self.request.resolved else evolve(self.request, resolved=self.match)
-            )
+            return self.request  # nothing to do: the very same object
         return evolve(self.request, body=body, resolved=self.match)
 
 

@@ -1,0 +1,142 @@
+"""The SDK adapter's promises checked without a socket, and the pytest plugin as a user sees it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import anthropic
+import httpx2
+import pytest
+from anthropic._models import FinalRequestOptions
+from anthropic._request import APIRequest
+from anthropic._response import APIResponse
+
+from agent import Pipeline
+from agent.integrations.anthropic import PipelineMiddleware
+from agent.middleware import ThinkingRoundTrip, ToolPairing
+from tests.builders import RELAY, A, T, U, anthropic_body, tu
+
+
+def api_request(url: str, body: Any, method: str = "post") -> APIRequest:
+    options = FinalRequestOptions.construct(method=method, url=url, json_data=body)
+    return APIRequest(options=options, cast_to=anthropic.types.Message)
+
+
+def capture(seen: list[APIRequest]) -> Any:
+    def call_next(request: APIRequest) -> APIResponse[Any]:
+        seen.append(request)
+        raw = httpx2.Response(500, json={}, request=httpx2.Request("POST", "http://x"))
+        return APIResponse(
+            raw=raw,
+            cast_to=anthropic.types.Message,
+            client=None,  # type: ignore[arg-type]
+            stream=False,
+            stream_cls=None,
+            options=request.options,
+            retries_taken=0,
+        )
+
+    return call_next
+
+
+class TestPipelineMiddleware:
+    def test_body_not_deep_copied(self) -> None:
+        """The rewritten request shares every message the pipeline did not change."""
+        body = anthropic_body("mimo-v2.5-pro", U(), A(tu("c1")), T("c1"))
+        seen: list[APIRequest] = []
+        middleware = PipelineMiddleware(
+            Pipeline([ToolPairing(), ThinkingRoundTrip()]), base_url=RELAY
+        )
+
+        middleware.handle(api_request("/v1/messages", body), capture(seen))
+
+        sent = seen[0].json
+        assert isinstance(sent, dict)
+        assert sent is not body
+        assert sent["messages"][0] is body["messages"][0]
+        assert sent["messages"][2] is body["messages"][2]
+        assert sent["messages"][1]["content"][1] is body["messages"][1]["content"][0]
+        assert sent["tools"] is body["tools"]
+        assert [tu("c1")] == body["messages"][1]["content"]  # the input is untouched
+
+    def test_unchanged_request_passes_as_is(self) -> None:
+        """When the pipeline has nothing to do, the SDK's own request object goes on."""
+        body = anthropic_body("claude-opus-4-6", U())
+        request = api_request("/v1/messages", body)
+        seen: list[APIRequest] = []
+
+        PipelineMiddleware(Pipeline([ThinkingRoundTrip()])).handle(request, capture(seen))
+
+        assert [request] == seen
+
+    @pytest.mark.parametrize(
+        ("url", "method"),
+        [
+            ("/v1/models", "get"),
+            ("/v1/messages/count_tokens", "post"),
+            ("/v1/messages/batches", "post"),
+        ],
+    )
+    def test_other_requests_untouched(self, url: str, method: str) -> None:
+        """Requests other than POST /v1/messages are passed through, not parsed."""
+        request = api_request(url, {"model": 5, "messages": "not even valid"}, method)
+        seen: list[APIRequest] = []
+
+        PipelineMiddleware(Pipeline([ThinkingRoundTrip()])).handle(request, capture(seen))
+
+        assert [request] == seen
+
+
+USER_TEST = """
+import anthropic
+from agent import Pipeline
+from agent.integrations.anthropic import PipelineMiddleware
+from agent.middleware import ThinkingRoundTrip
+from agent.testing.loop import run_tool_loop
+
+
+def test_my_chain(mimo_emulator, payload_snapshot):
+    pipe = Pipeline([ThinkingRoundTrip()])
+    client = anthropic.Anthropic(base_url=mimo_emulator.base_url, api_key="k", max_retries=0,
+                                 middleware=[PipelineMiddleware(pipe)])
+    steps = run_tool_loop(client, [{"role": "user", "content": "go"}], model="mimo-v2.5-pro",
+                          max_tokens=100, tools=[{"name": "run", "input_schema": {}}],
+                          store=lambda c: [b for b in c if b["type"] != "thinking"])
+    assert steps[-1].stop_reason == "end_turn"
+    assert mimo_emulator.bodies[-1] == payload_snapshot
+"""
+
+
+class TestPytestPlugin:
+    def test_user_suite(self, pytester: pytest.Pytester) -> None:
+        """A user's test gets the emulator fixtures and pins its payload with payload_snapshot;
+        a changed payload then fails."""
+        pytester.makepyfile(test_user=USER_TEST)
+
+        first = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--snapshot-update")
+        second = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+        snapshots = list(Path(pytester.path).rglob("*.json"))
+        snapshots[0].write_text(snapshots[0].read_text().replace("round 4", "round 5"))
+        third = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+
+        first.assert_outcomes(passed=1)
+        second.assert_outcomes(passed=1)
+        third.assert_outcomes(failed=1)
+        assert 1 == len(snapshots)
+
+
+def test_console_script() -> None:
+    """The agent-pipeline console script is installed and answers --help."""
+    script = shutil.which("agent-pipeline", path=os.path.dirname(sys.executable))
+    assert script is not None
+
+    result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60)
+
+    assert 0 == result.returncode
+    assert "demo" in result.stdout
+    assert "check" in result.stdout
