@@ -45,15 +45,17 @@ class StoredTurn:
     Attributes:
         origin: where it came from.
         blocks: Anthropic wire: the response's thinking and redacted_thinking blocks, each with
-            the id of the ``tool_use`` that followed it (None when none did), in order.
+            its position in the response's content, in order.
         reasoning: Chat wire: the ``reasoning_content`` text.
         tool_ids: the ids of the turn's tool calls, in order.
+        size: Anthropic wire: how many content blocks the response had.
     """
 
     origin: Origin
-    blocks: tuple[tuple[Mapping[str, Any], str | None], ...] = ()
+    blocks: tuple[tuple[Mapping[str, Any], int], ...] = ()
     reasoning: str | None = None
     tool_ids: tuple[str, ...] = ()
+    size: int = 0
 
 
 @runtime_checkable
@@ -103,7 +105,7 @@ class MemoryStore:
             # one shared Origin object per origin keeps memory flat and lookups cheap
             origin = self._origins.setdefault(turn.origin, turn.origin)
             if origin is not turn.origin:
-                turn = StoredTurn(origin, turn.blocks, turn.reasoning, turn.tool_ids)
+                turn = StoredTurn(origin, turn.blocks, turn.reasoning, turn.tool_ids, turn.size)
             key = self._next
             self._next += 1
             self._turns[key] = turn
@@ -169,7 +171,7 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS turns (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     family TEXT NOT NULL, host TEXT NOT NULL, model TEXT NOT NULL,
-    blocks TEXT NOT NULL, reasoning TEXT, tool_ids TEXT NOT NULL
+    blocks TEXT NOT NULL, reasoning TEXT, tool_ids TEXT NOT NULL, size INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS by_signature (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS by_text (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
@@ -212,8 +214,8 @@ class SqliteStore:
         with self._lock, self._db:
             self._db.execute("BEGIN")
             cursor = self._db.execute(
-                "INSERT INTO turns (family, host, model, blocks, reasoning, tool_ids) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO turns (family, host, model, blocks, reasoning, tool_ids, size) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     turn.origin.family,
                     turn.origin.host,
@@ -221,6 +223,7 @@ class SqliteStore:
                     blocks,
                     turn.reasoning,
                     json.dumps(list(turn.tool_ids)),
+                    turn.size,
                 ),
             )
             key = cursor.lastrowid
@@ -251,18 +254,19 @@ class SqliteStore:
     def _turn(self, table: str, key: str) -> StoredTurn | None:
         with self._lock:
             row = self._db.execute(
-                f"SELECT t.family, t.host, t.model, t.blocks, t.reasoning, t.tool_ids "
+                f"SELECT t.family, t.host, t.model, t.blocks, t.reasoning, t.tool_ids, t.size "
                 f"FROM {table} k JOIN turns t ON t.id = k.turn WHERE k.key = ?",
                 (key,),
             ).fetchone()
         if row is None:
             return None
-        family, host, model, blocks, reasoning, tool_ids = row
+        family, host, model, blocks, reasoning, tool_ids, size = row
         return StoredTurn(
             Origin(family, host, model),
             tuple((b, anchor) for b, anchor in json.loads(blocks)),
             reasoning,
             tuple(json.loads(tool_ids)),
+            size,
         )
 
     def origin_of_signature(self, signature: str) -> Origin | None:

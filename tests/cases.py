@@ -263,6 +263,8 @@ def _restored(results: dict[str, Result]) -> None:
         original = r.before.body["messages"][1]["content"]
         restored = r.messages[1]["content"]
         assert r.actions(Action.RESTORED) == ["messages[1].content"], name
+        assert restored[0]["type"] == "thinking", "a restored turn starts with its thinking"
+        assert not r.actions(Action.WARNING)
         assert [b for b in restored if b["type"] not in ("thinking", "redacted_thinking")] == (
             original
         )

@@ -20,7 +20,21 @@ from agent import (
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.store import StoredTurn
 from agent.testing import Recorder
-from tests.builders import CA, CT, CU, RELAY, A, T, U, anthropic_body, chat_body, th_s, th_u, tu
+from tests.builders import (
+    CA,
+    CT,
+    CU,
+    RELAY,
+    A,
+    T,
+    U,
+    anthropic_body,
+    chat_body,
+    text,
+    th_s,
+    th_u,
+    tu,
+)
 
 AM = "anthropic_messages"
 CH = "chat_completions"
@@ -152,7 +166,7 @@ class TestThinkingRoundTrip:
         store.record(
             StoredTurn(
                 Origin("anthropic", "api.anthropic.com", "claude-sonnet-4-6"),
-                ((th_s("p", "s-son"), "c1"),),
+                ((th_s("p", "s-son"), 0),),
                 None,
                 ("c1",),
             )
@@ -171,7 +185,7 @@ class TestThinkingRoundTrip:
         store.record(
             StoredTurn(
                 Origin("anthropic", "api.anthropic.com", "claude-opus-4-6"),
-                ((th_s("claude plan", "s-c"), "c1"),),
+                ((th_s("claude plan", "s-c"), 0),),
                 None,
                 ("c1",),
             )
@@ -326,7 +340,7 @@ class TestStores:
         store = MemoryStore(max_turns=2)
         origin = Origin("mimo", "h", "m")
         for n in range(3):
-            store.record(StoredTurn(origin, ((th_s(f"t{n}", f"s{n}"), f"c{n}"),), None, (f"c{n}",)))
+            store.record(StoredTurn(origin, ((th_s(f"t{n}", f"s{n}"), 0),), None, (f"c{n}",)))
 
         assert 2 == len(store)
         assert store.origin_of_signature("s0") is None
@@ -341,7 +355,7 @@ class TestStores:
         path = str(tmp_path / "thinking.db")
         origin = Origin("anthropic", "api.anthropic.com", "claude-opus-4-6")
         first = SqliteStore(path)
-        first.record(StoredTurn(origin, ((th_s("plan", "sig-1"), "c1"),), None, ("c1",)))
+        first.record(StoredTurn(origin, ((th_s("plan", "sig-1"), 0),), None, ("c1",)))
         first.close()
 
         again = SqliteStore(path)
@@ -350,7 +364,7 @@ class TestStores:
         assert origin == again.origin_of_text("plan")
         turn = again.turn_for_tool("c1")
         assert turn is not None
-        assert ((th_s("plan", "sig-1"), "c1"),) == turn.blocks
+        assert ((th_s("plan", "sig-1"), 0),) == turn.blocks
         assert again.origin_of_signature("nope") is None
 
     def test_sqlite_store_is_bounded(self, tmp_path: Any) -> None:
@@ -360,8 +374,45 @@ class TestStores:
         store = SqliteStore(str(tmp_path / "t.db"), max_turns=3)
         origin = Origin("mimo", "h", "m")
         for n in range(10):
-            store.record(StoredTurn(origin, ((th_u(f"t{n}", ""), f"c{n}"),), None, (f"c{n}",)))
+            store.record(StoredTurn(origin, ((th_u(f"t{n}", ""), 0),), None, (f"c{n}",)))
 
         assert 3 == len(store)
         assert store.turn_for_tool("c0") is None
         assert store.turn_for_tool("c9") is not None
+
+
+class TestReorderedAndRestored:
+    def test_reordered_signed_turn_is_not_sent(self) -> None:
+        """A signed turn whose thinking no longer comes first would be a 400: it is dropped."""
+        request = claude(U(), A(text("on it"), th_s("p", "s1"), tu("c1")), T("c1"))
+        pipe = Pipeline([ThinkingRoundTrip()])
+
+        out = pipe(request)
+
+        assert [text("on it"), tu("c1")] == out.body["messages"][1]["content"]
+        assert (Action.DROPPED, "messages[1].content[1]") == (
+            pipe.explain(request).changes[0].action,
+            pipe.explain(request).changes[0].path,
+        )
+
+    def test_restore_puts_blocks_where_the_model_put_them(self) -> None:
+        """Thinking observed as [th, text, th, tool_use] comes back at the same positions."""
+        pipe = Pipeline([ThinkingRoundTrip()])
+        observed = [th_s("a", "s-a"), text("looking"), th_s("b", "s-b"), tu("c1")]
+        pipe.observe(claude(U()), {"type": "message", "content": observed})
+        request = claude(U(), A(text("looking"), tu("c1")), T("c1"))
+
+        out = pipe(request)
+
+        assert observed == out.body["messages"][1]["content"]
+
+    def test_no_restore_when_blocks_do_not_line_up(self) -> None:
+        """If the agent's turn has fewer blocks than the observed one, nothing is guessed."""
+        pipe = Pipeline([ThinkingRoundTrip()])
+        pipe.observe(
+            claude(U()),
+            {"type": "message", "content": [th_s("a", "s-a"), text("x"), text("y"), tu("c1")]},
+        )
+        request = claude(U(), A(tu("c1")), T("c1"))
+
+        assert [tu("c1")] == pipe(request).body["messages"][1]["content"]

@@ -196,23 +196,19 @@ def _observed_anthropic(origin: Origin, body: Mapping[str, Any]) -> StoredTurn |
     content = body.get("content")
     if not isinstance(content, list):
         return None
-    blocks: list[tuple[Mapping[str, Any], str | None]] = []
-    pending: list[Mapping[str, Any]] = []
+    blocks: list[tuple[Mapping[str, Any], int]] = []
     tool_ids: list[str] = []
-    for block in content:
+    for index, block in enumerate(content):
         if not isinstance(block, Mapping):
             continue
         kind = block.get("type")
         if kind in _THINKING:
-            pending.append(block)
+            blocks.append((block, index))
         elif kind == "tool_use" and isinstance(block.get("id"), str):
             tool_ids.append(block["id"])
-            blocks.extend((b, block["id"]) for b in pending)
-            pending = []
-    blocks.extend((b, None) for b in pending)
     if not blocks:
         return None
-    return StoredTurn(origin, tuple(blocks), None, tuple(tool_ids))
+    return StoredTurn(origin, tuple(blocks), None, tuple(tool_ids), len(content))
 
 
 def _observed_chat(origin: Origin, body: Mapping[str, Any]) -> StoredTurn | None:
@@ -409,6 +405,28 @@ class _AnthropicPass(_Pass):
                 out = list(content[:j])
             if new is not None:
                 out.append(new)
+        if has_thinking and contract.thinking == "verify":
+            current = out if out is not None else content
+            if current[0].get("type") not in _THINKING:
+                # "the first block must be thinking": a turn that does not start with its
+                # thinking was reordered, so its signatures no longer verify
+                out = [b for b in current if b.get("type") not in _THINKING]
+                has_thinking = False
+                if self.notes is not None:
+                    head = f"messages[{i}].content["
+                    self.notes.changes = [
+                        c
+                        for c in self.notes.changes
+                        if not (c.path.startswith(head) and c.action == Action.KEPT)
+                    ]
+                    for j, block in enumerate(content):
+                        if block.get("type") in _THINKING and any(block is b for b in current):
+                            self.note(
+                                _Path(i, j),
+                                Action.DROPPED,
+                                "the turn's blocks were reordered (a thinking block must come "
+                                "first), so its signatures no longer verify",
+                            )
         if has_thinking:
             pass
         elif has_tool_use and self.mw.restore and (self.keep_all or in_latest):
@@ -630,26 +648,31 @@ class _AnthropicPass(_Pass):
         )
 
     def restore(self, i: int, content: Sequence[Any], tool_ids: list[str]) -> list[Any] | None:
-        """The message with its own observed thinking put back in original order, or None."""
+        """The message with its own observed thinking put back in original order, or None.
+
+        Only when the message's other blocks line up with the observed response (same tool
+        calls, same count), so each block goes back exactly where the model put it.
+        """
         turn = self.store.turn_for_tool(tool_ids[0])
         if turn is None or turn.tool_ids != tuple(tool_ids) or not turn.blocks:
             return None
         if not self.mw.trusts(turn.origin, self.match):
             return None
-        before: dict[str | None, list[Mapping[str, Any]]] = {}
-        for block, anchor in turn.blocks:
-            before.setdefault(anchor, []).append(block)
+        at = {position: block for block, position in turn.blocks}
+        if len(content) + len(at) != turn.size:
+            return None  # the agent's turn does not line up with the observed one
+        others = iter(content)
         out: list[Any] = []
-        for block in content:
-            if block.get("type") == "tool_use":
-                out.extend(before.pop(block.get("id"), []))
-            out.append(block)
-        out.extend(before.pop(None, []))
+        for position in range(len(content) + len(at)):
+            if position in at:
+                out.append(at[position])
+            else:
+                out.append(next(others))
         self.note(
             f"messages[{i}].content",
             Action.RESTORED,
             f"{len(turn.blocks)} thinking block(s) of this turn, observed from {turn.origin}, "
-            f"put back in their original order (found by tool_use id {tool_ids[0]})",
+            f"put back where the model put them (found by tool_use id {tool_ids[0]})",
         )
         return out
 
