@@ -137,7 +137,8 @@ class MemoryStore:
 
     def origin_of_signature(self, signature: str) -> Origin | None:
         """The origin of a signature or redacted ``data``, if observed."""
-        turn = self._turn(self._by_signature, signature)
+        at = self._by_signature.get(signature)  # on the hot path: one lookup per signed block
+        turn = None if at is None else self._turns.get(at)
         return None if turn is None else turn.origin
 
     def origin_of_text(self, text: str) -> Origin | None:

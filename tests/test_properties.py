@@ -156,6 +156,8 @@ class TestAnthropicWire:
             if contract.thinking == "drop":
                 assert not thinking
             elif contract.thinking == "verify":
+                if thinking:
+                    assert blocks[0]["type"] in THINKING, "a signed turn starts with thinking"
                 for b in thinking:
                     assert b.get("signature") or b.get("data"), "never unsigned to Anthropic"
                     assert b["signature" if b["type"] == "thinking" else "data"].startswith(

@@ -382,6 +382,11 @@ class _AnthropicPass(_Pass):
             path = _Path(i, j)
             if contract.thinking == "verify":
                 new = self.verify_block(path, kind, block, in_latest)
+                if new is block:  # the common case: an own signed block, kept as it is
+                    has_thinking = True
+                    if out is not None:
+                        out.append(block)
+                    continue
             elif contract.thinking == "carry":
                 new = self.carry_block(path, kind, block)
                 if new is _FOREIGN:

@@ -101,7 +101,7 @@ def _paired_anthropic(messages: list[Any]) -> bool:
             elif kind == "tool_result":
                 results = [*(results or ()), block.get("tool_use_id")]
         if role == "user":
-            if (pending or results) and set(pending or ()) != set(results or ()):
+            if pending != results and set(pending or ()) != set(results or ()):
                 return False
             pending = None
         elif pending or results:
