@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -10,6 +11,8 @@ from attrs import evolve, field, frozen
 from agent.errors import InvalidRequest
 from agent.families import FamilyRegistry
 from agent.request import Action, Change, Explanation, Notes, Request
+
+_log = logging.getLogger("agent")
 
 if TYPE_CHECKING:
     from agent.config import Config
@@ -108,6 +111,47 @@ class Pipeline:
             current = after
         assert resolved.resolved is not None
         return Explanation(request.api, resolved.resolved, tuple(changes), current.body)
+
+    def recover(
+        self, original: Request, sent: Request, status: int, error_body: Any
+    ) -> Request | None:
+        """A corrected request after a provider's thinking error, or None (not ours to fix).
+
+        ``original`` is the request as it came to the pipeline, ``sent`` what went out. A
+        signature error is remembered (those blocks are not sent again); a "must be passed
+        back" error from a family the target was not detected as is retried as that family
+        (set ``family:`` on the provider to make it permanent). Retry once, at most.
+        """
+        from agent.recovery import classify
+
+        error = classify(status, error_body)
+        if error is None:
+            return None
+        resolved = self.resolve(sent)
+        assert resolved.resolved is not None
+        learned = [
+            note
+            for middleware in self.middleware
+            if callable(learn := getattr(middleware, "learn", None))
+            for note in (learn(resolved, error),)
+            if note
+        ]
+        retry = original
+        if error.kind == "must_pass_back" and error.family not in (
+            None,
+            resolved.resolved.family.name,
+        ):
+            learned.append(f"the provider answered in {error.family}'s words")
+            retry = evolve(original, family=error.family, resolved=None)
+        if not learned:
+            return None
+        out = self(retry)
+        if out.body == sent.body:
+            return None
+        _log.warning(
+            "retrying once after a thinking error (%s): %s", error.text, "; ".join(learned)
+        )
+        return out
 
     def observe(self, request: Request, response_body: Mapping[str, Any]) -> None:
         """Feed the provider's response to ``request`` (as sent) to every observing middleware."""

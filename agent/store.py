@@ -74,6 +74,12 @@ class ThinkingStore(Protocol):
     def turn_for_tool(self, tool_id: str) -> StoredTurn | None:
         """The observed turn that made the tool call ``tool_id``, if any."""
 
+    def reject(self, key: str) -> None:
+        """Remember that a provider rejected this signature or redacted ``data``."""
+
+    def rejected(self) -> frozenset[str]:
+        """The signatures and redacted ``data`` providers have rejected."""
+
 
 @define
 class MemoryStore:
@@ -89,6 +95,8 @@ class MemoryStore:
     _by_text: dict[str, int] = field(init=False, factory=dict)
     _by_tool: dict[str, int] = field(init=False, factory=dict)
     _origins: dict[Origin, Origin] = field(init=False, factory=dict)
+    _rejected: OrderedDict[str, None] = field(init=False, factory=OrderedDict)
+    _rejected_view: frozenset[str] = field(init=False, default=frozenset())
     _lock: threading.Lock = field(init=False, factory=threading.Lock)
     _next: int = field(init=False, default=0)
 
@@ -150,6 +158,18 @@ class MemoryStore:
         """The observed turn that made the tool call ``tool_id``, if any."""
         return self._turn(self._by_tool, tool_id)
 
+    def reject(self, key: str) -> None:
+        """Remember a rejected signature (bounded like the turns)."""
+        with self._lock:
+            self._rejected[key] = None
+            while len(self._rejected) > self.max_turns:
+                self._rejected.popitem(last=False)
+            self._rejected_view = frozenset(self._rejected)
+
+    def rejected(self) -> frozenset[str]:
+        """The rejected signatures, as a set read once per call."""
+        return self._rejected_view
+
 
 def _keys(turn: StoredTurn) -> list[tuple[str | None, str | None]]:
     """(signature, text) pairs a turn is found by; whitespace-only texts are pads, not keys."""
@@ -177,6 +197,7 @@ CREATE TABLE IF NOT EXISTS turns (
 CREATE TABLE IF NOT EXISTS by_signature (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS by_text (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS by_tool (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rejected (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT UNIQUE);
 """
 
 
@@ -196,6 +217,9 @@ class SqliteStore:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.executescript(_SCHEMA)
         self._writes = 0
+        self._rejected = frozenset(
+            row[0] for row in self._db.execute("SELECT key FROM rejected").fetchall()
+        )
 
     def __repr__(self) -> str:
         return f"SqliteStore(path={self.path!r}, max_turns={self.max_turns})"
@@ -283,6 +307,23 @@ class SqliteStore:
     def turn_for_tool(self, tool_id: str) -> StoredTurn | None:
         """The observed turn that made the tool call ``tool_id``, if any."""
         return self._turn("by_tool", tool_id)
+
+    def reject(self, key: str) -> None:
+        """Remember a rejected signature in the file (bounded like the turns)."""
+        with self._lock, self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("INSERT OR IGNORE INTO rejected (key) VALUES (?)", (key,))
+            self._db.execute(
+                "DELETE FROM rejected WHERE id <= (SELECT max(id) FROM rejected) - ?",
+                (self.max_turns,),
+            )
+            self._rejected = frozenset(
+                row[0] for row in self._db.execute("SELECT key FROM rejected").fetchall()
+            )
+
+    def rejected(self) -> frozenset[str]:
+        """The rejected signatures, as a set read once per call."""
+        return self._rejected
 
 
 def _digest(text: str) -> str:

@@ -252,33 +252,57 @@ class TestAnthropic:
         assert claude.bodies[1:] == case_snapshot(name="e2e-model-switch-minimax-to-claude")
 
     def test_tampered_signature_rejected(self, agent_emulator: Factory) -> None:
-        """A signature changed by one character fails at the emulator, as at Anthropic."""
+        """A signature changed by one character fails at the emulator, as at Anthropic; the
+        pipeline retries once without it, restoring the genuine block it observed."""
         claude = agent_emulator("anthropic", rounds=2)
+        pipeline = fixed()
         history: list[dict[str, Any]] = [{"role": "user", "content": "go"}]
         converse(
             claude,
-            fixed(),
+            pipeline,
             "claude-opus-4-6",
             history=history,
             base_url=None,
             thinking=THINKING,
             max_calls=1,
         )
-        block = history[1]["content"][0]
-        block["signature"] = (
-            block["signature"][:-2]
-            + ("A" if block["signature"][-2] != "A" else "B")
-            + block["signature"][-1]
-        )
+        genuine = history[1]["content"][0]["signature"]
+        tampered = genuine[:-2] + ("A" if genuine[-2] != "A" else "B") + genuine[-1]
+        history[1]["content"][0] = {**history[1]["content"][0], "signature": tampered}
 
-        steps = converse(
-            claude, fixed(), "claude-opus-4-6", history=history, base_url=None, thinking=THINKING
+        raw = converse(
+            claude,
+            None,
+            "claude-opus-4-6",
+            history=list(history),
+            base_url=None,
+            thinking=THINKING,
+            max_calls=1,
+        )
+        claude.clear()
+        recovered = converse(
+            claude, pipeline, "claude-opus-4-6", history=history, base_url=None, thinking=THINKING
         )
 
         assert (400, "messages.1.content.0: Invalid `signature` in `thinking` block") == (
-            steps[0].status,
-            steps[0].error,
+            raw[0].status,
+            raw[0].error,
         )
+        assert completed(recovered, 1)
+        assert [400, 200, 200] == [r.status for r in claude.log]
+        assert genuine == claude.bodies[1]["messages"][1]["content"][0]["signature"]
+        assert tampered in pipeline.middleware[-1].store.rejected()  # type: ignore[attr-defined]
+
+    def test_unknown_model_behind_relay_recovers(self, agent_emulator: Factory) -> None:
+        """A MiMo model under a name no family knows: thinking is dropped, MiMo answers 400,
+        the adapter retries once as MiMo and keeps that for the rest of the loop."""
+        relay = agent_emulator("mimo", rounds=4)
+
+        steps = converse(relay, fixed(), "house-model-7", thinking=THINKING)
+
+        assert completed(steps, 4)
+        assert [200, 400, 200, 200, 200, 200] == [r.status for r in relay.log]
+        assert all(len(t) == 1 for t in thinking_of(relay.bodies[-1]))
 
     def test_latest_message_cannot_be_modified(self, agent_emulator: Factory) -> None:
         """Dropping one of the latest message's interleaved blocks is the 'cannot be

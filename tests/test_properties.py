@@ -117,15 +117,29 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 class TestAnthropicWire:
     @SETTINGS
-    @given(target=TARGETS, history=anthropic_history())
+    @given(target=TARGETS, history=anthropic_history(), lost=st.booleans())
     def test_contract_holds(
-        self, target: tuple[str, str | None], history: list[dict[str, Any]]
+        self, target: tuple[str, str | None], history: list[dict[str, Any]], lost: bool
     ) -> None:
-        """Whatever the history, the output obeys the target family's declared contract."""
+        """Whatever the history, the output obeys the target family's declared contract; also
+        when every turn was observed and the agent then lost its thinking (restore)."""
         model, base_url = target
         body = {"model": model, "max_tokens": 1000, "messages": history}
         request = Request(api="anthropic_messages", base_url=base_url, body=body)
         pipe = Pipeline([ThinkingRoundTrip()])
+        all_texts = {  # every thinking text the conversation ever had (restore may use them)
+            b.get("thinking")
+            for m in history
+            if isinstance(m["content"], list)
+            for b in m["content"]
+        }
+        if lost:
+            for message in history:
+                if message["role"] == "assistant":
+                    pipe.observe(request, {"type": "message", "content": message["content"]})
+                    message["content"] = [
+                        b for b in message["content"] if b["type"] not in THINKING
+                    ] or [text("kept")]
         match = FamilyRegistry.builtin().resolve(model, base_url, "anthropic_messages")
         contract = match.family.anthropic
 
@@ -165,12 +179,6 @@ class TestAnthropicWire:
                     ), "never minted"
             else:
                 pads = {contract.pad, ""} if contract.pad is not None else {""}
-                all_texts = {
-                    b.get("thinking")
-                    for m in history
-                    if isinstance(m["content"], list)
-                    for b in m["content"]
-                }
                 texts = set(_thinking_texts(message)) - pads
                 assert texts <= all_texts
                 tags = {_tag(x) for x in texts} | {
@@ -208,18 +216,26 @@ class TestAnthropicWire:
 
 class TestChatWire:
     @SETTINGS
-    @given(target=TARGETS, history=chat_history())
+    @given(target=TARGETS, history=chat_history(), lost=st.booleans())
     def test_contract_holds(
-        self, target: tuple[str, str | None], history: list[dict[str, Any]]
+        self, target: tuple[str, str | None], history: list[dict[str, Any]], lost: bool
     ) -> None:
-        """reasoning_content is kept, padded or removed exactly as the family declares."""
+        """reasoning_content is kept, restored, padded or removed exactly as the family
+        declares; restored only from the turn's own observed reasoning."""
         model, base_url = target
         request = Request(
             api="chat_completions", base_url=base_url, body={"model": model, "messages": history}
         )
         contract = FamilyRegistry.builtin().resolve(model, base_url, "chat_completions").family.chat
+        pipe = Pipeline([ThinkingRoundTrip()])
+        own = [m.get("reasoning_content") for m in history]
+        if lost:
+            for message in history:
+                if message["role"] == "assistant":
+                    pipe.observe(request, {"choices": [{"message": dict(message)}]})
+                    message.pop("reasoning_content", None)
 
-        out = _common(request, Pipeline([ThinkingRoundTrip()]))
+        out = _common(request, pipe)
 
         assert len(history) == len(out.body["messages"])
         for old, new in zip(history, out.body["messages"], strict=True):
@@ -232,7 +248,8 @@ class TestChatWire:
             if contract.reasoning_content == "drop":
                 assert "reasoning_content" not in new
                 continue
-            assert rc in (old.get("reasoning_content"), contract.pad), "own or pad, never borrowed"
+            mine = own[history.index(old)]
+            assert rc in (old.get("reasoning_content"), mine, contract.pad), "never borrowed"
             if new.get("tool_calls") and "tool_calls" in contract.pad_on:
                 assert "reasoning_content" in new
             if contract.empty_to_pad:

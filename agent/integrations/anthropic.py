@@ -51,31 +51,32 @@ class PipelineMiddleware(Middleware):
         self.pipeline = pipeline
         self.base_url = base_url
         self.provider = provider
+        # model id -> family, learned from a provider's "must be passed back" error
+        self._learned: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"PipelineMiddleware(base_url={self.base_url!r}, provider={self.provider!r})"
 
-    def _prepare(self, request: APIRequest) -> tuple[APIRequest, Request] | None:
+    def _prepare(self, request: APIRequest) -> tuple[APIRequest, Request, Request] | None:
         body = request.json
         if not _is_messages(request) or not isinstance(body, Mapping):
             return None
+        model = body.get("model")
         ours = Request(
-            api="anthropic_messages", base_url=self.base_url, body=body, provider=self.provider
+            api="anthropic_messages",
+            base_url=self.base_url,
+            body=body,
+            provider=self.provider,
+            family=self._learned.get(model) if isinstance(model, str) else None,
         )
         out = self.pipeline(ours)
-        if out.body is body:
-            return request, out
-        # Not APIRequest.copy(): it deep-copies the whole body first. A shallow copy of the
-        # options with the new body shares every message the pipeline did not change.
-        options = request.options.model_copy(update={"json_data": out.body})
-        rebuilt = APIRequest(
-            options=options,
-            cast_to=request.cast_to,
-            stream=request.stream,
-            stream_cls=request.stream_cls,
-            retries_taken=request.retries_taken,
-        )
-        return rebuilt, out
+        return _with_body(request, out.body), ours, out
+
+    def _recover(self, ours: Request, sent: Request, raw: bytes) -> Request | None:
+        corrected = self.pipeline.recover(ours, sent, 400, _json(raw))
+        if corrected is not None and corrected.family and corrected.family != ours.family:
+            self._learned[ours.model] = corrected.family
+        return corrected
 
     def _observe(self, sent: Request, message: Any) -> None:
         if not isinstance(message, Mapping) or message.get("type") != "message":
@@ -85,19 +86,35 @@ class PipelineMiddleware(Middleware):
         except Exception:  # observing must never break the agent's call
             log.exception("observing a response failed")
 
+    def _settle(self, response: Any, stream: bool, sent: Request) -> bool:
+        """Observe a successful response (a stream as it is read); False for an error."""
+        http = response.http_response
+        if not http.is_success:
+            return False
+        if stream:
+            tee = _AsyncTeeStream if isinstance(http.stream, httpx2.AsyncByteStream) else _TeeStream
+            http.stream = tee(http.stream, lambda m: self._observe(sent, m))
+        return True
+
     def handle(self, request: APIRequest, call_next: CallNext) -> APIResponse[Any]:
-        """Run the pipeline on a Messages request, send it, observe the response."""
+        """Run the pipeline on a Messages request, send it, observe the response; after a
+        thinking error, retry once with what the error taught."""
         prepared = self._prepare(request)
         if prepared is None:
             return call_next(request)
-        outgoing, sent = prepared
+        outgoing, ours, sent = prepared
         response = call_next(outgoing)
-        http = response.http_response
-        if http.is_success:
-            if outgoing.stream:
-                http.stream = _TeeStream(http.stream, lambda m: self._observe(sent, m))
-            else:
-                self._observe(sent, _json(http.read()))
+        if self._settle(response, outgoing.stream, sent):
+            if not outgoing.stream:
+                self._observe(sent, _json(response.http_response.read()))
+            return response
+        if response.http_response.status_code == 400:
+            corrected = self._recover(ours, sent, response.http_response.read())
+            if corrected is not None:
+                response.http_response.close()
+                response = call_next(_with_body(request, corrected.body))
+                if self._settle(response, outgoing.stream, corrected) and not outgoing.stream:
+                    self._observe(corrected, _json(response.http_response.read()))
         return response
 
     async def handle_async(
@@ -107,15 +124,38 @@ class PipelineMiddleware(Middleware):
         prepared = self._prepare(request)
         if prepared is None:
             return await call_next(request)
-        outgoing, sent = prepared
+        outgoing, ours, sent = prepared
         response = await call_next(outgoing)
-        http = response.http_response
-        if http.is_success:
-            if outgoing.stream:
-                http.stream = _AsyncTeeStream(http.stream, lambda m: self._observe(sent, m))
-            else:
-                self._observe(sent, _json(await http.aread()))
+        if self._settle(response, outgoing.stream, sent):
+            if not outgoing.stream:
+                self._observe(sent, _json(await response.http_response.aread()))
+            return response
+        if response.http_response.status_code == 400:
+            corrected = self._recover(ours, sent, await response.http_response.aread())
+            if corrected is not None:
+                await response.http_response.aclose()
+                response = await call_next(_with_body(request, corrected.body))
+                if self._settle(response, outgoing.stream, corrected) and not outgoing.stream:
+                    self._observe(corrected, _json(await response.http_response.aread()))
         return response
+
+
+def _with_body(request: APIRequest, body: Mapping[str, Any]) -> APIRequest:
+    """``request`` carrying ``body`` (the same object when the body did not change).
+
+    Not APIRequest.copy(): it deep-copies the whole body first. A shallow copy of the options
+    with the new body shares every message the pipeline did not change.
+    """
+    if body is request.json:
+        return request
+    options = request.options.model_copy(update={"json_data": body})
+    return APIRequest(
+        options=options,
+        cast_to=request.cast_to,
+        stream=request.stream,
+        stream_cls=request.stream_cls,
+        retries_taken=request.retries_taken,
+    )
 
 
 def _json(raw: bytes) -> Any:

@@ -28,6 +28,7 @@ from attrs.validators import in_, instance_of
 
 from agent.errors import InvalidRequest, ThinkingContractError
 from agent.families import AnthropicContract, ChatContract, FamilyMatch, FamilyRegistry
+from agent.recovery import ThinkingError
 from agent.request import Action, Notes, Request
 from agent.store import MemoryStore, Origin, StoredTurn, ThinkingStore
 
@@ -175,6 +176,38 @@ class ThinkingRoundTrip:
         if turn is not None:
             self.store.record(turn)
 
+    def learn(self, sent: Request, error: ThinkingError) -> str | None:
+        """Remember what a provider's thinking error says about what was sent; say what.
+
+        An invalid signature (or redacted data) is remembered as rejected, and so are all of a
+        turn's blocks when the provider says that turn's thinking was modified; later calls
+        do not send them again.
+        """
+        if error.kind not in ("invalid_signature", "modified") or error.message is None:
+            return None
+        messages = sent.body.get("messages")
+        if not isinstance(messages, list) or not 0 <= error.message < len(messages):
+            return None
+        content = messages[error.message].get("content")
+        if not isinstance(content, list):
+            return None
+        if error.kind == "invalid_signature" and error.block is not None:
+            blocks = content[error.block : error.block + 1]
+        else:
+            blocks = content
+        keys = [
+            key
+            for b in blocks
+            if isinstance(b, Mapping)
+            for key in (b.get("signature") if b.get("type") == "thinking" else b.get("data"),)
+            if isinstance(key, str) and key
+        ]
+        for key in keys:
+            self.store.reject(key)
+        if not keys:
+            return None
+        return f"{len(keys)} signature(s) at messages[{error.message}] rejected by the provider"
+
     def _resolve(self, request: Request) -> FamilyMatch:
         model = request.body.get("model")
         if not isinstance(model, str):
@@ -242,7 +275,10 @@ class _Pass:
         self.notes = notes
         self.family = match.family
         self.store = mw.store
-        self.dead = request.dead_signatures
+        self.rejected = mw.store.rejected()
+        self.dead = (
+            request.dead_signatures | self.rejected if self.rejected else (request.dead_signatures)
+        )
         self.trusted: dict[Origin, bool] = {}  # per call: origins seen are few, blocks many
 
     def note(self, path: object, action: Action, reason: str) -> None:
@@ -434,7 +470,12 @@ class _AnthropicPass(_Pass):
                             )
         if has_thinking:
             pass
-        elif has_tool_use and self.mw.restore and (self.keep_all or in_latest):
+        elif (
+            has_tool_use
+            and self.mw.restore
+            and contract.thinking != "drop"  # never restore what the contract drops
+            and (self.keep_all or in_latest)
+        ):
             ids = [b["id"] for b in content if b["type"] == "tool_use" and type(b.get("id")) is str]
             restored = self.restore(i, out if out is not None else content, ids) if ids else None
             if restored is not None:
@@ -511,9 +552,7 @@ class _AnthropicPass(_Pass):
                 self.note(path, Action.DROPPED, "redacted_thinking without data cannot be verified")
                 return None
             if data in self.dead:
-                return self.unsendable(
-                    path, block, "its turn was restructured, so its data no longer verifies"
-                )
+                return self.unsendable(path, block, self.dead_reason(data, "data"))
             origin = self.foreign_origin(data, None)
             if origin is not None:
                 return self.unsendable(path, block, f"minted by {origin}, not by {self.target}")
@@ -532,12 +571,7 @@ class _AnthropicPass(_Pass):
                 "'Invalid `signature` in `thinking` block'; never minted)",
             )
         if signature in self.dead:
-            return self.unsendable(
-                path,
-                block,
-                "its turn was restructured (a tool_use was "
-                "removed), so its signature no longer verifies",
-            )
+            return self.unsendable(path, block, self.dead_reason(signature))
         origin = self.foreign_origin(signature, None)
         if origin is not None:
             return self.unsendable(
@@ -546,6 +580,13 @@ class _AnthropicPass(_Pass):
                 f"signed by {origin}, not by {self.target}; a foreign signature is rejected",
             )
         return self.keep(path, block, "own signed thinking passed back verbatim, in order")
+
+    def dead_reason(self, key: str, what: str = "signature") -> str:
+        if key in self.rejected:
+            return f"the provider rejected this {what} before (remembered from its 400)"
+        return (
+            f"its turn was restructured (a tool_use was removed), so its {what} no longer verifies"
+        )
 
     def unsendable(
         self, path: _Path, block: Mapping[str, Any], why: str
@@ -616,9 +657,8 @@ class _AnthropicPass(_Pass):
             return new
         if signature:
             return self.keep(path, block, "own thinking passed back with its signature")
-        new = block
-        if text == "" and contract.empty_to_pad and contract.pad:
-            new = {**new, "thinking": contract.pad}
+        new = self.pad_empty(block)
+        if new is not block:
             self.note(
                 path,
                 Action.PADDED,
@@ -635,6 +675,13 @@ class _AnthropicPass(_Pass):
                 path, Action.KEPT, f"unsigned thinking kept on every turn ({self.family.why})"
             )
         return shaped
+
+    def pad_empty(self, block: Mapping[str, Any]) -> Mapping[str, Any]:
+        """An empty unsigned thinking text becomes the pad, for families that reject ''."""
+        contract = self.contract
+        if block.get("thinking") == "" and contract.empty_to_pad and contract.pad:
+            return {**block, "thinking": contract.pad}
+        return block
 
     def unsigned_form(self, block: Mapping[str, Any]) -> Mapping[str, Any]:
         rule = self.contract.empty_signature
@@ -663,7 +710,21 @@ class _AnthropicPass(_Pass):
             return None
         if not self.mw.trusts(turn.origin, self.match):
             return None
-        at = {position: block for block, position in turn.blocks}
+        if self.contract.thinking == "verify":
+            for block, _ in turn.blocks:  # all or nothing: a partial turn is a modified turn
+                key = (
+                    block.get("signature") if block.get("type") == "thinking" else block.get("data")
+                )
+                if not isinstance(key, str) or not key or key in self.dead:
+                    return None
+            at = {position: block for block, position in turn.blocks}
+        else:
+            at = {  # shaped like any other unsigned block of this family
+                position: self.unsigned_form(self.pad_empty(block))
+                if block.get("type") == "thinking" and not block.get("signature")
+                else block
+                for block, position in turn.blocks
+            }
         if len(content) + len(at) != turn.size:
             return None  # the agent's turn does not line up with the observed one
         others = iter(content)
@@ -673,6 +734,8 @@ class _AnthropicPass(_Pass):
                 out.append(at[position])
             else:
                 out.append(next(others))
+        if self.contract.thinking == "verify" and out[0].get("type") not in _THINKING:
+            return None  # Anthropic: a turn with thinking must start with it
         self.note(
             f"messages[{i}].content",
             Action.RESTORED,

@@ -1,0 +1,233 @@
+"""Classifying providers' thinking errors (exact bodies from shared/providers.md) and the one
+corrected retry."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from agent import Pipeline, Request
+from agent.middleware import ThinkingRoundTrip
+from agent.recovery import classify
+from tests.builders import CA, CT, CU, RELAY, A, T, U, anthropic_body, chat_body, th_s, th_u, tu
+
+
+def anthropic_error(message: str) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "error": {"type": "invalid_request_error", "message": message},
+        "request_id": "req_011C",
+    }
+
+
+VERTEX = {
+    "error": {
+        "code": 400,
+        "status": "INVALID_ARGUMENT",
+        "message": json.dumps(
+            anthropic_error("messages.1.content.0: Invalid `signature` in `thinking` block")
+        ),
+    }
+}
+
+
+class TestClassify:
+    @pytest.mark.parametrize(
+        ("body", "expected"),
+        [
+            (
+                anthropic_error("messages.1.content.0: Invalid `signature` in `thinking` block"),
+                ("invalid_signature", 1, 0, None),
+            ),
+            (
+                anthropic_error(
+                    "messages.5.content.48: Invalid `data` in `redacted_thinking` block"
+                ),
+                ("invalid_signature", 5, 48, None),
+            ),
+            (
+                anthropic_error(
+                    "messages.11.content.11: `thinking` or `redacted_thinking` blocks "
+                    "in the latest assistant message cannot be modified. These blocks "
+                    "must remain as they were in the original response."
+                ),
+                ("modified", 11, 11, None),
+            ),
+            (
+                anthropic_error(
+                    "messages.17.content.0.type: Expected `thinking` or "
+                    "`redacted_thinking`, but found `tool_use`. When `thinking` is "
+                    "enabled, a final `assistant` message must start with a thinking "
+                    "block"
+                ),
+                ("expected_thinking", 17, 0, None),
+            ),
+            (
+                {
+                    "error": {
+                        "code": "400",
+                        "message": "Param Incorrect",
+                        "param": "The "
+                        "reasoning_content in the thinking mode must be passed back to the "
+                        "API.",
+                        "type": "",
+                    }
+                },
+                ("must_pass_back", None, None, "mimo"),
+            ),
+            (
+                {
+                    "error": {
+                        "message": "The `reasoning_content` in the thinking mode must be passed "
+                        "back to the API.",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": "invalid_request_error",
+                    }
+                },
+                ("must_pass_back", None, None, "deepseek"),
+            ),
+            (
+                {
+                    "error": {
+                        "message": "thinking is enabled but reasoning_content is missing in "
+                        "assistant tool call message at index 2",
+                        "type": "invalid_request_error",
+                    }
+                },
+                ("must_pass_back", 2, None, "kimi"),
+            ),
+            (
+                {
+                    "error": {
+                        "message": "Missing `reasoning_content` field in the assistant message "
+                        "at message index 2. For more information, please refer to https://"
+                        "api-docs.deepseek.com/guides/thinking_mode#tool-calls"
+                    }
+                },
+                ("must_pass_back", 2, None, "deepseek"),
+            ),
+            (VERTEX, ("invalid_signature", 1, 0, None)),
+        ],
+    )
+    def test_thinking_errors(self, body: Any, expected: tuple[Any, ...]) -> None:
+        """Each provider's exact thinking error is recognised, with where and whose."""
+        error = classify(400, body)
+
+        assert error is not None
+        assert expected == (error.kind, error.message, error.block, error.family)
+
+    @pytest.mark.parametrize(
+        ("status", "body"),
+        [
+            (400, anthropic_error("max_tokens: Field required")),
+            (400, {"error": {"message": "invalid temperature: only 1 is allowed for this model"}}),
+            (429, anthropic_error("messages.1.content.0: Invalid `signature` in `thinking` block")),
+            (400, "not json at all"),
+            (400, None),
+        ],
+    )
+    def test_other_errors(self, status: int, body: Any) -> None:
+        """Other errors, and other statuses, are not ours to retry."""
+        assert classify(status, body) is None
+
+
+class TestRecover:
+    def test_rejected_signature_is_remembered(self) -> None:
+        """After an invalid-signature 400 the block is not sent again, on this or later calls."""
+        pipe = Pipeline([ThinkingRoundTrip()])
+        request = Request(
+            api="anthropic_messages",
+            body=anthropic_body("claude-opus-4-6", U(), A(th_s("p", "forged"), tu("c1")), T("c1")),
+        )
+        sent = pipe(request)
+
+        retry = pipe.recover(
+            request,
+            sent,
+            400,
+            anthropic_error("messages.1.content.0: Invalid `signature` in `thinking` block"),
+        )
+
+        assert retry is not None
+        assert [tu("c1")] == retry.body["messages"][1]["content"]
+        assert [tu("c1")] == pipe(request).body["messages"][1]["content"]
+
+    def test_must_pass_back_retries_as_that_family(self) -> None:
+        """An unknown model whose provider answers in MiMo's words is retried as MiMo."""
+        pipe = Pipeline([ThinkingRoundTrip()])
+        request = Request(
+            api="anthropic_messages",
+            base_url=RELAY,
+            body=anthropic_body("house-model", U(), A(th_u("plan", ""), tu("c1")), T("c1")),
+        )
+        sent = pipe(request)
+        mimo = {
+            "error": {
+                "code": "400",
+                "message": "Param Incorrect",
+                "param": "The "
+                "reasoning_content in the thinking mode must be passed back to the "
+                "API.",
+                "type": "",
+            }
+        }
+
+        retry = pipe.recover(request, sent, 400, mimo)
+
+        assert [tu("c1")] == sent.body["messages"][1]["content"]
+        assert retry is not None
+        assert "mimo" == retry.family
+        assert [th_u("plan", ""), tu("c1")] == retry.body["messages"][1]["content"]
+
+    def test_chat_wire(self) -> None:
+        """The same for an agent that builds chat payloads itself."""
+        pipe = Pipeline([ThinkingRoundTrip()])
+        request = Request(
+            api="chat_completions",
+            base_url="https://llm.example.com/v1",
+            body=chat_body("house-model", CU(), CA("plan", "c1"), CT("c1")),
+        )
+        sent = pipe(request)
+        deepseek = {
+            "error": {
+                "message": "The `reasoning_content` in the thinking mode must be "
+                "passed back to the API.",
+                "type": "invalid_request_error",
+            }
+        }
+
+        retry = pipe.recover(request, sent, 400, deepseek)
+
+        assert "reasoning_content" not in sent.body["messages"][1]
+        assert retry is not None
+        assert "plan" == retry.body["messages"][1]["reasoning_content"]
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            anthropic_error("max_tokens: Field required"),
+            {
+                "error": {
+                    "code": "400",
+                    "message": "Param Incorrect",
+                    "param": "The "
+                    "reasoning_content in the thinking mode must be passed back to the "
+                    "API.",
+                    "type": "",
+                }
+            },
+        ],
+    )
+    def test_nothing_to_learn(self, body: Any) -> None:
+        """No retry for other errors, nor when the family was already the one that spoke."""
+        pipe = Pipeline([ThinkingRoundTrip()])
+        request = Request(
+            api="anthropic_messages",
+            base_url=RELAY,
+            body=anthropic_body("mimo-v2.5-pro", U(), A(th_u("plan", ""), tu("c1")), T("c1")),
+        )
+
+        assert pipe.recover(request, pipe(request), 400, body) is None
