@@ -434,21 +434,15 @@ def _chain(
     entries = []
     for index, item in enumerate(value):
         at = f"{where}[{index}]"
-        options: Any
-        owner: object
-        if isinstance(item, str):
-            name, options, owner = item, {}, parent
-        elif isinstance(item, Mapping) and len(item) == 1:
-            name, options = next(iter(item.items()))
-            owner = item
-        else:
+        named = _named(item, parent)
+        if named is None:
             raise reader.error(
                 at,
                 "expected a middleware name or a one-key mapping {name: {option: value}}",
                 parent,
                 key,
             )
-        name = str(name)
+        name, options, owner = named
         if name not in MIDDLEWARE:
             near = difflib.get_close_matches(name, MIDDLEWARE, n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
@@ -599,20 +593,26 @@ def _provider(
     )
 
 
+def _named(item: object, parent: object) -> tuple[str, Any, object] | None:
+    """A ``name`` or a one-key ``{name: options}`` entry as (name, options, owner), else None;
+    the owner is the mapping whose lines locate the options."""
+    if isinstance(item, str):
+        return item, {}, parent
+    if isinstance(item, Mapping) and len(item) == 1:
+        name, options = next(iter(item.items()))
+        return str(name), options, item
+    return None
+
+
 def _store(reader: _Reader, value: object, root: object) -> StoreSpec:
-    options: Any
-    owner: object
-    if isinstance(value, str):
-        kind, options, owner = value, {}, root
-    elif isinstance(value, Mapping) and len(value) == 1:
-        kind, options = next(iter(value.items()))
-        owner = value
-        if options is None:
-            options = {}
-    else:
+    named = _named(value, root)
+    if named is None:
         raise reader.error(
             "store", "expected 'memory', 'sqlite', or {kind: {options}}", root, "store"
         )
+    kind, options, owner = named
+    if options is None:
+        options = {}
     allowed = {"memory": ("max_turns",), "sqlite": ("path", "max_turns")}
     if kind not in allowed:
         raise reader.error(

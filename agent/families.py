@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, get_args
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import urlsplit
 
+import attrs
 from attrs import evolve, field, frozen
 
 from agent.errors import FamilyDefinitionError, UnknownFamily
@@ -143,6 +144,38 @@ def _check_keys(data: Mapping[str, Any], allowed: Iterable[str], where: str) -> 
         )
 
 
+def _keep_all_from(value: object, where: str) -> dict[str, tuple[int, ...]]:
+    if not isinstance(value, Mapping):
+        raise FamilyDefinitionError(f"{where}: expected tier: version")
+    return {str(k).lower(): _version(v, f"{where}.{k}") for k, v in value.items()}
+
+
+_Parser = Callable[[object, str], Any]
+
+#: How each contract field is read from config (the same for both wires where shared).
+_FIELD_PARSERS: Mapping[str, _Parser] = {
+    "thinking": lambda v, w: _choice(v, get_args(ThinkingMode), w),
+    "turns": lambda v, w: _choice(v, get_args(Turns), w),
+    "keep_all_from": _keep_all_from,
+    "empty_signature": lambda v, w: _choice(v, get_args(EmptySignature), w),
+    "reasoning_content": lambda v, w: _choice(v, get_args(ReasoningMode), w),
+    "pad": _pad,
+    "pad_on": _pad_on,
+    "empty_to_pad": _flag,
+}
+
+_C = TypeVar("_C", "AnthropicContract", "ChatContract")
+
+
+def _override(base: _C, data: object, where: str) -> _C:
+    """``base`` with the fields ``data`` (a config mapping) gives, each parsed and checked."""
+    if not isinstance(data, Mapping):
+        raise FamilyDefinitionError(f"{where}: expected a mapping")
+    names = [a.name for a in attrs.fields(type(base))]
+    _check_keys(data, names, where)
+    return evolve(base, **{k: _FIELD_PARSERS[k](v, f"{where}.{k}") for k, v in data.items()})
+
+
 @frozen
 class AnthropicContract:
     """What a family wants back as prior thinking on the Anthropic Messages wire.
@@ -184,35 +217,7 @@ class AnthropicContract:
         cls, data: object, where: str, base: AnthropicContract | None = None
     ) -> AnthropicContract:
         """Build (or, given ``base``, override) a contract from its config mapping."""
-        base = base or cls()
-        if not isinstance(data, Mapping):
-            raise FamilyDefinitionError(f"{where}: expected a mapping")
-        _check_keys(data, [a.name for a in cls.__attrs_attrs__], where)
-        changes: dict[str, Any] = {}
-        if "thinking" in data:
-            changes["thinking"] = _choice(
-                data["thinking"], get_args(ThinkingMode), f"{where}.thinking"
-            )
-        if "turns" in data:
-            changes["turns"] = _choice(data["turns"], get_args(Turns), f"{where}.turns")
-        if "keep_all_from" in data:
-            kaf = data["keep_all_from"]
-            if not isinstance(kaf, Mapping):
-                raise FamilyDefinitionError(f"{where}.keep_all_from: expected tier: version")
-            changes["keep_all_from"] = {
-                str(k).lower(): _version(v, f"{where}.keep_all_from.{k}") for k, v in kaf.items()
-            }
-        if "empty_signature" in data:
-            changes["empty_signature"] = _choice(
-                data["empty_signature"], get_args(EmptySignature), f"{where}.empty_signature"
-            )
-        if "pad" in data:
-            changes["pad"] = _pad(data["pad"], f"{where}.pad")
-        if "pad_on" in data:
-            changes["pad_on"] = _pad_on(data["pad_on"], f"{where}.pad_on")
-        if "empty_to_pad" in data:
-            changes["empty_to_pad"] = _flag(data["empty_to_pad"], f"{where}.empty_to_pad")
-        return evolve(base, **changes)
+        return _override(base or cls(), data, where)
 
     def describe(self) -> str:
         """One line saying what this contract does to prior thinking."""
@@ -258,22 +263,7 @@ class ChatContract:
         cls, data: object, where: str, base: ChatContract | None = None
     ) -> ChatContract:
         """Build (or, given ``base``, override) a contract from its config mapping."""
-        base = base or cls()
-        if not isinstance(data, Mapping):
-            raise FamilyDefinitionError(f"{where}: expected a mapping")
-        _check_keys(data, [a.name for a in cls.__attrs_attrs__], where)
-        changes: dict[str, Any] = {}
-        if "reasoning_content" in data:
-            changes["reasoning_content"] = _choice(
-                data["reasoning_content"], get_args(ReasoningMode), f"{where}.reasoning_content"
-            )
-        if "pad" in data:
-            changes["pad"] = _pad(data["pad"], f"{where}.pad")
-        if "pad_on" in data:
-            changes["pad_on"] = _pad_on(data["pad_on"], f"{where}.pad_on")
-        if "empty_to_pad" in data:
-            changes["empty_to_pad"] = _flag(data["empty_to_pad"], f"{where}.empty_to_pad")
-        return evolve(base, **changes)
+        return _override(base or cls(), data, where)
 
     def describe(self) -> str:
         """One line saying what this contract does to ``reasoning_content``."""

@@ -78,13 +78,29 @@ def _tool_results(content: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+Store = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+
+
+def _advance(
+    steps: list[Step], history: History, call: int, message: Any, store: Store | None
+) -> bool:
+    """Record a successful call and extend the history; False when the model is done."""
+    stop, content = _result(message)
+    steps.append(Step(call, 200, stop, content=tuple(content)))
+    history.append({"role": "assistant", "content": store(content) if store else content})
+    if stop != "tool_use":
+        return False
+    history.append(_tool_results(content))
+    return True
+
+
 def run_tool_loop(
     client: anthropic.Anthropic,
     history: History,
     *,
     mode: Mode = "create",
     max_calls: int = 12,
-    store: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
+    store: Store | None = None,
     **params: Any,
 ) -> list[Step]:
     """Run the loop on ``history`` (extended in place); ``store`` shapes what the agent keeps."""
@@ -104,12 +120,8 @@ def run_tool_loop(
         except anthropic.APIStatusError as exc:
             steps.append(Step(call, exc.status_code, error=_error_text(exc)))
             return steps
-        stop, content = _result(message)
-        steps.append(Step(call, 200, stop, content=tuple(content)))
-        history.append({"role": "assistant", "content": store(content) if store else content})
-        if stop != "tool_use":
+        if not _advance(steps, history, call, message, store):
             return steps
-        history.append(_tool_results(content))
     return steps
 
 
@@ -119,7 +131,7 @@ async def run_tool_loop_async(
     *,
     mode: Mode = "create",
     max_calls: int = 12,
-    store: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
+    store: Store | None = None,
     **params: Any,
 ) -> list[Step]:
     """The async twin of ``run_tool_loop``."""
@@ -143,10 +155,6 @@ async def run_tool_loop_async(
         except anthropic.APIStatusError as exc:
             steps.append(Step(call, exc.status_code, error=_error_text(exc)))
             return steps
-        stop, content = _result(message)
-        steps.append(Step(call, 200, stop, content=tuple(content)))
-        history.append({"role": "assistant", "content": store(content) if store else content})
-        if stop != "tool_use":
+        if not _advance(steps, history, call, message, store):
             return steps
-        history.append(_tool_results(content))
     return steps
