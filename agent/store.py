@@ -91,7 +91,9 @@ class MemoryStore:
 
     max_turns: int = 10_000
     _turns: OrderedDict[int, StoredTurn] = field(init=False, factory=OrderedDict)
-    _by_signature: dict[str, int] = field(init=False, factory=dict)
+    # signature -> (turn key, origin): the origin right in the index, as ThinkingRoundTrip
+    # looks one up for every signed block it sends
+    _by_signature: dict[str, tuple[int, Origin]] = field(init=False, factory=dict)
     _by_text: dict[str, int] = field(init=False, factory=dict)
     _by_tool: dict[str, int] = field(init=False, factory=dict)
     _origins: dict[Origin, Origin] = field(init=False, factory=dict)
@@ -119,7 +121,7 @@ class MemoryStore:
             self._turns[key] = turn
             for sig, text in _keys(turn):
                 if sig:
-                    self._by_signature[sig] = key
+                    self._by_signature[sig] = (key, origin)
                 if text:
                     self._by_text[text] = key
             for tool_id in turn.tool_ids:
@@ -130,7 +132,7 @@ class MemoryStore:
 
     def _forget(self, key: int, turn: StoredTurn) -> None:
         for sig, text in _keys(turn):
-            if sig and self._by_signature.get(sig) == key:
+            if sig and self._by_signature.get(sig, (None,))[0] == key:
                 del self._by_signature[sig]
             if text and self._by_text.get(text) == key:
                 del self._by_text[text]
@@ -145,9 +147,8 @@ class MemoryStore:
 
     def origin_of_signature(self, signature: str) -> Origin | None:
         """The origin of a signature or redacted ``data``, if observed."""
-        at = self._by_signature.get(signature)  # on the hot path: one lookup per signed block
-        turn = None if at is None else self._turns.get(at)
-        return None if turn is None else turn.origin
+        hit = self._by_signature.get(signature)  # on the hot path: one per signed block
+        return None if hit is None else hit[1]
 
     def origin_of_text(self, text: str) -> Origin | None:
         """The origin of a reasoning text, if observed."""
