@@ -22,6 +22,14 @@ def anthropic_error(message: str) -> dict[str, Any]:
     }
 
 
+MIMO_ERROR = {
+    "error": {
+        "code": "400",
+        "message": "Param Incorrect",
+        "param": "The reasoning_content in the thinking mode must be passed back to the API.",
+        "type": "",
+    }
+}
 VERTEX = {
     "error": {
         "code": 400,
@@ -65,16 +73,7 @@ class TestClassify:
                 ("expected_thinking", 17, 0, None),
             ),
             (
-                {
-                    "error": {
-                        "code": "400",
-                        "message": "Param Incorrect",
-                        "param": "The "
-                        "reasoning_content in the thinking mode must be passed back to the "
-                        "API.",
-                        "type": "",
-                    }
-                },
+                MIMO_ERROR,
                 ("must_pass_back", None, None, "mimo"),
             ),
             (
@@ -164,18 +163,7 @@ class TestRecover:
             body=anthropic_body("house-model", U(), A(th_u("plan", ""), tu("c1")), T("c1")),
         )
         sent = pipe(request)
-        mimo = {
-            "error": {
-                "code": "400",
-                "message": "Param Incorrect",
-                "param": "The "
-                "reasoning_content in the thinking mode must be passed back to the "
-                "API.",
-                "type": "",
-            }
-        }
-
-        retry = pipe.recover(request, sent, 400, mimo)
+        retry = pipe.recover(request, sent, 400, MIMO_ERROR)
 
         assert [tu("c1")] == sent.body["messages"][1]["content"]
         assert retry is not None
@@ -209,16 +197,7 @@ class TestRecover:
         "body",
         [
             anthropic_error("max_tokens: Field required"),
-            {
-                "error": {
-                    "code": "400",
-                    "message": "Param Incorrect",
-                    "param": "The "
-                    "reasoning_content in the thinking mode must be passed back to the "
-                    "API.",
-                    "type": "",
-                }
-            },
+            MIMO_ERROR,
         ],
     )
     def test_nothing_to_learn(self, body: Any) -> None:
