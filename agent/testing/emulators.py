@@ -566,6 +566,18 @@ def _chunks(text: str, size: int = 16) -> list[str]:
 
 def _anthropic_events(message: Mapping[str, Any]) -> Iterator[bytes]:
     """The message as the Messages API streams it, event by event."""
+
+    def block_start(index: int, block: Mapping[str, Any]) -> bytes:
+        return _sse(
+            "content_block_start",
+            {"type": "content_block_start", "index": index, "content_block": block},
+        )
+
+    def delta(index: int, payload: Mapping[str, Any]) -> bytes:
+        return _sse(
+            "content_block_delta", {"type": "content_block_delta", "index": index, "delta": payload}
+        )
+
     start = {
         **message,
         "content": [],
@@ -576,70 +588,21 @@ def _anthropic_events(message: Mapping[str, Any]) -> Iterator[bytes]:
     for index, block in enumerate(message["content"]):
         kind = block["type"]
         if kind == "thinking":
-            first = {"type": "thinking", "thinking": "", "signature": ""}
-            yield _sse(
-                "content_block_start",
-                {"type": "content_block_start", "index": index, "content_block": first},
-            )
+            yield block_start(index, {"type": "thinking", "thinking": "", "signature": ""})
             for piece in _chunks(block["thinking"]):
-                yield _sse(
-                    "content_block_delta",
-                    {
-                        "type": "content_block_delta",
-                        "index": index,
-                        "delta": {"type": "thinking_delta", "thinking": piece},
-                    },
-                )
+                yield delta(index, {"type": "thinking_delta", "thinking": piece})
             if block["signature"]:
-                yield _sse(
-                    "content_block_delta",
-                    {
-                        "type": "content_block_delta",
-                        "index": index,
-                        "delta": {"type": "signature_delta", "signature": block["signature"]},
-                    },
-                )
+                yield delta(index, {"type": "signature_delta", "signature": block["signature"]})
         elif kind == "text":
-            yield _sse(
-                "content_block_start",
-                {
-                    "type": "content_block_start",
-                    "index": index,
-                    "content_block": {"type": "text", "text": ""},
-                },
-            )
+            yield block_start(index, {"type": "text", "text": ""})
             for piece in _chunks(block["text"]):
-                yield _sse(
-                    "content_block_delta",
-                    {
-                        "type": "content_block_delta",
-                        "index": index,
-                        "delta": {"type": "text_delta", "text": piece},
-                    },
-                )
+                yield delta(index, {"type": "text_delta", "text": piece})
         elif kind == "tool_use":
-            yield _sse(
-                "content_block_start",
-                {
-                    "type": "content_block_start",
-                    "index": index,
-                    "content_block": {**block, "input": {}},
-                },
-            )
+            yield block_start(index, {**block, "input": {}})
             for piece in _chunks(json.dumps(block["input"]), 8):
-                yield _sse(
-                    "content_block_delta",
-                    {
-                        "type": "content_block_delta",
-                        "index": index,
-                        "delta": {"type": "input_json_delta", "partial_json": piece},
-                    },
-                )
+                yield delta(index, {"type": "input_json_delta", "partial_json": piece})
         else:
-            yield _sse(
-                "content_block_start",
-                {"type": "content_block_start", "index": index, "content_block": block},
-            )
+            yield block_start(index, block)
         yield _sse("content_block_stop", {"type": "content_block_stop", "index": index})
     yield _sse(
         "message_delta",
