@@ -1,31 +1,35 @@
 """agent: a message pipeline whose ThinkingRoundTrip sends each provider the reasoning it wants.
 
-Public API (design §3): ``Request``, ``Pipeline``, ``load_config``, the family table, and the
-library's exceptions. Middleware live in ``agent.middleware``; test helpers in ``agent.testing``.
+Public API (design §3): ``Request``, ``Pipeline``, ``load_config``, the family table, the
+explain records, and the library's exceptions. Middleware live in ``agent.middleware``; test
+helpers (emulators, a recorder, the tool loop) in ``agent.testing``.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from agent.config import Config, ProviderConfig, load_config
 from agent.errors import (
     AgentError,
     ConfigError,
     FamilyDefinitionError,
+    InvalidOption,
     InvalidRequest,
     ThinkingContractError,
     UnknownFamily,
 )
+from agent.explain import Action, Change, Explanation
 from agent.families import FamilyMatch, FamilyRegistry, ModelFamily
 from agent.pipeline import Middleware, Pipeline
-from agent.request import Action, Change, Explanation, Request
-from agent.store import MemoryStore, Origin, ThinkingStore
+from agent.request import Request
+from agent.store import MemoryStore, Origin, SqliteStore, ThinkingStore
 
 if TYPE_CHECKING:
     from agent.integrations.anthropic import anthropic_client, async_anthropic_client
 
 
-def __getattr__(name: str) -> Any:
-    # the SDK factories import anthropic; load them on first use so `import agent` stays light
+def __getattr__(name: str) -> object:
+    # the SDK factories import the anthropic client; load them on first use so
+    # `import agent` stays light
     if name in ("anthropic_client", "async_anthropic_client"):
         from agent.integrations import anthropic as integration
 
@@ -43,6 +47,7 @@ __all__ = [
     "FamilyDefinitionError",
     "FamilyMatch",
     "FamilyRegistry",
+    "InvalidOption",
     "InvalidRequest",
     "MemoryStore",
     "Middleware",
@@ -51,6 +56,7 @@ __all__ = [
     "Pipeline",
     "ProviderConfig",
     "Request",
+    "SqliteStore",
     "ThinkingContractError",
     "ThinkingStore",
     "UnknownFamily",

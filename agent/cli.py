@@ -11,10 +11,11 @@ from typing import Any
 
 from agent.config import Config, load_config
 from agent.errors import AgentError
+from agent.explain import dumps
 from agent.families import APIS, UNKNOWN, FamilyRegistry, ModelFamily
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.pipeline import Pipeline
-from agent.request import Request, dumps
+from agent.request import Request
 
 EXIT_OK = 0
 EXIT_INPUT = 1  # the body or config given is invalid
@@ -50,7 +51,7 @@ def _preview(args: argparse.Namespace) -> int:
             raise _Fail("--config needs --provider NAME (check CONFIG lists them)", EXIT_USAGE)
         config = load_config(args.config)
         provider = config.provider(args.provider)
-        pipeline = Pipeline.from_config(config, args.provider)
+        pipeline = config.pipeline(args.provider)
         api = args.api or provider.api_mode
         base_url = args.base_url or provider.base_url
         if "model" not in body and provider.model:
@@ -176,13 +177,7 @@ def _demo(args: argparse.Namespace) -> int:
     return run_demo()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every command."""
-    parser = argparse.ArgumentParser(
-        prog="python -m agent",
-        description="Fit the reasoning in an LLM request to its provider's contract.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _add_demo(commands: Any) -> None:
     demo = commands.add_parser(
         "demo",
         help="the originating bug and its fix, through the real SDK, on the MiMo emulator",
@@ -196,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(run=_demo)
 
+
+def _add_preview(commands: Any) -> None:
     preview = commands.add_parser(
         "preview",
         help="print the body that would go on the wire, and why each change was made",
@@ -227,20 +224,24 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--json", action="store_true", help="machine-readable output")
     preview.set_defaults(run=_preview)
 
+
+def _add_check(commands: Any) -> None:
     check = commands.add_parser(
         "check",
         help="validate a config and show, per provider, the family and the chain",
         description=(
             "Load CONFIG (YAML or TOML) and print, per provider, the resolved family, which "
             "rule matched (explicit / model id / host), what that family does to thinking, "
-            "and the chain. Secrets are never printed. Exit codes: 0 valid, 1 invalid, "
-            "2 usage."
+            "and the chain. Secrets are never printed, and no store file is created. "
+            "Exit codes: 0 valid, 1 invalid, 2 usage."
         ),
     )
     check.add_argument("config", metavar="CONFIG", help="the config file")
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.set_defaults(run=_check)
 
+
+def _add_families(commands: Any) -> None:
     families = commands.add_parser(
         "families",
         help="list the model families and what each does to thinking",
@@ -252,6 +253,17 @@ def build_parser() -> argparse.ArgumentParser:
     families.add_argument("--config", default=None, help="add and override from this file")
     families.add_argument("--json", action="store_true", help="machine-readable output")
     families.set_defaults(run=_families)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="python -m agent",
+        description="Fit the reasoning in an LLM request to its provider's contract.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_demo, _add_preview, _add_check, _add_families):
+        add(commands)
     return parser
 
 

@@ -15,13 +15,13 @@ from typing import Any, TextIO
 
 import anthropic
 
-from agent.families import host_of
 from agent.integrations.anthropic import PipelineMiddleware
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.pipeline import Pipeline
 from agent.request import Request
 from agent.testing.emulators import Emulator
 from agent.testing.loop import Step, run_tool_loop
+from agent.wire import host_of
 
 MODEL = "mimo-v2.5-pro"
 RELAY = "https://open.markhub.top"
@@ -148,8 +148,7 @@ def run_demo(out: TextIO = sys.stdout) -> int:
         pipeline = Pipeline([ToolPairing(), ThinkingRoundTrip()])
         match = pipeline.resolve(
             Request(api="anthropic_messages", base_url=RELAY, body={"model": MODEL, "messages": []})
-        ).resolved
-        assert match is not None
+        ).match
         after = _run(f"2) with ThinkingRoundTrip ({match.describe()})", pipeline, relay, out)
         tool_calls = sum(1 for s in after if s.stop_reason == "tool_use")
         completed = after[-1].status == 200 and after[-1].stop_reason == "end_turn"

@@ -1,19 +1,39 @@
-"""Every exception the library raises lives here."""
+"""Every exception the library raises lives here.
+
+Each carries *where* (a JSON path, a config entry, an option name) and *what is wrong* as
+fields, so callers read ``error.where`` / ``error.problem`` instead of parsing the message.
+"""
 
 from __future__ import annotations
 
+import reprlib
+
 
 class AgentError(Exception):
-    """Base class of every error raised by the library."""
+    """Base class of every error the library raises.
+
+    Attributes:
+        where: the JSON path, option or config entry at fault ('' when the whole thing is).
+        problem: what is wrong, in words.
+    """
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = where
+        self.problem = problem
+        super().__init__(f"{where}: {problem}" if where else problem)
 
 
 class InvalidRequest(AgentError, ValueError):
-    """A request body is not the JSON shape its wire API expects; the message names the path."""
+    """A request body is not the JSON shape its wire API expects; ``where`` is the JSON path."""
 
-    def __init__(self, path: str, problem: str) -> None:
-        self.path = path
-        self.problem = problem
-        super().__init__(f"{path}: {problem}" if path else problem)
+    @property
+    def path(self) -> str:
+        """The JSON path at fault (the same as ``where``)."""
+        return self.where
+
+
+class InvalidOption(AgentError, ValueError, TypeError):
+    """A middleware, pipeline or store option has a bad value; ``where`` names the option."""
 
 
 class UnknownFamily(AgentError, LookupError):
@@ -21,17 +41,51 @@ class UnknownFamily(AgentError, LookupError):
 
 
 class FamilyDefinitionError(AgentError, ValueError):
-    """A model-family definition is malformed; the message names the field."""
+    """A model-family definition is malformed; ``where`` names the field."""
 
 
 class ThinkingContractError(AgentError):
     """A request cannot satisfy its provider's thinking contract and the policy says raise."""
 
-    def __init__(self, path: str, problem: str) -> None:
-        self.path = path
-        self.problem = problem
-        super().__init__(f"{path}: {problem}")
+    @property
+    def path(self) -> str:
+        """The JSON path at fault (the same as ``where``)."""
+        return self.where
 
 
 class ConfigError(AgentError, ValueError):
-    """A config file is invalid; the message names the file, the entry and what is wrong."""
+    """A config file is invalid: the file, the line (when known), the entry and the problem.
+
+    Attributes:
+        file: the config file.
+        line: the line (YAML, and parser errors), if known.
+        column: the column (parser errors), if known.
+        entry: the entry at fault (``providers.bad.api_mode``), '' for the whole file.
+    """
+
+    def __init__(
+        self,
+        file: str,
+        problem: str,
+        *,
+        entry: str = "",
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.file = file
+        self.line = line
+        self.column = column
+        self.entry = entry
+        location = file
+        if line is not None:
+            location += f":{line}" + (f":{column}" if column is not None else "")
+        super().__init__(f"{location}: {entry}" if entry else location, problem)
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict = 2, 60, 60, 4, 4
+
+
+def shown(value: object) -> str:
+    """A bounded ``repr`` of a bad value for an error message (never the whole value)."""
+    return _SHORT.repr(value)

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from attrs import evolve, field, frozen
 
-from agent.errors import InvalidRequest
+from agent.errors import InvalidOption
+from agent.explain import Action, Change, Explanation, Notes
 from agent.families import FamilyRegistry
-from agent.request import Action, Change, Explanation, Notes, Request
+from agent.recovery import ThinkingError, classify
+from agent.request import Request, resolve
 
 _log = logging.getLogger("agent")
-
-if TYPE_CHECKING:
-    from agent.config import Config
 
 #: A middleware is any callable from Request to Request.
 Middleware = Callable[[Request], Request]
@@ -23,10 +22,10 @@ Middleware = Callable[[Request], Request]
 
 @runtime_checkable
 class Explaining(Protocol):
-    """A middleware that can say what it changes: ``__call__(r)`` is ``transform(r, None)``."""
+    """A middleware that can say what it changes: ``__call__(r)`` is ``transform(r, SILENT)``."""
 
-    def transform(self, request: Request, notes: Notes | None) -> Request:
-        """Return the transformed request, recording each decision in ``notes`` if given."""
+    def transform(self, request: Request, notes: Notes) -> Request:
+        """Return the transformed request, recording each decision in ``notes``."""
 
 
 @runtime_checkable
@@ -35,6 +34,21 @@ class Observing(Protocol):
 
     def observe(self, request: Request, response_body: Mapping[str, Any]) -> None:
         """Take the response to ``request`` (as it was sent)."""
+
+
+@runtime_checkable
+class Learning(Protocol):
+    """A middleware that remembers what a provider's thinking error says about a request."""
+
+    def learn(self, sent: Request, error: ThinkingError) -> str | None:
+        """Remember what ``error`` says about ``sent``; say what, or None."""
+
+
+class PipelineSource(Protocol):
+    """What builds pipelines: a loaded ``agent.config.Config``."""
+
+    def pipeline(self, provider: str | None = None) -> Pipeline:
+        """The pipeline for ``provider`` (the global chain when None)."""
 
 
 def middleware_name(middleware: object) -> str:
@@ -47,13 +61,16 @@ def _as_middleware(items: Iterable[Middleware]) -> tuple[Middleware, ...]:
     chain = tuple(items)
     for index, item in enumerate(chain):
         if not callable(item):
-            raise TypeError(f"middleware[{index}]: {item!r} is not callable")
+            raise InvalidOption(f"middleware[{index}]", f"a {type(item).__name__} is not callable")
     return chain
 
 
 @frozen
 class Pipeline:
     """A chain of middleware, built once and run by a plain loop.
+
+    The family is resolved once per call (``resolve``), and that one answer, carried on the
+    request, is what every middleware, ``observe`` and ``recover`` see.
 
     Attributes:
         middleware: the chain, in order; ThinkingRoundTrip belongs last among the
@@ -68,23 +85,13 @@ class Pipeline:
     family: str | None = field(default=None, kw_only=True)
 
     @classmethod
-    def from_config(cls, config: Config, provider: str | None = None) -> Pipeline:
-        """The pipeline a loaded config defines for ``provider`` (or the global chain)."""
-        from agent.config import pipeline_from_config
-
-        pipeline: Pipeline = pipeline_from_config(config, provider)
-        return pipeline
+    def from_config(cls, config: PipelineSource, provider: str | None = None) -> Pipeline:
+        """The pipeline a loaded config (``agent.config.Config``) defines for ``provider``."""
+        return config.pipeline(provider)
 
     def resolve(self, request: Request) -> Request:
         """``request`` with its model family resolved (the same object if it already was)."""
-        if request.resolved is not None:
-            return request
-        model = request.body.get("model")
-        if not isinstance(model, str):
-            raise InvalidRequest("model", f"expected the model id as a string, got {model!r}")
-        explicit = request.family if request.family is not None else self.family
-        match = self.families.resolve(model, request.base_url, request.api, explicit)
-        return evolve(request, resolved=match)
+        return resolve(request, self.families, self.family)
 
     def __call__(self, request: Request) -> Request:
         """Run the chain; a request that needs no change comes back as the same object."""
@@ -109,11 +116,12 @@ class Pipeline:
                 _diff(current.body, after.body, notes)
             changes.extend(notes.changes)
             current = after
-        assert resolved.resolved is not None
-        return Explanation(request.api, resolved.resolved, tuple(changes), current.body)
+        return Explanation(
+            request.api, resolved.match, tuple(changes), current.body, request.provider
+        )
 
     def recover(
-        self, original: Request, sent: Request, status: int, error_body: Any
+        self, original: Request, sent: Request, status: int, error_body: object
     ) -> Request | None:
         """A corrected request after a provider's thinking error, or None (not ours to fix).
 
@@ -122,24 +130,19 @@ class Pipeline:
         back" error from a family the target was not detected as is retried as that family
         (set ``family:`` on the provider to make it permanent). Retry once, at most.
         """
-        from agent.recovery import classify
-
         error = classify(status, error_body)
         if error is None:
             return None
         resolved = self.resolve(sent)
-        assert resolved.resolved is not None
-        learned = [
-            note
-            for middleware in self.middleware
-            if callable(learn := getattr(middleware, "learn", None))
-            for note in (learn(resolved, error),)
-            if note
-        ]
+        learned: list[str] = []
+        for middleware in self.middleware:
+            learner: object = middleware
+            if isinstance(learner, Learning) and (note := learner.learn(resolved, error)):
+                learned.append(note)
         retry = original
         if error.kind == "must_pass_back" and error.family not in (
             None,
-            resolved.resolved.family.name,
+            resolved.match.family.name,
         ):
             learned.append(f"the provider answered in {error.family}'s words")
             retry = evolve(original, family=error.family, resolved=None)
@@ -172,13 +175,16 @@ def _diff(before: Mapping[str, Any], after: Mapping[str, Any], notes: Notes) -> 
         elif key not in before:
             notes.add(key, Action.CONVERTED, f"added; {reason}")
         elif key == "messages" and isinstance(before[key], list) and isinstance(after[key], list):
-            old, new = before[key], after[key]
-            for i in range(max(len(old), len(new))):
-                if i >= len(new):
-                    notes.add(f"messages[{i}]", Action.DROPPED, reason)
-                elif i >= len(old):
-                    notes.add(f"messages[{i}]", Action.CONVERTED, f"added; {reason}")
-                elif old[i] is not new[i] and old[i] != new[i]:
-                    notes.add(f"messages[{i}]", Action.CONVERTED, reason)
+            _diff_messages(before[key], after[key], notes, reason)
         elif before[key] is not after[key] and before[key] != after[key]:
             notes.add(key, Action.CONVERTED, reason)
+
+
+def _diff_messages(old: list[Any], new: list[Any], notes: Notes, reason: str) -> None:
+    for i in range(max(len(old), len(new))):
+        if i >= len(new):
+            notes.add(f"messages[{i}]", Action.DROPPED, reason)
+        elif i >= len(old):
+            notes.add(f"messages[{i}]", Action.CONVERTED, f"added; {reason}")
+        elif old[i] is not new[i] and old[i] != new[i]:
+            notes.add(f"messages[{i}]", Action.CONVERTED, reason)

@@ -1,19 +1,19 @@
-"""Request: the outgoing call as a frozen value, and the records ``explain`` returns."""
+"""Request: the outgoing call as a frozen value, and the one path that resolves its family."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
-from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from attrs import Attribute, field, frozen
+from attrs import Attribute, evolve, field, frozen
 
 from agent.errors import InvalidRequest
-from agent.families import APIS, FamilyMatch
+from agent.explain import JSONObject
+from agent.families import FamilyMatch, FamilyRegistry
+from agent.wire import APIS
 
-#: A JSON object as the wire carries it: plain dicts, lists, strings, numbers.
-JSONObject = Mapping[str, Any]
+if TYPE_CHECKING:
+    from agent.history import History
 
 
 def _check_api(_: object, __: Attribute[str], value: object) -> None:
@@ -46,9 +46,9 @@ class Request:
         api: the wire, ``anthropic_messages`` or ``chat_completions``.
         body: the JSON request body.
         base_url: where it goes; None means the official endpoint of the wire.
-        provider: the name of a configured provider, if any.
+        provider: the name of a configured provider, if any (shown by ``explain``).
         family: an explicit model family (a provider's ``family:`` in config); wins detection.
-        resolved: the family detection answer, set once by the pipeline.
+        resolved: the family detection answer, set once by ``resolve``.
         dead_signatures: signatures (and ``redacted_thinking`` data) of turns whose structure a
             middleware changed; they no longer verify and must not be sent as signed thinking.
     """
@@ -60,6 +60,8 @@ class Request:
     family: str | None = None
     resolved: FamilyMatch | None = field(default=None, eq=False, repr=False)
     dead_signatures: frozenset[str] = field(default=frozenset(), converter=_signatures, repr=False)
+    # the one walk over the body, made on first use and shared by every middleware
+    _history: History | None = field(default=None, init=False, eq=False, repr=False)
 
     @property
     def model(self) -> str:
@@ -67,106 +69,37 @@ class Request:
         model = self.body.get("model")
         return model if isinstance(model, str) else ""
 
-
-class Action(StrEnum):
-    """What a middleware did at one JSON path."""
-
-    KEPT = "kept"
-    DROPPED = "dropped"
-    UNSIGNED = "unsigned"
-    PADDED = "padded"
-    CONVERTED = "converted"
-    RESTORED = "restored"
-    MOVED = "moved"
-    STRIPPED = "stripped"
-    WARNING = "warning"
-
-
-@frozen
-class Change:
-    """One entry of ``Pipeline.explain``: who did what where, and why.
-
-    Attributes:
-        middleware: the name of the middleware.
-        path: the JSON path in the request body (``messages[3].content[0]``).
-        action: what happened there.
-        reason: the family rule or provider contract behind it, in words.
-    """
-
-    middleware: str
-    path: str
-    action: Action
-    reason: str
-
-    def to_dict(self) -> dict[str, str]:
-        """The entry as plain JSON."""
-        return {
-            "middleware": self.middleware,
-            "path": self.path,
-            "action": self.action.value,
-            "reason": self.reason,
-        }
-
-
-@frozen
-class Explanation:
-    """What ``Pipeline.explain`` returns: the target, every change, and the body that results.
-
-    Attributes:
-        api: the wire.
-        target: the family detection answer for the request.
-        changes: one entry per decision, in chain order.
-        body: the outgoing body (the same object as the input's when nothing changed).
-    """
-
-    api: str
-    target: FamilyMatch
-    changes: tuple[Change, ...]
-    body: JSONObject
+    @property
+    def match(self) -> FamilyMatch:
+        """The resolved family answer (resolving with the built-in table if not yet done)."""
+        return self.resolved or resolve(self).match
 
     @property
-    def changed(self) -> bool:
-        """Whether any middleware changed the body."""
-        return any(c.action not in (Action.KEPT, Action.WARNING) for c in self.changes)
+    def history(self) -> History:
+        """The facts of the body's conversation, from one validating scan kept on the request."""
+        if self._history is None:
+            from agent.history import scan
 
-    def to_dict(self) -> dict[str, Any]:
-        """The record as plain JSON (without the body)."""
-        return {
-            "api": self.api,
-            "family": self.target.family.name,
-            "rule": self.target.rule,
-            "model": self.target.model,
-            "host": self.target.host,
-            "detection": self.target.describe(),
-            "changes": [c.to_dict() for c in self.changes],
-        }
-
-    def __str__(self) -> str:
-        lines = [f"{self.target.describe()}", f"wire: {self.api}, host: {self.target.host}"]
-        if not self.changes:
-            lines.append("no changes: the body goes out as it came in")
-            return "\n".join(lines)
-        width = max(len(c.path) for c in self.changes)
-        act = max(len(c.action.value) for c in self.changes)
-        for c in self.changes:
-            lines.append(f"  {c.path:<{width}}  {c.action.value:<{act}}  {c.reason}")
-        return "\n".join(lines)
+            object.__setattr__(self, "_history", scan(self.api, self.body))
+        assert self._history is not None
+        return self._history
 
 
-def dumps(body: JSONObject) -> str:
-    """Serialize a body the way the CLI prints it (stable, readable, non-ASCII kept)."""
-    return json.dumps(body, indent=2, ensure_ascii=False)
+def resolve(
+    request: Request, registry: FamilyRegistry | None = None, family: str | None = None
+) -> Request:
+    """``request`` carrying its family answer: the one place a family is classified.
 
-
-class Notes:
-    """Collects the ``Change`` entries of one middleware while ``explain`` runs it."""
-
-    __slots__ = ("changes", "middleware")
-
-    def __init__(self, middleware: str) -> None:
-        self.middleware = middleware
-        self.changes: list[Change] = []
-
-    def add(self, path: str, action: Action, reason: str) -> None:
-        """Record one decision."""
-        self.changes.append(Change(self.middleware, path, action, reason))
+    The same object when it already carries one. ``registry`` is the family table (built-ins
+    when None); ``family`` the default explicit family (a provider's ``family:``), which the
+    request's own ``family`` overrides.
+    """
+    if request.resolved is not None:
+        return request
+    model = request.body.get("model")
+    if not isinstance(model, str):
+        raise InvalidRequest("model", f"expected the model id as a string, got {model!r}")
+    table = registry if registry is not None else FamilyRegistry.builtin()
+    explicit = request.family if request.family is not None else family
+    match = table.resolve(model, request.base_url, request.api, explicit)
+    return evolve(request, resolved=match)

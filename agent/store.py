@@ -19,6 +19,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from attrs import define, field, frozen
 
+from agent.body import block_key
+from agent.errors import InvalidOption
+
 
 @frozen(cache_hash=True)
 class Origin:
@@ -103,8 +106,8 @@ class MemoryStore:
     _next: int = field(init=False, default=0)
 
     def __attrs_post_init__(self) -> None:
-        if self.max_turns < 1:
-            raise ValueError(f"max_turns: must be at least 1, got {self.max_turns}")
+        if type(self.max_turns) is not int or self.max_turns < 1:
+            raise InvalidOption("max_turns", f"must be a whole number >= 1, got {self.max_turns!r}")
 
     def __len__(self) -> int:
         return len(self._turns)
@@ -176,14 +179,8 @@ def _keys(turn: StoredTurn) -> list[tuple[str | None, str | None]]:
     """(signature, text) pairs a turn is found by; whitespace-only texts are pads, not keys."""
     keys: list[tuple[str | None, str | None]] = []
     for block, _ in turn.blocks:
-        sig = block.get("signature") if block.get("type") == "thinking" else block.get("data")
         text = block.get("thinking")
-        keys.append(
-            (
-                sig if isinstance(sig, str) and sig else None,
-                text if isinstance(text, str) and text.strip() else None,
-            )
-        )
+        keys.append((block_key(block), text if isinstance(text, str) and text.strip() else None))
     if turn.reasoning and turn.reasoning.strip():
         keys.append((None, turn.reasoning))
     return keys
@@ -210,8 +207,8 @@ class SqliteStore:
     """
 
     def __init__(self, path: str, max_turns: int = 100_000) -> None:
-        if max_turns < 1:
-            raise ValueError(f"max_turns: must be at least 1, got {max_turns}")
+        if type(max_turns) is not int or max_turns < 1:
+            raise InvalidOption("max_turns", f"must be a whole number >= 1, got {max_turns!r}")
         self.path = path
         self.max_turns = max_turns
         self._lock = threading.Lock()

@@ -3,31 +3,39 @@
     client = anthropic.Anthropic(base_url=..., api_key=...,
                                  middleware=[PipelineMiddleware(pipe, base_url=...)])
 
-The adapter runs the pipeline on the body of each ``POST /v1/messages`` (plain,
-``stream=True`` and ``client.messages.stream(...)`` alike), sends the result, and feeds the
-provider's response to ``pipeline.observe`` (a streamed one is observed as its events pass
-through, without buffering the stream for the caller). Every other request passes through
-untouched. The body is never deep-copied: the new request shares every unchanged message.
+The adapter resolves the target once per call, runs the pipeline on the body of each
+``POST /v1/messages`` (plain, ``stream=True`` and ``client.messages.stream(...)`` alike), sends
+the result, and feeds the provider's response to ``pipeline.observe`` with the same resolved
+request (a streamed one is observed as its events pass through, without buffering the stream
+for the caller). Every other request passes through untouched. The body is never
+deep-copied: the new request shares every unchanged message.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import AsyncIterator, Iterator, Mapping
+import os
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 import anthropic
 import httpx2  # the anthropic SDK's own HTTP layer; its stream types are checked by class
-from anthropic import Middleware
-from anthropic._middleware import AsyncCallNext, CallNext
-from anthropic._request import APIRequest
-from anthropic._response import APIResponse, AsyncAPIResponse
+from anthropic import APIRequest, APIResponse, AsyncAPIResponse, AsyncCallNext, CallNext
 
+from agent.config import Config, ProviderConfig, load_config
+from agent.errors import ConfigError
+from agent.integrations._sse import MessageAccumulator, loads
 from agent.pipeline import Pipeline
 from agent.request import Request
 
 log = logging.getLogger("agent")
+
+__all__ = [
+    "MessageAccumulator",
+    "PipelineMiddleware",
+    "anthropic_client",
+    "async_anthropic_client",
+]
 
 
 def _is_messages(request: APIRequest) -> bool:
@@ -35,7 +43,7 @@ def _is_messages(request: APIRequest) -> bool:
     return request.method.lower() == "post" and path.endswith("/v1/messages")
 
 
-class PipelineMiddleware(Middleware):
+class PipelineMiddleware(anthropic.Middleware):
     """An ``anthropic.Middleware`` that runs a Pipeline on Messages requests.
 
     Attributes:
@@ -58,22 +66,25 @@ class PipelineMiddleware(Middleware):
         return f"PipelineMiddleware(base_url={self.base_url!r}, provider={self.provider!r})"
 
     def _prepare(self, request: APIRequest) -> tuple[APIRequest, Request, Request] | None:
+        """(the request to send, ours resolved, what the pipeline made of it), or None."""
         body = request.json
         if not _is_messages(request) or not isinstance(body, Mapping):
             return None
         model = body.get("model")
-        ours = Request(
-            api="anthropic_messages",
-            base_url=self.base_url,
-            body=body,
-            provider=self.provider,
-            family=self._learned.get(model) if isinstance(model, str) else None,
+        ours = self.pipeline.resolve(
+            Request(
+                api="anthropic_messages",
+                base_url=self.base_url,
+                body=body,
+                provider=self.provider,
+                family=self._learned.get(model) if isinstance(model, str) else None,
+            )
         )
-        out = self.pipeline(ours)
+        out = self.pipeline(ours)  # ``ours`` itself when nothing changes: still resolved
         return _with_body(request, out.body), ours, out
 
     def _recover(self, ours: Request, sent: Request, raw: bytes) -> Request | None:
-        corrected = self.pipeline.recover(ours, sent, 400, _json(raw))
+        corrected = self.pipeline.recover(ours, sent, 400, loads(raw))
         if corrected is not None and corrected.family and corrected.family != ours.family:
             self._learned[ours.model] = corrected.family
         return corrected
@@ -87,7 +98,7 @@ class PipelineMiddleware(Middleware):
             log.exception("observing a response failed")
 
     def _settle(self, response: Any, stream: bool, sent: Request) -> bool:
-        """Observe a successful response (a stream as it is read); False for an error."""
+        """Observe a successful stream as it is read (True), or say it failed (False)."""
         http = response.http_response
         if not http.is_success:
             return False
@@ -106,7 +117,7 @@ class PipelineMiddleware(Middleware):
         response = call_next(outgoing)
         if self._settle(response, outgoing.stream, sent):
             if not outgoing.stream:
-                self._observe(sent, _json(response.http_response.read()))
+                self._observe(sent, loads(response.http_response.read()))
             return response
         if response.http_response.status_code == 400:
             corrected = self._recover(ours, sent, response.http_response.read())
@@ -114,7 +125,7 @@ class PipelineMiddleware(Middleware):
                 response.http_response.close()
                 response = call_next(_with_body(request, corrected.body))
                 if self._settle(response, outgoing.stream, corrected) and not outgoing.stream:
-                    self._observe(corrected, _json(response.http_response.read()))
+                    self._observe(corrected, loads(response.http_response.read()))
         return response
 
     async def handle_async(
@@ -128,7 +139,7 @@ class PipelineMiddleware(Middleware):
         response = await call_next(outgoing)
         if self._settle(response, outgoing.stream, sent):
             if not outgoing.stream:
-                self._observe(sent, _json(await response.http_response.aread()))
+                self._observe(sent, loads(await response.http_response.aread()))
             return response
         if response.http_response.status_code == 400:
             corrected = self._recover(ours, sent, await response.http_response.aread())
@@ -136,7 +147,7 @@ class PipelineMiddleware(Middleware):
                 await response.http_response.aclose()
                 response = await call_next(_with_body(request, corrected.body))
                 if self._settle(response, outgoing.stream, corrected) and not outgoing.stream:
-                    self._observe(corrected, _json(await response.http_response.aread()))
+                    self._observe(corrected, loads(await response.http_response.aread()))
         return response
 
 
@@ -158,94 +169,19 @@ def _with_body(request: APIRequest, body: Mapping[str, Any]) -> APIRequest:
     )
 
 
-def _json(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
-
-
-class MessageAccumulator:
-    """Rebuilds the Messages API ``message`` from its Server-Sent Events, fed as raw bytes."""
-
-    def __init__(self) -> None:
-        self._buffer = b""
-        self.message: dict[str, Any] | None = None
-        self._partial: dict[int, str] = {}
-        self.done = False
-
-    def feed(self, chunk: bytes) -> None:
-        """Take the next bytes of the stream."""
-        self._buffer += chunk
-        while True:
-            end = _event_end(self._buffer)
-            if end is None:
-                return
-            raw, self._buffer = self._buffer[: end[0]], self._buffer[end[1] :]
-            self._event(raw)
-
-    def _event(self, raw: bytes) -> None:
-        data = "\n".join(
-            line[5:].lstrip()
-            for line in raw.decode("utf-8", "replace").splitlines()
-            if line.startswith("data:")
-        )
-        if data:
-            event = _json(data.encode())
-            if isinstance(event, dict):
-                self.add(event)
-
-    def add(self, event: Mapping[str, Any]) -> None:
-        """Take one parsed event (a dict, as the SSE data line carries it)."""
-        kind = event.get("type")
-        if kind == "message_start" and isinstance(event.get("message"), dict):
-            self.message = {**event["message"], "content": list(event["message"]["content"])}
-        elif self.message is None:
-            return
-        elif kind == "content_block_start":
-            self.message["content"].append(dict(event["content_block"]))
-        elif kind == "content_block_delta":
-            self._delta(event["index"], event["delta"])
-        elif kind == "content_block_stop":
-            index = event["index"]
-            if index in self._partial:
-                block = self.message["content"][index]
-                block["input"] = _json(self._partial.pop(index).encode()) or {}
-        elif kind == "message_delta":
-            self.message.update(event.get("delta") or {})
-        elif kind == "message_stop":
-            self.done = True
-
-    def _delta(self, index: int, delta: Mapping[str, Any]) -> None:
-        assert self.message is not None
-        block = self.message["content"][index]
-        kind = delta.get("type")
-        if kind == "thinking_delta":
-            block["thinking"] = block.get("thinking", "") + delta.get("thinking", "")
-        elif kind == "signature_delta":
-            block["signature"] = block.get("signature", "") + delta.get("signature", "")
-        elif kind == "text_delta":
-            block["text"] = block.get("text", "") + delta.get("text", "")
-        elif kind == "input_json_delta":
-            self._partial[index] = self._partial.get(index, "") + delta.get("partial_json", "")
-
-
-def _event_end(buffer: bytes) -> tuple[int, int] | None:
-    found = [(buffer.find(sep), len(sep)) for sep in (b"\n\n", b"\r\n\r\n") if sep in buffer]
-    if not found:
-        return None
-    at, size = min(found)
-    return at, at + size
-
-
 class _Tee:
     """Feeds the bytes the SDK reads to an accumulator; reports the message once complete."""
 
-    def __init__(self, inner: Any, on_message: Any) -> None:
+    def __init__(self, inner: Any, on_message: Callable[[dict[str, Any]], None]) -> None:
         self._inner = inner
         self._on_message = on_message
         self._acc = MessageAccumulator()
         self._reported = False
+
+    def _take(self, chunk: bytes) -> None:
+        self._acc.feed(chunk)
+        if self._acc.done:
+            self._report()
 
     def _report(self) -> None:
         if not self._reported and self._acc.done and self._acc.message is not None:
@@ -258,9 +194,7 @@ class _TeeStream(_Tee, httpx2.SyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         for chunk in self._inner:
-            self._acc.feed(chunk)
-            if self._acc.done:
-                self._report()
+            self._take(chunk)
             yield chunk
         self._report()
 
@@ -273,9 +207,7 @@ class _AsyncTeeStream(_Tee, httpx2.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         async for chunk in self._inner:
-            self._acc.feed(chunk)
-            if self._acc.done:
-                self._report()
+            self._take(chunk)
             yield chunk
         self._report()
 
@@ -283,22 +215,24 @@ class _AsyncTeeStream(_Tee, httpx2.AsyncByteStream):
         await self._inner.aclose()
 
 
-def _client_parts(config: Any, provider: str) -> tuple[Any, PipelineMiddleware]:
-    from agent.config import Config, load_config
-    from agent.errors import ConfigError
+ConfigSource = Config | str | os.PathLike[str]
 
+
+def _client_parts(config: ConfigSource, provider: str) -> tuple[ProviderConfig, PipelineMiddleware]:
     loaded = config if isinstance(config, Config) else load_config(config)
     entry = loaded.provider(provider)
     if entry.api_mode != "anthropic_messages":
         raise ConfigError(
-            f"{loaded.path}: {entry.where}: api_mode is {entry.api_mode!r}; an anthropic "
-            "client needs a provider with api_mode: anthropic_messages"
+            loaded.path,
+            f"api_mode is {entry.api_mode!r}; an anthropic client needs a provider with "
+            "api_mode: anthropic_messages",
+            entry=entry.where,
         )
-    pipeline = Pipeline.from_config(loaded, provider)
+    pipeline = loaded.pipeline(provider)
     return entry, PipelineMiddleware(pipeline, base_url=entry.base_url, provider=provider)
 
 
-def anthropic_client(config: Any, provider: str, **options: Any) -> anthropic.Anthropic:
+def anthropic_client(config: ConfigSource, provider: str, **options: Any) -> anthropic.Anthropic:
     """An ``anthropic.Anthropic`` for one configured provider, with its pipeline installed.
 
     ``config`` is a loaded Config or a path; ``options`` go to the client (``max_retries``,
@@ -310,7 +244,9 @@ def anthropic_client(config: Any, provider: str, **options: Any) -> anthropic.An
     )
 
 
-def async_anthropic_client(config: Any, provider: str, **options: Any) -> anthropic.AsyncAnthropic:
+def async_anthropic_client(
+    config: ConfigSource, provider: str, **options: Any
+) -> anthropic.AsyncAnthropic:
     """The async twin of ``anthropic_client``."""
     entry, middleware = _client_parts(config, provider)
     return anthropic.AsyncAnthropic(

@@ -7,17 +7,16 @@ from typing import Any
 
 from attrs import evolve, frozen
 
-from agent.middleware.thinking_round_trip import (
-    _block_type,
-    _content,
-    _kind,
-    _message_list,
-    _role,
-)
-from agent.request import Action, Notes, Request
+from agent.body import REMOVE, THINKING_TYPES, block_key, rebuild
+from agent.explain import SILENT, Action, Notes
+from agent.history import History
+from agent.request import Request
 
 _ORPHAN_USE = "tool_use without a matching tool_result in the next user message"
 _ORPHAN_RESULT = "tool_result without a matching tool_use in the previous assistant message"
+_ORPHAN_CALL = "tool call without a matching tool message after it"
+_ORPHAN_TOOL = "tool message without a matching tool call"
+_EMPTIED = "nothing left after removing orphans; left out"
 
 
 @frozen
@@ -28,201 +27,114 @@ class ToolPairing:
     message, and to a ``tool_result`` with no ``tool_use`` before it; Chat Completions servers
     answer 400 to ``tool_calls`` without ``tool`` messages. Removing a ``tool_use`` changes a
     signed turn, so the turn's signatures are marked dead on the request and ThinkingRoundTrip
-    will not send them as signed thinking. Run it before ThinkingRoundTrip.
+    will not send them as signed thinking. Run it before ThinkingRoundTrip. It reads the
+    request's one walk (``Request.history``): a paired history costs no second scan.
     """
 
     def __call__(self, request: Request) -> Request:
         """The request with orphaned tool calls and results removed."""
-        return self.transform(request, None)
+        return self.transform(request, SILENT)
 
-    def transform(self, request: Request, notes: Notes | None) -> Request:
-        """Like ``__call__``, recording each removal in ``notes`` when given."""
-        messages = _message_list(request.body)
+    def transform(self, request: Request, notes: Notes) -> Request:
+        """Like ``__call__``, recording each removal in ``notes``."""
+        history = request.history
+        if history.paired:
+            return request
         if request.api == "anthropic_messages":
-            if _paired_anthropic(messages):
-                return request
-            out, dead = _pair_anthropic(messages, notes)
+            changes, dead = _pair_anthropic(history, notes)
         else:
-            for i, message in enumerate(messages):
-                _role(message, i)
-            if _paired_chat(messages):
-                return request
-            out, dead = _pair_chat(messages, notes), frozenset()
-        if out is None:
+            changes, dead = _pair_chat(history, notes), frozenset()
+        if not changes:
             return request
         return evolve(
             request,
-            body={**request.body, "messages": out},
+            body={**request.body, "messages": rebuild(history.messages, changes)},
             dead_signatures=request.dead_signatures | dead,
         )
 
 
-def _note(notes: Notes | None, path: str, why: str) -> None:
-    if notes is not None:
-        notes.add(path, Action.DROPPED, why)
-
-
-def _ids(message: Mapping[str, Any] | None, i: int, kind: str, key: str) -> set[str]:
-    if message is None:
+def _partner(history: History, i: int, role: str) -> set[Any]:
+    """The ids a message pairs with: the calls of the assistant message before a user message,
+    the results of the user message after an assistant message."""
+    if not 0 <= i < len(history.messages) or history.messages[i].get("role") != role:
         return set()
-    content = _content(message, i)
-    if not isinstance(content, list):
-        return set()
-    found = set()
-    for j, block in enumerate(content):
-        if _block_type(block, f"messages[{i}].content[{j}]") == kind:
-            value = block.get(key)
-            if isinstance(value, str):
-                found.add(value)
-    return found
+    ids = (history.calls if role == "assistant" else history.answers).get(i, ())
+    return {x for x in ids if isinstance(x, str)}
 
 
-def _paired_anthropic(messages: list[Any]) -> bool:
-    """One validating scan: does every tool_use have its tool_result right after, and back?"""
-    pending: list[Any] | None = None  # tool_use ids of the previous assistant message
-    for i, message in enumerate(messages):
-        role = message.get("role") if type(message) is dict else None
-        if type(role) is not str:
-            role = _role(message, i)
-        content = message.get("content")
-        if type(content) is not list:
-            _content(message, i)  # validates a non-list content
-            if pending:
-                return False
-            continue
-        uses: list[Any] | None = None
-        results: list[Any] | None = None
-        for j, block in enumerate(content):
-            kind = block.get("type") if type(block) is dict else None
-            if type(kind) is not str:
-                kind = _kind(block, i, j)
-            if kind == "tool_use":
-                uses = [*(uses or ()), block.get("id")]
-            elif kind == "tool_result":
-                results = [*(results or ()), block.get("tool_use_id")]
-        if role == "user":
-            if pending != results and set(pending or ()) != set(results or ()):
-                return False
-            pending = None
-        elif pending or results:
-            return False
-        else:
-            pending = uses if role == "assistant" else None
-    return not pending
-
-
-def _paired_chat(messages: list[Any]) -> bool:
-    """One scan: is every tool call answered by a tool message right after it, and back?"""
-    pending: set[Any] | None = None
-    answered: set[Any] = set()
-    for message in messages:
-        if message["role"] == "tool":
-            if pending is None or message.get("tool_call_id") not in pending:
-                return False
-            answered.add(message.get("tool_call_id"))
-            continue
-        if pending is not None and answered != pending:
-            return False
-        pending = None
-        calls = message.get("tool_calls")
-        if message["role"] == "assistant" and calls:
-            if not isinstance(calls, list):
-                return False
-            pending = {c.get("id") if isinstance(c, Mapping) else None for c in calls}
-            answered = set()
-    return pending is None or answered == pending
-
-
-def _pair_anthropic(
-    messages: list[Any], notes: Notes | None
-) -> tuple[list[Any] | None, frozenset[str]]:
-    changed = False
+def _pair_anthropic(history: History, notes: Notes) -> tuple[dict[int, Any], frozenset[str]]:
+    changes: dict[int, Any] = {}
     dead: set[str] = set()
-    out: list[Any] = []
-    n = len(messages)
-    for i, message in enumerate(messages):
-        role = _role(message, i)
-        content = _content(message, i)
-        if role not in ("assistant", "user") or not isinstance(content, list):
-            out.append(message)
-            continue
-        for j, block in enumerate(content):
-            _block_type(block, f"messages[{i}].content[{j}]")
-        if role == "assistant":
-            nxt = messages[i + 1] if i + 1 < n and _role(messages[i + 1], i + 1) == "user" else None
-            partner = _ids(nxt, i + 1, "tool_result", "tool_use_id")
-            kind, key, why = "tool_use", "id", _ORPHAN_USE
-        else:
-            prev = messages[i - 1] if i > 0 and messages[i - 1]["role"] == "assistant" else None
-            partner = _ids(prev, i - 1, "tool_use", "id")
-            kind, key, why = "tool_result", "tool_use_id", _ORPHAN_RESULT
-        kept = [b for b in content if not (b.get("type") == kind and b.get(key) not in partner)]
-        if len(kept) == len(content):
-            out.append(message)
-            continue
-        changed = True
-        for j, block in enumerate(content):
-            if block.get("type") == kind and block.get(key) not in partner:
-                _note(notes, f"messages[{i}].content[{j}]", why)
-        if role == "assistant":
-            for block in content:
-                if block.get("type") == "thinking" and block.get("signature"):
-                    dead.add(block["signature"])
-                elif block.get("type") == "redacted_thinking" and block.get("data"):
-                    dead.add(block["data"])
-        if kept:
-            out.append({**message, "content": kept})
-        else:
-            _note(notes, f"messages[{i}]", "nothing left after removing orphans; left out")
-    return (out if changed else None), frozenset(dead)
-
-
-def _pair_chat(messages: list[Any], notes: Notes | None) -> list[Any] | None:
-    changed = False
-    out: list[Any] = []
-    n = len(messages)
+    messages = history.messages
     for i, message in enumerate(messages):
         role = message["role"]
-        if role == "assistant" and isinstance(message.get("tool_calls"), list):
+        if role == "assistant" and i in history.calls:
+            kind, key, why = "tool_use", "id", _ORPHAN_USE
+            partner = _partner(history, i + 1, "user")
+        elif role == "user" and i in history.answers:
+            kind, key, why = "tool_result", "tool_use_id", _ORPHAN_RESULT
+            partner = _partner(history, i - 1, "assistant")
+        else:
+            continue
+        content = message["content"]
+        orphans = {
+            j: REMOVE
+            for j, block in enumerate(content)
+            if block.get("type") == kind and not _id_in(block.get(key), partner)
+        }
+        if not orphans:
+            continue
+        for j in orphans:
+            notes.add(f"messages[{i}].content[{j}]", Action.DROPPED, why)
+        if role == "assistant":
+            dead.update(
+                k for b in content if b.get("type") in THINKING_TYPES and (k := block_key(b))
+            )
+        kept = rebuild(content, orphans)
+        if kept:
+            changes[i] = {**message, "content": kept}
+        else:
+            changes[i] = REMOVE
+            notes.add(f"messages[{i}]", Action.DROPPED, _EMPTIED)
+    return changes, frozenset(dead)
+
+
+def _pair_chat(history: History, notes: Notes) -> dict[int, Any]:
+    changes: dict[int, Any] = {}
+    messages = history.messages
+    for i, message in enumerate(messages):
+        if i in history.calls:
             answered: set[str] = set()
-            j = i + 1
-            while j < n and messages[j]["role"] == "tool":
-                tool_call_id = messages[j].get("tool_call_id")
-                if isinstance(tool_call_id, str):
-                    answered.add(tool_call_id)
-                j += 1
+            k = i + 1
+            while k < len(messages) and messages[k]["role"] == "tool":
+                answered.update(x for x in history.answers[k] if isinstance(x, str))
+                k += 1
             calls = message["tool_calls"]
-            kept = [c for c in calls if isinstance(c, Mapping) and c.get("id") in answered]
-            if len(kept) != len(calls):
-                changed = True
-                for k, call in enumerate(calls):
-                    if call not in kept:
-                        _note(
-                            notes,
-                            f"messages[{i}].tool_calls[{k}]",
-                            "tool call without a matching tool message after it",
-                        )
-                new = {k: v for k, v in message.items() if k != "tool_calls"}
-                if kept:
-                    new["tool_calls"] = kept
-                if kept or new.get("content"):
-                    out.append(new)
-                else:
-                    _note(notes, f"messages[{i}]", "nothing left after removing orphans; left out")
+            kept = [c for c in calls if isinstance(c, Mapping) and _id_in(c.get("id"), answered)]
+            if len(kept) == len(calls):
                 continue
-        elif role == "tool":
+            for n, call in enumerate(calls):
+                if not any(call is c for c in kept):
+                    notes.add(f"messages[{i}].tool_calls[{n}]", Action.DROPPED, _ORPHAN_CALL)
+            new = {key: v for key, v in message.items() if key != "tool_calls"}
+            if kept:
+                new["tool_calls"] = kept
+            if kept or new.get("content"):
+                changes[i] = new
+            else:
+                changes[i] = REMOVE
+                notes.add(f"messages[{i}]", Action.DROPPED, _EMPTIED)
+        elif message["role"] == "tool":
             k = i - 1
             while k >= 0 and messages[k]["role"] == "tool":
                 k -= 1
-            calls = messages[k].get("tool_calls") if k >= 0 else None
-            ids = (
-                {c.get("id") for c in calls if isinstance(c, Mapping)}
-                if isinstance(calls, list)
-                else set()
-            )
-            if messages[k]["role"] != "assistant" or message.get("tool_call_id") not in ids:
-                changed = True
-                _note(notes, f"messages[{i}]", "tool message without a matching tool call")
-                continue
-        out.append(message)
-    return out if changed else None
+            answer = history.answers[i][0]
+            if k < 0 or not _id_in(answer, _partner(history, k, "assistant")):
+                changes[i] = REMOVE
+                notes.add(f"messages[{i}]", Action.DROPPED, _ORPHAN_TOOL)
+    return changes
+
+
+def _id_in(value: object, ids: set[str]) -> bool:
+    """Whether a tool id (as sent; possibly malformed) is one of ``ids``."""
+    return isinstance(value, str) and value in ids

@@ -1,45 +1,22 @@
-"""Helpers for testing your own chains: a recording middleware (emulators come later)."""
+"""Helpers for testing your own chains: provider emulators, a recorder, the tool loop.
 
-from __future__ import annotations
+- ``Emulator``: a provider emulator, a real HTTP server on 127.0.0.1 (``emulators``);
+- ``Recorder``: a middleware that records every request it sees;
+- ``run_tool_loop`` / ``run_tool_loop_async``: drive a scripted tool loop through the SDK.
 
-from attrs import field, frozen
+The pytest plugin (``agent.testing.pytest_plugin``) offers them as fixtures.
+"""
 
-from agent.request import Request
+from agent.testing.emulators import FAMILIES, Emulator, Received
+from agent.testing.loop import Step, run_tool_loop, run_tool_loop_async
+from agent.testing.recorder import Recorder
 
-
-@frozen
-class Recorder:
-    """A middleware that records every request it sees and passes it on unchanged.
-
-    Put it anywhere in a chain (``Pipeline([..., Recorder()])``) and assert on
-    ``recorder.requests`` or ``recorder.bodies`` afterwards.
-
-    Attributes:
-        requests: the requests seen, oldest first.
-    """
-
-    requests: list[Request] = field(factory=list)
-
-    def __call__(self, request: Request) -> Request:
-        """Record ``request`` and return it as it is."""
-        self.requests.append(request)
-        return request
-
-    @property
-    def bodies(self) -> list[dict[str, object]]:
-        """The bodies seen, as plain dicts."""
-        return [dict(r.body) for r in self.requests]
-
-    @property
-    def last(self) -> Request:
-        """The most recent request; raises LookupError when none was seen."""
-        if not self.requests:
-            raise LookupError("the recorder has seen no request yet")
-        return self.requests[-1]
-
-    def clear(self) -> None:
-        """Forget what was recorded."""
-        self.requests.clear()
-
-
-__all__ = ["Recorder"]
+__all__ = [
+    "FAMILIES",
+    "Emulator",
+    "Received",
+    "Recorder",
+    "Step",
+    "run_tool_loop",
+    "run_tool_loop_async",
+]

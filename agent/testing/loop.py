@@ -13,6 +13,8 @@ from typing import Any, Literal
 import anthropic
 from attrs import frozen
 
+from agent.integrations._sse import MessageAccumulator
+
 Mode = Literal["create", "stream", "stream_helper"]
 History = list[dict[str, Any]]
 
@@ -51,8 +53,6 @@ def _error_text(exc: anthropic.APIStatusError) -> str:
 
 
 def _from_events(events: list[Any]) -> dict[str, Any]:
-    from agent.integrations.anthropic import MessageAccumulator
-
     accumulator = MessageAccumulator()
     for event in events:
         accumulator.add(event.model_dump())

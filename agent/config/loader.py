@@ -1,0 +1,470 @@
+"""Reading a config file: YAML or TOML (by extension), every error found at load time.
+
+The keys live in the config file the agent already has; keys this library does not own are
+left alone (a near miss of one of ours, like ``middelware:``, is an error). Schema::
+
+    middleware:                    # the global chain, in order (default: tool_pairing,
+      - tool_pairing               #   thinking_round_trip)
+      - thinking_round_trip: {foreign: keep_text}
+    providers:                     # a mapping name -> entry, or a list of entries with name:
+      mimo-relay:
+        base_url: https://open.markhub.top
+        api_key: ${MIMO_API_KEY}   # or api_key_env: MIMO_API_KEY (hermes: key_env)
+        model: mimo-v2.5-pro
+        api_mode: anthropic_messages   # or chat_completions (the default)
+        family: mimo               # optional: skip detection
+        middleware:                # optional: merged into the global chain (see README)
+          - thinking_round_trip: {on_missing_loop_thinking: raise}
+    custom_providers: [...]        # hermes-style list, read like providers:
+    families: [...]                # add a family, or override a built-in one by name
+    store: memory                  # or {memory: {max_turns: N}} or {sqlite: {path: F}}
+
+Errors name the file, the line where the parser gives one, the entry and what is wrong.
+Secrets (api keys) never appear in reprs, output or error messages.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agent.config.model import (
+    DEFAULT_CHAIN,
+    MIDDLEWARE,
+    Config,
+    MiddlewareEntry,
+    ProviderConfig,
+    StoreSpec,
+    options_of,
+)
+from agent.errors import ConfigError, FamilyDefinitionError, InvalidOption, UnknownFamily
+from agent.families import APIS, FamilyRegistry
+
+_TOP_KEYS = ("middleware", "providers", "custom_providers", "families", "store")
+_PROVIDER_KEYS = (
+    "name",
+    "base_url",
+    "api_key",
+    "api_key_env",
+    "key_env",
+    "model",
+    "api_mode",
+    "family",
+    "middleware",
+    "middleware_replace",
+)
+#: Keys hermes (and similar agents) keep in provider entries; theirs, never near misses of ours.
+_HOST_AGENT_KEYS = frozenset(
+    {
+        "models",
+        "headers",
+        "request_timeout_seconds",
+        "stale_timeout_seconds",
+        "context_length",
+        "provider",
+        "api_version",
+        "extra_body",
+        "timeout",
+    }
+)
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_STORE_OPTIONS = {"memory": ("max_turns",), "sqlite": ("path", "max_turns")}
+Lines = dict[int, tuple[int, dict[str, int]]]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A YAML loader that remembers the line of every mapping and of each of its keys."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.lines: Lines = {}
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping = super().construct_mapping(node, deep=deep)
+        keys = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+        self.lines[id(mapping)] = (node.start_mark.line + 1, keys)
+        return mapping
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    return loader.construct_mapping(node, deep=True)
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _Reader:
+    """Walks the parsed document, producing errors that name file, entry and line."""
+
+    def __init__(self, path: str, lines: Lines) -> None:
+        self.path = path
+        self.lines = lines
+
+    def error(
+        self, where: str, problem: str, at: object = None, key: str | None = None
+    ) -> ConfigError:
+        line = None
+        if at is not None and id(at) in self.lines:
+            start, keys = self.lines[id(at)]
+            line = keys.get(key, start) if key is not None else start
+        return ConfigError(self.path, problem, entry=where, line=line)
+
+    def mapping(
+        self, value: object, where: str, parent: object, key: str | None
+    ) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.error(where, f"expected a mapping, got {_kind(value)}", parent, key)
+        return value
+
+    def string(
+        self, value: object, where: str, parent: object, key: str, secret: bool = False
+    ) -> str:
+        if not isinstance(value, str):
+            shown = "a value" if secret else _kind(value)
+            raise self.error(where, f"expected a string, got {shown}", parent, key)
+        return value
+
+    def interpolate(self, value: str, where: str, parent: object, key: str) -> str:
+        def sub(found: re.Match[str]) -> str:
+            name = found.group(1)
+            if name not in os.environ:
+                raise self.error(
+                    where,
+                    f"environment variable {name} is not set (used as ${{{name}}})",
+                    parent,
+                    key,
+                )
+            return os.environ[name]
+
+        return _VAR.sub(sub, value)
+
+
+def _kind(value: object) -> str:
+    names = {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "nothing (null)",
+    }
+    for kind, name in names.items():
+        if isinstance(value, kind):
+            return name if kind is not str else f"the string {value!r}"
+    return type(value).__name__
+
+
+def _near(key: str, known: Sequence[str]) -> str | None:
+    match = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
+    return match[0] if match and match[0] != key else None
+
+
+def _parse(path: Path) -> tuple[Any, Lines]:
+    suffix = path.suffix.lower()
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(file, f"cannot read: {exc.strerror or exc}") from None
+    if suffix in (".yaml", ".yml"):
+        loader = _LineLoader(text)
+        try:
+            return loader.get_single_data(), loader.lines
+        except yaml.MarkedYAMLError as exc:
+            # the parser's own message quotes the offending line, which may hold a secret:
+            # keep the position and the problem only
+            mark = exc.problem_mark or exc.context_mark
+            raise ConfigError(
+                file,
+                f"YAML syntax: {exc.problem or exc.context}",
+                line=mark.line + 1 if mark else None,
+                column=mark.column + 1 if mark else None,
+            ) from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(file, f"YAML syntax: {type(exc).__name__}") from None
+        finally:
+            loader.dispose()
+    if suffix == ".toml":
+        try:
+            return tomllib.loads(text), {}
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(file, f"TOML syntax: {exc}") from None
+    raise ConfigError(file, f"unknown config format {suffix!r} (use .yaml, .yml or .toml)")
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read, validate and build a config file (YAML or TOML, chosen by extension)."""
+    file = Path(path)
+    data, lines = _parse(file)
+    reader = _Reader(str(file), lines)
+    root = reader.mapping({} if data is None else data, "(top level)", None, None)
+    for key in root:
+        near = _near(str(key), _TOP_KEYS)
+        if near is not None:
+            raise reader.error(str(key), f"unknown key; did you mean {near!r}?", root, str(key))
+    families = FamilyRegistry.builtin()
+    if "families" in root:
+        families = _families(reader, root["families"], root, families)
+    middleware = (
+        _chain(reader, root["middleware"], "middleware", root, "middleware")
+        if "middleware" in root
+        else tuple(MiddlewareEntry(n, where="(default chain)") for n in DEFAULT_CHAIN)
+    )
+    providers: dict[str, ProviderConfig] = {}
+    for key in ("providers", "custom_providers"):
+        if key in root and root[key] is not None:
+            for provider in _providers(reader, root[key], key, root, families):
+                if provider.name in providers:
+                    raise reader.error(
+                        provider.where, f"provider {provider.name!r} is defined twice"
+                    )
+                providers[provider.name] = provider
+    spec = _store(reader, root.get("store", "memory"), root)
+    return Config(str(file), middleware, providers, families, spec)
+
+
+def _families(reader: _Reader, value: object, root: object, base: FamilyRegistry) -> FamilyRegistry:
+    if isinstance(value, Mapping):  # families: {name: {...}} is accepted too
+        items = [
+            ({**v, "name": k} if isinstance(v, Mapping) else v, value, k) for k, v in value.items()
+        ]
+    elif isinstance(value, list):
+        items = [(v, v, None) for v in value]
+    else:
+        raise reader.error(
+            "families", f"expected a list of families, got {_kind(value)}", root, "families"
+        )
+    definitions = []
+    for index, (entry, parent, key) in enumerate(items):
+        where = f"families.{key}" if key is not None else f"families[{index}]"
+        reader.mapping(entry, where, parent, key)
+        definitions.append((where, entry, parent))
+    try:
+        return base.with_definitions((w, d) for w, d, _ in definitions)
+    except FamilyDefinitionError as exc:
+        owner = next((p for w, _, p in definitions if exc.where.startswith(w)), None)
+        raise reader.error(exc.where, exc.problem, owner) from None
+
+
+def _chain(
+    reader: _Reader, value: object, where: str, parent: object, key: str
+) -> tuple[MiddlewareEntry, ...]:
+    if not isinstance(value, list):
+        raise reader.error(where, f"expected a list of middleware, got {_kind(value)}", parent, key)
+    return tuple(_entry(reader, item, f"{where}[{i}]", parent, key) for i, item in enumerate(value))
+
+
+def _entry(reader: _Reader, item: object, at: str, parent: object, key: str) -> MiddlewareEntry:
+    named = _named(item, parent)
+    if named is None:
+        raise reader.error(
+            at,
+            "expected a middleware name or a one-key mapping {name: {option: value}}",
+            parent,
+            key,
+        )
+    name, options, owner = named
+    if name not in MIDDLEWARE:
+        near = difflib.get_close_matches(name, MIDDLEWARE, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise reader.error(
+            at, f"unknown middleware {name!r} (known: {', '.join(MIDDLEWARE)}){hint}", owner, name
+        )
+    enabled = True
+    if options is False:
+        options, enabled = {}, False
+    elif options is None or options is True:
+        options = {}
+    elif not isinstance(options, Mapping):
+        raise reader.error(
+            f"{at}.{name}", f"expected options as a mapping, got {_kind(options)}", owner, name
+        )
+    allowed = options_of(name)
+    for option in options:
+        if option not in allowed:
+            raise reader.error(
+                f"{at}.{name}.{option}",
+                f"unknown option (options of {name}: {', '.join(allowed) or 'none'})",
+                options,
+                option,
+            )
+    try:  # build once now, so a bad value fails at load, not at the first call
+        MIDDLEWARE[name](**options)
+    except InvalidOption as exc:
+        raise reader.error(f"{at}.{name}", str(exc), options) from None
+    return MiddlewareEntry(name, dict(options), enabled, at)
+
+
+def _providers(
+    reader: _Reader, value: object, key: str, root: object, families: FamilyRegistry
+) -> list[ProviderConfig]:
+    if isinstance(value, Mapping):
+        items = [(v, f"{key}.{k}", k, value, k) for k, v in value.items()]
+    elif isinstance(value, list):
+        items = [(v, f"{key}[{i}]", None, v, None) for i, v in enumerate(value)]
+    else:
+        raise reader.error(
+            key, f"expected a mapping or a list of providers, got {_kind(value)}", root, key
+        )
+    out = []
+    for entry, where, name, parent, parent_key in items:
+        entry = reader.mapping(entry, where, parent, parent_key)
+        out.append(_provider(reader, entry, where, name, families))
+    return out
+
+
+class _Entry:
+    """One provider entry being read: its mapping, where it is, and the reader."""
+
+    def __init__(self, reader: _Reader, entry: Mapping[str, Any], where: str) -> None:
+        self.reader = reader
+        self.entry = entry
+        self.where = where
+
+    def error(self, key: str, problem: str) -> ConfigError:
+        return self.reader.error(f"{self.where}.{key}", problem, self.entry, key)
+
+    def text(self, key: str, secret: bool = False) -> str | None:
+        """A string field, ``${VAR}`` interpolated; None when absent."""
+        if key not in self.entry or self.entry[key] is None:
+            return None
+        where = f"{self.where}.{key}"
+        raw = self.reader.string(self.entry[key], where, self.entry, key, secret)
+        return self.reader.interpolate(raw, where, self.entry, key)
+
+
+def _provider(
+    reader: _Reader, entry: Mapping[str, Any], where: str, name: object, families: FamilyRegistry
+) -> ProviderConfig:
+    for key in entry:
+        near = None if key in _HOST_AGENT_KEYS else _near(str(key), _PROVIDER_KEYS)
+        if near is not None:
+            raise reader.error(
+                f"{where}.{key}", f"unknown key; did you mean {near!r}?", entry, str(key)
+            )
+    if name is None:
+        if "name" not in entry:
+            raise reader.error(where, "missing field 'name'", entry)
+        name = reader.string(entry["name"], f"{where}.name", entry, "name")
+    name = str(name)
+    if not name.strip():
+        raise reader.error(f"{where}.name", "a provider name cannot be empty", entry, "name")
+    where = f"{where.split('[')[0].split('.')[0]}.{name}" if "[" in where else where
+    read = _Entry(reader, entry, where)
+    api_key, source = _api_key(read)
+    replace = entry.get("middleware_replace", False)
+    if not isinstance(replace, bool):
+        raise read.error("middleware_replace", "expected true or false")
+    chain = None
+    if entry.get("middleware") is not None:
+        chain = _chain(reader, entry["middleware"], f"{where}.middleware", entry, "middleware")
+    return ProviderConfig(
+        name=name,
+        base_url=_base_url(read),
+        model=read.text("model"),
+        api_mode=_api_mode(read),
+        family=_family(read, families),
+        api_key=api_key,
+        api_key_source=source,
+        middleware=chain,
+        middleware_replace=replace,
+        where=where,
+    )
+
+
+def _base_url(read: _Entry) -> str | None:
+    base_url = read.text("base_url")
+    if base_url is not None and not re.match(r"^(https?://)?[^\s/]+", base_url):
+        raise read.error("base_url", "expected a URL like https://host/path")
+    return base_url
+
+
+def _api_mode(read: _Entry) -> str:
+    api_mode = read.text("api_mode") or "chat_completions"
+    if api_mode not in APIS:
+        raise read.error("api_mode", f"{api_mode!r} is not one of {', '.join(APIS)}")
+    return api_mode
+
+
+def _family(read: _Entry, families: FamilyRegistry) -> str | None:
+    family = read.text("family")
+    if family is None:
+        return None
+    try:
+        return families.get(family).name
+    except UnknownFamily as exc:
+        raise read.error("family", exc.problem) from None
+
+
+def _api_key(read: _Entry) -> tuple[str | None, str]:
+    """The key and where it came from (safe to print): inline, ``${VAR}``, or a named env."""
+    entry = read.entry
+    api_key = read.text("api_key", secret=True)
+    source = "inline" if api_key is not None else "none"
+    if "api_key" in entry and _VAR.search(str(entry["api_key"])):
+        source = "env " + ", ".join(_VAR.findall(str(entry["api_key"])))
+    for env_key in ("api_key_env", "key_env"):
+        if env_key in entry and api_key is None:
+            variable = read.reader.string(entry[env_key], f"{read.where}.{env_key}", entry, env_key)
+            if variable not in os.environ:
+                raise read.error(env_key, f"environment variable {variable} is not set")
+            api_key, source = os.environ[variable], f"env {variable}"
+    return api_key, source
+
+
+def _named(item: object, parent: object) -> tuple[str, Any, object] | None:
+    """A ``name`` or a one-key ``{name: options}`` entry as (name, options, owner), else None;
+    the owner is the mapping whose lines locate the options."""
+    if isinstance(item, str):
+        return item, {}, parent
+    if isinstance(item, Mapping) and len(item) == 1:
+        name, options = next(iter(item.items()))
+        return str(name), options, item
+    return None
+
+
+def _store(reader: _Reader, value: object, root: object) -> StoreSpec:
+    named = _named(value, root)
+    if named is None:
+        raise reader.error(
+            "store", "expected 'memory', 'sqlite', or {kind: {options}}", root, "store"
+        )
+    kind, options, owner = named
+    options = {} if options is None else options
+    if kind not in _STORE_OPTIONS:
+        raise reader.error(
+            "store", f"unknown store {kind!r} (known: memory, sqlite)", root, "store"
+        )
+    if not isinstance(options, Mapping):
+        raise reader.error(
+            f"store.{kind}", f"expected options as a mapping, got {_kind(options)}", owner, kind
+        )
+    for option, setting in options.items():
+        where = f"store.{kind}.{option}"
+        if option not in _STORE_OPTIONS[kind]:
+            raise reader.error(
+                where,
+                f"unknown option (options: {', '.join(_STORE_OPTIONS[kind])})",
+                options,
+                option,
+            )
+        if option == "max_turns" and (type(setting) is not int or setting < 1):
+            raise reader.error(where, "expected a whole number >= 1", options, option)
+        if option == "path" and not isinstance(setting, str):
+            raise reader.error(where, "expected a file path", options, option)
+    if kind == "sqlite":
+        if "path" not in options:
+            raise reader.error("store.sqlite", "missing field 'path'", owner, kind)
+        path = Path(os.path.expanduser(options["path"]))
+        if not path.is_absolute():
+            path = Path(reader.path).resolve().parent / path
+        options = {**options, "path": str(path)}
+    return StoreSpec(kind, dict(options))

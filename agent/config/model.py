@@ -1,0 +1,189 @@
+"""What a loaded config is: the chain, the providers, the families, the store; and how a
+provider's chain combines with the global one. Building a pipeline is the only side effect,
+and it happens when a pipeline is asked for, never at load (``check`` creates no store file).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+from attrs import field, frozen
+
+from agent.errors import ConfigError
+from agent.families import FamilyRegistry
+from agent.middleware import ThinkingRoundTrip, ToolPairing
+from agent.pipeline import Middleware, Pipeline
+from agent.store import MemoryStore, SqliteStore, ThinkingStore
+
+#: Built-in middleware by config name. Options are the attrs fields of the class, minus the
+#: ones the config itself supplies (the shared store).
+MIDDLEWARE: Mapping[str, Callable[..., Middleware]] = {
+    "tool_pairing": ToolPairing,
+    "thinking_round_trip": ThinkingRoundTrip,
+}
+SUPPLIED = frozenset({"store"})
+DEFAULT_CHAIN = ("tool_pairing", "thinking_round_trip")
+
+
+def options_of(name: str) -> tuple[str, ...]:
+    """The options a config entry of middleware ``name`` may set."""
+    cls = MIDDLEWARE[name]
+    assert isinstance(cls, type)
+    return tuple(a.name for a in attrs.fields(cls) if a.name not in SUPPLIED)
+
+
+@frozen
+class MiddlewareEntry:
+    """One entry of a chain, validated at load.
+
+    Attributes:
+        name: the middleware's config name (``thinking_round_trip``).
+        options: its options, checked against the class.
+        enabled: False for a provider entry that removes a global one (``{name: false}``).
+        where: the entry in the config file, for messages.
+    """
+
+    name: str
+    options: Mapping[str, Any] = field(factory=dict)
+    enabled: bool = True
+    where: str = ""
+
+    def describe(self) -> str:
+        """``name`` or ``name(option=value, ...)``."""
+        if not self.options:
+            return self.name
+        inner = ", ".join(f"{k}={v!r}" for k, v in sorted(self.options.items()))
+        return f"{self.name}({inner})"
+
+    def build(self, store: ThinkingStore) -> Middleware:
+        """An instance of this entry, given the config's shared store where it takes one."""
+        cls = MIDDLEWARE[self.name]
+        assert isinstance(cls, type)
+        supplied = {"store": store} if "store" in {a.name for a in attrs.fields(cls)} else {}
+        return cls(**self.options, **supplied)  # type: ignore[no-any-return]
+
+
+@frozen
+class ProviderConfig:
+    """One configured provider.
+
+    Attributes:
+        name: the provider's name.
+        base_url: where requests go (None: the wire's official endpoint).
+        model: the default model id.
+        api_mode: the wire, ``anthropic_messages`` or ``chat_completions``.
+        family: an explicit family (wins detection), if set.
+        api_key: the key, after interpolation; never printed.
+        api_key_source: where the key came from, safe to print (``env MIMO_KEY``, ``inline``).
+        middleware: the provider's own entries (merged into the global chain), if any.
+        middleware_replace: whether the provider's list replaces the global chain instead.
+        where: the entry in the config file.
+    """
+
+    name: str
+    base_url: str | None = None
+    model: str | None = None
+    api_mode: str = "chat_completions"
+    family: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    api_key_source: str = "none"
+    middleware: tuple[MiddlewareEntry, ...] | None = None
+    middleware_replace: bool = False
+    where: str = ""
+
+
+@frozen
+class StoreSpec:
+    """Which ThinkingStore the config asks for.
+
+    Attributes:
+        kind: ``memory`` or ``sqlite``.
+        options: ``max_turns``; ``path`` for sqlite.
+    """
+
+    kind: str = "memory"
+    options: Mapping[str, Any] = field(factory=dict)
+
+    def build(self) -> ThinkingStore:
+        """A new store of this kind."""
+        if self.kind == "sqlite":
+            return SqliteStore(**self.options)
+        return MemoryStore(**self.options)
+
+
+@frozen
+class Config:
+    """A loaded config: the chain, providers, families and store, all validated.
+
+    Attributes:
+        path: the file it came from.
+        middleware: the global chain.
+        providers: configured providers by name.
+        families: the family table (built-ins plus the file's definitions).
+        store_spec: the store the file asks for.
+    """
+
+    path: str
+    middleware: tuple[MiddlewareEntry, ...]
+    providers: Mapping[str, ProviderConfig]
+    families: FamilyRegistry
+    store_spec: StoreSpec
+    _store: list[ThinkingStore] = field(factory=list, init=False, eq=False, repr=False)
+    _lock: threading.Lock = field(factory=threading.Lock, init=False, eq=False, repr=False)
+
+    @property
+    def store(self) -> ThinkingStore:
+        """The one store every pipeline of this config shares (so provenance survives a switch
+        between providers), built on first use."""
+        with self._lock:
+            if not self._store:
+                self._store.append(self.store_spec.build())
+            return self._store[0]
+
+    def provider(self, name: str) -> ProviderConfig:
+        """The provider called ``name``; ConfigError listing the known ones otherwise."""
+        try:
+            return self.providers[name]
+        except KeyError:
+            known = ", ".join(self.providers) or "none"
+            raise ConfigError(self.path, f"no provider {name!r} (known: {known})") from None
+
+    def chain_for(self, provider: str | None = None) -> tuple[MiddlewareEntry, ...]:
+        """The chain one provider runs: the global chain combined with the provider's list.
+
+        A provider's entry with the name of a global one overrides that entry's options in its
+        place; ``{name: false}`` removes it; a new name joins before ``thinking_round_trip``
+        (which stays the last message-shaping step). ``middleware_replace: true`` makes the
+        provider's list the whole chain.
+        """
+        if provider is None:
+            return self.middleware
+        entry = self.provider(provider)
+        if entry.middleware is None:
+            return self.middleware
+        if entry.middleware_replace:
+            return tuple(m for m in entry.middleware if m.enabled)
+        chain = list(self.middleware)
+        for own in entry.middleware:
+            at = next((i for i, m in enumerate(chain) if m.name == own.name), None)
+            if at is not None:
+                if not own.enabled:
+                    del chain[at]
+                else:
+                    chain[at] = attrs.evolve(own, options={**chain[at].options, **own.options})
+            elif own.enabled:
+                last = next(
+                    (i for i, m in enumerate(chain) if m.name == "thinking_round_trip"),
+                    len(chain),
+                )
+                chain.insert(last, own)
+        return tuple(chain)
+
+    def pipeline(self, provider: str | None = None) -> Pipeline:
+        """The Pipeline of ``provider`` (or the global chain), sharing the config's store."""
+        family = self.provider(provider).family if provider is not None else None
+        chain = [m.build(self.store) for m in self.chain_for(provider)]
+        return Pipeline(chain, families=self.families, family=family)

@@ -1,0 +1,210 @@
+"""The thinking contract of a family on each wire, and how its config fields are read."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal, TypeVar, get_args
+
+import attrs
+from attrs import evolve, field, frozen
+
+from agent.errors import FamilyDefinitionError
+
+ThinkingMode = Literal["verify", "carry", "drop"]
+Turns = Literal["all", "latest", "by_model"]
+EmptySignature = Literal["required", "accepted", "forbidden"]
+ReasoningMode = Literal["keep", "drop"]
+PadOn = Literal["tool_calls", "active_loop"]
+
+
+def _version(text: object, where: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in str(text).split("."))
+    except ValueError:
+        raise FamilyDefinitionError(where, f"{text!r} is not a version like '4.5'") from None
+
+
+# "claude-opus-4-5-20251101", "claude-opus-4.1", "claude-opus-4-20250514" (a date is no minor)
+_TIER_FIRST = re.compile(
+    r"-(?P<tier>[a-z]+)-(?P<major>\d{1,2})(?!\d)(?:[.-](?P<minor>\d{1,2})(?!\d))?"
+)
+# "claude-3-7-sonnet-20250219", "claude-3-haiku-20240307"
+_VERSION_FIRST = re.compile(r"-(?P<major>\d{1,2})(?:[.-](?P<minor>\d{1,2}))?-(?P<tier>[a-z]+)")
+
+
+def tier_version(model: str) -> tuple[str, tuple[int, int]] | None:
+    """A Claude id's tier and (major, minor) version, or None when it has none we can read."""
+    for pattern in (_TIER_FIRST, _VERSION_FIRST):
+        found = pattern.search(model)
+        if found:
+            minor = int(found["minor"]) if found["minor"] else 0
+            return found["tier"], (int(found["major"]), minor)
+    return None
+
+
+def choice(value: object, allowed: Iterable[str], where: str) -> str:
+    """``value`` if it is one of ``allowed``; FamilyDefinitionError otherwise."""
+    options = tuple(allowed)
+    if value not in options:
+        raise FamilyDefinitionError(where, f"{value!r} is not one of {', '.join(options)}")
+    return str(value)
+
+
+def check_keys(data: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:
+    """Raise FamilyDefinitionError naming the first key of ``data`` not in ``allowed``."""
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise FamilyDefinitionError(
+            where, f"unknown field {unknown[0]!r} (known: {', '.join(sorted(allowed))})"
+        )
+
+
+def _pad(value: object, where: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise FamilyDefinitionError(where, "the pad must be a string or null")
+    return value
+
+
+def _flag(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise FamilyDefinitionError(where, f"expected true or false, got {value!r}")
+    return value
+
+
+def _pad_on(value: object, where: str) -> frozenset[str]:
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise FamilyDefinitionError(where, f"expected a list of {', '.join(get_args(PadOn))}")
+    return frozenset(choice(v, get_args(PadOn), where) for v in value)
+
+
+def _keep_all_from(value: object, where: str) -> dict[str, tuple[int, ...]]:
+    if not isinstance(value, Mapping):
+        raise FamilyDefinitionError(where, "expected tier: version")
+    return {str(k).lower(): _version(v, f"{where}.{k}") for k, v in value.items()}
+
+
+_Parser = Callable[[object, str], Any]
+
+#: How each contract field is read from config (the same for both wires where shared).
+_FIELD_PARSERS: Mapping[str, _Parser] = {
+    "thinking": lambda v, w: choice(v, get_args(ThinkingMode), w),
+    "turns": lambda v, w: choice(v, get_args(Turns), w),
+    "keep_all_from": _keep_all_from,
+    "empty_signature": lambda v, w: choice(v, get_args(EmptySignature), w),
+    "reasoning_content": lambda v, w: choice(v, get_args(ReasoningMode), w),
+    "pad": _pad,
+    "pad_on": _pad_on,
+    "empty_to_pad": _flag,
+}
+
+_C = TypeVar("_C", "AnthropicContract", "ChatContract")
+
+
+def _override(base: _C, data: object, where: str) -> _C:
+    """``base`` with the fields ``data`` (a config mapping) gives, each parsed and checked."""
+    if not isinstance(data, Mapping):
+        raise FamilyDefinitionError(where, "expected a mapping")
+    check_keys(data, [a.name for a in attrs.fields(type(base))], where)
+    return evolve(base, **{k: _FIELD_PARSERS[k](v, f"{where}.{k}") for k, v in data.items()})
+
+
+@frozen
+class AnthropicContract:
+    """What a family wants back as prior thinking on the Anthropic Messages wire.
+
+    Attributes:
+        thinking: ``verify`` (signatures are checked: only own-origin signed blocks travel),
+            ``carry`` (thinking travels unsigned or with the family's own signature), or
+            ``drop`` (no thinking is sent back).
+        turns: ``all`` assistant turns keep their thinking, only the ``latest``, or ``by_model``
+            (keep-all from the versions in ``keep_all_from``, latest-only below them).
+        keep_all_from: model tier -> first version that keeps earlier turns' thinking.
+        empty_signature: how unsigned thinking is written: ``required`` (``signature: ""``),
+            ``accepted`` (left as it is), ``forbidden`` (the empty ``signature`` is removed).
+        pad: the documented filler for a turn that must carry thinking and has none.
+        pad_on: where the pad goes: ``tool_calls`` turns, every turn of the ``active_loop``.
+        empty_to_pad: whether an empty unsigned thinking text becomes the pad.
+    """
+
+    thinking: ThinkingMode = "drop"
+    turns: Turns = "all"
+    keep_all_from: Mapping[str, tuple[int, ...]] = field(factory=dict)
+    empty_signature: EmptySignature = "forbidden"
+    pad: str | None = None
+    pad_on: frozenset[str] = frozenset()
+    empty_to_pad: bool = False
+
+    def keeps_all_turns(self, model: str) -> bool:
+        """Whether thinking of turns before the latest one is sent to ``model``."""
+        if self.turns != "by_model":
+            return self.turns == "all"
+        parsed = tier_version(model)
+        if parsed is None or parsed[0] not in self.keep_all_from:
+            return True  # an id we cannot place is a newer model: keep everything
+        tier, version = parsed
+        return version >= self.keep_all_from[tier]
+
+    @classmethod
+    def from_mapping(
+        cls, data: object, where: str, base: AnthropicContract | None = None
+    ) -> AnthropicContract:
+        """Build (or, given ``base``, override) a contract from its config mapping."""
+        return _override(base or cls(), data, where)
+
+    def describe(self) -> str:
+        """One line saying what this contract does to prior thinking."""
+        if self.thinking == "drop":
+            return "prior thinking dropped"
+        if self.thinking == "verify":
+            turns = "every turn" if self.turns == "all" else "latest turn only"
+            if self.turns == "by_model":
+                tiers = ", ".join(
+                    f"{t} >= {'.'.join(map(str, v))}" for t, v in self.keep_all_from.items()
+                )
+                turns = f"every turn on {tiers} and unknown ids, else latest turn only"
+            return f"own-origin signed blocks verbatim ({turns}); unsigned and foreign dropped"
+        sig = {
+            "required": 'unsigned as signature ""',
+            "accepted": 'unsigned, signature "" accepted',
+            "forbidden": "unsigned (no empty signature)",
+        }[self.empty_signature]
+        text = f"kept on every turn, {sig}"
+        if self.pad is not None and self.pad_on:
+            text += f"; pad {self.pad!r} on {', '.join(sorted(self.pad_on))} without thinking"
+        return text
+
+
+@frozen
+class ChatContract:
+    """What a family wants back as ``reasoning_content`` on the Chat Completions wire.
+
+    Attributes:
+        reasoning_content: ``keep`` the field or ``drop`` it (strict servers answer 422).
+        pad: the documented filler for an assistant message that must carry it and has none.
+        pad_on: ``tool_calls`` messages, and/or every assistant message of the ``active_loop``.
+        empty_to_pad: whether ``""`` becomes the pad.
+    """
+
+    reasoning_content: ReasoningMode = "drop"
+    pad: str | None = None
+    pad_on: frozenset[str] = frozenset()
+    empty_to_pad: bool = False
+
+    @classmethod
+    def from_mapping(
+        cls, data: object, where: str, base: ChatContract | None = None
+    ) -> ChatContract:
+        """Build (or, given ``base``, override) a contract from its config mapping."""
+        return _override(base or cls(), data, where)
+
+    def describe(self) -> str:
+        """One line saying what this contract does to ``reasoning_content``."""
+        if self.reasoning_content == "drop":
+            return "reasoning_content removed"
+        text = "reasoning_content kept"
+        if self.empty_to_pad and self.pad is not None:
+            text += f", '' becomes {self.pad!r}"
+        if self.pad is not None and self.pad_on:
+            text += f"; pad {self.pad!r} on {', '.join(sorted(self.pad_on))} without it"
+        return text

@@ -1,0 +1,160 @@
+"""ModelFamily (one provider family as data) and FamilyMatch (detection's answer)."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+from attrs import evolve, field, frozen
+
+from agent.errors import FamilyDefinitionError
+from agent.families.contracts import AnthropicContract, ChatContract, check_keys
+
+Rule = Literal["explicit", "model", "host", "none"]
+
+_FAMILY_KEYS = ("name", "models", "not_models", "hosts", "anthropic", "chat", "why", "source")
+
+
+def _patterns(value: object, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, Sequence) or not all(isinstance(v, str) and v for v in value):
+        raise FamilyDefinitionError(where, "expected a list of non-empty strings")
+    for pattern in value:
+        if pattern != pattern.strip() or "/" in pattern:
+            raise FamilyDefinitionError(where, f"bad pattern {pattern!r}")
+    return tuple(p.lower() for p in value)
+
+
+def _hosts(value: object, where: str) -> tuple[str, ...]:
+    hosts = _patterns(value, where)
+    for host in hosts:
+        if not re.fullmatch(r"[a-z0-9.-]+", host) or host.startswith("."):
+            raise FamilyDefinitionError(where, f"{host!r} is not a host name")
+    return hosts
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise FamilyDefinitionError(where, "expected a string")
+    return value
+
+
+@frozen
+class ModelFamily:
+    """One provider family: how to recognise it and what it wants back.
+
+    Attributes:
+        name: the family's name (``mimo``), used in config and in ``explain``.
+        models: glob patterns over the normalized model id (``mimo-*``).
+        not_models: look-alike ids that are *not* this family's thinking models.
+        hosts: hosts whose subdomains also match (``xiaomimimo.com``).
+        anthropic: the contract on the Anthropic Messages wire.
+        chat: the contract on the Chat Completions wire.
+        why: the provider rule in words, quoted by ``explain``.
+        source: where the rule is documented.
+    """
+
+    name: str
+    models: tuple[str, ...] = ()
+    not_models: tuple[str, ...] = ()
+    hosts: tuple[str, ...] = ()
+    anthropic: AnthropicContract = field(factory=AnthropicContract)
+    chat: ChatContract = field(factory=ChatContract)
+    why: str = ""
+    source: str = ""
+
+    def contract(self, api: str) -> AnthropicContract | ChatContract:
+        """The contract for one wire."""
+        return self.anthropic if api == "anthropic_messages" else self.chat
+
+    def model_pattern(self, model: str) -> str | None:
+        """The first of ``models`` that matches a normalized id, or None."""
+        return next((p for p in self.models if fnmatch.fnmatchcase(model, p)), None)
+
+    def excluded_pattern(self, model: str) -> str | None:
+        """The first of ``not_models`` that matches a normalized id, or None."""
+        return next((p for p in self.not_models if fnmatch.fnmatchcase(model, p)), None)
+
+    def host_pattern(self, host: str) -> str | None:
+        """The first of ``hosts`` that is ``host`` or a parent domain of it, or None."""
+        return next((h for h in self.hosts if host == h or host.endswith("." + h)), None)
+
+    @classmethod
+    def from_mapping(cls, data: object, where: str, base: ModelFamily | None = None) -> ModelFamily:
+        """Build a family from its config mapping; with ``base``, fields given override it."""
+        if not isinstance(data, Mapping):
+            raise FamilyDefinitionError(where, "expected a mapping")
+        check_keys(data, _FAMILY_KEYS, where)
+        name = data.get("name", base.name if base else None)
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", name):
+            raise FamilyDefinitionError(
+                f"{where}.name", f"expected a lowercase name like 'mimo', got {name!r}"
+            )
+        family = base or cls(name=name)
+        changes: dict[str, Any] = {"name": name}
+        readers = {
+            "models": _patterns,
+            "not_models": _patterns,
+            "hosts": _hosts,
+            "anthropic": lambda v, w: AnthropicContract.from_mapping(v, w, family.anthropic),
+            "chat": lambda v, w: ChatContract.from_mapping(v, w, family.chat),
+            "why": _text,
+            "source": _text,
+        }
+        for key, read in readers.items():
+            if key in data:
+                changes[key] = read(data[key], f"{where}.{key}")
+        if base is None and not (changes.get("models") or changes.get("hosts")):
+            raise FamilyDefinitionError(where, "a family needs at least one of models, hosts")
+        return evolve(family, **changes)
+
+
+UNKNOWN = ModelFamily(
+    name="unknown",
+    why=(
+        "no family matched, so nothing says this endpoint wants reasoning back, and strict "
+        "OpenAI-compatible servers reject an unknown reasoning_content field (422)"
+    ),
+)
+
+
+@frozen
+class FamilyMatch:
+    """The answer of detection for one request, resolved once and carried with it.
+
+    Attributes:
+        family: the family that matched (``UNKNOWN`` when none did).
+        rule: which rule decided: ``explicit``, ``model``, ``host`` or ``none``.
+        model: the normalized model id.
+        host: the host the request goes to.
+        pattern: the pattern (or explicit name) that matched.
+        note: why a rule that might have matched did not (a known look-alike).
+    """
+
+    family: ModelFamily
+    rule: Rule
+    model: str
+    host: str
+    pattern: str | None = None
+    note: str | None = None
+
+    def describe(self) -> str:
+        """A sentence saying which rule chose the family."""
+        if self.rule == "explicit":
+            text = f"family {self.family.name}: set explicitly (family: {self.pattern})"
+        elif self.rule == "model":
+            text = (
+                f"family {self.family.name}: model id {self.model!r} matched {self.pattern!r} "
+                "(the model id wins over the host)"
+            )
+        elif self.rule == "host":
+            text = f"family {self.family.name}: host {self.host!r} matched {self.pattern!r}"
+        else:
+            text = (
+                f"family unknown: neither model id {self.model!r} nor host {self.host!r} "
+                "matches a family"
+            )
+        return f"{text}; {self.note}" if self.note else text

@@ -1,0 +1,123 @@
+"""FamilyRegistry: an ordered table of families, and detection over it.
+
+Detection, first match wins (design §4):
+
+1. an explicit family (``Request.family``, or ``family:`` on a configured provider);
+2. the model id, trimmed, lowercased, after the last ``/`` (``xiaomi/mimo-v2.5-pro`` ->
+   ``mimo-v2.5-pro``); a dotted vendor prefix (``us.anthropic.claude-...``) is tried next;
+3. the base URL's host, or any subdomain of a family's host.
+
+A model id listed in a family's ``not_models`` (``deepseek-chat``, a non-thinking model) is a
+known look-alike: it matches nothing by model id and blocks that family's host rule too, so it
+ends as ``unknown`` instead of being caught by ``api.deepseek.com``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from attrs import field, frozen
+
+from agent.errors import FamilyDefinitionError, UnknownFamily
+from agent.families.builtin import BUILTIN_FAMILY_DATA
+from agent.families.family import UNKNOWN, FamilyMatch, ModelFamily
+from agent.wire import host_of, model_candidates
+
+
+def _families(items: Iterable[ModelFamily]) -> tuple[ModelFamily, ...]:
+    return tuple(items)
+
+
+@frozen
+class FamilyRegistry:
+    """An ordered table of families with detection; later entries never shadow earlier ones."""
+
+    families: tuple[ModelFamily, ...] = field(converter=_families)
+
+    def __attrs_post_init__(self) -> None:
+        names = [f.name for f in self.families]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise FamilyDefinitionError("families", f"family {dupes[0]!r} is defined twice")
+        if "unknown" in names:
+            raise FamilyDefinitionError("families", "'unknown' is the reserved fallback family")
+
+    @classmethod
+    def builtin(cls) -> FamilyRegistry:
+        """The built-in table of design §4."""
+        return _BUILTIN
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Family names, in detection order."""
+        return tuple(f.name for f in self.families)
+
+    def get(self, name: str) -> ModelFamily:
+        """The family called ``name`` (``unknown`` included); raises UnknownFamily."""
+        key = name.strip().lower()
+        if key == UNKNOWN.name:
+            return UNKNOWN
+        for family in self.families:
+            if family.name == key:
+                return family
+        raise UnknownFamily(
+            "family",
+            f"unknown family {name!r} (known: {', '.join((*self.names, UNKNOWN.name))})",
+        )
+
+    def with_definitions(
+        self, definitions: Iterable[tuple[str, Mapping[str, Any]]]
+    ) -> FamilyRegistry:
+        """A registry where each ``(where, mapping)`` overrides a family of the same name or,
+        for a new name, is added ahead of the built-ins (so a user's pattern wins)."""
+        families = list(self.families)
+        added: list[ModelFamily] = []
+        for where, data in definitions:
+            raw_name = data.get("name") if isinstance(data, Mapping) else None
+            name = raw_name.strip().lower() if isinstance(raw_name, str) else None
+            existing = next((i for i, f in enumerate(families) if f.name == name), None)
+            if existing is not None:
+                families[existing] = ModelFamily.from_mapping(data, where, families[existing])
+            else:
+                added.append(ModelFamily.from_mapping(data, where))
+        return FamilyRegistry((*added, *families))
+
+    def resolve(
+        self, model: str, base_url: str | None, api: str, explicit: str | None = None
+    ) -> FamilyMatch:
+        """Detect the family of one target (explicit > model id > host)."""
+        candidates = model_candidates(model)
+        normalized = candidates[0]
+        host = host_of(base_url, api)
+        if explicit is not None:
+            return FamilyMatch(self.get(explicit), "explicit", normalized, host, explicit)
+        blocked: dict[str, str] = {}
+        for candidate in candidates:
+            for family in self.families:
+                excluded = family.excluded_pattern(candidate)
+                if excluded is not None:
+                    blocked[family.name] = excluded
+                    continue
+                pattern = family.model_pattern(candidate)
+                if pattern is not None:
+                    return FamilyMatch(family, "model", candidate, host, pattern)
+        for family in self.families:
+            if family.name in blocked:
+                continue
+            pattern = family.host_pattern(host)
+            if pattern is not None:
+                return FamilyMatch(family, "host", normalized, host, pattern)
+        note = None
+        if blocked:
+            name, pattern = next(iter(blocked.items()))
+            note = (
+                f"{normalized!r} matches {pattern!r}, a non-thinking model listed under "
+                f"{name}'s not_models, so the {name} host rule does not apply"
+            )
+        return FamilyMatch(UNKNOWN, "none", normalized, host, None, note)
+
+
+_BUILTIN = FamilyRegistry(
+    ModelFamily.from_mapping(data, f"builtin family {data['name']}") for data in BUILTIN_FAMILY_DATA
+)

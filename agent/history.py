@@ -1,0 +1,202 @@
+"""The one walk: the facts about a conversation every middleware needs, found in one scan.
+
+``Request.history`` scans the body once (validating every message and block on the way) and
+keeps the answer on the request, so ToolPairing and ThinkingRoundTrip read the same facts
+instead of each walking and validating the whole history again. Only the tail decides the
+turn structure, but every block is looked at once: a malformed body fails here, with its path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from agent.body import block_type, content_of, message_list, role_of
+from agent.errors import InvalidRequest
+
+
+class History:
+    """The facts of one request body's conversation.
+
+    Attributes:
+        messages: the body's message list (the same object).
+        assistants: indices of the assistant messages, in order.
+        thinking: Anthropic wire: assistant message -> positions of its thinking blocks.
+        calls: assistant message -> the ids of its tool calls (``tool_use`` / ``tool_calls``),
+            as sent (an id may be malformed; pairing compares them as they are).
+        answers: Anthropic: user message -> its ``tool_result`` ids; chat: tool message ->
+            ``[tool_call_id]``.
+        last_assistant: the index of the last assistant message (-1: none).
+        loop_start: the first message of the active tool loop (after the last user message
+            that carries anything other than tool results; chat: after the last user message).
+        latest_start: the first message of the latest assistant turn (after the last real
+            user message before the last assistant message).
+        continuing_loop: the body continues a tool loop (its tail is a user message after an
+            assistant message of the active loop).
+        paired: every tool call has its result right after it, and every result its call.
+    """
+
+    __slots__ = (
+        "answers",
+        "assistants",
+        "calls",
+        "continuing_loop",
+        "last_assistant",
+        "latest_start",
+        "loop_start",
+        "messages",
+        "paired",
+        "thinking",
+    )
+
+    def __init__(self, messages: list[Any]) -> None:
+        self.messages = messages
+        self.assistants: list[int] = []
+        self.thinking: dict[int, list[int]] = {}
+        self.calls: dict[int, list[Any]] = {}
+        self.answers: dict[int, list[Any]] = {}
+        self.last_assistant = -1
+        self.loop_start = 0
+        self.latest_start = 0
+        self.continuing_loop = False
+        self.paired = True
+
+
+def scan(api: str, body: Mapping[str, Any]) -> History:
+    """The facts of ``body`` on wire ``api`` (raises InvalidRequest naming the path)."""
+    messages = message_list(body)
+    history = History(messages)
+    if api == "anthropic_messages":
+        _scan_anthropic(history)
+    else:
+        _scan_chat(history)
+    return history
+
+
+def _scan_anthropic(h: History) -> None:
+    last_real_user = -1
+    latest_real_user = -1
+    pending: list[Any] | None = None  # tool_use ids of the previous assistant message
+    for i, message in enumerate(h.messages):
+        role = message.get("role") if type(message) is dict else None
+        if type(role) is not str:
+            role = role_of(message, i)
+        content = message.get("content")
+        uses: list[Any] | None = None
+        results: list[Any] | None = None
+        real = True
+        if type(content) is list:
+            thinking: list[int] | None = None
+            real = not content
+            for j, block in enumerate(content):
+                kind = block.get("type") if type(block) is dict else None
+                if type(kind) is not str:
+                    kind = block_type(block, i, j)
+                if kind == "tool_result":
+                    results = [*(results or ()), block.get("tool_use_id")]
+                    continue
+                real = True
+                if kind == "thinking" or kind == "redacted_thinking":
+                    thinking = [*(thinking or ()), j]
+                elif kind == "tool_use":
+                    uses = [*(uses or ()), block.get("id")]
+            if thinking is not None and role == "assistant":
+                h.thinking[i] = thinking
+        else:
+            content_of(message, i)  # validates a non-list content
+        if role == "user":
+            if (pending or results) and _differ(pending, results):
+                h.paired = False
+            if results is not None:
+                h.answers[i] = results
+            if real:
+                last_real_user = i
+            pending = None
+            continue
+        if pending or results:
+            h.paired = False
+        if role == "assistant":
+            h.assistants.append(i)
+            h.last_assistant = i
+            latest_real_user = last_real_user
+            if uses is not None:
+                h.calls[i] = uses
+            pending = uses
+        else:
+            pending = None
+    if pending:
+        h.paired = False
+    h.loop_start = last_real_user + 1
+    h.latest_start = latest_real_user + 1
+    tail = h.messages[-1] if h.messages else None
+    h.continuing_loop = (
+        h.last_assistant >= h.loop_start and tail is not None and (tail.get("role") == "user")
+    )
+
+
+def _differ(calls: list[Any] | None, answers: list[Any] | None) -> bool:
+    if calls == answers:
+        return False
+    try:
+        return set(calls or ()) != set(answers or ())
+    except TypeError:  # an unhashable id pairs with nothing
+        return True
+
+
+def _scan_chat(h: History) -> None:
+    last_user = -1
+    pending: set[Any] | None = None  # ids of the open assistant message's tool calls
+    answered: set[Any] = set()
+    for i, message in enumerate(h.messages):
+        role = role_of(message, i)
+        if role == "tool":
+            answer = message.get("tool_call_id")
+            h.answers[i] = [answer]
+            if pending is None or not _member(answer, pending):
+                h.paired = False
+            else:
+                answered.add(answer)
+            continue
+        if pending is not None and answered != pending:
+            h.paired = False
+        pending = None
+        if role == "user":
+            last_user = i
+        elif role == "assistant":
+            h.assistants.append(i)
+            h.last_assistant = i
+            _check_chat_assistant(message, i)
+            calls = message.get("tool_calls")
+            if calls:
+                ids = [c.get("id") if isinstance(c, Mapping) else None for c in calls]
+                h.calls[i] = ids
+                pending = {x for x in ids if _hashable(x)}
+                if not all(_hashable(x) for x in ids):
+                    h.paired = False
+                answered = set()
+    if pending is not None and answered != pending:
+        h.paired = False
+    h.loop_start = h.latest_start = last_user + 1
+
+
+def _check_chat_assistant(message: Mapping[str, Any], i: int) -> None:
+    reasoning = message.get("reasoning_content")
+    if reasoning is not None and not isinstance(reasoning, str):
+        raise InvalidRequest(
+            f"messages[{i}].reasoning_content", f"expected a string, got {type(reasoning).__name__}"
+        )
+    calls = message.get("tool_calls")
+    if calls is not None and not isinstance(calls, list):
+        raise InvalidRequest(f"messages[{i}].tool_calls", f"expected a list, got {calls!r}")
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _member(value: object, items: set[Any]) -> bool:
+    return _hashable(value) and value in items

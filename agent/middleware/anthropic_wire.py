@@ -1,0 +1,260 @@
+"""ThinkingRoundTrip on the Anthropic Messages wire: one pass over the assistant turns.
+
+Per assistant message: each prior thinking block goes through the call's block policy
+(``policies``); then the turn-level rules: a signed turn that no longer starts with its
+thinking was reordered (its signatures are dead); a tool turn that lost its thinking gets its
+own observed blocks back (restore) or, where the family needs reasoning, the documented pad;
+an emptied message is left out. Finally, with thinking on, the active tool loop's turn must
+start with thinking (``on_missing_loop_thinking``). Paths in ``explain`` refer to the body as it
+came in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from agent.body import REMOVE, THINKING_TYPES, block_key, rebuild
+from agent.errors import ThinkingContractError
+from agent.explain import Action
+from agent.middleware.context import Call, Note
+from agent.middleware.policies import FOREIGN, POLICIES, Policy, pad_block, pad_empty, unsigned_form
+from agent.request import Request
+
+log = logging.getLogger("agent")
+
+_REORDERED = (
+    "the turn's blocks were reordered (a thinking block must come first), so its signatures "
+    "no longer verify"
+)
+
+
+def run(call: Call) -> Request:
+    """The request with every assistant turn's thinking fitted to the target's contract."""
+    history = call.request.history
+    contract = call.family.anthropic
+    policy = POLICIES[contract.thinking]
+    keep_all = contract.keeps_all_turns(call.match.model)
+    messages = history.messages
+    changes: dict[int, Any] = {}
+    for i in history.assistants:
+        message = messages[i]
+        send_turn = keep_all or i >= history.latest_start
+        new = _message(call, policy, i, message, send_turn)
+        if new is not message:
+            changes[i] = REMOVE if new is None else new
+    out = rebuild(messages, changes) if changes else None
+    last = history.last_assistant
+    if contract.thinking == "verify" and history.continuing_loop:
+        final = changes.get(last, messages[last])
+        if final is REMOVE or not _starts_with_thinking(final):
+            body = {**call.request.body, "messages": out} if out is not None else call.request.body
+            new_body = _missing_loop_thinking(call, f"messages[{last}].content[0]", body)
+            if new_body is not call.request.body:
+                return call.finish(None, new_body)
+    return call.finish(out)
+
+
+def _message(
+    call: Call, policy: Policy, i: int, message: Mapping[str, Any], send_turn: bool
+) -> Mapping[str, Any] | None:
+    """One assistant message fitted to the contract: the same object, a copy, or None."""
+    content = message.get("content")
+    if not isinstance(content, list):
+        return _string_message(call, i, message)
+    changes: dict[int, Any] = {}
+    kept: list[int] = []  # thinking blocks that survive, in order
+    verdicts: list[tuple[int, tuple[Note, ...]]] | None = [] if call.notes.listening else None
+    foreign_removed = False
+    for j in call.request.history.thinking.get(i, ()):
+        block = content[j]
+        new, notes = policy(call, block, i, j, send_turn)
+        if new is FOREIGN:
+            foreign_removed, new = True, None
+        if new is not block:
+            changes[j] = REMOVE if new is None else new
+        if new is not None and new.get("type") in THINKING_TYPES:
+            kept.append(j)
+        if verdicts is not None:
+            verdicts.append((j, notes))
+    reordered: list[int] = []
+    if (
+        kept
+        and call.family.anthropic.thinking == "verify"
+        and _first_kind(content, changes) not in THINKING_TYPES
+    ):
+        # "the first block must be thinking": a turn that does not start with its thinking
+        # was reordered, so its signatures no longer verify
+        reordered, kept = kept, []
+        changes.update(dict.fromkeys(reordered, REMOVE))
+    if verdicts is not None:
+        _record(call, i, verdicts, reordered)
+    current = rebuild(content, changes) if changes else content
+    if not kept:
+        current = _back_fill(call, i, current, send_turn, foreign_removed)
+    if current is content:
+        return message
+    if not current:
+        call.notes.add(
+            f"messages[{i}]",
+            Action.DROPPED,
+            "the message held only thinking that cannot be sent; an empty message is "
+            "rejected, so it is left out",
+        )
+        return None
+    return {**message, "content": current}
+
+
+def _record(
+    call: Call, i: int, verdicts: list[tuple[int, tuple[Note, ...]]], reordered: list[int]
+) -> None:
+    """Record the turn's decisions; a reordered turn's kept blocks are recorded as dropped."""
+    for j, notes in verdicts:
+        if j in reordered:
+            notes = tuple(n for n in notes if n[1] != Action.KEPT)
+        call.flush(f"messages[{i}].content[{j}]", notes)
+    for j in reordered:
+        call.notes.add(f"messages[{i}].content[{j}]", Action.DROPPED, _REORDERED)
+
+
+def _back_fill(
+    call: Call, i: int, content: list[Any], send_turn: bool, foreign_removed: bool
+) -> list[Any]:
+    """A turn without thinking: a tool turn's own observed thinking back, or the pad where
+    the family needs reasoning (tool turns, or every turn of the active loop)."""
+    contract = call.family.anthropic
+    calls = call.request.history.calls.get(i)
+    if calls and call.options.restore and contract.thinking != "drop" and send_turn:
+        ids = [x for x in calls if type(x) is str]
+        restored = _restore(call, i, content, ids) if ids else None
+        if restored is not None:
+            return restored
+    if contract.thinking != "carry" or contract.pad is None:
+        return content
+    needed = (bool(calls) and "tool_calls" in contract.pad_on) or (
+        i >= call.request.history.loop_start and "active_loop" in contract.pad_on
+    )
+    if not needed or (foreign_removed and call.options.foreign == "drop"):
+        return content
+    call.notes.add(
+        f"messages[{i}].content[0]",
+        Action.PADDED,
+        "{} needs thinking on this turn and it {}; inserted the documented pad {!r} ({})",
+        call.family.name,
+        "had only foreign thinking" if foreign_removed else "had none",
+        contract.pad,
+        call.family.why,
+    )
+    return [pad_block(contract), *content]
+
+
+def _restore(call: Call, i: int, content: Sequence[Any], tool_ids: list[str]) -> list[Any] | None:
+    """The message with its own observed thinking put back in original order, or None.
+
+    Only when the message's other blocks line up with the observed response (same tool
+    calls, same count), so each block goes back exactly where the model put it.
+    """
+    turn = call.options.store.turn_for_tool(tool_ids[0])
+    if turn is None or turn.tool_ids != tuple(tool_ids) or not turn.blocks:
+        return None
+    if not call.options.trusts(turn.origin, call.match):
+        return None
+    contract = call.family.anthropic
+    if contract.thinking == "verify":
+        # all or nothing: a partial turn is a modified turn
+        if any((key := block_key(b)) is None or key in call.dead for b, _ in turn.blocks):
+            return None
+        at = {position: block for block, position in turn.blocks}
+    else:  # shaped like any other unsigned block of this family
+        at = {
+            position: unsigned_form(contract, pad_empty(contract, block))
+            if block.get("type") == "thinking" and not block.get("signature")
+            else block
+            for block, position in turn.blocks
+        }
+    if len(content) + len(at) != turn.size:
+        return None  # the agent's turn does not line up with the observed one
+    others = iter(content)
+    out = [at[p] if p in at else next(others) for p in range(turn.size)]
+    if contract.thinking == "verify" and out[0].get("type") not in THINKING_TYPES:
+        return None  # Anthropic: a turn with thinking must start with it
+    call.notes.add(
+        f"messages[{i}].content",
+        Action.RESTORED,
+        "{} thinking block(s) of this turn, observed from {}, put back where the model put "
+        "them (found by tool_use id {})",
+        len(turn.blocks),
+        turn.origin,
+        tool_ids[0],
+    )
+    return out
+
+
+def _string_message(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A plain-text assistant message; only an active-loop pad can apply to it."""
+    contract = call.family.anthropic
+    if (
+        contract.thinking == "carry"
+        and contract.pad is not None
+        and "active_loop" in contract.pad_on
+        and i >= call.request.history.loop_start
+    ):
+        text = message.get("content")
+        blocks: list[Any] = [pad_block(contract)]
+        if text:
+            blocks.append({"type": "text", "text": text})
+        call.notes.add(
+            f"messages[{i}].content",
+            Action.PADDED,
+            "{} needs thinking on every message of the active tool loop; inserted the pad {!r} "
+            "({})",
+            call.family.name,
+            contract.pad,
+            call.family.why,
+        )
+        return {**message, "content": blocks}
+    return message
+
+
+def _missing_loop_thinking(call: Call, path: str, body: Mapping[str, Any]) -> Mapping[str, Any]:
+    thinking = body.get("thinking")
+    enabled = isinstance(thinking, Mapping) and thinking.get("type") in ("enabled", "adaptive")
+    if not enabled:
+        return body
+    problem = (
+        "the active tool loop's assistant message has no thinking that can be sent; "
+        "with thinking enabled Anthropic expects it to start with its thinking block "
+        "(HTTP 400 'Expected `thinking` or `redacted_thinking`, but found ...' on strict "
+        "models)"
+    )
+    policy = call.options.on_missing_loop_thinking
+    if policy == "raise":
+        raise ThinkingContractError(path, problem)
+    log.warning("%s: %s (on_missing_loop_thinking=%s)", path, problem, policy)
+    if policy == "drop_param":
+        call.notes.add(
+            "thinking", Action.DROPPED, "{}; thinking disabled for this request", problem
+        )
+        return {k: v for k, v in body.items() if k != "thinking"}
+    call.notes.add(path, Action.WARNING, "{}; sent as is (on_missing_loop_thinking=send)", problem)
+    return body
+
+
+def _first_kind(content: Sequence[Any], changes: Mapping[int, Any]) -> object:
+    """The type of the first block that survives ``changes``."""
+    for j, block in enumerate(content):
+        new = changes.get(j, block)
+        if new is not REMOVE:
+            return new.get("type")
+    return None
+
+
+def _starts_with_thinking(message: Mapping[str, Any]) -> bool:
+    content = message.get("content")
+    return (
+        isinstance(content, list)
+        and bool(content)
+        and isinstance(content[0], Mapping)
+        and content[0].get("type") in THINKING_TYPES
+    )

@@ -1,0 +1,131 @@
+"""ThinkingRoundTrip on the Chat Completions wire: ``reasoning_content`` per assistant message.
+
+A family that drops it (strict OpenAI-compatible servers answer 422 to unknown fields) gets it
+removed; a family that keeps it gets its own reasoning passed back, ``""`` turned into its pad
+where it rejects an empty text, another family's reasoning not replayed, and a message that
+must carry reasoning and lost it gets its own observed reasoning back (restore, by tool call
+id) or the documented pad.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from agent.body import rebuild, without
+from agent.explain import Action
+from agent.middleware.context import HOW_TO_SET, Call
+from agent.request import Request
+
+_RC = "reasoning_content"
+
+
+def run(call: Call) -> Request:
+    """The request with every assistant message's reasoning fitted to the target's contract."""
+    history = call.request.history
+    messages = history.messages
+    changes: dict[int, Any] = {}
+    for i in history.assistants:
+        message = messages[i]
+        new = _message(call, i, message, in_loop=i >= history.loop_start)
+        if new is not message:
+            changes[i] = new
+    return call.finish(rebuild(messages, changes) if changes else None)
+
+
+def _message(call: Call, i: int, message: Mapping[str, Any], in_loop: bool) -> Mapping[str, Any]:
+    path = f"messages[{i}].{_RC}"
+    contract = call.family.chat
+    reasoning = message.get(_RC)
+    if contract.reasoning_content == "drop":
+        if _RC not in message:
+            return message
+        call.notes.add(
+            path,
+            Action.DROPPED,
+            "{}; reasoning_content is not sent (strict servers answer 422 'Extra inputs are "
+            "not permitted'); {}",
+            call.match.describe(),
+            HOW_TO_SET,
+        )
+        return without(message, _RC)
+    if reasoning == "":
+        if contract.empty_to_pad and contract.pad:
+            call.notes.add(
+                path,
+                Action.PADDED,
+                "'' becomes the pad {!r} ({} rejects an empty reasoning_content)",
+                contract.pad,
+                call.family.name,
+            )
+            return {**message, _RC: contract.pad}
+        call.notes.add(path, Action.KEPT, "'' is accepted by {}", call.family.name)
+        return message
+    foreign_removed = False
+    if reasoning:
+        origin = call.foreign_origin(None, reasoning)
+        if origin is None or call.options.foreign == "keep_text":
+            if origin is not None:
+                call.notes.add(
+                    path, Action.KEPT, "observed from {}, kept as text (foreign=keep_text)", origin
+                )
+            else:
+                call.notes.add(path, Action.KEPT, "passed back ({})", call.family.why)
+            return message
+        call.notes.add(
+            path,
+            Action.DROPPED,
+            "reasoning observed from {} is another vendor's; not replayed to {} (foreign={})",
+            origin,
+            call.family.name,
+            call.options.foreign,
+        )
+        foreign_removed = True
+    return _back_fill(call, i, message, in_loop, foreign_removed)
+
+
+def _back_fill(
+    call: Call, i: int, message: Mapping[str, Any], in_loop: bool, foreign_removed: bool
+) -> Mapping[str, Any]:
+    """A message without (own) reasoning: restored by tool call id, padded, or left without."""
+    path = f"messages[{i}].{_RC}"
+    contract = call.family.chat
+    calls = message.get("tool_calls")
+    ids = [c.get("id") for c in calls or () if isinstance(c, Mapping)]
+    if ids and call.options.restore and isinstance(ids[0], str):
+        turn = call.options.store.turn_for_tool(ids[0])
+        if (
+            turn is not None
+            and turn.reasoning
+            and turn.tool_ids == tuple(ids)
+            and call.options.trusts(turn.origin, call.match)
+        ):
+            call.notes.add(
+                path,
+                Action.RESTORED,
+                "this turn's own reasoning, observed from {}, found again by tool call id {}",
+                turn.origin,
+                ids[0],
+            )
+            return {**message, _RC: turn.reasoning}
+    needed = (bool(calls) and "tool_calls" in contract.pad_on) or (
+        in_loop and "active_loop" in contract.pad_on
+    )
+    if (
+        needed
+        and contract.pad is not None
+        and not (foreign_removed and call.options.foreign == "drop")
+    ):
+        call.notes.add(
+            path,
+            Action.PADDED,
+            "{} needs reasoning_content here and it had {}; inserted the documented pad {!r} ({})",
+            call.family.name,
+            "only foreign" if foreign_removed else "none",
+            contract.pad,
+            call.family.why,
+        )
+        return {**message, _RC: contract.pad}
+    if foreign_removed:
+        return without(message, _RC)
+    return message

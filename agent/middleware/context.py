@@ -1,0 +1,115 @@
+"""The per-call state of one ThinkingRoundTrip run (never kept on the middleware)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from attrs import evolve
+
+from agent.explain import Action, Notes
+from agent.families import FamilyMatch
+from agent.request import Request
+from agent.store import Origin, ThinkingStore
+
+#: One explain entry waiting for its path: (path suffix, action, reason template, args).
+Note = tuple[str, Action, str, tuple[Any, ...]]
+
+HOW_TO_SET = (
+    "set `family:` on the provider in config (or Request(family=...)) if this endpoint "
+    "wants reasoning back"
+)
+
+
+class Options(Protocol):
+    """The options a run reads (ThinkingRoundTrip's fields)."""
+
+    @property
+    def unsigned_to_anthropic(self) -> str:
+        """``drop`` or ``text``."""
+
+    @property
+    def foreign(self) -> str:
+        """``pad``, ``keep_text`` or ``drop``."""
+
+    @property
+    def on_missing_loop_thinking(self) -> str:
+        """``send``, ``raise`` or ``drop_param``."""
+
+    @property
+    def restore(self) -> bool:
+        """Whether lost thinking is put back from the store."""
+
+    @property
+    def store(self) -> ThinkingStore:
+        """Where observed thinking lives."""
+
+    def trusts(self, origin: Origin, match: FamilyMatch) -> bool:
+        """Whether a signature minted at ``origin`` verifies at the target of ``match``."""
+
+
+class Call:
+    """What one run knows: the options, the resolved target, the store's view, the notes.
+
+    Attributes:
+        options: the ThinkingRoundTrip being run (its fields are the options).
+        request: the request, resolved.
+        match: its one family answer.
+        notes: where decisions are recorded (``SILENT`` on a plain call).
+        dead: signatures and redacted data that must not be sent as signed thinking (the
+            request's dead marks and the provider-rejected ones).
+        rejected: the provider-rejected ones alone.
+    """
+
+    __slots__ = ("dead", "family", "match", "notes", "options", "rejected", "request", "trusted")
+
+    def __init__(self, options: Options, request: Request, notes: Notes) -> None:
+        self.options = options
+        self.request = request
+        self.match: FamilyMatch = request.match
+        self.family = self.match.family
+        self.notes = notes
+        self.rejected = options.store.rejected()
+        dead = request.dead_signatures
+        self.dead = dead | self.rejected if self.rejected else dead
+        self.trusted: dict[Origin, bool] = {}  # per call: origins seen are few, blocks many
+
+    @property
+    def target(self) -> str:
+        """The target in words, for reasons."""
+        return f"{self.match.model} at {self.match.host}"
+
+    def foreign_origin(self, signature: str | None, text: str | None) -> Origin | None:
+        """The origin of a block if it was observed from a target it does not verify at."""
+        store = self.options.store
+        origin = None
+        if signature:
+            origin = store.origin_of_signature(signature)
+        elif text and not text.isspace():
+            origin = store.origin_of_text(text)
+        if origin is None:
+            return None
+        trusted = self.trusted.get(origin)
+        if trusted is None:
+            trusted = self.trusted[origin] = self.options.trusts(origin, self.match)
+        return None if trusted else origin
+
+    def dead_reason(self, key: str, what: str = "signature") -> str:
+        """Why a dead signature (or redacted data) is not sent."""
+        if key in self.rejected:
+            return f"the provider rejected this {what} before (remembered from its 400)"
+        return (
+            f"its turn was restructured (a tool_use was removed), so its {what} no longer verifies"
+        )
+
+    def flush(self, path: object, notes: tuple[Note, ...]) -> None:
+        """Record the notes of one JSON path."""
+        for suffix, action, reason, args in notes:
+            self.notes.add(f"{path}{suffix}", action, reason, *args)
+
+    def finish(self, messages: list[Any] | None, body: Any = None) -> Request:
+        """The request with new ``messages`` (or ``body``), or the very same one for None."""
+        if body is None and messages is None:
+            return self.request
+        if body is None:
+            body = {**self.request.body, "messages": messages}
+        return evolve(self.request, body=body, resolved=self.match)

@@ -1,0 +1,236 @@
+"""Block policies for the Anthropic wire: what one prior thinking block becomes.
+
+The family contract's ``thinking`` mode picks one policy per call from ``POLICIES``:
+
+- ``verify`` (Anthropic): own-origin signed blocks verbatim; unsigned, dead or foreign ones
+  dropped (or, opted in, turned into text);
+- ``carry`` (DeepSeek, Kimi, MiMo, ...): the family's own thinking kept, written the way it
+  takes unsigned thinking; another family's reasoning not replayed;
+- ``drop`` (unknown): no prior thinking is sent.
+
+A policy returns a verdict ``(new block, notes)``: the block itself (kept as it is), a new
+block, ``None`` (dropped) or ``FOREIGN`` (dropped as another family's), and the explain
+entries, recorded by the caller once the turn's fate is known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from agent.body import BlockPath, without
+from agent.errors import InvalidRequest
+from agent.explain import Action
+from agent.families import AnthropicContract
+from agent.middleware.context import HOW_TO_SET, Call, Note
+
+#: A block removed because it is another family's reasoning (not replayed).
+FOREIGN: Any = object()
+
+Verdict = tuple[Any, tuple[Note, ...]]
+Policy = Callable[[Call, Mapping[str, Any], int, int, bool], Verdict]
+
+
+def _text_and_signature(block: Mapping[str, Any], i: int, j: int) -> tuple[str, str | None]:
+    text = block.get("thinking")
+    if not isinstance(text, str):
+        raise InvalidRequest(
+            f"{BlockPath(i, j)}.thinking", f"expected the thinking text, got {text!r}"
+        )
+    signature = block.get("signature")
+    if signature is not None and not isinstance(signature, str):
+        raise InvalidRequest(
+            f"{BlockPath(i, j)}.signature", f"expected a string, got {signature!r}"
+        )
+    return text, signature
+
+
+def keep(call: Call, block: Mapping[str, Any], why: str) -> Verdict:
+    """The block kept; only ``cache_control`` is removed (thinking blocks cannot carry it)."""
+    if "cache_control" in block:
+        return without(block, "cache_control"), (
+            (
+                ".cache_control",
+                Action.STRIPPED,
+                "cache_control cannot be set on thinking blocks; removed from the block only",
+                (),
+            ),
+        )
+    return block, (("", Action.KEPT, "{} ({})", (why, call.family.name)),)
+
+
+def _unsendable(call: Call, block: Mapping[str, Any], why: str) -> Verdict:
+    text = block.get("thinking")
+    if call.options.unsigned_to_anthropic == "text" and isinstance(text, str) and text.strip():
+        return {"type": "text", "text": text}, (
+            ("", Action.CONVERTED, "{}; turned into text (unsigned_to_anthropic=text)", (why,)),
+        )
+    return None, (
+        (
+            "",
+            Action.DROPPED,
+            "{}; dropped, not turned into text (unsigned_to_anthropic=drop)",
+            (why,),
+        ),
+    )
+
+
+def verify(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool) -> Verdict:
+    """A signature-checking target: only what verifies there, unmodified, travels."""
+    if not send_turn:
+        return None, (
+            (
+                "",
+                Action.DROPPED,
+                "{} keeps only the latest assistant turn's thinking; earlier turns' blocks are "
+                "stripped by the API anyway",
+                (call.match.model,),
+            ),
+        )
+    if block.get("type") == "redacted_thinking":
+        data = block.get("data")
+        if not isinstance(data, str) or not data:
+            return None, (
+                ("", Action.DROPPED, "redacted_thinking without data cannot be verified", ()),
+            )
+        if data in call.dead:
+            return _unsendable(call, block, call.dead_reason(data, "data"))
+        origin = call.foreign_origin(data, None)
+        if origin is not None:
+            return _unsendable(call, block, f"minted by {origin}, not by {call.target}")
+        return keep(call, block, "redacted_thinking passed back unchanged, in place")
+    _, signature = _text_and_signature(block, i, j)
+    if not signature:
+        return _unsendable(
+            call,
+            block,
+            "unsigned thinking (Anthropic answers 400 "
+            "'Invalid `signature` in `thinking` block'; never minted)",
+        )
+    if signature in call.dead:
+        return _unsendable(call, block, call.dead_reason(signature))
+    origin = call.foreign_origin(signature, None)
+    if origin is not None:
+        return _unsendable(
+            call,
+            block,
+            f"signed by {origin}, not by {call.target}; a foreign signature is rejected",
+        )
+    return keep(call, block, "own signed thinking passed back verbatim, in order")
+
+
+def carry(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool) -> Verdict:
+    """A family that takes its own (or unsigned) thinking back on every turn."""
+    family = call.family.name
+    if block.get("type") == "redacted_thinking":
+        data = block.get("data")
+        origin = call.foreign_origin(data if isinstance(data, str) else None, None)
+        if origin is not None:
+            return FOREIGN, (
+                ("", Action.DROPPED, "redacted thinking from {} is opaque to {}", (origin, family)),
+            )
+        return keep(call, block, "passed back unchanged")
+    text, signature = _text_and_signature(block, i, j)
+    origin = call.foreign_origin(signature, text)
+    if origin is not None:
+        return _foreign(call, text, origin)
+    if signature:
+        return keep(call, block, "own thinking passed back with its signature")
+    contract = call.family.anthropic
+    notes: list[Note] = []
+    new = pad_empty(contract, block)
+    if new is not block:
+        notes.append(
+            (
+                "",
+                Action.PADDED,
+                "empty thinking becomes the pad {!r} ({} rejects an empty reasoning text)",
+                (contract.pad, family),
+            )
+        )
+    shaped = unsigned_form(contract, new)
+    if shaped is not new:
+        notes.append(("", Action.UNSIGNED, unsigned_reason(contract, family), ()))
+    if "cache_control" in shaped:
+        stripped, more = keep(call, shaped, "")
+        return stripped, (*notes, *more)
+    if shaped is block:
+        notes.append(
+            ("", Action.KEPT, "unsigned thinking kept on every turn ({})", (call.family.why,))
+        )
+    return shaped, tuple(notes)
+
+
+def _foreign(call: Call, text: str, origin: object) -> Verdict:
+    family, option = call.family.name, call.options.foreign
+    if option != "keep_text":
+        return FOREIGN, (
+            (
+                "",
+                Action.DROPPED,
+                "thinking observed from {} is another vendor's reasoning; not replayed to {} "
+                "(foreign={})",
+                (origin, family, option),
+            ),
+        )
+    new = unsigned_form(call.family.anthropic, {"type": "thinking", "thinking": text})
+    return new, (
+        (
+            "",
+            Action.UNSIGNED,
+            "thinking observed from {}: its signature removed, its text kept (foreign=keep_text)",
+            (origin,),
+        ),
+    )
+
+
+def drop(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool) -> Verdict:
+    """A family whose contract sends no prior thinking."""
+    return None, (
+        (
+            "",
+            Action.DROPPED,
+            "{}; prior thinking is dropped ({})",
+            (call.match.describe(), HOW_TO_SET),
+        ),
+    )
+
+
+#: The block policy of each ``thinking`` mode, chosen once per call.
+POLICIES: Mapping[str, Policy] = {"verify": verify, "carry": carry, "drop": drop}
+
+
+def pad_empty(contract: AnthropicContract, block: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An empty unsigned thinking text becomes the pad, for families that reject ''."""
+    if block.get("thinking") == "" and contract.empty_to_pad and contract.pad:
+        return {**block, "thinking": contract.pad}
+    return block
+
+
+def unsigned_form(contract: AnthropicContract, block: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Unsigned thinking written the way the family takes it (``signature: ""`` or none)."""
+    rule = contract.empty_signature
+    if rule == "required" and block.get("signature") != "":
+        return {**block, "signature": ""}
+    if rule == "forbidden" and "signature" in block:
+        return without(block, "signature")
+    return block
+
+
+def unsigned_reason(contract: AnthropicContract, family: str) -> str:
+    """Why unsigned thinking was rewritten, in words."""
+    if contract.empty_signature == "required":
+        return f'{family} takes unsigned thinking with signature ""'
+    return (
+        f"{family} takes unsigned thinking without a signature field; "
+        'signature "" goes only to families that accept it'
+    )
+
+
+def pad_block(contract: AnthropicContract) -> dict[str, Any]:
+    """The family's documented pad as a thinking block."""
+    assert contract.pad is not None
+    block: dict[str, Any] = {"type": "thinking", "thinking": contract.pad}
+    if contract.empty_signature != "forbidden":
+        block["signature"] = ""
+    return block

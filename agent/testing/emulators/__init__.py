@@ -1,0 +1,232 @@
+"""Provider emulators: real HTTP servers on 127.0.0.1 that enforce each family's contract.
+
+Each emulator speaks ``POST .../v1/messages`` (Anthropic Messages) and
+``POST .../chat/completions`` (Chat Completions) on an ephemeral port, validates what its
+provider validates (``rules``), answers a broken contract with that provider's status and
+exact error body (``errors``), signs its own thinking the way its provider does, plays a
+scripted tool-use conversation (``replies``), streams Server-Sent Events when asked (``sse``),
+and logs what it received.
+
+    with Emulator("mimo") as mimo:
+        client = anthropic.Anthropic(base_url=mimo.base_url, api_key="test")
+        ...
+        assert mimo.log[-1].status == 200
+
+Families: anthropic, deepseek, kimi, mimo, minimax, glm, qwen, and ``strict`` (an
+OpenAI-compatible server that answers 422 to unknown message fields).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+from attrs import Attribute, define, field, frozen
+
+from agent.testing.emulators import rules
+from agent.testing.emulators.errors import HTTPError
+from agent.testing.emulators.replies import Script
+from agent.testing.emulators.rules import RULES, Signer
+from agent.testing.emulators.server import Handler
+from agent.testing.emulators.sse import anthropic_events, chat_events
+
+FAMILIES = tuple(RULES)
+
+__all__ = ["FAMILIES", "Emulator", "HTTPError", "Received"]
+
+
+@frozen
+class Received:
+    """One request the emulator received, and what it answered.
+
+    Attributes:
+        path: the request path.
+        body: the JSON body as received.
+        status: the HTTP status answered.
+        response: the JSON answered (for a stream: the message the events carried).
+        stream: whether the answer was streamed.
+    """
+
+    path: str
+    body: Any
+    status: int
+    response: Any
+    stream: bool = False
+
+    @property
+    def error(self) -> str | None:
+        """The error text of a failed call (the provider's message, wherever it puts it)."""
+        if self.status < 400 or not isinstance(self.response, Mapping):
+            return None
+        error = self.response.get("error")
+        if isinstance(error, Mapping):
+            param = error.get("param")
+            text = error.get("message")
+            return f"{text}: {param}" if isinstance(param, str) and param else str(text)
+        return json.dumps(self.response)
+
+
+def _check_family(_: object, __: Attribute[str], value: str) -> None:
+    if value not in FAMILIES:
+        raise ValueError(f"family: {value!r} is not one of {', '.join(FAMILIES)}")
+
+
+@define
+class Emulator:
+    """A provider emulator for one family; a context manager that starts and stops it.
+
+    Attributes:
+        family: which provider contract to enforce (see ``FAMILIES``).
+        rounds: tool-use rounds in the scripted conversation before the final answer.
+        tools_per_round: tool calls per round (with ``interleaved``, each after its own
+            thinking block, as Claude does with interleaved thinking).
+        interleaved: Anthropic family: thinking before every tool call of a round.
+        redacted: Anthropic family: open each tool round with a redacted_thinking block.
+        strict: Anthropic family: answer 400 when the active tool loop's assistant message
+            does not start with thinking (True), or accept and ignore it (False, the
+            "graceful degradation" some models show).
+        secret: the key the emulator signs its own thinking with (never sent).
+        prefix: a path prefix the base URL carries (``/anthropic``, ``/coding``).
+    """
+
+    family: str = field(validator=_check_family)
+    rounds: int = 4
+    tools_per_round: int = 1
+    interleaved: bool = False
+    strict: bool = True
+    redacted: bool = False
+    secret: bytes = field(default=b"", repr=False)
+    prefix: str = ""
+    log: list[Received] = field(init=False, factory=list, repr=False)
+    _server: ThreadingHTTPServer | None = field(init=False, default=None, repr=False)
+    _thread: threading.Thread | None = field(init=False, default=None, repr=False)
+    _lock: threading.Lock = field(init=False, factory=threading.Lock, repr=False)
+    _counter: int = field(init=False, default=0, repr=False)
+    _sent: dict[str, list[dict[str, Any]]] = field(init=False, factory=dict, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.secret:
+            self.secret = f"emulator-secret-{self.family}".encode()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> Emulator:
+        """Start serving on 127.0.0.1 at an ephemeral port."""
+        owner = self
+
+        class _Bound(Handler):
+            pass
+
+        _Bound.owner = owner
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Bound)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=f"emulator-{self.family}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The port it listens on."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not running; use it as a context manager")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """The base URL for the anthropic SDK (``.../v1/messages`` is appended by the SDK)."""
+        return f"http://127.0.0.1:{self.port}{self.prefix}"
+
+    @property
+    def openai_base_url(self) -> str:
+        """The base URL for OpenAI-style clients (``.../chat/completions`` is appended)."""
+        return f"{self.base_url}/v1"
+
+    @property
+    def bodies(self) -> list[Any]:
+        """The bodies received, oldest first."""
+        return [r.body for r in self.log]
+
+    def clear(self) -> None:
+        """Forget the log."""
+        self.log.clear()
+
+    def sign(self, text: str) -> str:
+        """The signature this emulator puts on a thinking text (HMAC-SHA256, base64)."""
+        return Signer(self.secret).sign(text)
+
+    # ------------------------------------------------------------------ dispatch
+
+    def handle(self, path: str, body: Any) -> tuple[int, Any, Iterator[bytes] | None]:
+        """Answer one request: (status, JSON, SSE chunks for a stream or None)."""
+        route = path.split("?", 1)[0].rstrip("/")
+        try:
+            if not isinstance(body, Mapping) or not isinstance(body.get("messages"), list):
+                raise HTTPError(400, {"error": {"message": "messages: Field required"}})
+            if route.endswith("/v1/messages"):
+                message = self._messages(body)
+                stream = anthropic_events(message) if body.get("stream") else None
+            elif route.endswith("/chat/completions"):
+                message = self._chat(body)
+                stream = chat_events(message) if body.get("stream") else None
+            else:
+                raise HTTPError(404, {"error": {"message": f"no route {route}"}})
+        except HTTPError as exc:
+            self.log.append(Received(path, body, exc.status, exc.body))
+            return exc.status, exc.body, None
+        self.log.append(Received(path, body, 200, message, stream is not None))
+        return 200, message, stream
+
+    def _script(self) -> Script:
+        return Script(
+            self.family, self.rounds, self.tools_per_round, self.interleaved, self.redacted
+        )
+
+    def _next(self) -> int:
+        with self._lock:
+            self._counter += 1
+            return self._counter
+
+    def _thinking_on(self, body: Mapping[str, Any]) -> bool:
+        thinking = body.get("thinking")
+        if isinstance(thinking, Mapping):
+            return thinking.get("type") != "disabled"
+        return RULES[self.family].thinks_by_default  # DeepSeek, Kimi, MiMo think by default
+
+    def _messages(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        if self.family == "strict":
+            raise HTTPError(404, {"detail": "Not Found"})
+        signer = Signer(self.secret)
+        if self._thinking_on(body):
+            if self.family == "anthropic":
+                rules.check_claude(body["messages"], signer, self._sent, self.strict)
+            elif (rule := RULES[self.family].tool_turn) is not None:
+                rules.check_tool_turns(rule, body["messages"])
+        return self._script().anthropic(body, self._next(), signer, self._sent)
+
+    def _chat(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        if self.family == "strict":
+            rules.check_strict(body["messages"])
+        elif self._thinking_on(body) and (rule := RULES[self.family].chat) is not None:
+            rules.check_chat(rule, body["messages"])
+        return self._script().chat(body, self._next())

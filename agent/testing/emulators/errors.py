@@ -1,0 +1,79 @@
+"""The providers' error answers, with their exact status and body (shared/providers.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+DOCS = "https://docs.claude.com/en/docs/build-with-claude/extended-thinking"
+ANTHROPIC_EXPECTED = (
+    "messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but found "
+    "`{found}`. When `thinking` is enabled, a final `assistant` message must start with a "
+    "thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). We "
+    "recommend you include thinking blocks from previous turns. To avoid this requirement, "
+    f"disable `thinking`. Please consult our documentation at {DOCS}"
+)
+ANTHROPIC_MODIFIED = (
+    "messages.{i}.content.{j}: `thinking` or `redacted_thinking` blocks in the latest "
+    "assistant message cannot be modified. These blocks must remain as they were in the "
+    "original response."
+)
+MUST_PASS_BACK = "The reasoning_content in the thinking mode must be passed back to the API."
+
+
+class HTTPError(Exception):
+    """A contract violation, answered with ``status`` and the provider's exact ``body``."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(status, body)
+        self.status = status
+        self.body = body
+
+
+def anthropic_error(message: str) -> HTTPError:
+    """Anthropic's 400 ``invalid_request_error``."""
+    return HTTPError(
+        400,
+        {
+            "type": "error",
+            "error": {"type": "invalid_request_error", "message": message},
+            "request_id": "req_emulator",
+        },
+    )
+
+
+def openai_error(message: str, code: str = "invalid_request_error") -> HTTPError:
+    """An OpenAI-style 400 (DeepSeek, Kimi)."""
+    return HTTPError(
+        400,
+        {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": None,
+                "code": code,
+            }
+        },
+    )
+
+
+def mimo_error() -> HTTPError:
+    """MiMo's 400: the text is in ``param``, ``message`` is fixed."""
+    return HTTPError(
+        400,
+        {
+            "error": {
+                "code": "400",
+                "message": "Param Incorrect",
+                "param": MUST_PASS_BACK,
+                "type": "",
+            }
+        },
+    )
+
+
+def kimi_missing(i: int) -> HTTPError:
+    """Kimi's 400 for a tool-call message without reasoning."""
+    return openai_error(
+        "thinking is enabled but reasoning_content is missing in "
+        f"assistant tool call message at index {i}"
+    )

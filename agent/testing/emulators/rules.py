@@ -1,0 +1,236 @@
+"""What each emulated provider validates, as a table keyed by family.
+
+``RULES[family]`` says whether the family thinks by default, how it checks an assistant tool
+turn on the Anthropic wire, and how it checks an assistant message on the chat wire. Claude's
+signature checks (``check_claude``) and the strict server's unknown-field check
+(``check_strict``) are whole-request rules of their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from attrs import frozen
+
+from agent.testing.emulators.errors import (
+    ANTHROPIC_EXPECTED,
+    ANTHROPIC_MODIFIED,
+    HTTPError,
+    anthropic_error,
+    kimi_missing,
+    mimo_error,
+    openai_error,
+)
+
+THINKING = ("thinking", "redacted_thinking")
+_STRICT_MESSAGE_KEYS = frozenset(
+    {"role", "content", "name", "tool_calls", "tool_call_id", "refusal", "function_call"}
+)
+
+#: (message index, the tool turn's thinking blocks) -> the error, or None when accepted.
+ToolTurnRule = Callable[[int, list[Mapping[str, Any]]], HTTPError | None]
+#: (message index, the assistant message, whether it is in the active loop) -> error or None.
+ChatRule = Callable[[int, Mapping[str, Any], bool], HTTPError | None]
+
+
+@frozen
+class FamilyRules:
+    """One emulated provider's validation.
+
+    Attributes:
+        thinks_by_default: thinking is on unless the body turns it off.
+        tool_turn: Anthropic wire: the check of each assistant turn with tool calls.
+        chat: chat wire: the check of each assistant message.
+    """
+
+    thinks_by_default: bool = False
+    tool_turn: ToolTurnRule | None = None
+    chat: ChatRule | None = None
+
+
+def _deepseek_turn(i: int, thinking: list[Mapping[str, Any]]) -> HTTPError | None:
+    if thinking:
+        return None
+    return openai_error(
+        "The `content[].thinking` in the thinking mode must be passed back to the API.",
+        "invalid_argument",
+    )
+
+
+def _deepseek_chat(i: int, message: Mapping[str, Any], in_loop: bool) -> HTTPError | None:
+    if (message.get("tool_calls") or in_loop) and not isinstance(
+        message.get("reasoning_content"), str
+    ):
+        return openai_error(
+            "The `reasoning_content` in the thinking mode must be passed back to the API."
+        )
+    return None
+
+
+def _kimi_chat(i: int, message: Mapping[str, Any], in_loop: bool) -> HTTPError | None:
+    if message.get("tool_calls") and not isinstance(message.get("reasoning_content"), str):
+        return kimi_missing(i)
+    return None
+
+
+def _mimo_chat(i: int, message: Mapping[str, Any], in_loop: bool) -> HTTPError | None:
+    rc = message.get("reasoning_content")
+    if message.get("tool_calls") and not (isinstance(rc, str) and rc):
+        return mimo_error()
+    return None
+
+
+RULES: Mapping[str, FamilyRules] = {
+    "anthropic": FamilyRules(),
+    "deepseek": FamilyRules(True, _deepseek_turn, _deepseek_chat),
+    "kimi": FamilyRules(True, lambda i, t: None if t else kimi_missing(i), _kimi_chat),
+    "mimo": FamilyRules(
+        True, lambda i, t: None if any(b.get("thinking") for b in t) else mimo_error(), _mimo_chat
+    ),
+    "minimax": FamilyRules(),
+    "glm": FamilyRules(),
+    "qwen": FamilyRules(),
+    "strict": FamilyRules(),
+}
+
+
+def blocks(message: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A message's content blocks (none for string content)."""
+    content = message.get("content")
+    return [b for b in content if isinstance(b, Mapping)] if isinstance(content, list) else []
+
+
+def is_real_user(message: Mapping[str, Any]) -> bool:
+    """A user message that carries anything other than tool results."""
+    if message.get("role") != "user":
+        return False
+    content = message.get("content")
+    if not isinstance(content, list):
+        return True
+    return not content or any(b.get("type") != "tool_result" for b in blocks(message))
+
+
+def check_tool_turns(rule: ToolTurnRule, messages: list[Any]) -> None:
+    """Apply a family's tool-turn rule to every assistant turn with tool calls."""
+    for i, message in enumerate(messages):
+        if message.get("role") != "assistant":
+            continue
+        content = blocks(message)
+        if any(b.get("type") == "tool_use" for b in content):
+            error = rule(i, [b for b in content if b.get("type") == "thinking"])
+            if error is not None:
+                raise error
+
+
+def check_chat(rule: ChatRule, messages: list[Any]) -> None:
+    """Apply a family's chat rule to every assistant message."""
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    for i, message in enumerate(messages):
+        if message.get("role") == "assistant":
+            error = rule(i, message, i > last_user)
+            if error is not None:
+                raise error
+
+
+def check_strict(messages: list[Any]) -> None:
+    """A strict OpenAI-compatible server: 422 on any unknown message field."""
+    for i, message in enumerate(messages):
+        for key in message:
+            if key not in _STRICT_MESSAGE_KEYS:
+                detail = {
+                    "type": "extra_forbidden",
+                    "loc": ["body", "messages", i, key],
+                    "msg": "Extra inputs are not permitted",
+                    "input": message[key],
+                }
+                raise HTTPError(422, {"detail": [detail]})
+
+
+class Signer:
+    """Signs and verifies thinking like Anthropic: an HMAC with a secret of its own."""
+
+    def __init__(self, secret: bytes) -> None:
+        self.secret = secret
+
+    def sign(self, text: str) -> str:
+        """The signature of a thinking text (HMAC-SHA256, base64)."""
+        import base64
+
+        digest = hmac.new(self.secret, text.encode("utf-8"), hashlib.sha256).digest()
+        return "sig_" + base64.b64encode(digest).decode()
+
+    def verifies(self, text: str, signature: str) -> bool:
+        """Whether ``signature`` is this signer's for ``text``."""
+        return hmac.compare_digest(self.sign(text), signature)
+
+
+def check_claude(
+    messages: list[Any], signer: Signer, sent: Mapping[str, list[dict[str, Any]]], strict: bool
+) -> None:
+    """Claude: every thinking block verifies and leads its turn; the loop turn starts with its
+    thinking (``strict``) and is unmodified."""
+    for i, message in enumerate(messages):
+        if message.get("role") == "assistant":
+            _check_claude_turn(i, blocks(message), signer)
+    last_assistant = max(
+        (i for i, m in enumerate(messages) if m.get("role") == "assistant"), default=-1
+    )
+    tail = messages[-1] if messages else None
+    if last_assistant < 0 or tail is None or tail.get("role") != "user" or is_real_user(tail):
+        return
+    latest = blocks(messages[last_assistant])
+    if latest and latest[0].get("type") not in THINKING:
+        if strict:
+            raise anthropic_error(
+                ANTHROPIC_EXPECTED.format(i=last_assistant, found=latest[0].get("type"))
+            )
+        return  # degrade: accepted, thinking silently off for this request
+    _check_unmodified(last_assistant, latest, sent)
+
+
+def _check_claude_turn(i: int, content: list[Mapping[str, Any]], signer: Signer) -> None:
+    kinds = [b.get("type") for b in content]
+    if any(k in THINKING for k in kinds) and kinds[0] not in THINKING:
+        raise anthropic_error(
+            f"messages.{i}.content.0: If an assistant message contains any thinking blocks, "
+            f"the first block must be `thinking` or `redacted_thinking`. Found `{kinds[0]}`."
+        )
+    for j, block in enumerate(content):
+        if block.get("type") == "thinking":
+            for key in ("thinking", "signature"):
+                if key not in block:
+                    raise anthropic_error(
+                        f"messages.{i}.content.{j}.thinking.{key}: Field required"
+                    )
+            if not signer.verifies(str(block["thinking"]), str(block["signature"])):
+                raise anthropic_error(
+                    f"messages.{i}.content.{j}: Invalid `signature` in `thinking` block"
+                )
+        elif block.get("type") == "redacted_thinking":
+            data = str(block.get("data", ""))
+            if not data.startswith("redacted_") or not signer.verifies(
+                data.removeprefix("redacted_").split(".")[0], data.split(".")[-1]
+            ):
+                raise anthropic_error(
+                    f"messages.{i}.content.{j}: Invalid `data` in `redacted_thinking` block"
+                )
+
+
+def _check_unmodified(
+    i: int, latest: list[Mapping[str, Any]], sent: Mapping[str, list[dict[str, Any]]]
+) -> None:
+    ids = [b.get("id") for b in latest if b.get("type") == "tool_use"]
+    original = sent.get(str(ids[0])) if ids else None
+    if original is None:
+        return
+    fields = ("type", "thinking", "signature", "data")
+    now = [{k: b.get(k) for k in fields} for b in latest if b.get("type") in THINKING]
+    then = [{k: b.get(k) for k in fields} for b in original if b.get("type") in THINKING]
+    for j, (a, b) in enumerate(zip(now, then, strict=False)):
+        if a != b:
+            raise anthropic_error(ANTHROPIC_MODIFIED.format(i=i, j=j))
+    if len(now) != len(then):
+        raise anthropic_error(ANTHROPIC_MODIFIED.format(i=i, j=min(len(now), len(then))))

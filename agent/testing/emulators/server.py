@@ -1,0 +1,55 @@
+"""The HTTP side of an emulator: a threading server on 127.0.0.1 and its request handler."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from typing import Any, Protocol
+
+
+class Answering(Protocol):
+    """What the handler asks: (status, JSON, SSE chunks for a stream or None)."""
+
+    def handle(self, path: str, body: Any) -> tuple[int, Any, Iterator[bytes] | None]:
+        """Answer one request."""
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Reads a JSON POST, asks the emulator, writes JSON or an SSE stream."""
+
+    owner: Answering
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the emulator keeps its own log."""
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw or b"null")
+        except json.JSONDecodeError:
+            self._send(400, {"error": {"message": "invalid JSON body"}})
+            return
+        status, payload, stream = self.owner.handle(self.path, body)
+        if stream is None:
+            self._send(status, payload)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for event in stream:
+            self.wfile.write(event)
+            self.wfile.flush()
+        self.close_connection = True
+
+    def _send(self, status: int, payload: Any) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)

@@ -1,0 +1,42 @@
+"""The wires (APIs), where a request goes, and how a model id is read for detection."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Literal, get_args
+from urllib.parse import urlsplit
+
+Api = Literal["anthropic_messages", "chat_completions"]
+APIS: tuple[str, ...] = get_args(Api)
+
+#: The host a request goes to when ``base_url`` is None: the official endpoint of the wire.
+OFFICIAL_HOSTS: Mapping[str, str] = {
+    "anthropic_messages": "api.anthropic.com",
+    "chat_completions": "api.openai.com",
+}
+
+_VENDOR_PREFIX = re.compile(r"^(?:[a-z]+\.)+(?=[a-z])")
+
+
+def normalize_model(model: str) -> str:
+    """Return the model id as detection sees it: trimmed, lowercased, after the last ``/``."""
+    return model.strip().lower().rsplit("/", 1)[-1]
+
+
+def model_candidates(model: str) -> tuple[str, ...]:
+    """The ids tried in order: the normalized id, then without a dotted vendor prefix (Bedrock)."""
+    normalized = normalize_model(model)
+    stripped = _VENDOR_PREFIX.sub("", normalized)
+    return (normalized,) if stripped == normalized else (normalized, stripped)
+
+
+def host_of(base_url: str | None, api: str) -> str:
+    """Return the lowercased host a request goes to (the wire's official host for None)."""
+    if base_url is None:
+        return OFFICIAL_HOSTS[api]
+    text = base_url.strip()
+    if "//" not in text:
+        text = "//" + text
+    host = urlsplit(text).hostname
+    return (host or "").lower().rstrip(".")
