@@ -102,11 +102,13 @@ def rebuild(items: Sequence[_T], changes: Mapping[int, Any]) -> list[_T]:
 
     Only the list is new; every unchanged item is the very same object.
     """
-    out: list[_T] = []
-    for index, item in enumerate(items):
-        new = changes.get(index, item) if index in changes else item
-        if new is not REMOVE:
-            out.append(new)
+    out = list(items)
+    removed = False
+    for index, new in changes.items():
+        out[index] = new
+        removed = removed or new is REMOVE
+    if removed:
+        out = [item for item in out if item is not REMOVE]
     return out
 
 

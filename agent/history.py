@@ -74,64 +74,111 @@ def scan(api: str, body: Mapping[str, Any]) -> History:
 
 
 def _scan_anthropic(h: History) -> None:
-    last_real_user = -1
-    latest_real_user = -1
+    try:
+        _facts_anthropic(h)
+    except _Malformed:
+        _validate_anthropic(h.messages)
+        raise InvalidRequest("messages", "malformed") from None  # pragma: no cover
+
+
+class _Malformed(Exception):
+    """The fast path met something that is not plain well-formed JSON."""
+
+
+def _facts_anthropic(h: History) -> None:
+    """The facts, in one pass over every block; anything malformed raises _Malformed (and
+    ``_validate_anthropic`` then says what is wrong where). The hot loop of every call."""
+    last_real_user = latest_real_user = last_assistant = -1
+    paired = True
     pending: list[Any] | None = None  # tool_use ids of the previous assistant message
-    for i, message in enumerate(h.messages):
-        role = message.get("role") if type(message) is dict else None
-        if type(role) is not str:
-            role = role_of(message, i)
-        content = message.get("content")
-        uses: list[Any] | None = None
-        results: list[Any] | None = None
-        real = True
-        if type(content) is list:
-            thinking: list[int] | None = None
-            real = not content
-            for j, block in enumerate(content):
-                kind = block.get("type") if type(block) is dict else None
-                if type(kind) is not str:
-                    kind = block_type(block, i, j)
-                if kind == "tool_result":
-                    results = [*(results or ()), block.get("tool_use_id")]
-                    continue
-                real = True
-                if kind == "thinking" or kind == "redacted_thinking":
-                    thinking = [*(thinking or ()), j]
-                elif kind == "tool_use":
-                    uses = [*(uses or ()), block.get("id")]
-            if thinking is not None and role == "assistant":
-                h.thinking[i] = thinking
-        else:
-            content_of(message, i)  # validates a non-list content
-        if role == "user":
-            if (pending or results) and _differ(pending, results):
-                h.paired = False
-            if results is not None:
-                h.answers[i] = results
-            if real:
-                last_real_user = i
+    try:
+        for i, message in enumerate(h.messages):
+            role = message["role"]
+            content = message.get("content")
+            if type(content) is not list:
+                if content is not None and type(content) is not str:
+                    raise _Malformed
+                content = ()
+            if role == "user":
+                results: list[Any] | None = None
+                real = not content
+                for block in content:  # inline: most messages are the user's
+                    kind = block["type"]
+                    if kind == "tool_result":
+                        if results is None:
+                            results = [block.get("tool_use_id")]
+                        else:
+                            results.append(block.get("tool_use_id"))
+                    elif type(kind) is str:
+                        real = True
+                    else:
+                        raise _Malformed
+                if results is not None:
+                    h.answers[i] = results
+                    paired = paired and (results == pending or not _differ(pending, results))
+                elif pending:
+                    paired = False
+                if real:
+                    last_real_user = i
+                pending = None
+                continue
+            if type(role) is not str:
+                raise _Malformed
+            uses, thinking, stray = _other_blocks(content)
+            paired = paired and not pending and not stray
             pending = None
-            continue
-        if pending or results:
-            h.paired = False
-        if role == "assistant":
-            h.assistants.append(i)
-            h.last_assistant = i
-            latest_real_user = last_real_user
-            if uses is not None:
-                h.calls[i] = uses
-            pending = uses
-        else:
-            pending = None
-    if pending:
-        h.paired = False
+            if role == "assistant":
+                h.assistants.append(i)
+                last_assistant = i
+                latest_real_user = last_real_user
+                if thinking is not None:
+                    h.thinking[i] = thinking
+                if uses is not None:
+                    h.calls[i] = pending = uses
+    except (TypeError, KeyError, AttributeError):
+        raise _Malformed from None
+    h.paired = paired and not pending
+    h.last_assistant = last_assistant
     h.loop_start = last_real_user + 1
     h.latest_start = latest_real_user + 1
     tail = h.messages[-1] if h.messages else None
     h.continuing_loop = (
-        h.last_assistant >= h.loop_start and tail is not None and (tail.get("role") == "user")
+        last_assistant >= h.loop_start and tail is not None and (tail.get("role") == "user")
     )
+
+
+def _other_blocks(content: Any) -> tuple[list[Any] | None, list[int] | None, bool]:
+    """Another message's tool_use ids, thinking positions, and whether it holds a
+    tool_result (which pairs with nothing outside a user message)."""
+    uses: list[Any] | None = None
+    thinking: list[int] | None = None
+    stray = False
+    for j, block in enumerate(content):
+        kind = block["type"]
+        if kind == "thinking" or kind == "redacted_thinking":
+            if thinking is None:
+                thinking = [j]
+            else:
+                thinking.append(j)
+        elif kind == "tool_use":
+            if uses is None:
+                uses = [block.get("id")]
+            else:
+                uses.append(block.get("id"))
+        elif kind == "tool_result":
+            stray = True
+        elif type(kind) is not str:
+            raise _Malformed
+    return uses, thinking, stray
+
+
+def _validate_anthropic(messages: list[Any]) -> None:
+    """Raise InvalidRequest naming the first malformed message, content or block."""
+    for i, message in enumerate(messages):
+        role_of(message, i)
+        content = content_of(message, i)
+        for j, block in enumerate(content if isinstance(content, list) else ()):
+            block_type(block, i, j)
 
 
 def _differ(calls: list[Any] | None, answers: list[Any] | None) -> bool:

@@ -83,6 +83,14 @@ class Pipeline:
     middleware: tuple[Middleware, ...] = field(converter=_as_middleware)
     families: FamilyRegistry = field(factory=FamilyRegistry.builtin, kw_only=True)
     family: str | None = field(default=None, kw_only=True)
+    # the roles each middleware plays, found once here: a Protocol isinstance check is slow
+    _observers: tuple[Observing, ...] = field(init=False, repr=False, eq=False)
+    _learners: tuple[Learning, ...] = field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        chain: tuple[object, ...] = self.middleware
+        object.__setattr__(self, "_observers", tuple(m for m in chain if isinstance(m, Observing)))
+        object.__setattr__(self, "_learners", tuple(m for m in chain if isinstance(m, Learning)))
 
     @classmethod
     def from_config(cls, config: PipelineSource, provider: str | None = None) -> Pipeline:
@@ -134,11 +142,7 @@ class Pipeline:
         if error is None:
             return None
         resolved = self.resolve(sent)
-        learned: list[str] = []
-        for middleware in self.middleware:
-            learner: object = middleware
-            if isinstance(learner, Learning) and (note := learner.learn(resolved, error)):
-                learned.append(note)
+        learned = [note for m in self._learners if (note := m.learn(resolved, error))]
         retry = original
         if error.kind == "must_pass_back" and error.family not in (
             None,
@@ -159,9 +163,8 @@ class Pipeline:
     def observe(self, request: Request, response_body: Mapping[str, Any]) -> None:
         """Feed the provider's response to ``request`` (as sent) to every observing middleware."""
         resolved = self.resolve(request)
-        for middleware in self.middleware:
-            if isinstance(middleware, Observing):
-                middleware.observe(resolved, response_body)
+        for observer in self._observers:
+            observer.observe(resolved, response_body)
 
 
 def _diff(before: Mapping[str, Any], after: Mapping[str, Any], notes: Notes) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from attrs import Attribute, evolve, field, frozen
+from attrs import Attribute, field, frozen
 
 from agent.errors import InvalidRequest
 from agent.explain import JSONObject
@@ -102,4 +102,12 @@ def resolve(
     table = registry if registry is not None else FamilyRegistry.builtin()
     explicit = request.family if request.family is not None else family
     match = table.resolve(model, request.base_url, request.api, explicit)
-    return evolve(request, resolved=match)
+    return Request(  # not attrs.evolve: this runs before every call, and evolve introspects
+        request.api,
+        request.body,
+        request.base_url,
+        request.provider,
+        request.family,
+        match,
+        request.dead_signatures,
+    )

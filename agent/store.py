@@ -97,7 +97,7 @@ class MemoryStore:
     # signature -> (turn key, origin): the origin right in the index, as ThinkingRoundTrip
     # looks one up for every signed block it sends
     _by_signature: dict[str, tuple[int, Origin]] = field(init=False, factory=dict)
-    _by_text: dict[str, int] = field(init=False, factory=dict)
+    _by_text: dict[str, tuple[int, Origin]] = field(init=False, factory=dict)
     _by_tool: dict[str, int] = field(init=False, factory=dict)
     _origins: dict[Origin, Origin] = field(init=False, factory=dict)
     _rejected: OrderedDict[str, None] = field(init=False, factory=OrderedDict)
@@ -126,7 +126,7 @@ class MemoryStore:
                 if sig:
                     self._by_signature[sig] = (key, origin)
                 if text:
-                    self._by_text[text] = key
+                    self._by_text[text] = (key, origin)
             for tool_id in turn.tool_ids:
                 self._by_tool[tool_id] = key
             while len(self._turns) > self.max_turns:
@@ -137,7 +137,7 @@ class MemoryStore:
         for sig, text in _keys(turn):
             if sig and self._by_signature.get(sig, (None,))[0] == key:
                 del self._by_signature[sig]
-            if text and self._by_text.get(text) == key:
+            if text and self._by_text.get(text, (None,))[0] == key:
                 del self._by_text[text]
         for tool_id in turn.tool_ids:
             if self._by_tool.get(tool_id) == key:
@@ -155,8 +155,8 @@ class MemoryStore:
 
     def origin_of_text(self, text: str) -> Origin | None:
         """The origin of a reasoning text, if observed."""
-        turn = self._turn(self._by_text, text)
-        return None if turn is None else turn.origin
+        hit = self._by_text.get(text)  # on the hot path: one per unsigned block
+        return None if hit is None else hit[1]
 
     def turn_for_tool(self, tool_id: str) -> StoredTurn | None:
         """The observed turn that made the tool call ``tool_id``, if any."""

@@ -107,6 +107,7 @@ def _common(request: Request, pipe: Pipeline) -> Request:
     snapshot = copy.deepcopy(request.body)
     out = pipe(request)
     assert snapshot == request.body, "the input is never mutated"
+    assert out.body == pipe.explain(request).body, "explain sends what a plain call sends"
     again = pipe(Request(api=out.api, base_url=out.base_url, body=out.body))
     assert out.body == again.body, "running twice changes nothing more"
     return out

@@ -28,12 +28,9 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from agent.config.model import (
     DEFAULT_CHAIN,
@@ -44,6 +41,7 @@ from agent.config.model import (
     StoreSpec,
     options_of,
 )
+from agent.config.parse import VAR, Reader, kind_of, near, parse
 from agent.errors import ConfigError, FamilyDefinitionError, InvalidOption, UnknownFamily
 from agent.families import APIS, FamilyRegistry
 
@@ -74,142 +72,19 @@ _HOST_AGENT_KEYS = frozenset(
         "timeout",
     }
 )
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _STORE_OPTIONS = {"memory": ("max_turns",), "sqlite": ("path", "max_turns")}
-Lines = dict[int, tuple[int, dict[str, int]]]
-
-
-class _LineLoader(yaml.SafeLoader):
-    """A YAML loader that remembers the line of every mapping and of each of its keys."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.lines: Lines = {}
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        mapping = super().construct_mapping(node, deep=deep)
-        keys = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
-        self.lines[id(mapping)] = (node.start_mark.line + 1, keys)
-        return mapping
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    return loader.construct_mapping(node, deep=True)
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-class _Reader:
-    """Walks the parsed document, producing errors that name file, entry and line."""
-
-    def __init__(self, path: str, lines: Lines) -> None:
-        self.path = path
-        self.lines = lines
-
-    def error(
-        self, where: str, problem: str, at: object = None, key: str | None = None
-    ) -> ConfigError:
-        line = None
-        if at is not None and id(at) in self.lines:
-            start, keys = self.lines[id(at)]
-            line = keys.get(key, start) if key is not None else start
-        return ConfigError(self.path, problem, entry=where, line=line)
-
-    def mapping(
-        self, value: object, where: str, parent: object, key: str | None
-    ) -> Mapping[str, Any]:
-        if not isinstance(value, Mapping):
-            raise self.error(where, f"expected a mapping, got {_kind(value)}", parent, key)
-        return value
-
-    def string(
-        self, value: object, where: str, parent: object, key: str, secret: bool = False
-    ) -> str:
-        if not isinstance(value, str):
-            shown = "a value" if secret else _kind(value)
-            raise self.error(where, f"expected a string, got {shown}", parent, key)
-        return value
-
-    def interpolate(self, value: str, where: str, parent: object, key: str) -> str:
-        def sub(found: re.Match[str]) -> str:
-            name = found.group(1)
-            if name not in os.environ:
-                raise self.error(
-                    where,
-                    f"environment variable {name} is not set (used as ${{{name}}})",
-                    parent,
-                    key,
-                )
-            return os.environ[name]
-
-        return _VAR.sub(sub, value)
-
-
-def _kind(value: object) -> str:
-    names = {
-        dict: "a mapping",
-        list: "a list",
-        str: "a string",
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-        type(None): "nothing (null)",
-    }
-    for kind, name in names.items():
-        if isinstance(value, kind):
-            return name if kind is not str else f"the string {value!r}"
-    return type(value).__name__
-
-
-def _near(key: str, known: Sequence[str]) -> str | None:
-    match = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
-    return match[0] if match and match[0] != key else None
-
-
-def _parse(path: Path) -> tuple[Any, Lines]:
-    suffix = path.suffix.lower()
-    file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(file, f"cannot read: {exc.strerror or exc}") from None
-    if suffix in (".yaml", ".yml"):
-        loader = _LineLoader(text)
-        try:
-            return loader.get_single_data(), loader.lines
-        except yaml.MarkedYAMLError as exc:
-            # the parser's own message quotes the offending line, which may hold a secret:
-            # keep the position and the problem only
-            mark = exc.problem_mark or exc.context_mark
-            raise ConfigError(
-                file,
-                f"YAML syntax: {exc.problem or exc.context}",
-                line=mark.line + 1 if mark else None,
-                column=mark.column + 1 if mark else None,
-            ) from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(file, f"YAML syntax: {type(exc).__name__}") from None
-        finally:
-            loader.dispose()
-    if suffix == ".toml":
-        try:
-            return tomllib.loads(text), {}
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(file, f"TOML syntax: {exc}") from None
-    raise ConfigError(file, f"unknown config format {suffix!r} (use .yaml, .yml or .toml)")
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
     """Read, validate and build a config file (YAML or TOML, chosen by extension)."""
     file = Path(path)
-    data, lines = _parse(file)
-    reader = _Reader(str(file), lines)
+    data, lines = parse(file)
+    reader = Reader(str(file), lines)
     root = reader.mapping({} if data is None else data, "(top level)", None, None)
     for key in root:
-        near = _near(str(key), _TOP_KEYS)
-        if near is not None:
-            raise reader.error(str(key), f"unknown key; did you mean {near!r}?", root, str(key))
+        hint = near(str(key), _TOP_KEYS)
+        if hint is not None:
+            raise reader.error(str(key), f"unknown key; did you mean {hint!r}?", root, str(key))
     families = FamilyRegistry.builtin()
     if "families" in root:
         families = _families(reader, root["families"], root, families)
@@ -231,7 +106,7 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     return Config(str(file), middleware, providers, families, spec)
 
 
-def _families(reader: _Reader, value: object, root: object, base: FamilyRegistry) -> FamilyRegistry:
+def _families(reader: Reader, value: object, root: object, base: FamilyRegistry) -> FamilyRegistry:
     if isinstance(value, Mapping):  # families: {name: {...}} is accepted too
         items = [
             ({**v, "name": k} if isinstance(v, Mapping) else v, value, k) for k, v in value.items()
@@ -240,7 +115,7 @@ def _families(reader: _Reader, value: object, root: object, base: FamilyRegistry
         items = [(v, v, None) for v in value]
     else:
         raise reader.error(
-            "families", f"expected a list of families, got {_kind(value)}", root, "families"
+            "families", f"expected a list of families, got {kind_of(value)}", root, "families"
         )
     definitions = []
     for index, (entry, parent, key) in enumerate(items):
@@ -255,14 +130,16 @@ def _families(reader: _Reader, value: object, root: object, base: FamilyRegistry
 
 
 def _chain(
-    reader: _Reader, value: object, where: str, parent: object, key: str
+    reader: Reader, value: object, where: str, parent: object, key: str
 ) -> tuple[MiddlewareEntry, ...]:
     if not isinstance(value, list):
-        raise reader.error(where, f"expected a list of middleware, got {_kind(value)}", parent, key)
+        raise reader.error(
+            where, f"expected a list of middleware, got {kind_of(value)}", parent, key
+        )
     return tuple(_entry(reader, item, f"{where}[{i}]", parent, key) for i, item in enumerate(value))
 
 
-def _entry(reader: _Reader, item: object, at: str, parent: object, key: str) -> MiddlewareEntry:
+def _entry(reader: Reader, item: object, at: str, parent: object, key: str) -> MiddlewareEntry:
     named = _named(item, parent)
     if named is None:
         raise reader.error(
@@ -273,8 +150,8 @@ def _entry(reader: _Reader, item: object, at: str, parent: object, key: str) -> 
         )
     name, options, owner = named
     if name not in MIDDLEWARE:
-        near = difflib.get_close_matches(name, MIDDLEWARE, n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
+        close = difflib.get_close_matches(name, MIDDLEWARE, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
         raise reader.error(
             at, f"unknown middleware {name!r} (known: {', '.join(MIDDLEWARE)}){hint}", owner, name
         )
@@ -285,7 +162,7 @@ def _entry(reader: _Reader, item: object, at: str, parent: object, key: str) -> 
         options = {}
     elif not isinstance(options, Mapping):
         raise reader.error(
-            f"{at}.{name}", f"expected options as a mapping, got {_kind(options)}", owner, name
+            f"{at}.{name}", f"expected options as a mapping, got {kind_of(options)}", owner, name
         )
     allowed = options_of(name)
     for option in options:
@@ -304,7 +181,7 @@ def _entry(reader: _Reader, item: object, at: str, parent: object, key: str) -> 
 
 
 def _providers(
-    reader: _Reader, value: object, key: str, root: object, families: FamilyRegistry
+    reader: Reader, value: object, key: str, root: object, families: FamilyRegistry
 ) -> list[ProviderConfig]:
     if isinstance(value, Mapping):
         items = [(v, f"{key}.{k}", k, value, k) for k, v in value.items()]
@@ -312,7 +189,7 @@ def _providers(
         items = [(v, f"{key}[{i}]", None, v, None) for i, v in enumerate(value)]
     else:
         raise reader.error(
-            key, f"expected a mapping or a list of providers, got {_kind(value)}", root, key
+            key, f"expected a mapping or a list of providers, got {kind_of(value)}", root, key
         )
     out = []
     for entry, where, name, parent, parent_key in items:
@@ -324,7 +201,7 @@ def _providers(
 class _Entry:
     """One provider entry being read: its mapping, where it is, and the reader."""
 
-    def __init__(self, reader: _Reader, entry: Mapping[str, Any], where: str) -> None:
+    def __init__(self, reader: Reader, entry: Mapping[str, Any], where: str) -> None:
         self.reader = reader
         self.entry = entry
         self.where = where
@@ -342,13 +219,13 @@ class _Entry:
 
 
 def _provider(
-    reader: _Reader, entry: Mapping[str, Any], where: str, name: object, families: FamilyRegistry
+    reader: Reader, entry: Mapping[str, Any], where: str, name: object, families: FamilyRegistry
 ) -> ProviderConfig:
     for key in entry:
-        near = None if key in _HOST_AGENT_KEYS else _near(str(key), _PROVIDER_KEYS)
-        if near is not None:
+        hint = None if key in _HOST_AGENT_KEYS else near(str(key), _PROVIDER_KEYS)
+        if hint is not None:
             raise reader.error(
-                f"{where}.{key}", f"unknown key; did you mean {near!r}?", entry, str(key)
+                f"{where}.{key}", f"unknown key; did you mean {hint!r}?", entry, str(key)
             )
     if name is None:
         if "name" not in entry:
@@ -409,8 +286,8 @@ def _api_key(read: _Entry) -> tuple[str | None, str]:
     entry = read.entry
     api_key = read.text("api_key", secret=True)
     source = "inline" if api_key is not None else "none"
-    if "api_key" in entry and _VAR.search(str(entry["api_key"])):
-        source = "env " + ", ".join(_VAR.findall(str(entry["api_key"])))
+    if "api_key" in entry and VAR.search(str(entry["api_key"])):
+        source = "env " + ", ".join(VAR.findall(str(entry["api_key"])))
     for env_key in ("api_key_env", "key_env"):
         if env_key in entry and api_key is None:
             variable = read.reader.string(entry[env_key], f"{read.where}.{env_key}", entry, env_key)
@@ -431,7 +308,7 @@ def _named(item: object, parent: object) -> tuple[str, Any, object] | None:
     return None
 
 
-def _store(reader: _Reader, value: object, root: object) -> StoreSpec:
+def _store(reader: Reader, value: object, root: object) -> StoreSpec:
     named = _named(value, root)
     if named is None:
         raise reader.error(
@@ -445,7 +322,7 @@ def _store(reader: _Reader, value: object, root: object) -> StoreSpec:
         )
     if not isinstance(options, Mapping):
         raise reader.error(
-            f"store.{kind}", f"expected options as a mapping, got {_kind(options)}", owner, kind
+            f"store.{kind}", f"expected options as a mapping, got {kind_of(options)}", owner, kind
         )
     for option, setting in options.items():
         where = f"store.{kind}.{option}"

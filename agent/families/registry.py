@@ -24,6 +24,8 @@ from agent.families.builtin import BUILTIN_FAMILY_DATA
 from agent.families.family import UNKNOWN, FamilyMatch, ModelFamily
 from agent.wire import host_of, model_candidates
 
+_REMEMBERED = 1024  # answers kept per registry (targets are few; ids are bounded anyway)
+
 
 def _families(items: Iterable[ModelFamily]) -> tuple[ModelFamily, ...]:
     return tuple(items)
@@ -34,6 +36,10 @@ class FamilyRegistry:
     """An ordered table of families with detection; later entries never shadow earlier ones."""
 
     families: tuple[ModelFamily, ...] = field(converter=_families)
+    # detection's answers by target: the same few targets are asked before every call
+    _answers: dict[tuple[str, str | None, str, str | None], FamilyMatch] = field(
+        init=False, factory=dict, eq=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         names = [f.name for f in self.families]
@@ -87,6 +93,17 @@ class FamilyRegistry:
         self, model: str, base_url: str | None, api: str, explicit: str | None = None
     ) -> FamilyMatch:
         """Detect the family of one target (explicit > model id > host)."""
+        key = (model, base_url, api, explicit)
+        match = self._answers.get(key)
+        if match is None:
+            if len(self._answers) >= _REMEMBERED:
+                self._answers.clear()
+            match = self._answers[key] = self._detect(model, base_url, api, explicit)
+        return match
+
+    def _detect(
+        self, model: str, base_url: str | None, api: str, explicit: str | None
+    ) -> FamilyMatch:
         candidates = model_candidates(model)
         normalized = candidates[0]
         host = host_of(base_url, api)

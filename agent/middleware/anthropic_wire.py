@@ -19,7 +19,15 @@ from agent.body import REMOVE, THINKING_TYPES, block_key, rebuild
 from agent.errors import ThinkingContractError
 from agent.explain import Action
 from agent.middleware.context import Call, Note
-from agent.middleware.policies import FOREIGN, POLICIES, Policy, pad_block, pad_empty, unsigned_form
+from agent.middleware.policies import (
+    FOREIGN,
+    POLICIES,
+    TURNS,
+    Policy,
+    pad_block,
+    pad_empty,
+    unsigned_form,
+)
 from agent.request import Request
 
 log = logging.getLogger("agent")
@@ -35,13 +43,21 @@ def run(call: Call) -> Request:
     history = call.request.history
     contract = call.family.anthropic
     policy = POLICIES[contract.thinking]
+    turn = None if call.listening else TURNS[contract.thinking]
     keep_all = contract.keeps_all_turns(call.match.model)
-    messages = history.messages
+    messages, latest_start, thinking_at = history.messages, history.latest_start, history.thinking
     changes: dict[int, Any] = {}
     for i in history.assistants:
         message = messages[i]
-        send_turn = keep_all or i >= history.latest_start
-        new = _message(call, policy, i, message, send_turn)
+        positions = thinking_at.get(i)
+        send_turn = keep_all or i >= latest_start
+        new = None
+        if turn is not None and positions is not None and positions[0] == 0 and send_turn:
+            # the common case: every block takes the plain path, and the turn starts with its
+            # thinking (so no turn-level rule applies)
+            new = turn(call, message, message["content"], positions)
+        if new is None:
+            new = _message(call, policy, i, message, positions, send_turn)
         if new is not message:
             changes[i] = REMOVE if new is None else new
     out = rebuild(messages, changes) if changes else None
@@ -57,30 +73,39 @@ def run(call: Call) -> Request:
 
 
 def _message(
-    call: Call, policy: Policy, i: int, message: Mapping[str, Any], send_turn: bool
+    call: Call,
+    policy: Policy,
+    i: int,
+    message: Mapping[str, Any],
+    positions: list[int] | None,
+    send_turn: bool,
 ) -> Mapping[str, Any] | None:
     """One assistant message fitted to the contract: the same object, a copy, or None."""
     content = message.get("content")
-    if not isinstance(content, list):
+    if type(content) is not list:
         return _string_message(call, i, message)
     changes: dict[int, Any] = {}
     kept: list[int] = []  # thinking blocks that survive, in order
-    verdicts: list[tuple[int, tuple[Note, ...]]] | None = [] if call.notes.listening else None
+    verdicts: list[tuple[int, tuple[Note, ...]]] | None = [] if call.listening else None
     foreign_removed = False
-    for j in call.request.history.thinking.get(i, ()):
-        block = content[j]
-        new, notes = policy(call, block, i, j, send_turn)
-        if new is FOREIGN:
-            foreign_removed, new = True, None
-        if new is not block:
+    if positions is not None:
+        for j in positions:
+            block = content[j]
+            new, notes = policy(call, block, i, j, send_turn)
+            if verdicts is not None:
+                verdicts.append((j, notes))
+            if new is block:
+                kept.append(j)
+                continue
+            if new is FOREIGN:
+                foreign_removed, new = True, None
             changes[j] = REMOVE if new is None else new
-        if new is not None and new.get("type") in THINKING_TYPES:
-            kept.append(j)
-        if verdicts is not None:
-            verdicts.append((j, notes))
+            if new is not None and new.get("type") in THINKING_TYPES:
+                kept.append(j)
     reordered: list[int] = []
     if (
         kept
+        and kept[0] != 0
         and call.family.anthropic.thinking == "verify"
         and _first_kind(content, changes) not in THINKING_TYPES
     ):
@@ -90,6 +115,8 @@ def _message(
         changes.update(dict.fromkeys(reordered, REMOVE))
     if verdicts is not None:
         _record(call, i, verdicts, reordered)
+    if kept and not changes:
+        return message
     current = rebuild(content, changes) if changes else content
     if not kept:
         current = _back_fill(call, i, current, send_turn, foreign_removed)

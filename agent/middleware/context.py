@@ -60,7 +60,21 @@ class Call:
         rejected: the provider-rejected ones alone.
     """
 
-    __slots__ = ("dead", "family", "match", "notes", "options", "rejected", "request", "trusted")
+    __slots__ = (
+        "dead",
+        "family",
+        "kept_own",
+        "last_origin",
+        "listening",
+        "match",
+        "notes",
+        "options",
+        "origin_of",
+        "origin_of_text",
+        "rejected",
+        "request",
+        "trusted",
+    )
 
     def __init__(self, options: Options, request: Request, notes: Notes) -> None:
         self.options = options
@@ -68,10 +82,23 @@ class Call:
         self.match: FamilyMatch = request.match
         self.family = self.match.family
         self.notes = notes
+        self.listening = notes.listening
         self.rejected = options.store.rejected()
         dead = request.dead_signatures
         self.dead = dead | self.rejected if self.rejected else dead
+        self.origin_of = options.store.origin_of_signature  # looked up once per call
+        self.origin_of_text = options.store.origin_of_text
         self.trusted: dict[Origin, bool] = {}  # per call: origins seen are few, blocks many
+        self.last_origin: Origin | None = None  # most blocks share one origin: the last trusted
+        # the explain entry of the common case, made once per call
+        self.kept_own: tuple[Note, ...] = (
+            (
+                "",
+                Action.KEPT,
+                "{} ({})",
+                ("own signed thinking passed back verbatim, in order", self.family.name),
+            ),
+        )
 
     @property
     def target(self) -> str:
@@ -80,18 +107,20 @@ class Call:
 
     def foreign_origin(self, signature: str | None, text: str | None) -> Origin | None:
         """The origin of a block if it was observed from a target it does not verify at."""
-        store = self.options.store
         origin = None
         if signature:
-            origin = store.origin_of_signature(signature)
+            origin = self.origin_of(signature)
         elif text and not text.isspace():
-            origin = store.origin_of_text(text)
-        if origin is None:
+            origin = self.origin_of_text(text)
+        if origin is None or origin is self.last_origin:
             return None
         trusted = self.trusted.get(origin)
         if trusted is None:
             trusted = self.trusted[origin] = self.options.trusts(origin, self.match)
-        return None if trusted else origin
+        if trusted:
+            self.last_origin = origin
+            return None
+        return origin
 
     def dead_reason(self, key: str, what: str = "signature") -> str:
         """Why a dead signature (or redacted data) is not sent."""

@@ -15,7 +15,7 @@ entries, recorded by the caller once the turn's fate is known.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from agent.body import BlockPath, without
@@ -75,8 +75,39 @@ def _unsendable(call: Call, block: Mapping[str, Any], why: str) -> Verdict:
     )
 
 
+def _own_signed(call: Call, block: Mapping[str, Any]) -> bool:
+    """The common case of a signature-checking target: an own signed block, sent as it is."""
+    signature = block.get("signature")
+    return (
+        type(signature) is str
+        and signature != ""
+        and signature not in call.dead
+        and block.get("type") == "thinking"
+        and type(block.get("thinking")) is str
+        and "cache_control" not in block
+        and (
+            (origin := call.origin_of(signature)) is None
+            or origin is call.last_origin
+            or call.foreign_origin(signature, None) is None
+        )
+    )
+
+
+def verify_turn(
+    call: Call, message: Mapping[str, Any], content: Sequence[Any], positions: list[int]
+) -> Mapping[str, Any] | None:
+    """The whole-turn shortcut of ``verify``: the message itself when every thinking block is
+    an own signed block sent as it is; None (decide block by block) otherwise."""
+    for j in positions:
+        if not _own_signed(call, content[j]):
+            return None
+    return message
+
+
 def verify(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool) -> Verdict:
     """A signature-checking target: only what verifies there, unmodified, travels."""
+    if send_turn and _own_signed(call, block):
+        return block, call.kept_own
     if not send_turn:
         return None, (
             (
@@ -137,9 +168,13 @@ def carry(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool)
     if signature:
         return keep(call, block, "own thinking passed back with its signature")
     contract = call.family.anthropic
+    padded = pad_empty(contract, block)
+    shaped = unsigned_form(contract, padded)
+    out = without(shaped, "cache_control") if "cache_control" in shaped else shaped
+    if not call.listening:
+        return out, ()
     notes: list[Note] = []
-    new = pad_empty(contract, block)
-    if new is not block:
+    if padded is not block:
         notes.append(
             (
                 "",
@@ -148,17 +183,15 @@ def carry(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool)
                 (contract.pad, family),
             )
         )
-    shaped = unsigned_form(contract, new)
-    if shaped is not new:
+    if shaped is not padded:
         notes.append(("", Action.UNSIGNED, unsigned_reason(contract, family), ()))
-    if "cache_control" in shaped:
-        stripped, more = keep(call, shaped, "")
-        return stripped, (*notes, *more)
-    if shaped is block:
+    if out is not shaped:
+        notes.extend(keep(call, shaped, "")[1])
+    elif shaped is block:
         notes.append(
             ("", Action.KEPT, "unsigned thinking kept on every turn ({})", (call.family.why,))
         )
-    return shaped, tuple(notes)
+    return out, tuple(notes)
 
 
 def _foreign(call: Call, text: str, origin: object) -> Verdict:
@@ -198,6 +231,51 @@ def drop(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool) 
 
 #: The block policy of each ``thinking`` mode, chosen once per call.
 POLICIES: Mapping[str, Policy] = {"verify": verify, "carry": carry, "drop": drop}
+
+
+def carry_turn(
+    call: Call, message: Mapping[str, Any], content: Sequence[Any], positions: list[int]
+) -> Mapping[str, Any] | None:
+    """The whole-turn shortcut of ``carry``: when every thinking block is the family's own
+    (or never observed) non-empty unsigned thinking, the message with each written the way the
+    family takes it; None (decide block by block) otherwise."""
+    contract = call.family.anthropic
+    shaped: dict[int, Mapping[str, Any]] = {}
+    for j in positions:
+        block = content[j]
+        text = block.get("thinking")
+        if (
+            block.get("type") != "thinking"
+            or type(text) is not str
+            or not text
+            or block.get("signature")
+            or "cache_control" in block
+        ):
+            return None
+        if not text.isspace():
+            origin = call.origin_of_text(text)
+            if not (
+                origin is None
+                or origin is call.last_origin
+                or call.foreign_origin(None, text) is None
+            ):
+                return None
+        new = unsigned_form(contract, block)
+        if new is not block:
+            shaped[j] = new
+    if not shaped:
+        return message
+    out = list(content)
+    for j, new in shaped.items():
+        out[j] = new
+    return {**message, "content": out}
+
+
+Turn = Callable[[Call, Mapping[str, Any], Sequence[Any], list[int]], Mapping[str, Any] | None]
+
+#: Per mode, a whole-turn shortcut for the common case of a turn whose thinking blocks all
+#: take the plain path (None: no shortcut). Used only when nobody listens to explain.
+TURNS: Mapping[str, Turn | None] = {"verify": verify_turn, "carry": carry_turn, "drop": None}
 
 
 def pad_empty(contract: AnthropicContract, block: Mapping[str, Any]) -> Mapping[str, Any]:

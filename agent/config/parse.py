@@ -1,0 +1,144 @@
+"""Parsing a config file into plain data, and the reader that turns problems into errors.
+
+YAML keeps the line of every mapping and key, so an error names ``file:line``; a parser's own
+message is cut to its position and problem (it quotes the offending line, which may hold a
+secret).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agent.errors import ConfigError
+
+VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+Lines = dict[int, tuple[int, dict[str, int]]]
+
+
+class LineLoader(yaml.SafeLoader):
+    """A YAML loader that remembers the line of every mapping and of each of its keys."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.lines: Lines = {}
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping = super().construct_mapping(node, deep=deep)
+        keys = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+        self.lines[id(mapping)] = (node.start_mark.line + 1, keys)
+        return mapping
+
+
+def _construct_mapping(loader: LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    return loader.construct_mapping(node, deep=True)
+
+
+LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class Reader:
+    """Walks the parsed document, producing errors that name file, entry and line."""
+
+    def __init__(self, path: str, lines: Lines) -> None:
+        self.path = path
+        self.lines = lines
+
+    def error(
+        self, where: str, problem: str, at: object = None, key: str | None = None
+    ) -> ConfigError:
+        line = None
+        if at is not None and id(at) in self.lines:
+            start, keys = self.lines[id(at)]
+            line = keys.get(key, start) if key is not None else start
+        return ConfigError(self.path, problem, entry=where, line=line)
+
+    def mapping(
+        self, value: object, where: str, parent: object, key: str | None
+    ) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.error(where, f"expected a mapping, got {kind_of(value)}", parent, key)
+        return value
+
+    def string(
+        self, value: object, where: str, parent: object, key: str, secret: bool = False
+    ) -> str:
+        if not isinstance(value, str):
+            shown = "a value" if secret else kind_of(value)
+            raise self.error(where, f"expected a string, got {shown}", parent, key)
+        return value
+
+    def interpolate(self, value: str, where: str, parent: object, key: str) -> str:
+        def sub(found: re.Match[str]) -> str:
+            name = found.group(1)
+            if name not in os.environ:
+                raise self.error(
+                    where,
+                    f"environment variable {name} is not set (used as ${{{name}}})",
+                    parent,
+                    key,
+                )
+            return os.environ[name]
+
+        return VAR.sub(sub, value)
+
+
+def kind_of(value: object) -> str:
+    names = {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "nothing (null)",
+    }
+    for kind, name in names.items():
+        if isinstance(value, kind):
+            return name if kind is not str else f"the string {value!r}"
+    return type(value).__name__
+
+
+def near(key: str, known: Sequence[str]) -> str | None:
+    match = difflib.get_close_matches(key, known, n=1, cutoff=0.8)
+    return match[0] if match and match[0] != key else None
+
+
+def parse(path: Path) -> tuple[Any, Lines]:
+    suffix = path.suffix.lower()
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(file, f"cannot read: {exc.strerror or exc}") from None
+    if suffix in (".yaml", ".yml"):
+        loader = LineLoader(text)
+        try:
+            return loader.get_single_data(), loader.lines
+        except yaml.MarkedYAMLError as exc:
+            # the parser's own message quotes the offending line, which may hold a secret:
+            # keep the position and the problem only
+            mark = exc.problem_mark or exc.context_mark
+            raise ConfigError(
+                file,
+                f"YAML syntax: {exc.problem or exc.context}",
+                line=mark.line + 1 if mark else None,
+                column=mark.column + 1 if mark else None,
+            ) from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(file, f"YAML syntax: {type(exc).__name__}") from None
+        finally:
+            loader.dispose()
+    if suffix == ".toml":
+        try:
+            return tomllib.loads(text), {}
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(file, f"TOML syntax: {exc}") from None
+    raise ConfigError(file, f"unknown config format {suffix!r} (use .yaml, .yml or .toml)")
