@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 Block = dict[str, Any]
 Message = dict[str, Any]
 
 RELAY = "https://open.markhub.top"
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SECRET = "sk-live-THIS-MUST-NEVER-SHOW-4242"
+#: The example configs' key variables, set to recognisable secrets.
+ENV = {
+    "MIMO_RELAY_API_KEY": SECRET,
+    "DEEPSEEK_API_KEY": SECRET + "-ds",
+    "ANTHROPIC_API_KEY": SECRET + "-an",
+    "KIMI_API_KEY": SECRET + "-ki",
+}
 
 
 def U(text: str = "go") -> Message:

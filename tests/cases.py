@@ -71,6 +71,57 @@ class Result:
 Check = Callable[[dict[str, Result]], None]
 
 
+#: The one-sentence rule each case exists for, shown when its check fails.
+RULES: Mapping[str, str] = {
+    "mimo-relay-tool-loop": "MiMo behind an unknown relay gets its unsigned thinking back, "
+    'first in the turn, with signature "" (the originating bug stripped it: HTTP 400).',
+    "mimo-relay-two-loops": "Every MiMo tool turn keeps exactly its own thinking, not only the "
+    "latest one.",
+    "mimo-official-host": "An unrecognisable model id on MiMo's own host is MiMo by host.",
+    "mimo-tool-turn-without-thinking": 'A MiMo tool turn with no thinking gets the pad " " '
+    "before its tool_use, recorded in explain.",
+    "kimi-coding": "Kimi keeps unsigned thinking on every turn.",
+    "kimi-empty-thinking": 'Kimi accepts an empty thinking text, so "" is still sent.',
+    "deepseek-anthropic": "DeepSeek's Anthropic endpoint gets unsigned thinking back on every "
+    "tool loop.",
+    "deepseek-family-by-model-first": "A DeepSeek model id decides the family on any host; "
+    "explain says the model id won.",
+    "claude-last-turn-only": "A latest-turn-only Claude model loses earlier turns' thinking; "
+    "the latest turn goes out byte-identical.",
+    "claude-keep-all": "Keep-all Claude models (and unknown newer ids) get every turn's signed "
+    "blocks unchanged.",
+    "claude-unsigned-latest": "Unsigned thinking never reaches Anthropic as thinking: dropped by "
+    "default, text only when opted in.",
+    "claude-redacted": "redacted_thinking with data stays in place; without data it is dropped.",
+    "claude-interleaved": "Interleaved signed thinking keeps its exact original order.",
+    "claude-cache-control-on-thinking": "cache_control is removed from a thinking block, and only "
+    "from it.",
+    "relay-claude-model": "A Claude model id behind a relay is Anthropic by model: own signed "
+    "blocks kept.",
+    "unknown-family": "An unknown target gets no prior thinking, and explain says how to set a "
+    "family.",
+    "minimax-own-signed": "MiniMax gets its own signed blocks back verbatim on every turn.",
+    "provider-override": "A provider's family: in config wins over detection.",
+    "foreign-to-claude": "A block signed by another family is never sent to Claude as signed "
+    "thinking.",
+    "tool-pairing-kills-signature": "Removing an orphan tool_use kills its turn's signatures, so "
+    "they are not sent.",
+    "restore-by-tool-use-id": "A turn that lost its thinking gets its own observed blocks back, "
+    "found by tool_use id.",
+    "deepseek-chat-rc": "DeepSeek keeps reasoning_content on the chat wire.",
+    "deepseek-chat-empty-rc": 'DeepSeek rejects an empty reasoning_content, so "" becomes " ".',
+    "deepseek-chat-missing-rc": "A DeepSeek tool-call message without reasoning_content gets the "
+    'pad " ", recorded in explain.',
+    "kimi-chat-rc": 'Kimi keeps reasoning_content "" as it is.',
+    "mimo-chat-rc": "MiMo keeps reasoning_content on the chat wire.",
+    "strict-side-drops-rc": "A target that takes no reasoning_content does not get the field.",
+    "foreign-rc-to-deepseek": "Another family's reasoning is not replayed to DeepSeek: the pad "
+    "goes instead.",
+    "restore-chat-rc-by-tool-call-id": "A chat turn that lost its reasoning_content gets its own "
+    "back, found by tool call id.",
+}
+
+
 @dataclass(frozen=True)
 class Case:
     """A case id, its variants, and the assertions of the rule it exists for."""
@@ -78,6 +129,18 @@ class Case:
     id: str
     variants: Mapping[str, Variant]
     check: Check
+
+    @property
+    def rule(self) -> str:
+        """The one sentence this case exists for."""
+        return RULES[self.id]
+
+    def verify(self, results: dict[str, Result]) -> None:
+        """Run the case's check; a failure names the case and states its rule."""
+        try:
+            self.check(results)
+        except AssertionError as exc:
+            raise AssertionError(f"{self.id}: {self.rule}\n{exc}") from exc
 
 
 def pipeline_for(variant: Variant) -> Pipeline:

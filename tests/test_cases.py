@@ -10,13 +10,10 @@ from syrupy.assertion import SnapshotAssertion
 
 from agent import Action, Pipeline, Request
 from agent.middleware import ThinkingRoundTrip
-from tests.cases import CASE_IDS, CASES, Case, Variant, pipeline_for, run, snapshot_data
+from tests.cases import CASE_IDS, CASES, RULES, Case, Variant, pipeline_for, run, snapshot_data
 
-VARIANTS = [
-    pytest.param(case, name, variant, id=f"{case.id}/{name}")
-    for case in CASES
-    for name, variant in case.variants.items()
-]
+VARIANTS = [(case, name, variant) for case in CASES for name, variant in case.variants.items()]
+VARIANT_IDS = [f"{case.id}/{name}" for case, name, _ in VARIANTS]
 
 
 class TestCases:
@@ -25,8 +22,13 @@ class TestCases:
         """The outgoing body and explain record of each case match its snapshot file."""
         results = run(case)
 
-        case.check(results)
+        case.verify(results)
         assert snapshot_data(results) == case_snapshot
+
+    def test_every_case_states_its_rule(self) -> None:
+        """Each case carries the one sentence it exists for (shown when its check fails)."""
+        assert {c.id for c in CASES} == set(RULES)
+        assert all(r.endswith(".") and r.count(". ") == 0 for r in RULES.values())
 
 
 def _blocks(body: Any) -> list[Any]:
@@ -39,7 +41,7 @@ def _blocks(body: Any) -> list[Any]:
 
 
 class TestWholeRequestProperties:
-    @pytest.mark.parametrize(("case", "name", "variant"), VARIANTS)
+    @pytest.mark.parametrize(("case", "name", "variant"), VARIANTS, ids=VARIANT_IDS)
     def test_input_unchanged(self, case: Case, name: str, variant: Variant) -> None:
         """The input request and everything reachable from it is the same after the call."""
         before = copy.deepcopy(variant.request.body)
@@ -50,7 +52,7 @@ class TestWholeRequestProperties:
 
         assert before == variant.request.body
 
-    @pytest.mark.parametrize(("case", "name", "variant"), VARIANTS)
+    @pytest.mark.parametrize(("case", "name", "variant"), VARIANTS, ids=VARIANT_IDS)
     def test_idempotent(self, case: Case, name: str, variant: Variant) -> None:
         """Running the pipeline on its own output changes nothing more."""
         pipe = pipeline_for(variant)
@@ -62,7 +64,7 @@ class TestWholeRequestProperties:
 
         assert once.body == twice.body
 
-    @pytest.mark.parametrize(("case", "name", "variant"), VARIANTS)
+    @pytest.mark.parametrize(("case", "name", "variant"), VARIANTS, ids=VARIANT_IDS)
     def test_other_blocks_identical(self, case: Case, name: str, variant: Variant) -> None:
         """Blocks other than thinking come out as the very same objects, in order."""
         pipe = Pipeline([ThinkingRoundTrip(**variant.options)])
@@ -92,7 +94,7 @@ class TestWholeRequestProperties:
         assert all(b["type"] == "text" for b in created), created
         assert not created or variant.options.get("unsigned_to_anthropic") == "text"
 
-    @pytest.mark.parametrize(("case", "name", "variant"), VARIANTS)
+    @pytest.mark.parametrize(("case", "name", "variant"), VARIANTS, ids=VARIANT_IDS)
     def test_same_object_when_nothing_changes(
         self, case: Case, name: str, variant: Variant
     ) -> None:

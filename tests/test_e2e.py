@@ -82,7 +82,9 @@ def thinking_of(body: dict[str, Any]) -> list[list[dict[str, Any]]]:
 
 class TestOriginatingScenario:
     @pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
-    @pytest.mark.parametrize("mode", ["create", "stream", "stream_helper"])
+    @pytest.mark.parametrize(
+        "mode", ["create", "stream", "stream_helper"], ids=["create", "stream", "stream-helper"]
+    )
     def test_fails_without_passes_with(
         self, agent_emulator: Factory, use_async: bool, mode: Mode
     ) -> None:
@@ -135,6 +137,7 @@ class TestOtherUnsignedFamilies:
             ),
             ("glm", "glm-4.7", None),
         ],
+        ids=["kimi", "deepseek", "glm"],
     )
     def test_anthropic_wire(
         self, agent_emulator: Factory, family: str, model: str, error: str | None
@@ -163,7 +166,9 @@ class TestOtherUnsignedFamilies:
 
 class TestAnthropic:
     @pytest.mark.parametrize(
-        ("model", "keep_all"), [("claude-opus-4-6", True), ("claude-sonnet-4-5", False)]
+        ("model", "keep_all"),
+        [("claude-opus-4-6", True), ("claude-sonnet-4-5", False)],
+        ids=["keep-all-opus-4-6", "last-turn-only-sonnet-4-5"],
     )
     def test_keep_all_and_last_turn_only(
         self, agent_emulator: Factory, model: str, keep_all: bool
@@ -451,6 +456,7 @@ class TestChatWire:
             ),
             ("mimo", "mimo-v2-flash", "Param Incorrect"),
         ],
+        ids=["deepseek", "kimi", "mimo"],
     )
     def test_reasoning_content_loop(
         self, agent_emulator: Factory, family: str, model: str, error: str

@@ -99,8 +99,12 @@ def _params() -> list[tuple[str, str]]:
 
 
 class TestByModel:
-    @pytest.mark.parametrize(("model", "family"), _params())
-    @pytest.mark.parametrize("spelling", SPELLINGS)
+    @pytest.mark.parametrize(("model", "family"), _params(), ids=[m for m, _ in _params()])
+    @pytest.mark.parametrize(
+        "spelling",
+        SPELLINGS,
+        ids=["plain", "padded", "upper", "vendor-prefix", "path-prefix", "tab-newline"],
+    )
     def test_model_id_decides(self, model: str, family: str, spelling: str) -> None:
         """Each family's ids match however they are spelled, prefixed or spaced."""
         raw = spelling.format(m=model, M=model.upper())
@@ -109,7 +113,9 @@ class TestByModel:
 
         assert (family, "model") == (match.family.name, match.rule)
 
-    @pytest.mark.parametrize(("model", "family"), sorted(LOOK_ALIKES.items()))
+    @pytest.mark.parametrize(
+        ("model", "family"), sorted(LOOK_ALIKES.items()), ids=sorted(LOOK_ALIKES)
+    )
     def test_look_alikes(self, model: str, family: str) -> None:
         """Look-alike ids do not match the family they resemble."""
         assert family == REGISTRY.resolve(model, "https://relay.example.com", A).family.name
@@ -130,7 +136,7 @@ class TestByModel:
 
 
 class TestByHost:
-    @pytest.mark.parametrize(("base_url", "family"), sorted(HOSTS.items()))
+    @pytest.mark.parametrize(("base_url", "family"), sorted(HOSTS.items()), ids=sorted(HOSTS))
     def test_host_or_subdomain(self, base_url: str, family: str) -> None:
         """An unknown model id is placed by its host or any subdomain of it, and only so."""
         match = REGISTRY.resolve("house-model-1", base_url, A)
@@ -176,6 +182,22 @@ class TestClaudeTurns:
             ("claude-3-7-sonnet-20250219", False),
             ("claude-3-haiku-20240307", False),
         ],
+        ids=[
+            "claude-opus-4-5-20251101",
+            "claude-opus-4-6",
+            "claude-opus-4.7",
+            "claude-sonnet-4-6",
+            "claude-sonnet-5",
+            "claude-opus-9",
+            "claude-fable-5-1",
+            "claude-sonnet-4-5-20250929",
+            "claude-sonnet-4-20250514",
+            "claude-opus-4-1-20250805",
+            "claude-opus-4-20250514",
+            "claude-haiku-4-5",
+            "claude-3-7-sonnet-20250219",
+            "claude-3-haiku-20240307",
+        ],
     )
     def test_keep_all_by_model(self, model: str, keep_all: bool) -> None:
         """Opus >= 4.5, Sonnet >= 4.6 and unknown Claude ids keep every turn's thinking."""
@@ -217,6 +239,15 @@ class TestTable:
             ({"name": "x", "models": ["a"], "colour": "red"}, "unknown field 'colour'"),
             ({"name": "x", "hosts": ["http://a.com"]}, "bad pattern|not a host"),
             ({"name": "x", "models": ["a"], "chat": {"pad": 3}}, "pad must be a string"),
+        ],
+        ids=[
+            "no-patterns",
+            "bad-name",
+            "slash-in-pattern",
+            "bad-contract-value",
+            "unknown-field",
+            "url-as-host",
+            "pad-not-string",
         ],
     )
     def test_bad_definitions(self, data: dict[str, object], message: str) -> None:

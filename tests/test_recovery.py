@@ -110,6 +110,17 @@ class TestClassify:
             ),
             (VERTEX, ("invalid_signature", 1, 0, None)),
         ],
+        ids=[
+            "anthropic-signature",
+            "anthropic-redacted-data",
+            "anthropic-modified",
+            "anthropic-expected-thinking",
+            "mimo",
+            "deepseek-v4",
+            "kimi",
+            "deepseek-v3",
+            "vertex-wrapped",
+        ],
     )
     def test_thinking_errors(self, body: Any, expected: tuple[Any, ...]) -> None:
         """Each provider's exact thinking error is recognised, with where and whose."""
@@ -127,6 +138,7 @@ class TestClassify:
             (400, "not json at all"),
             (400, None),
         ],
+        ids=["anthropic-other-400", "openai-other-400", "rate-limited", "not-json", "no-body"],
     )
     def test_other_errors(self, status: int, body: Any) -> None:
         """Other errors, and other statuses, are not ours to retry."""
@@ -199,6 +211,7 @@ class TestRecover:
             anthropic_error("max_tokens: Field required"),
             MIMO_ERROR,
         ],
+        ids=["other-400", "mimo-already-mimo"],
     )
     def test_nothing_to_learn(self, body: Any) -> None:
         """No retry for other errors, nor when the family was already the one that spoke."""

@@ -1,12 +1,7 @@
-"""The SDK adapter's promises checked without a socket, and the pytest plugin as a user sees it."""
+"""The anthropic SDK adapter's promises, checked without a socket."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import anthropic
@@ -81,6 +76,7 @@ class TestPipelineMiddleware:
             ("/v1/messages/count_tokens", "post"),
             ("/v1/messages/batches", "post"),
         ],
+        ids=["models-list", "count-tokens", "batches"],
     )
     def test_other_requests_untouched(self, url: str, method: str) -> None:
         """Requests other than POST /v1/messages are passed through, not parsed."""
@@ -90,53 +86,3 @@ class TestPipelineMiddleware:
         PipelineMiddleware(Pipeline([ThinkingRoundTrip()])).handle(request, capture(seen))
 
         assert [request] == seen
-
-
-USER_TEST = """
-import anthropic
-from agent import Pipeline
-from agent.integrations.anthropic import PipelineMiddleware
-from agent.middleware import ThinkingRoundTrip
-from agent.testing.loop import run_tool_loop
-
-
-def test_my_chain(mimo_emulator, payload_snapshot):
-    pipe = Pipeline([ThinkingRoundTrip()])
-    client = anthropic.Anthropic(base_url=mimo_emulator.base_url, api_key="k", max_retries=0,
-                                 middleware=[PipelineMiddleware(pipe)])
-    steps = run_tool_loop(client, [{"role": "user", "content": "go"}], model="mimo-v2.5-pro",
-                          max_tokens=100, tools=[{"name": "run", "input_schema": {}}],
-                          store=lambda c: [b for b in c if b["type"] != "thinking"])
-    assert steps[-1].stop_reason == "end_turn"
-    assert mimo_emulator.bodies[-1] == payload_snapshot
-"""
-
-
-class TestPytestPlugin:
-    def test_user_suite(self, pytester: pytest.Pytester) -> None:
-        """A user's test gets the emulator fixtures and pins its payload with payload_snapshot;
-        a changed payload then fails."""
-        pytester.makepyfile(test_user=USER_TEST)
-
-        first = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--snapshot-update")
-        second = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-        snapshots = list(Path(pytester.path).rglob("*.json"))
-        snapshots[0].write_text(snapshots[0].read_text().replace("round 4", "round 5"))
-        third = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-
-        first.assert_outcomes(passed=1)
-        second.assert_outcomes(passed=1)
-        third.assert_outcomes(failed=1)
-        assert 1 == len(snapshots)
-
-
-def test_console_script() -> None:
-    """The agent-pipeline console script is installed and answers --help."""
-    script = shutil.which("agent-pipeline", path=os.path.dirname(sys.executable))
-    assert script is not None
-
-    result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60)
-
-    assert 0 == result.returncode
-    assert "demo" in result.stdout
-    assert "check" in result.stdout

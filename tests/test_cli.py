@@ -1,0 +1,194 @@
+"""The command line, called in-process as ``main(argv)``; one smoke test runs the real thing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+from attrs import frozen
+
+from agent.cli import main
+from tests.builders import ENV, ROOT, SECRET
+
+
+@frozen
+class Result:
+    """What one command did."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+Cli = Callable[..., Result]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """Run ``main(argv)`` in the project folder with ``env`` added and ``unset`` removed."""
+
+    def run(*args: str, env: dict[str, str] | None = None, unset: tuple[str, ...] = ()) -> Result:
+        monkeypatch.chdir(ROOT)
+        for name in unset:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's own exits (--help, usage errors)
+            code = int(exc.code or 0)
+        out = capsys.readouterr()
+        return Result(code, out.out, out.err)
+
+    return run
+
+
+class TestCommands:
+    def test_check(self, cli: Cli) -> None:
+        """check prints each provider's family, the rule that matched, and its chain."""
+        result = cli("check", "examples/multi-family.yaml", env=ENV)
+
+        assert 0 == result.returncode, result.stderr
+        assert "house: anthropic_messages" in result.stdout
+        assert "family:  mimo by explicit rule" in result.stdout
+        assert "family:  deepseek by model rule" in result.stdout
+        assert "chain:   thinking_round_trip" in result.stdout  # strict-gateway removed one
+
+    def test_check_json(self, cli: Cli) -> None:
+        """check --json is machine-readable."""
+        result = cli("check", "--json", "examples/hermes-mimo-relay.yaml", env=ENV)
+
+        record = json.loads(result.stdout)
+        assert [("mimo-relay", "mimo", "model")] == [
+            (p["name"], p["family"], p["rule"]) for p in record["providers"]
+        ]
+
+    def test_preview_with_config(self, cli: Cli) -> None:
+        """preview --config --provider uses the provider's wire, host and chain."""
+        result = cli(
+            "preview",
+            "--json",
+            "--config",
+            "examples/hermes-mimo-relay.yaml",
+            "--provider",
+            "mimo-relay",
+            "examples/mimo-relay-tool-loop.json",
+            env=ENV,
+        )
+
+        assert 0 == result.returncode, result.stderr
+        out = json.loads(result.stdout)
+        assert {"type": "thinking", "thinking": " ", "signature": ""} == out["body"]["messages"][3][
+            "content"
+        ][0]
+        assert "mimo" == out["explain"]["family"]
+
+    def test_families(self, cli: Cli) -> None:
+        """families lists built-ins, the config's additions and overrides, and the fallback."""
+        result = cli("families", "--json", "--config", "examples/multi-family.yaml", env=ENV)
+
+        records = {r["name"]: r["origin"] for r in json.loads(result.stdout)}
+        assert "config" == records["acme"]
+        assert "built-in, overridden by config" == records["glm"]
+        assert "fallback" == records["unknown"]
+
+    @pytest.mark.parametrize(
+        ("args", "code", "text"),
+        [
+            (("check", "examples/nope.yaml"), 1, "cannot read"),
+            (("check", "examples/hermes-mimo-relay.yaml"), 1, "MIMO_RELAY_API_KEY is not set"),
+            (
+                ("preview", "--provider", "x", "examples/mimo-relay-tool-loop.json"),
+                2,
+                "--provider needs --config",
+            ),
+            (("preview", "examples/multi-family.yaml"), 1, "not valid JSON"),
+            (("frobnicate",), 2, "invalid choice"),
+        ],
+        ids=[
+            "unreadable-file",
+            "missing-env-key",
+            "provider-without-config",
+            "body-not-json",
+            "unknown-command",
+        ],
+    )
+    def test_errors_exit_codes(self, cli: Cli, args: tuple[str, ...], code: int, text: str) -> None:
+        """Errors give a one-line message and a meaningful exit code, never a traceback."""
+        result = cli(*args, unset=tuple(ENV))
+
+        assert code == result.returncode
+        assert text in result.stderr
+        assert "Traceback" not in result.stderr
+
+    @pytest.mark.parametrize(
+        "command", ["preview", "check", "families"], ids=["preview", "check", "families"]
+    )
+    def test_help(self, cli: Cli, command: str) -> None:
+        """Every command has --help with its exit codes."""
+        result = cli(command, "--help")
+
+        assert 0 == result.returncode
+        assert "Exit codes" in " ".join(result.stdout.split())
+
+    def test_no_secret_in_any_output(self, cli: Cli) -> None:
+        """No command prints an api key, in text or JSON."""
+        outputs = []
+        for args in (
+            ("check", "examples/multi-family.yaml"),
+            ("check", "--json", "examples/multi-family.yaml"),
+            ("families", "--config", "examples/multi-family.yaml"),
+            (
+                "preview",
+                "--config",
+                "examples/multi-family.yaml",
+                "--provider",
+                "mimo-relay",
+                "examples/mimo-relay-tool-loop.json",
+            ),
+            (
+                "preview",
+                "--json",
+                "--config",
+                "examples/hermes-mimo-relay.yaml",
+                "--provider",
+                "mimo-relay",
+                "examples/mimo-relay-tool-loop.json",
+            ),
+        ):
+            result = cli(*args, env=ENV)
+            assert 0 == result.returncode, result.stderr
+            outputs.append(result.stdout + result.stderr)
+
+        assert all(SECRET not in out for out in outputs)
+
+
+class TestInstalled:
+    def test_python_dash_m(self) -> None:
+        """``python -m agent`` runs as a real process (the one subprocess smoke test)."""
+        result = subprocess.run(
+            [sys.executable, "-m", "agent", "families", "--json"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=60,
+        )
+
+        assert 0 == result.returncode, result.stderr
+        assert "unknown" == json.loads(result.stdout)[-1]["name"]
+
+    def test_console_script(self) -> None:
+        """The agent-pipeline console script is installed and answers --help."""
+        script = shutil.which("agent-pipeline", path=os.path.dirname(sys.executable))
+        assert script is not None
+
+        result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60)
+
+        assert 0 == result.returncode
+        assert "demo" in result.stdout
+        assert "check" in result.stdout

@@ -1,0 +1,108 @@
+"""Request and the one walk over its body: bad input raises InvalidRequest naming the path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agent import (
+    InvalidRequest,
+    Pipeline,
+    Request,
+)
+from agent.middleware import ThinkingRoundTrip, ToolPairing
+from tests.builders import (
+    CU,
+    A,
+    U,
+    chat_body,
+)
+
+AM = "anthropic_messages"
+CH = "chat_completions"
+
+
+class TestBadInput:
+    @pytest.mark.parametrize(
+        ("body", "path"),
+        [
+            ({"model": "claude-opus-4-6"}, "messages"),
+            ({"model": "claude-opus-4-6", "messages": {}}, "messages"),
+            ({"model": 7, "messages": []}, "model"),
+            ({"model": "m", "messages": [U(), "hello"]}, "messages[1]"),
+            ({"model": "m", "messages": [{"content": "x"}]}, "messages[0].role"),
+            (
+                {"model": "m", "messages": [U(), {"role": "assistant", "content": 5}]},
+                "messages[1].content",
+            ),
+            ({"model": "m", "messages": [U(), A("block")]}, "messages[1].content[0]"),  # type: ignore[arg-type]
+            ({"model": "m", "messages": [U(), A({"type": 3})]}, "messages[1].content[0].type"),
+            (
+                {"model": "claude-opus-4-6", "messages": [U(), A({"type": "thinking"})]},
+                "messages[1].content[0].thinking",
+            ),
+            (
+                {"model": "mimo-v2", "messages": [U(), A({"type": "thinking", "thinking": None})]},
+                "messages[1].content[0].thinking",
+            ),
+            (
+                {
+                    "model": "claude-opus-4-6",
+                    "messages": [U(), A({"type": "thinking", "thinking": "x", "signature": 5})],
+                },
+                "messages[1].content[0].signature",
+            ),
+            (
+                {"model": "m", "messages": [{"role": "user", "content": [7]}]},
+                "messages[0].content[0]",
+            ),
+        ],
+        ids=[
+            "no-messages",
+            "messages-not-list",
+            "model-not-string",
+            "message-not-object",
+            "no-role",
+            "content-not-list-or-string",
+            "block-not-object",
+            "type-not-string",
+            "thinking-missing",
+            "thinking-null",
+            "signature-not-string",
+            "user-block-not-object",
+        ],
+    )
+    def test_anthropic_paths(self, body: dict[str, Any], path: str) -> None:
+        """A malformed Anthropic body raises InvalidRequest naming the JSON path."""
+        with pytest.raises(InvalidRequest) as info:
+            Pipeline([ToolPairing(), ThinkingRoundTrip()])(Request(api=AM, body=body))
+
+        assert path == info.value.path
+        assert str(info.value).startswith(f"{path}: ")
+
+    @pytest.mark.parametrize(
+        ("message", "path"),
+        [
+            ({"role": "assistant", "reasoning_content": 5}, "messages[1].reasoning_content"),
+            (
+                {"role": "assistant", "reasoning_content": "x", "tool_calls": {}},
+                "messages[1].tool_calls",
+            ),
+        ],
+        ids=["reasoning-not-string", "tool-calls-not-list"],
+    )
+    def test_chat_paths(self, message: dict[str, Any], path: str) -> None:
+        """A malformed chat body raises InvalidRequest naming the JSON path."""
+        body = chat_body("deepseek-v4-flash", CU(), message)
+        with pytest.raises(InvalidRequest) as info:
+            Pipeline([ThinkingRoundTrip()])(Request(api=CH, body=body))
+
+        assert path == info.value.path
+
+    def test_request_fields(self) -> None:
+        """A bad wire name or body is the library's own error, not a bare TypeError."""
+        with pytest.raises(InvalidRequest, match="api: expected one of"):
+            Request(api="responses", body={})
+        with pytest.raises(InvalidRequest, match="body must be a JSON object"):
+            Request(api=AM, body=[])  # type: ignore[arg-type]

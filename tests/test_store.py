@@ -1,0 +1,62 @@
+"""The round-trip stores: bounded, and the SQLite one survives a restart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent import (
+    MemoryStore,
+    Origin,
+)
+from agent.store import StoredTurn
+from tests.builders import (
+    th_s,
+    th_u,
+)
+
+
+class TestStores:
+    def test_memory_store_is_bounded(self) -> None:
+        """Past max_turns the oldest turns, and every key that found them, are forgotten."""
+        store = MemoryStore(max_turns=2)
+        origin = Origin("mimo", "h", "m")
+        for n in range(3):
+            store.record(StoredTurn(origin, ((th_s(f"t{n}", f"s{n}"), 0),), None, (f"c{n}",)))
+
+        assert 2 == len(store)
+        assert store.origin_of_signature("s0") is None
+        assert store.turn_for_tool("c0") is None
+        assert origin == store.origin_of_signature("s2")
+        assert origin == store.origin_of_text("t1")
+
+    def test_sqlite_store_survives_restart(self, tmp_path: Any) -> None:
+        """A SqliteStore reopened on the same file still knows origins and turns."""
+        from agent.store import SqliteStore
+
+        path = str(tmp_path / "thinking.db")
+        origin = Origin("anthropic", "api.anthropic.com", "claude-opus-4-6")
+        first = SqliteStore(path)
+        first.record(StoredTurn(origin, ((th_s("plan", "sig-1"), 0),), None, ("c1",)))
+        first.close()
+
+        again = SqliteStore(path)
+
+        assert origin == again.origin_of_signature("sig-1")
+        assert origin == again.origin_of_text("plan")
+        turn = again.turn_for_tool("c1")
+        assert turn is not None
+        assert ((th_s("plan", "sig-1"), 0),) == turn.blocks
+        assert again.origin_of_signature("nope") is None
+
+    def test_sqlite_store_is_bounded(self, tmp_path: Any) -> None:
+        """The SqliteStore forgets its oldest turns past max_turns."""
+        from agent.store import SqliteStore
+
+        store = SqliteStore(str(tmp_path / "t.db"), max_turns=3)
+        origin = Origin("mimo", "h", "m")
+        for n in range(10):
+            store.record(StoredTurn(origin, ((th_u(f"t{n}", ""), 0),), None, (f"c{n}",)))
+
+        assert 3 == len(store)
+        assert store.turn_for_tool("c0") is None
+        assert store.turn_for_tool("c9") is not None

@@ -1,0 +1,88 @@
+"""The test helpers users get: the exports of agent.testing, Recorder, and the pytest plugin."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import agent.testing
+from agent import Pipeline, Request
+from agent.middleware import ThinkingRoundTrip
+from agent.testing import Emulator, Recorder
+from tests.builders import RELAY, A, T, U, anthropic_body, tu
+
+
+class TestExports:
+    def test_readme_names(self) -> None:
+        """The names the README promises import from agent.testing."""
+        names = {"Emulator", "Recorder", "run_tool_loop", "run_tool_loop_async", "FAMILIES"}
+
+        assert names <= set(agent.testing.__all__)
+        assert all(hasattr(agent.testing, n) for n in names)
+
+    def test_emulator_repr_hides_its_secret(self) -> None:
+        """An emulator's signing secret is never shown."""
+        emulator = Emulator("anthropic", secret=b"do-not-show")
+
+        assert "do-not-show" not in repr(emulator)
+
+
+class TestRecorder:
+    def test_records_what_it_sees(self) -> None:
+        """Recorder sees each request as it is at its place in the chain."""
+        recorder = Recorder()
+        pipe = Pipeline([ThinkingRoundTrip(), recorder])
+        request = Request(
+            api="anthropic_messages",
+            base_url=RELAY,
+            body=anthropic_body("mimo-v2.5-pro", U(), A(tu("c1")), T("c1")),
+        )
+
+        out = pipe(request)
+
+        assert [out.body] == recorder.bodies
+        assert "mimo" == recorder.last.match.family.name
+
+    def test_last_without_requests(self) -> None:
+        """Asking for the last request before any raises LookupError."""
+        with pytest.raises(LookupError):
+            _ = Recorder().last
+
+
+USER_TEST = """
+import anthropic
+from agent import Pipeline
+from agent.integrations.anthropic import PipelineMiddleware
+from agent.middleware import ThinkingRoundTrip
+from agent.testing.loop import run_tool_loop
+
+
+def test_my_chain(mimo_emulator, payload_snapshot):
+    pipe = Pipeline([ThinkingRoundTrip()])
+    client = anthropic.Anthropic(base_url=mimo_emulator.base_url, api_key="k", max_retries=0,
+                                 middleware=[PipelineMiddleware(pipe)])
+    steps = run_tool_loop(client, [{"role": "user", "content": "go"}], model="mimo-v2.5-pro",
+                          max_tokens=100, tools=[{"name": "run", "input_schema": {}}],
+                          store=lambda c: [b for b in c if b["type"] != "thinking"])
+    assert steps[-1].stop_reason == "end_turn"
+    assert mimo_emulator.bodies[-1] == payload_snapshot
+"""
+
+
+class TestPytestPlugin:
+    def test_user_suite(self, pytester: pytest.Pytester) -> None:
+        """A user's test gets the emulator fixtures and pins its payload with payload_snapshot;
+        a changed payload then fails."""
+        pytester.makepyfile(test_user=USER_TEST)
+
+        first = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--snapshot-update")
+        second = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+        snapshots = list(Path(pytester.path).rglob("*.json"))
+        snapshots[0].write_text(snapshots[0].read_text().replace("round 4", "round 5"))
+        third = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+
+        first.assert_outcomes(passed=1)
+        second.assert_outcomes(passed=1)
+        third.assert_outcomes(failed=1)
+        assert 1 == len(snapshots)

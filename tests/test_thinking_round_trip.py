@@ -1,0 +1,219 @@
+"""ThinkingRoundTrip called directly: options, turn rules, restore; no client, no network."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from agent import (
+    Action,
+    MemoryStore,
+    Origin,
+    Pipeline,
+    Request,
+    ThinkingContractError,
+)
+from agent.middleware import ThinkingRoundTrip, ToolPairing
+from agent.store import StoredTurn
+from tests.builders import (
+    CA,
+    CT,
+    CU,
+    RELAY,
+    A,
+    T,
+    U,
+    anthropic_body,
+    chat_body,
+    text,
+    th_s,
+    th_u,
+    tu,
+)
+
+AM = "anthropic_messages"
+CH = "chat_completions"
+
+
+def claude(*messages: dict[str, Any], **extra: Any) -> Request:
+    return Request(api=AM, body=anthropic_body("claude-opus-4-6", *messages, **extra))
+
+
+class TestThinkingRoundTrip:
+    def test_same_object_when_nothing_to_do(self) -> None:
+        """A keep-all Claude history with own signed blocks comes back as the same object."""
+        request = claude(U(), A(th_s("p", "s1"), tu("c1")), T("c1"))
+
+        assert request is Pipeline([ThinkingRoundTrip()])(request)
+
+    def test_missing_loop_thinking_raise(self) -> None:
+        """With on_missing_loop_thinking=raise, a loop turn without sendable thinking raises."""
+        request = claude(U(), A(th_u("unsigned"), tu("c1")), T("c1"))
+        pipe = Pipeline([ThinkingRoundTrip(on_missing_loop_thinking="raise")])
+
+        with pytest.raises(ThinkingContractError, match=r"messages\[1\]\.content\[0\]"):
+            pipe(request)
+
+    def test_missing_loop_thinking_drop_param(self) -> None:
+        """With drop_param, thinking is disabled for this one request and explain says so."""
+        request = claude(U(), A(tu("c1")), T("c1"))
+        pipe = Pipeline([ThinkingRoundTrip(on_missing_loop_thinking="drop_param")])
+
+        out = pipe(request)
+
+        assert "thinking" not in out.body
+        assert [("thinking", Action.DROPPED)] == [
+            (c.path, c.action) for c in pipe.explain(request).changes
+        ]
+
+    def test_missing_loop_thinking_send_warns(self, caplog: pytest.LogCaptureFixture) -> None:
+        """By default the request goes as is, with a loud explain entry and a log warning."""
+        request = claude(U(), A(tu("c1")), T("c1"))
+        pipe = Pipeline([ThinkingRoundTrip()])
+
+        with caplog.at_level(logging.WARNING, logger="agent"):
+            out = pipe(request)
+
+        assert out is request
+        assert "no thinking that can be sent" in caplog.text
+        assert Action.WARNING == pipe.explain(request).changes[0].action
+
+    def test_no_warning_without_thinking_param(self) -> None:
+        """With thinking off, a loop turn without thinking is what Anthropic wants."""
+        body = anthropic_body("claude-opus-4-6", U(), A(tu("c1")), T("c1"))
+        del body["thinking"]
+
+        assert () == Pipeline([ThinkingRoundTrip()]).explain(Request(api=AM, body=body)).changes
+
+    def test_trusted_models_widen_own_origin(self) -> None:
+        """A signature from another Claude model is sent only when trusted_models allows it."""
+        store = MemoryStore()
+        store.record(
+            StoredTurn(
+                Origin("anthropic", "api.anthropic.com", "claude-sonnet-4-6"),
+                ((th_s("p", "s-son"), 0),),
+                None,
+                ("c1",),
+            )
+        )
+        request = claude(U(), A(th_s("p", "s-son"), tu("c1")), T("c1"))
+
+        strict = Pipeline([ThinkingRoundTrip(store=store)])(request)
+        widened = Pipeline([ThinkingRoundTrip(store=store, trusted_models=("claude-*",))])(request)
+
+        assert [tu("c1")] == strict.body["messages"][1]["content"]
+        assert widened is request
+
+    def test_foreign_keep_text_to_mimo(self) -> None:
+        """foreign=keep_text sends another vendor's thinking text unsigned, with signature ''."""
+        store = MemoryStore()
+        store.record(
+            StoredTurn(
+                Origin("anthropic", "api.anthropic.com", "claude-opus-4-6"),
+                ((th_s("claude plan", "s-c"), 0),),
+                None,
+                ("c1",),
+            )
+        )
+        body = anthropic_body(
+            "mimo-v2.5-pro", U(), A(th_s("claude plan", "s-c"), tu("c1")), T("c1")
+        )
+        request = Request(api=AM, base_url=RELAY, body=body)
+
+        default = Pipeline([ThinkingRoundTrip(store=store)])(request)
+        keep = Pipeline([ThinkingRoundTrip(store=store, foreign="keep_text")])(request)
+        drop = Pipeline([ThinkingRoundTrip(store=store, foreign="drop")])(request)
+
+        pad = {"type": "thinking", "thinking": " ", "signature": ""}
+        assert [pad, tu("c1")] == default.body["messages"][1]["content"]
+        assert [th_u("claude plan", ""), tu("c1")] == keep.body["messages"][1]["content"]
+        assert [tu("c1")] == drop.body["messages"][1]["content"]
+
+    def test_deepseek_strips_empty_signature(self) -> None:
+        """signature '' goes only to families that accept it; DeepSeek gets none."""
+        body = anthropic_body("deepseek-v4-pro", U(), A(th_u("plan", ""), tu("c1")), T("c1"))
+
+        out = Pipeline([ThinkingRoundTrip()])(Request(api=AM, body=body))
+
+        assert th_u("plan") == out.body["messages"][1]["content"][0]
+
+    def test_deepseek_pads_active_loop_text_turn(self) -> None:
+        """DeepSeek gets reasoning on every assistant message of the active tool loop."""
+        body = chat_body(
+            "deepseek-v4-flash", CU(), CA(None, content="looking"), CA("r", "c1"), CT("c1")
+        )
+
+        out = Pipeline([ThinkingRoundTrip()])(Request(api=CH, body=body))
+
+        assert " " == out.body["messages"][1]["reasoning_content"]
+        assert out.body["messages"][2] is body["messages"][2]
+
+    def test_earlier_turn_text_message_not_padded(self) -> None:
+        """Outside the active loop a text-only turn needs nothing (DeepSeek ignores it)."""
+        body = chat_body("deepseek-v4-flash", CU(), CA(None, content="hi"), CU("next"))
+        request = Request(api=CH, body=body)
+
+        assert request is Pipeline([ThinkingRoundTrip()])(request)
+
+    def test_observe_records_origin(self) -> None:
+        """observe records the target of the request as the origin of the response's thinking."""
+        mw = ThinkingRoundTrip()
+        sent = Request(
+            api=AM,
+            base_url="https://api.minimax.io/anthropic",
+            body={"model": "MiniMax-M3", "messages": []},
+        )
+
+        Pipeline([mw]).observe(sent, {"content": [th_s("x", "mm"), tu("c1")]})
+
+        assert Origin("minimax", "api.minimax.io", "minimax-m3") == mw.store.origin_of_signature(
+            "mm"
+        )
+
+
+class TestReorderedAndRestored:
+    def test_reordered_signed_turn_is_not_sent(self) -> None:
+        """A signed turn whose thinking no longer comes first would be a 400: it is dropped."""
+        request = claude(U(), A(text("on it"), th_s("p", "s1"), tu("c1")), T("c1"))
+        pipe = Pipeline([ThinkingRoundTrip()])
+
+        out = pipe(request)
+
+        assert [text("on it"), tu("c1")] == out.body["messages"][1]["content"]
+        assert (Action.DROPPED, "messages[1].content[1]") == (
+            pipe.explain(request).changes[0].action,
+            pipe.explain(request).changes[0].path,
+        )
+
+    def test_restore_puts_blocks_where_the_model_put_them(self) -> None:
+        """Thinking observed as [th, text, th, tool_use] comes back at the same positions."""
+        pipe = Pipeline([ThinkingRoundTrip()])
+        observed = [th_s("a", "s-a"), text("looking"), th_s("b", "s-b"), tu("c1")]
+        pipe.observe(claude(U()), {"type": "message", "content": observed})
+        request = claude(U(), A(text("looking"), tu("c1")), T("c1"))
+
+        out = pipe(request)
+
+        assert observed == out.body["messages"][1]["content"]
+
+    def test_no_restore_when_blocks_do_not_line_up(self) -> None:
+        """If the agent's turn has fewer blocks than the observed one, nothing is guessed."""
+        pipe = Pipeline([ThinkingRoundTrip()])
+        pipe.observe(
+            claude(U()),
+            {"type": "message", "content": [th_s("a", "s-a"), text("x"), text("y"), tu("c1")]},
+        )
+        request = claude(U(), A(tu("c1")), T("c1"))
+
+        assert [tu("c1")] == pipe(request).body["messages"][1]["content"]
+
+
+class TestDirectCalls:
+    def test_same_object_without_pipeline(self) -> None:
+        """Called directly on an unresolved request with nothing to do, it returns that object."""
+        request = claude(U(), A(th_s("p", "s1"), tu("c1")), T("c1"))
+
+        assert request is ThinkingRoundTrip()(request)
+        assert request is ToolPairing()(request)
