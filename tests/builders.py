@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from agent import Request
+
 Block = dict[str, Any]
 Message = dict[str, Any]
 
@@ -113,3 +115,11 @@ def chat_body(model: str, *messages: Message) -> dict[str, Any]:
         "messages": list(messages),
         "tools": [{"type": "function", "function": {"name": "run", "parameters": {}}}],
     }
+
+
+def claude(*messages: Message, **extra: Any) -> Any:
+    """A Request to claude-opus-4-6 at the official endpoint (Anthropic wire)."""
+
+    return Request(
+        api="anthropic_messages", body=anthropic_body("claude-opus-4-6", *messages, **extra)
+    )

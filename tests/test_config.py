@@ -76,6 +76,14 @@ class TestGoodConfigs:
         assert {} == dict(config.providers)
         assert isinstance(config.store, MemoryStore)
 
+    def test_loading_opens_no_store(self, tmp_path: Path) -> None:
+        """Loading (as `check` does) creates no store file; the first pipeline does."""
+        config = load_config(write(tmp_path, "store: {sqlite: {path: thinking.db}}"))
+
+        assert not (tmp_path / "thinking.db").exists()
+        config.pipeline()
+        assert (tmp_path / "thinking.db").exists()
+
     def test_sqlite_store_relative_to_config(self, tmp_path: Path) -> None:
         """A sqlite store's relative path is taken from the config file's folder."""
         config = load_config(write(tmp_path, "store: {sqlite: {path: thinking.db}}"))
@@ -264,6 +272,17 @@ class TestBadConfigs:
             messages[case] = message.replace(str(path), "CONFIG")
 
         assert messages == case_snapshot(name="config-errors")
+
+    def test_errors_carry_fields(self, tmp_path: Path) -> None:
+        """A config error carries the file, line, entry and problem as fields."""
+        path = write(tmp_path, "providers:\n  p: {api_mode: responses}\n")
+
+        with pytest.raises(ConfigError) as info:
+            load_config(path)
+
+        error = info.value
+        assert (str(path), 2, "providers.p.api_mode") == (error.file, error.line, error.entry)
+        assert error.problem.startswith("'responses' is not one of")
 
     def test_lines_are_named(self, tmp_path: Path) -> None:
         """A YAML error names the line of the entry at fault."""

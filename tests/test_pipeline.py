@@ -12,14 +12,10 @@ from agent.families import FamilyRegistry
 from agent.integrations.anthropic import PipelineMiddleware
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.testing import run_tool_loop
-from tests.builders import RELAY, A, T, U, anthropic_body, th_s, th_u, tu
+from tests.builders import RELAY, A, T, U, anthropic_body, claude, th_s, th_u, tu
 
 AM = "anthropic_messages"
 CH = "chat_completions"
-
-
-def claude(*messages: dict[str, Any], **extra: Any) -> Request:
-    return Request(api=AM, body=anthropic_body("claude-opus-4-6", *messages, **extra))
 
 
 class TestPipeline:

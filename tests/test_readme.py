@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
@@ -38,3 +39,30 @@ def test_readme_config_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         "gateway": ["thinking_round_trip(foreign='keep_text')"],
         "minimal": ["thinking_round_trip"],
     } == chains
+
+
+def test_readme_names_import() -> None:
+    """Every `from X import Y` and every dotted `agent.` name the README shows exists."""
+    text = README.read_text(encoding="utf-8")
+    imports = re.findall(r"^\s*from (agent[\w.]*) import ([\w, ]+)$", text, re.M)
+    files = {"agent.yaml", "agent.toml"}  # the config file the examples name
+    dotted = set(re.findall(r"`(agent(?:\.\w+)+)", text)) - files
+    assert imports
+    assert dotted
+
+    for module, names in imports:
+        loaded = importlib.import_module(module)
+        for name in names.split(","):
+            assert hasattr(loaded, name.strip()), f"{module}.{name.strip()}"
+    for name in dotted:
+        parts = name.split(".")
+        for cut in range(len(parts), 0, -1):  # the longest importable module, then attributes
+            try:
+                found: object = importlib.import_module(".".join(parts[:cut]))
+            except ImportError:
+                continue
+            for attribute in parts[cut:]:
+                found = getattr(found, attribute)
+            break
+        else:
+            raise AssertionError(name)

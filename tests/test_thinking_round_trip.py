@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import pytest
 
@@ -27,6 +26,7 @@ from tests.builders import (
     U,
     anthropic_body,
     chat_body,
+    claude,
     text,
     th_s,
     th_u,
@@ -35,10 +35,6 @@ from tests.builders import (
 
 AM = "anthropic_messages"
 CH = "chat_completions"
-
-
-def claude(*messages: dict[str, Any], **extra: Any) -> Request:
-    return Request(api=AM, body=anthropic_body("claude-opus-4-6", *messages, **extra))
 
 
 class TestThinkingRoundTrip:

@@ -27,7 +27,8 @@ from agent.body import THINKING_TYPES, block_key, tool_call_ids, tool_use_ids
 from agent.errors import InvalidOption, shown
 from agent.explain import SILENT, Notes
 from agent.families import FamilyMatch
-from agent.middleware import anthropic_wire, chat_wire
+from agent.middleware.anthropic_wire import run as run_anthropic
+from agent.middleware.chat_wire import run as run_chat
 from agent.middleware.context import Call
 from agent.recovery import ThinkingError
 from agent.request import Request, resolve
@@ -106,8 +107,8 @@ class ThinkingRoundTrip:
         """Like ``__call__``, recording each decision in ``notes``."""
         resolved = resolve(request)
         call = Call(self, resolved, notes)
-        wire = anthropic_wire if request.api == "anthropic_messages" else chat_wire
-        out = wire.run(call)
+        run = run_anthropic if request.api == "anthropic_messages" else run_chat
+        out = run(call)
         return request if out is resolved else out
 
     def observe(self, request: Request, response_body: Mapping[str, Any]) -> None:

@@ -26,10 +26,16 @@ from typing import Any
 
 from attrs import Attribute, define, field, frozen
 
-from agent.testing.emulators import rules
 from agent.testing.emulators.errors import HTTPError
 from agent.testing.emulators.replies import Script
-from agent.testing.emulators.rules import RULES, Signer
+from agent.testing.emulators.rules import (
+    RULES,
+    Signer,
+    check_chat,
+    check_claude,
+    check_strict,
+    check_tool_turns,
+)
 from agent.testing.emulators.server import Handler
 from agent.testing.emulators.sse import anthropic_events, chat_events
 
@@ -219,14 +225,14 @@ class Emulator:
         signer = Signer(self.secret)
         if self._thinking_on(body):
             if self.family == "anthropic":
-                rules.check_claude(body["messages"], signer, self._sent, self.strict)
+                check_claude(body["messages"], signer, self._sent, self.strict)
             elif (rule := RULES[self.family].tool_turn) is not None:
-                rules.check_tool_turns(rule, body["messages"])
+                check_tool_turns(rule, body["messages"])
         return self._script().anthropic(body, self._next(), signer, self._sent)
 
     def _chat(self, body: Mapping[str, Any]) -> dict[str, Any]:
         if self.family == "strict":
-            rules.check_strict(body["messages"])
+            check_strict(body["messages"])
         elif self._thinking_on(body) and (rule := RULES[self.family].chat) is not None:
-            rules.check_chat(rule, body["messages"])
+            check_chat(rule, body["messages"])
         return self._script().chat(body, self._next())
