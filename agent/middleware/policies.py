@@ -240,35 +240,29 @@ def carry_turn(
     (or never observed) non-empty unsigned thinking, the message with each written the way the
     family takes it; None (decide block by block) otherwise."""
     contract = call.family.anthropic
-    shaped: dict[int, Mapping[str, Any]] = {}
+    out: list[Any] | None = None
     for j in positions:
         block = content[j]
         text = block.get("thinking")
         if (
-            block.get("type") != "thinking"
-            or type(text) is not str
+            type(text) is not str
             or not text
+            or block.get("type") != "thinking"
             or block.get("signature")
             or "cache_control" in block
         ):
             return None
-        if not text.isspace():
-            origin = call.origin_of_text(text)
-            if not (
-                origin is None
-                or origin is call.last_origin
-                or call.foreign_origin(None, text) is None
-            ):
-                return None
+        origin = call.origin_of_text(text)  # whitespace is never recorded: None
+        if not (
+            origin is None or origin is call.last_origin or call.foreign_origin(None, text) is None
+        ):
+            return None
         new = unsigned_form(contract, block)
         if new is not block:
-            shaped[j] = new
-    if not shaped:
-        return message
-    out = list(content)
-    for j, new in shaped.items():
-        out[j] = new
-    return {**message, "content": out}
+            if out is None:
+                out = list(content)
+            out[j] = new
+    return message if out is None else {**message, "content": out}
 
 
 Turn = Callable[[Call, Mapping[str, Any], Sequence[Any], list[int]], Mapping[str, Any] | None]
