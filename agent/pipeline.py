@@ -144,12 +144,14 @@ class Pipeline:
         resolved = self.resolve(sent)
         learned = [note for m in self._learners if (note := m.learn(resolved, error))]
         retry = original
-        if error.kind == "must_pass_back" and error.family not in (
-            None,
-            resolved.match.family.name,
-        ):
-            learned.append(f"the provider answered in {error.family}'s words")
-            retry = evolve(original, family=error.family, resolved=None)
+        family = _learned_family(error, resolved.match.family.name)
+        if family is not None and family in self.families.names:
+            learned.append(
+                f"the provider rejects the field {error.field}"
+                if error.kind == "unknown_field"
+                else f"the provider answered in {family}'s words"
+            )
+            retry = evolve(original, family=family, resolved=None)
         if not learned:
             return None
         out = self(retry)
@@ -165,6 +167,19 @@ class Pipeline:
         resolved = self.resolve(request)
         for observer in self._observers:
             observer.observe(resolved, response_body)
+
+
+def _learned_family(error: ThinkingError, current: str) -> str | None:
+    """The family a classified error teaches, if it is not the one already used: "must be
+    passed back" in a family's words teaches that family; a strict server's unknown-field
+    error teaches ``strict`` (send no reasoning fields)."""
+    if error.kind == "must_pass_back":
+        family = error.family
+    elif error.kind == "unknown_field":
+        family = "strict"
+    else:
+        return None
+    return None if family in (None, current) else family
 
 
 def _diff(before: Mapping[str, Any], after: Mapping[str, Any], notes: Notes) -> None:

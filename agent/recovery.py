@@ -1,39 +1,61 @@
 """Recognising a provider's thinking errors, so one corrected retry can follow (design §5).
 
 ``classify(status, body)`` reads an error response and says whether it is a thinking error,
-which kind, where (``messages.N.content.M``) and, for "must be passed back" errors, which
-family's wording it is. Everything else is not ours to retry.
+which kind, where (``messages.N.content.M``) and, for "must be passed back" errors, whose
+wording it is. The provider's own body is found inside any relay's wrapper: LiteLLM's
+``litellm.BadRequestError: AnthropicException - {json}``, claude-code-router's
+``Error from provider(...): {json}``, OpenRouter's ``metadata.raw``, Vertex's JSON-in-a-string,
+MiMo's raw ``data:{json}`` text, a JSON array (Gemini). Everything else is not ours to retry.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 from attrs import frozen
 
-Kind = Literal["invalid_signature", "modified", "expected_thinking", "must_pass_back"]
+Kind = Literal[
+    "invalid_signature", "modified", "expected_thinking", "must_pass_back", "unknown_field"
+]
+
+#: Fields that carry reasoning in a request (chat wire) or a block type (Anthropic wire) a
+#: strict server may reject as unknown.
+REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_text", "reasoning_details")
 
 _PATH = re.compile(r"messages\.(\d+)\.content\.(\d+)")
 _INDEX = re.compile(r"message at (?:message )?index (\d+)")
+_FIELDS = "|".join(REASONING_FIELDS)
+_UNKNOWN_FIELD = re.compile(
+    rf"property '(?:[\w.]*\.)?({_FIELDS})' is unsupported"
+    rf"|Unrecognized request arguments? supplied: ({_FIELDS})"
+    rf"|unknown field [`'\"]?({_FIELDS})\b"
+    rf"|\b({_FIELDS})\b[^{{}}]{{0,80}}(?:Extra inputs are not permitted|extra_forbidden)"
+    rf"|(?:Extra inputs are not permitted|extra_forbidden)[^{{}}]{{0,120}}\b({_FIELDS})\b"
+)
+_STATUSES = frozenset({400, 422, 500, 502})  # relays answer a wrapped provider 400 with 5xx
+_MAX_DEPTH = 6  # nesting a wrapper may add
+_MAX_TEXTS = 200  # strings looked at in one body
+_MAX_TEXT = 64_000  # characters of one string looked at
 
 
 @frozen
 class ThinkingError:
-    """A provider's answer that the thinking sent back broke its contract.
+    """A provider's answer that the reasoning sent back broke its contract.
 
     Attributes:
         kind: ``invalid_signature`` (a signature or redacted data did not verify),
             ``modified`` (the latest assistant message's thinking was changed),
-            ``expected_thinking`` (a tool-loop turn did not start with thinking), or
-            ``must_pass_back`` (reasoning the provider requires was not sent).
+            ``expected_thinking`` (a tool-loop turn did not start with thinking),
+            ``must_pass_back`` (reasoning the provider requires was not sent), or
+            ``unknown_field`` (a strict server rejects a reasoning field it does not know).
         message: the index of the message at fault, when the error names it.
         block: the index of the content block at fault, when the error names it.
         family: for ``must_pass_back``, the family whose wording it is.
-        text: the provider's message.
+        text: the provider's message (bounded).
+        field: for ``unknown_field``, the field rejected.
     """
 
     kind: Kind
@@ -41,64 +63,108 @@ class ThinkingError:
     block: int | None
     family: str | None
     text: str
+    field: str | None = None
 
 
-def _texts(body: Any) -> list[str]:
-    """Every error text a body carries (Anthropic, OpenAI-style, MiMo's ``param``, Vertex)."""
-    if isinstance(body, list):
-        return [t for item in body for t in _texts(item)]
-    if not isinstance(body, Mapping):
-        return [body] if isinstance(body, str) else []
-    error = body.get("error")
-    texts: list[str] = []
-    if isinstance(error, Mapping):
-        for key in ("message", "param"):
-            value = error.get(key)
-            if isinstance(value, str):
-                texts.append(value)
-                if value.startswith("{"):  # Vertex wraps Anthropic's JSON in a string
-                    with contextlib.suppress(ValueError):
-                        texts.extend(_texts(json.loads(value)))
-    elif isinstance(error, str):
-        texts.append(error)
-    return texts
+def _texts(body: Any, depth: int = 0, seen: set[int] | None = None) -> Iterator[str]:
+    """Every string a body carries, and those of the JSON embedded in them, bounded."""
+    seen = set() if seen is None else seen
+    if depth > _MAX_DEPTH:
+        return
+    if isinstance(body, str):
+        text = body[:_MAX_TEXT]
+        yield text
+        for inner in _embedded(text):
+            yield from _texts(inner, depth + 1, seen)
+    elif isinstance(body, (Mapping, list)):
+        if id(body) in seen:
+            return  # a body that refers to itself
+        seen.add(id(body))
+        if isinstance(body, Mapping) and isinstance(body.get("loc"), list):
+            # a validation error (pydantic 422): where and what, as one text
+            yield f"{'.'.join(map(str, body['loc']))}: {body.get('msg')} ({body.get('type')})"
+        for value in body.values() if isinstance(body, Mapping) else body:
+            yield from _texts(value, depth + 1, seen)
 
 
-def classify(status: int, body: Any) -> ThinkingError | None:
+def _embedded(text: str) -> Iterator[Any]:
+    """JSON objects or arrays written inside a string (a relay's wrapper, raw ``data:{..}``)."""
+    decoder = json.JSONDecoder()
+    at = 0
+    for _ in range(8):
+        starts = [i for i in (text.find("{", at), text.find("[", at)) if i >= 0]
+        if not starts:
+            return
+        start = min(starts)
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except ValueError:
+            at = start + 1
+            continue
+        if isinstance(value, (Mapping, list)) and value:
+            yield value
+        at = end
+
+
+def classify(status: int, body: object) -> ThinkingError | None:
     """The thinking error in a provider's error response, or None if it is something else."""
-    if status != 400:
+    if status not in _STATUSES:
         return None
-    texts = _texts(body)
-    joined = " ".join(texts)
-    error = body.get("error") if isinstance(body, Mapping) else None
+    texts = []
+    for text in _texts(body):
+        texts.append(text)
+        if len(texts) >= _MAX_TEXTS:
+            break
     for text in texts:
-        where = _PATH.search(text)
-        message = int(where.group(1)) if where else None
-        block = int(where.group(2)) if where else None
-        if "Invalid `signature` in `thinking` block" in text or (
-            "Invalid `data` in `redacted_thinking` block" in text
-        ):
-            return ThinkingError("invalid_signature", message, block, None, text)
-        if "blocks in the latest assistant message cannot be modified" in text or (
-            "must match the parameters during the original request" in text
-        ):
-            return ThinkingError("modified", message, block, None, text)
-        if "Expected `thinking` or `redacted_thinking`" in text:
-            return ThinkingError("expected_thinking", message, 0, None, text)
-    if "must be passed back to the API" in joined or "reasoning_content is missing" in joined:
-        if isinstance(error, Mapping) and error.get("message") == "Param Incorrect":
-            family = "mimo"  # MiMo's body: the text is in `param`, `message` is fixed
-        elif "reasoning_content is missing" in joined:
-            family = "kimi"
-        else:
-            family = "deepseek"
-        index = _INDEX.search(joined)
-        return ThinkingError(
-            "must_pass_back", int(index.group(1)) if index else None, None, family, joined
-        )
-    if "Missing `reasoning_content` field" in joined:
-        index = _INDEX.search(joined)
-        return ThinkingError(
-            "must_pass_back", int(index.group(1)) if index else None, None, "deepseek", joined
-        )
+        found = _signature_error(text)
+        if found is not None:
+            return found
+    return _pass_back_error(texts) or _unknown_field(texts)
+
+
+def _signature_error(text: str) -> ThinkingError | None:
+    where = _PATH.search(text)
+    message = int(where.group(1)) if where else None
+    block = int(where.group(2)) if where else None
+    short = text[:2000]
+    if "Invalid `signature` in `thinking` block" in text or (
+        "Invalid `data` in `redacted_thinking` block" in text
+    ):
+        return ThinkingError("invalid_signature", message, block, None, short)
+    if "blocks in the latest assistant message cannot be modified" in text or (
+        "must match the parameters during the original request" in text
+    ):
+        return ThinkingError("modified", message, block, None, short)
+    if "Expected `thinking` or `redacted_thinking`" in text:
+        return ThinkingError("expected_thinking", message, 0, None, short)
+    return None
+
+
+def _pass_back_error(texts: list[str]) -> ThinkingError | None:
+    """A "must be passed back" error, attributed by its wording: MiMo's ``Param Incorrect``
+    with the text in ``param``, Kimi's "reasoning_content is missing", DeepSeek's others."""
+    joined = " ".join(texts)[:_MAX_TEXT]
+    if not (
+        "must be passed back to the API" in joined
+        or "reasoning_content is missing" in joined
+        or "Missing `reasoning_content` field" in joined
+    ):
+        return None
+    if "Param Incorrect" in joined:
+        family = "mimo"
+    elif "reasoning_content is missing" in joined:
+        family = "kimi"
+    else:
+        family = "deepseek"
+    index = _INDEX.search(joined)
+    message = int(index.group(1)) if index else None
+    return ThinkingError("must_pass_back", message, None, family, joined[:2000])
+
+
+def _unknown_field(texts: list[str]) -> ThinkingError | None:
+    for text in texts:
+        found = _UNKNOWN_FIELD.search(text)
+        if found is not None:
+            field = next(g for g in found.groups() if g)
+            return ThinkingError("unknown_field", None, None, None, text[:2000], field)
     return None

@@ -10,7 +10,7 @@ from attrs import Attribute, field, frozen
 from agent.errors import InvalidRequest
 from agent.explain import JSONObject
 from agent.families import FamilyMatch, FamilyRegistry
-from agent.wire import APIS
+from agent.wire import APIS, thinking_requested
 
 if TYPE_CHECKING:
     from agent.history import History
@@ -101,7 +101,8 @@ def resolve(
         raise InvalidRequest("model", f"expected the model id as a string, got {model!r}")
     table = registry if registry is not None else FamilyRegistry.builtin()
     explicit = request.family if request.family is not None else family
-    match = table.resolve(model, request.base_url, request.api, explicit)
+    thinking = thinking_requested(request.body)
+    match = table.resolve(model, request.base_url, request.api, explicit, thinking)
     return Request(  # not attrs.evolve: this runs before every call, and evolve introspects
         request.api,
         request.body,

@@ -10,6 +10,17 @@ from urllib.parse import urlsplit
 Api = Literal["anthropic_messages", "chat_completions"]
 APIS: tuple[str, ...] = get_args(Api)
 
+
+def thinking_requested(body: Mapping[str, object]) -> bool:
+    """Whether the body turns thinking on (``thinking: {type: enabled | adaptive |
+    between_tools}``): a model that thinks only when asked is then a thinking model."""
+    thinking = body.get("thinking")
+    return isinstance(thinking, Mapping) and thinking.get("type") in THINKING_ON
+
+
+#: The ``thinking.type`` values that turn thinking on.
+THINKING_ON = ("enabled", "adaptive", "between_tools")
+
 #: The host a request goes to when ``base_url`` is None: the official endpoint of the wire.
 OFFICIAL_HOSTS: Mapping[str, str] = {
     "anthropic_messages": "api.anthropic.com",
@@ -20,8 +31,9 @@ _VENDOR_PREFIX = re.compile(r"^(?:[a-z]+\.)+(?=[a-z])")
 
 
 def normalize_model(model: str) -> str:
-    """Return the model id as detection sees it: trimmed, lowercased, after the last ``/``."""
-    return model.strip().lower().rsplit("/", 1)[-1]
+    """Return the model id as detection sees it: trimmed, lowercased, after the last ``/`` and
+    after a relay's ``provider,`` prefix (claude-code-router sends ``mimo,mimo-v2.5-pro``)."""
+    return model.strip().lower().rsplit("/", 1)[-1].rsplit(",", 1)[-1].strip()
 
 
 def model_candidates(model: str) -> tuple[str, ...]:

@@ -98,8 +98,8 @@ RULES: Mapping[str, str] = {
     "from it.",
     "relay-claude-model": "A Claude model id behind a relay is Anthropic by model: own signed "
     "blocks kept.",
-    "unknown-family": "An unknown target gets no prior thinking, and explain says how to set a "
-    "family.",
+    "unknown-family": "An unknown target gets what the agent sent, minus blocks known to be "
+    "another target's; explain says how to set a family.",
     "minimax-own-signed": "MiniMax gets its own signed blocks back verbatim on every turn.",
     "provider-override": "A provider's family: in config wins over detection.",
     "foreign-to-claude": "A block signed by another family is never sent to Claude as signed "
@@ -114,7 +114,7 @@ RULES: Mapping[str, str] = {
     'pad " ", recorded in explain.',
     "kimi-chat-rc": 'Kimi keeps reasoning_content "" as it is.',
     "mimo-chat-rc": "MiMo keeps reasoning_content on the chat wire.",
-    "strict-side-drops-rc": "A target that takes no reasoning_content does not get the field.",
+    "strict-side-drops-rc": "A strict server known to reject reasoning fields does not get them.",
     "foreign-rc-to-deepseek": "Another family's reasoning is not replayed to DeepSeek: the pad "
     "goes instead.",
     "restore-chat-rc-by-tool-call-id": "A chat turn that lost its reasoning_content gets its own "
@@ -299,12 +299,15 @@ def _relay_claude(results: dict[str, Result]) -> None:
     assert r.explanation.target.rule == "model"
 
 
-def _unknown_dropped(results: dict[str, Result]) -> None:
-    r = only(results)
-    assert r.messages[1]["content"] == [tu("c1")]
-    reasons = [c.reason for c in r.explanation.changes if c.action == Action.DROPPED]
-    assert len(reasons) == 2
-    assert all("family:" in reason and "unknown" in reason for reason in reasons)
+def _unknown_passes_through(results: dict[str, Result]) -> None:
+    plain = results["relay"]
+    assert plain.after is plain.before, "what the agent sent goes out as it is"
+    kept = [c.reason for c in plain.explanation.changes if c.action == Action.KEPT]
+    assert len(kept) == 2
+    assert all("family:" in reason and "unknown" in reason for reason in kept)
+    switched = results["relay-after-claude"]
+    assert switched.messages[1]["content"] == [th_u("loose"), tu("c1")]
+    assert switched.actions(Action.DROPPED) == ["messages[1].content[1]"]
 
 
 def _foreign_to_claude(results: dict[str, Result]) -> None:
@@ -645,9 +648,22 @@ CASES: tuple[Case, ...] = (
                         T("c1"),
                     ),
                 )
-            )
+            ),
+            "relay-after-claude": Variant(
+                req(
+                    ANTHROPIC,
+                    "https://relay.example.com",
+                    anthropic_body(
+                        "llama-4-maverick",
+                        U(),
+                        A(th_u("loose"), th_s("signed", "sig-u"), tu("c1")),
+                        T("c1"),
+                    ),
+                ),
+                observed=(_observed_anthropic(None, "claude-opus-4-6", th_s("signed", "sig-u")),),
+            ),
         },
-        _unknown_dropped,
+        _unknown_passes_through,
     ),
     Case(
         "minimax-own-signed",

@@ -28,6 +28,11 @@ Factory = Callable[..., Emulator]
 MUST_PASS_BACK = "The reasoning_content in the thinking mode must be passed back to the API."
 
 
+def LOSE(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An agent that keeps only text and tool calls (the originating agent's store)."""
+    return [b for b in content if b["type"] not in ("thinking", "redacted_thinking")]
+
+
 def fixed() -> Pipeline:
     return Pipeline([ToolPairing(), ThinkingRoundTrip()])
 
@@ -298,15 +303,33 @@ class TestAnthropic:
         assert genuine == claude.bodies[1]["messages"][1]["content"][0]["signature"]
         assert tampered in pipeline.middleware[-1].store.rejected()  # type: ignore[attr-defined]
 
+    def test_unknown_model_behind_relay_passes_through(self, agent_emulator: Factory) -> None:
+        """A MiMo model under a name no family knows, with an agent that keeps its thinking:
+        what the agent sent goes through unchanged and the loop completes, as it does
+        without the pipeline (do no harm)."""
+        without = converse(agent_emulator("mimo", rounds=3), None, "relay-pro", thinking=THINKING)
+        relay = agent_emulator("mimo", rounds=3)
+
+        steps = converse(relay, fixed(), "relay-pro", thinking=THINKING)
+
+        assert completed(without, 3)
+        assert completed(steps, 3)
+        assert [200] * 4 == [r.status for r in relay.log]
+
     def test_unknown_model_behind_relay_recovers(self, agent_emulator: Factory) -> None:
-        """A MiMo model under a name no family knows: thinking is dropped, MiMo answers 400,
-        the adapter retries once as MiMo and keeps that for the rest of the loop."""
+        """The same with an agent that loses its thinking: MiMo answers 400 once, the adapter
+        retries as MiMo with the real reasoning it observed (not a pad), and keeps MiMo for
+        the rest of the loop."""
         relay = agent_emulator("mimo", rounds=4)
 
-        steps = converse(relay, fixed(), "house-model-7", thinking=THINKING)
+        steps = converse(relay, fixed(), "house-model-7", thinking=THINKING, store=LOSE)
 
         assert completed(steps, 4)
         assert [200, 400, 200, 200, 200, 200] == [r.status for r in relay.log]
+        retried = thinking_of(relay.bodies[2])
+        assert [["[mimo] round 1, call 1: decide the next step"]] == [
+            [b["thinking"] for b in t] for t in retried
+        ]
         assert all(len(t) == 1 for t in thinking_of(relay.bodies[-1]))
 
     def test_latest_message_cannot_be_modified(self, agent_emulator: Factory) -> None:
@@ -476,27 +499,44 @@ class TestChatWire:
             m["reasoning_content"] for m in sent if m["role"] == "assistant"
         ]
 
-    def test_strict_server_422_avoided(
+    def test_strict_server_422_learned(
         self, agent_emulator: Factory, case_snapshot: SnapshotAssertion
     ) -> None:
-        """History carrying reasoning_content makes a strict server answer 422; the pipeline
-        removes the field for a family it does not know to want it."""
+        """History carrying reasoning_content makes a strict server nobody named answer 422;
+        the pipeline learns from that error and the one retry, without the field, succeeds."""
         deepseek = agent_emulator("deepseek", rounds=1)
         strict = agent_emulator("strict", rounds=1)
         chat_loop(deepseek, "deepseek-v4-flash", fixed(), keep_reasoning=True)
         history = [*deepseek.bodies[-1]["messages"], {"role": "user", "content": "and now?"}]
         body = {"model": "acme-large", "messages": history}
+        pipe = fixed()
+        request = Request(api="chat_completions", base_url="https://api.acme.example/v1", body=body)
 
-        raw = post(f"{strict.openai_base_url}/chat/completions", body)
-        sent = fixed()(
-            Request(api="chat_completions", base_url="https://api.acme.example/v1", body=body)
-        )
-        fixed_status, _ = post(f"{strict.openai_base_url}/chat/completions", dict(sent.body))
+        sent = pipe(request)
+        status, error = post(f"{strict.openai_base_url}/chat/completions", dict(sent.body))
+        retry = pipe.recover(request, sent, status, error)
+        assert retry is not None
+        retried, _ = post(f"{strict.openai_base_url}/chat/completions", dict(retry.body))
 
-        assert 422 == raw[0]
-        assert "Extra inputs are not permitted" == raw[1]["detail"][0]["msg"]
-        assert 200 == fixed_status
+        assert sent is request, "an unknown target first gets what the agent sent"
+        assert 422 == status
+        assert 200 == retried
         assert strict.bodies[-1] == case_snapshot(name="e2e-strict-server-no-reasoning-content")
+
+    def test_known_strict_host_stripped_up_front(self, agent_emulator: Factory) -> None:
+        """A host the family table knows to be strict gets no reasoning field at all."""
+        deepseek = agent_emulator("deepseek", rounds=1)
+        strict = agent_emulator("strict", rounds=1)
+        chat_loop(deepseek, "deepseek-v4-flash", fixed(), keep_reasoning=True)
+        history = [*deepseek.bodies[-1]["messages"], {"role": "user", "content": "and now?"}]
+        body = {"model": "gpt-oss-120b", "messages": history}
+
+        sent = fixed()(
+            Request(api="chat_completions", base_url="https://api.cerebras.ai/v1", body=body)
+        )
+        status, _ = post(f"{strict.openai_base_url}/chat/completions", dict(sent.body))
+
+        assert 200 == status
 
     def test_chat_stream(self, agent_emulator: Factory) -> None:
         """With stream: true the chat emulator sends SSE chunks ending in [DONE]."""

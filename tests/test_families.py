@@ -33,8 +33,9 @@ BY_MODEL = {
     "kimi": [
         "kimi-k2.6",
         "kimi-k2-thinking",
-        "moonshot-v1-128k",
+        "kimi_k2_thinking",
         "k2-thinking",
+        "k2.5",
         "k3",
         "moonshotai/kimi-k2.5",
     ],
@@ -66,6 +67,10 @@ LOOK_ALIKES = {
     "llama-4-maverick": "unknown",
     "my-mimo-v2": "unknown",
     "glm": "unknown",
+    "moonshot-v1-128k": "unknown",  # non-thinking (shared/wild.md §3)
+    "k30": "unknown",
+    "k3000-chat": "unknown",
+    "keras-3": "unknown",
 }
 
 HOSTS = {

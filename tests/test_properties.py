@@ -168,7 +168,9 @@ class TestAnthropicWire:
             blocks = message["content"]
             thinking = [b for b in blocks if b["type"] in THINKING]
             assert all("cache_control" not in b for b in thinking)
-            if contract.thinking == "drop":
+            if contract.thinking == "pass":
+                assert out.body is request.body, "an unknown target gets what the agent sent"
+            elif contract.thinking == "drop":
                 assert not thinking
             elif contract.thinking == "verify":
                 if thinking:
@@ -248,6 +250,9 @@ class TestChatWire:
             rc = new.get("reasoning_content")
             if contract.reasoning_content == "drop":
                 assert "reasoning_content" not in new
+                continue
+            if contract.reasoning_content == "pass":
+                assert old is new, "an unknown target gets what the agent sent"
                 continue
             mine = own[history.index(old)]
             assert rc in (old.get("reasoning_content"), mine, contract.pad), "never borrowed"

@@ -41,7 +41,111 @@ VERTEX = {
 }
 
 
+MIMO_TEXT = json.dumps(MIMO_ERROR)
+#: Provider errors as relays and aggregators deliver them (shared/wild.md §1, §4).
+WRAPPED = {
+    "litellm-mimo": (
+        400,
+        {
+            "type": "error",
+            "error": {
+                "message": f"litellm.BadRequestError: AnthropicException - {MIMO_TEXT}\n\n"
+                "LiteLLM: model group mimo-v2.5-pro",
+            },
+        },
+        ("must_pass_back", "mimo", None),
+    ),
+    "ccr-mimo": (
+        500,
+        {
+            "error": {
+                "message": "Error from provider(mimo,mimo-v2.5-pro: 400): "
+                f"{MIMO_TEXT}Error: Error from provider\n    at qn (/usr/lib/cli.js:582:7451)"
+            }
+        },
+        ("must_pass_back", "mimo", None),
+    ),
+    "openrouter-deepseek": (
+        400,
+        {
+            "error": {
+                "message": "Provider returned error",
+                "code": 400,
+                "metadata": {
+                    "raw": '{"error":{"message":"The `reasoning_content` in the thinking mode '
+                    'must be passed back to the API.","type":"invalid_request_error"}}'
+                },
+            }
+        },
+        ("must_pass_back", "deepseek", None),
+    ),
+    "mimo-raw-text": (400, f"data:{MIMO_TEXT}", ("must_pass_back", "mimo", None)),
+    "siliconflow-kimi": (
+        400,
+        {
+            "code": 20015,
+            "message": "thinking is enabled but reasoning_content is missing in assistant tool "
+            "call message at index 32",
+            "data": None,
+        },
+        ("must_pass_back", "kimi", None),
+    ),
+    "cerebras": (
+        400,
+        {
+            "message": "messages.4.assistant.reasoning_content: property "
+            "'reasoning_content' is unsupported",
+            "type": "invalid_request_error",
+        },
+        ("unknown_field", None, "reasoning_content"),
+    ),
+    "groq": (
+        400,
+        {
+            "error": {
+                "message": "'messages.2' : for 'role:assistant' the following must be satisfied"
+                "[('messages.2' : property 'reasoning' is unsupported, did you mean 'role'?)]",
+                "type": "invalid_request_error",
+            }
+        },
+        ("unknown_field", None, "reasoning"),
+    ),
+    "mistral-422": (
+        422,
+        {
+            "detail": [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ["body", "messages", 3, "assistant", "reasoning_content"],
+                    "msg": "Extra inputs are not permitted",
+                    "input": "x",
+                }
+            ]
+        },
+        ("unknown_field", None, "reasoning_content"),
+    ),
+}
+
+
 class TestClassify:
+    @pytest.mark.parametrize(
+        ("status", "body", "expected"), list(WRAPPED.values()), ids=list(WRAPPED)
+    )
+    def test_wrapped_errors(self, status: int, body: Any, expected: tuple[Any, ...]) -> None:
+        """The provider's own error is found inside any relay's wrapper and attributed by its
+        own wording (MiMo's Param Incorrect is not DeepSeek's)."""
+        error = classify(status, body)
+
+        assert error is not None
+        assert expected == (error.kind, error.family, error.field)
+
+    def test_self_referencing_body(self) -> None:
+        """A body that refers to itself is read without recursion errors."""
+        body: dict[str, Any] = {"error": {"message": "nothing here"}}
+        body["error"]["self"] = body
+
+        assert classify(400, body) is None
+
     @pytest.mark.parametrize(
         ("body", "expected"),
         [
@@ -167,28 +271,53 @@ class TestRecover:
         assert [tu("c1")] == pipe(request).body["messages"][1]["content"]
 
     def test_must_pass_back_retries_as_that_family(self) -> None:
-        """An unknown model whose provider answers in MiMo's words is retried as MiMo."""
+        """An unknown model gets what the agent sent; when its provider answers in MiMo's
+        words, the retry is MiMo's (here: the pad, as nothing was ever observed)."""
         pipe = Pipeline([ThinkingRoundTrip()])
         request = Request(
             api="anthropic_messages",
             base_url=RELAY,
-            body=anthropic_body("house-model", U(), A(th_u("plan", ""), tu("c1")), T("c1")),
+            body=anthropic_body("house-model", U(), A(tu("c1")), T("c1")),
         )
         sent = pipe(request)
         retry = pipe.recover(request, sent, 400, MIMO_ERROR)
 
-        assert [tu("c1")] == sent.body["messages"][1]["content"]
+        assert sent is request
         assert retry is not None
         assert "mimo" == retry.family
+        assert [th_u(" ", ""), tu("c1")] == retry.body["messages"][1]["content"]
+
+    def test_learning_keeps_the_real_reasoning(self) -> None:
+        """Turns observed before the family was learned are the same target's own: the retry
+        sends their real reasoning, not a pad."""
+        pipe = Pipeline([ThinkingRoundTrip()])
+        first = Request(
+            api="anthropic_messages", base_url=RELAY, body=anthropic_body("house-model", U())
+        )
+        pipe.observe(first, {"type": "message", "content": [th_u("plan", ""), tu("c1")]})
+        request = Request(
+            api="anthropic_messages",
+            base_url=RELAY,
+            body=anthropic_body("house-model", U(), A(tu("c1")), T("c1")),
+        )
+
+        retry = pipe.recover(request, pipe(request), 400, MIMO_ERROR)
+
+        assert retry is not None
         assert [th_u("plan", ""), tu("c1")] == retry.body["messages"][1]["content"]
 
     def test_chat_wire(self) -> None:
-        """The same for an agent that builds chat payloads itself."""
+        """The same for an agent that builds chat payloads itself: the reasoning observed from
+        the unknown target comes back on the retry as DeepSeek's."""
         pipe = Pipeline([ThinkingRoundTrip()])
+        base_url = "https://llm.example.com/v1"
+        first = Request(api="chat_completions", base_url=base_url, body=chat_body("house-model"))
+        pipe.observe(first, {"choices": [{"message": CA("plan", "c1")}]})
+        lost = {k: v for k, v in CA("plan", "c1").items() if k != "reasoning_content"}
         request = Request(
             api="chat_completions",
-            base_url="https://llm.example.com/v1",
-            body=chat_body("house-model", CU(), CA("plan", "c1"), CT("c1")),
+            base_url=base_url,
+            body=chat_body("house-model", CU(), lost, CT("c1")),
         )
         sent = pipe(request)
         deepseek = {
@@ -201,9 +330,30 @@ class TestRecover:
 
         retry = pipe.recover(request, sent, 400, deepseek)
 
-        assert "reasoning_content" not in sent.body["messages"][1]
+        assert sent is request
         assert retry is not None
         assert "plan" == retry.body["messages"][1]["reasoning_content"]
+
+    def test_unknown_field_teaches_strip(self) -> None:
+        """A strict server's unknown-field error teaches: send no reasoning fields; one retry."""
+        pipe = Pipeline([ThinkingRoundTrip()])
+        request = Request(
+            api="chat_completions",
+            base_url="https://llm.example.com/v1",
+            body=chat_body("house-model", CU(), CA("plan", "c1"), CT("c1")),
+        )
+        cerebras = {
+            "message": "messages.1.assistant.reasoning_content: property "
+            "'messages.1.assistant.reasoning_content' is unsupported",
+            "type": "invalid_request_error",
+            "code": "wrong_api_format",
+        }
+
+        retry = pipe.recover(request, pipe(request), 400, cerebras)
+
+        assert retry is not None
+        assert "strict" == retry.family
+        assert "reasoning_content" not in retry.body["messages"][1]
 
     @pytest.mark.parametrize(
         "body",

@@ -17,6 +17,7 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
         "name": "anthropic",
         "models": ["claude-*"],
         "hosts": ["anthropic.com"],
+        "authoritative": True,
         "anthropic": {
             "thinking": "verify",
             "turns": "by_model",
@@ -34,8 +35,17 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
     {
         "name": "deepseek",
         "models": ["deepseek-r*", "deepseek-v4*", "deepseek-pro*", "deepseek-flash*"],
-        "not_models": ["deepseek-chat", "deepseek-v3*", "deepseek-coder*"],
+        "not_models": ["deepseek-coder*"],
+        "when_thinking": ["deepseek-chat", "deepseek-v3*"],
         "hosts": ["api.deepseek.com"],
+        "authoritative": True,
+        "sources": {
+            "when_thinking": "deepseek-chat with thinking: {type: enabled} runs in thinking mode "
+            "and needs reasoning_content on tool-call turns (langchain-ai/langgraph #6521; "
+            "shared/wild.md §3)",
+            "authoritative": "DeepSeek's /anthropic maps claude-opus* to deepseek-v4-pro and other "
+            "claude* to flash (DeepSeek Anthropic API guide; shared/wild.md §3)",
+        },
         "anthropic": {
             **_UNSIGNED_CARRY,
             "pad": " ",
@@ -57,8 +67,16 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
     },
     {
         "name": "kimi",
-        "models": ["kimi-*", "moonshot-*", "k2*", "k3*"],
+        "models": ["kimi-*", "kimi_*", "k2", "k2.*", "k2-*", "k3", "k3.*", "k3-*"],
+        "not_models": ["moonshot-v1-*"],
         "hosts": ["moonshot.ai", "moonshot.cn", "api.kimi.com"],
+        "authoritative": True,
+        "sources": {
+            "models": "Kimi ids kimi-*, kimi_*, k2, k2.5, k2-*, k3, k3.*, k3-*; not k30, "
+            "k3000-chat, keras-3 (hermes-agent's detection tests; shared/wild.md §3)",
+            "not_models": "moonshot-v1-* are non-thinking (shared/wild.md §3)",
+            "authoritative": "Kimi /coding accepts Claude model names (shared/wild.md §3)",
+        },
         "anthropic": {
             **_UNSIGNED_CARRY,
             "empty_signature": "accepted",
@@ -75,8 +93,10 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
     },
     {
         "name": "mimo",
-        "models": ["mimo-*", "mimo_*"],
+        "models": ["mimo-*", "mimo_*", "xiaomi-mimo-*"],
         "hosts": ["xiaomimimo.com"],
+        "authoritative": True,
+        "sources": {"models": "xiaomi-mimo-v2.5-pro on some relays (shared/wild.md §3)"},
         "anthropic": {
             **_UNSIGNED_CARRY,
             "empty_signature": "required",
@@ -101,6 +121,7 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
         "name": "minimax",
         "models": ["minimax-*"],
         "hosts": ["minimax.io", "minimaxi.com"],
+        "authoritative": True,
         "anthropic": dict(_UNSIGNED_CARRY),
         "chat": {"reasoning_content": "keep"},
         "why": (
@@ -113,6 +134,11 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
         "name": "glm",
         "models": ["glm-*"],
         "hosts": ["z.ai", "bigmodel.cn"],
+        "authoritative": True,
+        "sources": {
+            "authoritative": "z.ai's Anthropic endpoint accepts Claude model names "
+            "(shared/wild.md §3)"
+        },
         "anthropic": dict(_UNSIGNED_CARRY),
         "chat": {"reasoning_content": "keep"},
         "why": (
@@ -132,5 +158,25 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
             "loops leak reasoning into content"
         ),
         "source": "https://help.aliyun.com/en/model-studio/deep-thinking",
+    },
+    {
+        "name": "strict",
+        "hosts": ["api.mistral.ai", "api.groq.com", "api.cerebras.ai"],
+        "authoritative": True,
+        "anthropic": {"thinking": "drop"},
+        "chat": {"reasoning_content": "drop"},
+        "why": (
+            "strict OpenAI-compatible servers reject reasoning fields in assistant messages: "
+            "Mistral 422 'Extra inputs are not permitted' (loc ... assistant.reasoning_content), "
+            "Groq 400 \"property 'reasoning_content' is unsupported\", Cerebras 400 "
+            "'messages.N.assistant.reasoning_content: property ... is unsupported'"
+        ),
+        "source": "shared/wild.md §4",
+        "sources": {
+            "api.mistral.ai": "charmbracelet/crush #1590; BerriAI/litellm #30835",
+            "api.groq.com": "janhq/jan #8136; NousResearch/hermes-agent #11089; "
+            "karthink/gptel #774 (reasoning)",
+            "api.cerebras.ai": "Kilo-Org/kilocode #10375; NousResearch/hermes-agent #34716",
+        },
     },
 )

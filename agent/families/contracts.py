@@ -11,10 +11,10 @@ from attrs import evolve, field, frozen
 
 from agent.errors import FamilyDefinitionError
 
-ThinkingMode = Literal["verify", "carry", "drop"]
+ThinkingMode = Literal["verify", "carry", "pass", "drop"]
 Turns = Literal["all", "latest", "by_model"]
 EmptySignature = Literal["required", "accepted", "forbidden"]
-ReasoningMode = Literal["keep", "drop"]
+ReasoningMode = Literal["keep", "pass", "drop"]
 PadOn = Literal["tool_calls", "active_loop"]
 
 
@@ -115,8 +115,9 @@ class AnthropicContract:
 
     Attributes:
         thinking: ``verify`` (signatures are checked: only own-origin signed blocks travel),
-            ``carry`` (thinking travels unsigned or with the family's own signature), or
-            ``drop`` (no thinking is sent back).
+            ``carry`` (thinking travels unsigned or with the family's own signature), ``pass``
+            (what the agent sent travels as it is, minus what is known to be another
+            target's: the unknown target's do-no-harm rule), or ``drop`` (none is sent back).
         turns: ``all`` assistant turns keep their thinking, only the ``latest``, or ``by_model``
             (keep-all from the versions in ``keep_all_from``, latest-only below them).
         keep_all_from: model tier -> first version that keeps earlier turns' thinking.
@@ -156,6 +157,8 @@ class AnthropicContract:
         """One line saying what this contract does to prior thinking."""
         if self.thinking == "drop":
             return "prior thinking dropped"
+        if self.thinking == "pass":
+            return "what the agent sent passes through unchanged, minus blocks known to be foreign"
         if self.thinking == "verify":
             turns = "every turn" if self.turns == "all" else "latest turn only"
             if self.turns == "by_model":
@@ -180,7 +183,9 @@ class ChatContract:
     """What a family wants back as ``reasoning_content`` on the Chat Completions wire.
 
     Attributes:
-        reasoning_content: ``keep`` the field or ``drop`` it (strict servers answer 422).
+        reasoning_content: ``keep`` the field, ``pass`` it through as the agent sent it (minus
+            another target's known reasoning), or ``drop`` it and every other reasoning field
+            (strict servers answer 400/422).
         pad: the documented filler for an assistant message that must carry it and has none.
         pad_on: ``tool_calls`` messages, and/or every assistant message of the ``active_loop``.
         empty_to_pad: whether ``""`` becomes the pad.
@@ -201,7 +206,11 @@ class ChatContract:
     def describe(self) -> str:
         """One line saying what this contract does to ``reasoning_content``."""
         if self.reasoning_content == "drop":
-            return "reasoning_content removed"
+            return "reasoning fields removed"
+        if self.reasoning_content == "pass":
+            return (
+                "reasoning_content passes through as sent, minus another target's known reasoning"
+            )
         text = "reasoning_content kept"
         if self.empty_to_pad and self.pad is not None:
             text += f", '' becomes {self.pad!r}"

@@ -14,7 +14,19 @@ from agent.families.contracts import AnthropicContract, ChatContract, check_keys
 
 Rule = Literal["explicit", "model", "host", "none"]
 
-_FAMILY_KEYS = ("name", "models", "not_models", "hosts", "anthropic", "chat", "why", "source")
+_FAMILY_KEYS = (
+    "name",
+    "models",
+    "not_models",
+    "when_thinking",
+    "hosts",
+    "authoritative",
+    "anthropic",
+    "chat",
+    "why",
+    "source",
+    "sources",
+)
 
 
 def _patterns(value: object, where: str) -> tuple[str, ...]:
@@ -36,6 +48,20 @@ def _hosts(value: object, where: str) -> tuple[str, ...]:
     return hosts
 
 
+def _flag(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise FamilyDefinitionError(where, f"expected true or false, got {value!r}")
+    return value
+
+
+def _sources(value: object, where: str) -> dict[str, str]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise FamilyDefinitionError(where, "expected rule: source")
+    return dict(value)
+
+
 def _text(value: object, where: str) -> str:
     if not isinstance(value, str):
         raise FamilyDefinitionError(where, "expected a string")
@@ -50,21 +76,29 @@ class ModelFamily:
         name: the family's name (``mimo``), used in config and in ``explain``.
         models: glob patterns over the normalized model id (``mimo-*``).
         not_models: look-alike ids that are *not* this family's thinking models.
+        when_thinking: ids that are this family's thinking models only when the request turns
+            thinking on (``deepseek-chat`` with ``thinking: {type: enabled}``); else look-alikes.
         hosts: hosts whose subdomains also match (``xiaomimimo.com``).
+        authoritative: the hosts serve this family's rules whatever model id is asked (vendor
+            endpoints that map other vendors' names to their own models, strict servers).
         anthropic: the contract on the Anthropic Messages wire.
         chat: the contract on the Chat Completions wire.
         why: the provider rule in words, quoted by ``explain``.
-        source: where the rule is documented.
+        source: where the contract is documented.
+        sources: where each further rule is documented (rule or host -> source).
     """
 
     name: str
     models: tuple[str, ...] = ()
     not_models: tuple[str, ...] = ()
+    when_thinking: tuple[str, ...] = ()
     hosts: tuple[str, ...] = ()
+    authoritative: bool = False
     anthropic: AnthropicContract = field(factory=AnthropicContract)
     chat: ChatContract = field(factory=ChatContract)
     why: str = ""
     source: str = ""
+    sources: Mapping[str, str] = field(factory=dict)
 
     def contract(self, api: str) -> AnthropicContract | ChatContract:
         """The contract for one wire."""
@@ -77,6 +111,10 @@ class ModelFamily:
     def excluded_pattern(self, model: str) -> str | None:
         """The first of ``not_models`` that matches a normalized id, or None."""
         return next((p for p in self.not_models if fnmatch.fnmatchcase(model, p)), None)
+
+    def thinking_pattern(self, model: str) -> str | None:
+        """The first of ``when_thinking`` that matches a normalized id, or None."""
+        return next((p for p in self.when_thinking if fnmatch.fnmatchcase(model, p)), None)
 
     def host_pattern(self, host: str) -> str | None:
         """The first of ``hosts`` that is ``host`` or a parent domain of it, or None."""
@@ -98,11 +136,14 @@ class ModelFamily:
         readers = {
             "models": _patterns,
             "not_models": _patterns,
+            "when_thinking": _patterns,
             "hosts": _hosts,
+            "authoritative": _flag,
             "anthropic": lambda v, w: AnthropicContract.from_mapping(v, w, family.anthropic),
             "chat": lambda v, w: ChatContract.from_mapping(v, w, family.chat),
             "why": _text,
             "source": _text,
+            "sources": _sources,
         }
         for key, read in readers.items():
             if key in data:
@@ -114,10 +155,14 @@ class ModelFamily:
 
 UNKNOWN = ModelFamily(
     name="unknown",
+    anthropic=AnthropicContract(thinking="pass"),
+    chat=ChatContract(reasoning_content="pass"),
     why=(
-        "no family matched, so nothing says this endpoint wants reasoning back, and strict "
-        "OpenAI-compatible servers reject an unknown reasoning_content field (422)"
+        "no family matched, so nothing says what this endpoint wants: do no harm, send what "
+        "the agent sent (minus reasoning known to come from another target) and learn from a "
+        "classified error"
     ),
+    source="shared/wild.md §1 (relays), design §4 (unknown, revised 2026-11)",
 )
 
 

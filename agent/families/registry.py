@@ -37,7 +37,7 @@ class FamilyRegistry:
 
     families: tuple[ModelFamily, ...] = field(converter=_families)
     # detection's answers by target: the same few targets are asked before every call
-    _answers: dict[tuple[str, str | None, str, str | None], FamilyMatch] = field(
+    _answers: dict[tuple[str, str | None, str, str | None, bool], FamilyMatch] = field(
         init=False, factory=dict, eq=False, repr=False
     )
 
@@ -90,19 +90,28 @@ class FamilyRegistry:
         return FamilyRegistry((*added, *families))
 
     def resolve(
-        self, model: str, base_url: str | None, api: str, explicit: str | None = None
+        self,
+        model: str,
+        base_url: str | None,
+        api: str,
+        explicit: str | None = None,
+        thinking: bool = False,
     ) -> FamilyMatch:
-        """Detect the family of one target (explicit > model id > host)."""
-        key = (model, base_url, api, explicit)
+        """Detect the family of one target (explicit > authoritative host > model id > host).
+
+        ``thinking``: the request turns thinking on (ids in a family's ``when_thinking`` are
+        then its thinking models).
+        """
+        key = (model, base_url, api, explicit, thinking)
         match = self._answers.get(key)
         if match is None:
             if len(self._answers) >= _REMEMBERED:
                 self._answers.clear()
-            match = self._answers[key] = self._detect(model, base_url, api, explicit)
+            match = self._answers[key] = self._detect(model, base_url, api, explicit, thinking)
         return match
 
     def _detect(
-        self, model: str, base_url: str | None, api: str, explicit: str | None
+        self, model: str, base_url: str | None, api: str, explicit: str | None, thinking: bool
     ) -> FamilyMatch:
         candidates = model_candidates(model)
         normalized = candidates[0]
@@ -110,21 +119,29 @@ class FamilyRegistry:
         if explicit is not None:
             return FamilyMatch(self.get(explicit), "explicit", normalized, host, explicit)
         blocked: dict[str, str] = {}
-        for candidate in candidates:
-            for family in self.families:
-                excluded = family.excluded_pattern(candidate)
-                if excluded is not None:
-                    blocked[family.name] = excluded
-                    continue
-                pattern = family.model_pattern(candidate)
-                if pattern is not None:
-                    return FamilyMatch(family, "model", candidate, host, pattern)
-        for family in self.families:
-            if family.name in blocked:
-                continue
-            pattern = family.host_pattern(host)
-            if pattern is not None:
-                return FamilyMatch(family, "host", normalized, host, pattern)
+        by_model = self._by_model(candidates, host, thinking, blocked)
+        by_host = next(
+            (
+                FamilyMatch(f, "host", normalized, host, pattern)
+                for f in self.families
+                if f.name not in blocked and (pattern := f.host_pattern(host)) is not None
+            ),
+            None,
+        )
+        # only a base URL the caller gave is authoritative: with None the request may well go
+        # elsewhere (an adapter that was not told the client's base URL)
+        if by_host is not None and by_host.family.authoritative and base_url is not None:
+            if by_model is None or by_model.family is by_host.family:
+                return by_model or by_host
+            serves = (
+                f"{host} serves {by_host.family.name}'s models whatever the id says "
+                f"({by_model.model!r} names {by_model.family.name}, which decides on other hosts)"
+            )
+            return FamilyMatch(by_host.family, "host", normalized, host, by_host.pattern, serves)
+        if by_model is not None:
+            return by_model
+        if by_host is not None:
+            return by_host
         note = None
         if blocked:
             name, pattern = next(iter(blocked.items()))
@@ -134,6 +151,26 @@ class FamilyRegistry:
             )
         return FamilyMatch(UNKNOWN, "none", normalized, host, None, note)
 
+    def _by_model(
+        self, candidates: tuple[str, ...], host: str, thinking: bool, blocked: dict[str, str]
+    ) -> FamilyMatch | None:
+        """The family a model id names (None), recording look-alikes in ``blocked``."""
+        for candidate in candidates:
+            for family in self.families:
+                when = family.thinking_pattern(candidate)
+                if when is not None and thinking:
+                    return FamilyMatch(family, "model", candidate, host, when, _ASKED)
+                excluded = family.excluded_pattern(candidate) or when
+                if excluded is not None:
+                    blocked[family.name] = excluded
+                    continue
+                pattern = family.model_pattern(candidate)
+                if pattern is not None:
+                    return FamilyMatch(family, "model", candidate, host, pattern)
+        return None
+
+
+_ASKED = "a thinking model because the request turns thinking on"
 
 _BUILTIN = FamilyRegistry(
     ModelFamily.from_mapping(data, f"builtin family {data['name']}") for data in BUILTIN_FAMILY_DATA

@@ -30,6 +30,10 @@ from agent.request import Request
 
 log = logging.getLogger("agent")
 
+#: Statuses whose body may hold a thinking error worth one retry (relays answer 5xx for a
+#: provider's wrapped 400; strict servers 422).
+RETRIED = frozenset({400, 422, 500, 502})
+
 __all__ = [
     "MessageAccumulator",
     "PipelineMiddleware",
@@ -83,8 +87,10 @@ class PipelineMiddleware(anthropic.Middleware):
         out = self.pipeline(ours)  # ``ours`` itself when nothing changes: still resolved
         return _with_body(request, out.body), ours, out
 
-    def _recover(self, ours: Request, sent: Request, raw: bytes) -> Request | None:
-        corrected = self.pipeline.recover(ours, sent, 400, loads(raw))
+    def _recover(self, ours: Request, sent: Request, status: int, raw: bytes) -> Request | None:
+        body = loads(raw)  # some providers answer raw text (MiMo: ``data:{...}``)
+        error = raw.decode("utf-8", "replace") if body is None else body
+        corrected = self.pipeline.recover(ours, sent, status, error)
         if corrected is not None and corrected.family and corrected.family != ours.family:
             self._learned[ours.model] = corrected.family
         return corrected
@@ -119,8 +125,9 @@ class PipelineMiddleware(anthropic.Middleware):
             if not outgoing.stream:
                 self._observe(sent, loads(response.http_response.read()))
             return response
-        if response.http_response.status_code == 400:
-            corrected = self._recover(ours, sent, response.http_response.read())
+        status = response.http_response.status_code
+        if status in RETRIED:
+            corrected = self._recover(ours, sent, status, response.http_response.read())
             if corrected is not None:
                 response.http_response.close()
                 response = call_next(_with_body(request, corrected.body))
@@ -141,8 +148,9 @@ class PipelineMiddleware(anthropic.Middleware):
             if not outgoing.stream:
                 self._observe(sent, loads(await response.http_response.aread()))
             return response
-        if response.http_response.status_code == 400:
-            corrected = self._recover(ours, sent, await response.http_response.aread())
+        status = response.http_response.status_code
+        if status in RETRIED:
+            corrected = self._recover(ours, sent, status, await response.http_response.aread())
             if corrected is not None:
                 await response.http_response.aclose()
                 response = await call_next(_with_body(request, corrected.body))

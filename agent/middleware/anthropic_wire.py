@@ -152,7 +152,8 @@ def _back_fill(
     the family needs reasoning (tool turns, or every turn of the active loop)."""
     contract = call.family.anthropic
     calls = call.request.history.calls.get(i)
-    if calls and call.options.restore and contract.thinking != "drop" and send_turn:
+    # restore only what a known contract sends back; an unknown target gets what the agent sent
+    if calls and call.options.restore and contract.thinking in ("verify", "carry") and send_turn:
         ids = [x for x in calls if type(x) is str]
         restored = _restore(call, i, content, ids) if ids else None
         if restored is not None:

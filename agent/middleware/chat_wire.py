@@ -18,6 +18,8 @@ from agent.middleware.context import HOW_TO_SET, Call
 from agent.request import Request
 
 _RC = "reasoning_content"
+#: Every field a chat message carries reasoning in (providers and relays differ).
+REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_text", "reasoning_details")
 
 
 def run(call: Call) -> Request:
@@ -38,17 +40,20 @@ def _message(call: Call, i: int, message: Mapping[str, Any], in_loop: bool) -> M
     contract = call.family.chat
     reasoning = message.get(_RC)
     if contract.reasoning_content == "drop":
-        if _RC not in message:
+        present = [f for f in REASONING_FIELDS if f in message]
+        if not present:
             return message
-        call.notes.add(
-            path,
-            Action.DROPPED,
-            "{}; reasoning_content is not sent (strict servers answer 422 'Extra inputs are "
-            "not permitted'); {}",
-            call.match.describe(),
-            HOW_TO_SET,
-        )
-        return without(message, _RC)
+        for field in present:
+            call.notes.add(
+                f"messages[{i}].{field}",
+                Action.DROPPED,
+                "{}; reasoning fields are not sent ({})",
+                call.match.describe(),
+                call.family.why,
+            )
+        return {k: v for k, v in message.items() if k not in REASONING_FIELDS}
+    if contract.reasoning_content == "pass":
+        return _pass(call, path, message, reasoning)
     if reasoning == "":
         if contract.empty_to_pad and contract.pad:
             call.notes.add(
@@ -82,6 +87,31 @@ def _message(call: Call, i: int, message: Mapping[str, Any], in_loop: bool) -> M
         )
         foreign_removed = True
     return _back_fill(call, i, message, in_loop, foreign_removed)
+
+
+def _pass(
+    call: Call, path: str, message: Mapping[str, Any], reasoning: object
+) -> Mapping[str, Any]:
+    """An unknown target: the reasoning goes as the agent sent it, unless it is known to be
+    another target's."""
+    origin = call.foreign_origin(None, reasoning) if isinstance(reasoning, str) else None
+    if origin is None:
+        if _RC in message:
+            call.notes.add(
+                path,
+                Action.KEPT,
+                "passed through as the agent sent it ({}; {})",
+                call.match.describe(),
+                HOW_TO_SET,
+            )
+        return message
+    call.notes.add(
+        path,
+        Action.DROPPED,
+        "observed from {}, another target; not sent to an unknown target",
+        origin,
+    )
+    return without(message, _RC)
 
 
 def _back_fill(

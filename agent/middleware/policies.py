@@ -6,7 +6,9 @@ The family contract's ``thinking`` mode picks one policy per call from ``POLICIE
   dropped (or, opted in, turned into text);
 - ``carry`` (DeepSeek, Kimi, MiMo, ...): the family's own thinking kept, written the way it
   takes unsigned thinking; another family's reasoning not replayed;
-- ``drop`` (unknown): no prior thinking is sent.
+- ``pass`` (unknown): the agent's thinking as it is, minus what is known to be another
+  target's (do no harm);
+- ``drop`` (strict servers): no prior thinking is sent.
 
 A policy returns a verdict ``(new block, notes)``: the block itself (kept as it is), a new
 block, ``None`` (dropped) or ``FOREIGN`` (dropped as another family's), and the explain
@@ -18,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from agent.body import BlockPath, without
+from agent.body import BlockPath, block_key, without
 from agent.errors import InvalidRequest
 from agent.explain import Action
 from agent.families import AnthropicContract
@@ -223,14 +225,60 @@ def drop(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool) 
         (
             "",
             Action.DROPPED,
-            "{}; prior thinking is dropped ({})",
-            (call.match.describe(), HOW_TO_SET),
+            "{}; prior thinking is not sent ({})",
+            (call.match.describe(), call.family.why),
         ),
     )
 
 
+def _not_foreign(call: Call, block: Mapping[str, Any]) -> bool:
+    """Neither dead nor observed from another target (what ``pass`` sends as it is)."""
+    key = block_key(block)
+    if key is not None:
+        return key not in call.dead and call.foreign_origin(key, None) is None
+    text = block.get("thinking")
+    return not isinstance(text, str) or call.foreign_origin(None, text) is None
+
+
+def pass_through(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool) -> Verdict:
+    """An unknown target: the agent's thinking goes as it is, minus what is known to be
+    another target's (do no harm: what succeeds without the pipeline succeeds with it)."""
+    if _not_foreign(call, block):
+        return block, (
+            (
+                "",
+                Action.KEPT,
+                "passed through as the agent sent it ({}; {})",
+                (call.match.describe(), HOW_TO_SET),
+            ),
+        )
+    key = block_key(block)
+    if key is not None and key in call.dead:
+        why = call.dead_reason(key)
+    else:
+        text = block.get("thinking")
+        origin = call.foreign_origin(key, None if key else text if isinstance(text, str) else None)
+        why = f"observed from {origin}, another target"
+    return None, (("", Action.DROPPED, "{}; not sent to an unknown target", (why,)),)
+
+
+def pass_turn(
+    call: Call, message: Mapping[str, Any], content: Sequence[Any], positions: list[int]
+) -> Mapping[str, Any] | None:
+    """The whole-turn shortcut of ``pass``: the message itself when no block is foreign."""
+    for j in positions:
+        if not _not_foreign(call, content[j]):
+            return None
+    return message
+
+
 #: The block policy of each ``thinking`` mode, chosen once per call.
-POLICIES: Mapping[str, Policy] = {"verify": verify, "carry": carry, "drop": drop}
+POLICIES: Mapping[str, Policy] = {
+    "verify": verify,
+    "carry": carry,
+    "pass": pass_through,
+    "drop": drop,
+}
 
 
 def carry_turn(
@@ -269,7 +317,12 @@ Turn = Callable[[Call, Mapping[str, Any], Sequence[Any], list[int]], Mapping[str
 
 #: Per mode, a whole-turn shortcut for the common case of a turn whose thinking blocks all
 #: take the plain path (None: no shortcut). Used only when nobody listens to explain.
-TURNS: Mapping[str, Turn | None] = {"verify": verify_turn, "carry": carry_turn, "drop": None}
+TURNS: Mapping[str, Turn | None] = {
+    "verify": verify_turn,
+    "carry": carry_turn,
+    "pass": pass_turn,
+    "drop": None,
+}
 
 
 def pad_empty(contract: AnthropicContract, block: Mapping[str, Any]) -> Mapping[str, Any]:

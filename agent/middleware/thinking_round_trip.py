@@ -150,13 +150,17 @@ class ThinkingRoundTrip:
         return f"{len(keys)} signature(s) at messages[{error.message}] rejected by the provider"
 
     def trusts(self, origin: Origin, match: FamilyMatch) -> bool:
-        """Whether a signature minted at ``origin`` verifies at the target of ``match``."""
-        if origin.family != match.family.name:
-            return False
-        if match.family.anthropic.thinking != "verify":
-            return True  # carrying families: any block of their own family is their own
+        """Whether thinking observed at ``origin`` is the own thinking of the target of
+        ``match``: the same model on the same host always is (also when it was observed
+        before its family was learned); otherwise only the same family's, and for a
+        signature-checking target only the models ``trusted_models`` names."""
         if origin.model == match.model and origin.host == match.host:
             return True
+        mode = match.family.anthropic.thinking
+        if origin.family != match.family.name or mode == "pass":
+            return False  # an unknown target's own is only what it answered itself
+        if mode != "verify":
+            return True  # carrying families: any block of their own family is their own
         return any(fnmatch.fnmatchcase(origin.model, p) for p in self.trusted_models)
 
 
