@@ -3,86 +3,32 @@ provider emulators over a real socket on 127.0.0.1."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from typing import Any
 
-import anthropic
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from agent import Pipeline, Request
 from agent.demo import originating_policy
-from agent.integrations.anthropic import PipelineMiddleware
-from agent.middleware import ThinkingRoundTrip, ToolPairing
-from agent.testing.emulators import Emulator
-from agent.testing.loop import Mode, Step, run_tool_loop, run_tool_loop_async
-
-RELAY = "https://open.markhub.top"
-TOOLS = [{"name": "run", "description": "run a step", "input_schema": {"type": "object"}}]
-THINKING = {"type": "enabled", "budget_tokens": 1024}
-Factory = Callable[..., Emulator]
-MUST_PASS_BACK = "The reasoning_content in the thinking mode must be passed back to the API."
-
-
-def LOSE(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """An agent that keeps only text and tool calls (the originating agent's store)."""
-    return [b for b in content if b["type"] not in ("thinking", "redacted_thinking")]
-
-
-def fixed() -> Pipeline:
-    return Pipeline([ToolPairing(), ThinkingRoundTrip()])
-
-
-def converse(
-    emulator: Emulator,
-    pipeline: Pipeline | None,
-    model: str,
-    *,
-    history: list[dict[str, Any]] | None = None,
-    mode: Mode = "create",
-    use_async: bool = False,
-    base_url: str | None = RELAY,
-    **params: Any,
-) -> list[Step]:
-    """One scripted tool loop through the SDK, with the pipeline installed (or none)."""
-    middleware = [PipelineMiddleware(pipeline, base_url=base_url)] if pipeline else []
-    history = history if history is not None else [{"role": "user", "content": "go"}]
-    params = {"model": model, "max_tokens": 4096, "tools": TOOLS, **params}
-    if use_async:
-
-        async def go() -> list[Step]:
-            client = anthropic.AsyncAnthropic(
-                base_url=emulator.base_url, api_key="test-key", max_retries=0, middleware=middleware
-            )
-            async with client:
-                return await run_tool_loop_async(client, history, mode=mode, **params)
-
-        return asyncio.run(go())
-    with anthropic.Anthropic(
-        base_url=emulator.base_url, api_key="test-key", max_retries=0, middleware=middleware
-    ) as client:
-        return run_tool_loop(client, history, mode=mode, **params)
-
-
-def completed(steps: list[Step], tool_calls: int) -> bool:
-    return (
-        steps[-1].stop_reason == "end_turn"
-        and sum(s.stop_reason == "tool_use" for s in steps) == tool_calls
-        and all(s.status == 200 for s in steps)
-    )
-
-
-def thinking_of(body: dict[str, Any]) -> list[list[dict[str, Any]]]:
-    """Per assistant message of a received body, its thinking blocks."""
-    return [
-        [b for b in m["content"] if b["type"] in ("thinking", "redacted_thinking")]
-        for m in body["messages"]
-        if m["role"] == "assistant"
-    ]
+from agent.middleware import ThinkingRoundTrip
+from agent.testing.loop import Mode, run_tool_loop
+from tests.loops import (
+    LOSE,
+    MUST_PASS_BACK,
+    RELAY,
+    THINKING,
+    TOOLS,
+    Factory,
+    chat_loop,
+    completed,
+    converse,
+    fixed,
+    post,
+    thinking_of,
+)
 
 
 class TestOriginatingScenario:
@@ -407,59 +353,6 @@ class TestAnthropic:
         assert [1, 1] == [len(t) for t in thinking_of(restored_body)]
         assert completed(dropped, 2)
         assert "thinking" not in claude.bodies[-1]
-
-
-def post(url: str, body: dict[str, Any]) -> tuple[int, Any]:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
-
-def chat_loop(
-    emulator: Emulator,
-    model: str,
-    pipeline: Pipeline | None,
-    *,
-    keep_reasoning: bool,
-    base_url: str | None = None,
-) -> list[tuple[int, Any]]:
-    """An agent that builds chat payloads itself and calls pipe(req) / pipe.observe(...)."""
-    url = f"{emulator.openai_base_url}/chat/completions"
-    history: list[dict[str, Any]] = [{"role": "user", "content": "go"}]
-    results = []
-    for _ in range(8):
-        body = {
-            "model": model,
-            "messages": history,
-            "tools": [{"type": "function", "function": {"name": "run", "parameters": {}}}],
-        }
-        request = Request(api="chat_completions", base_url=base_url, body=body)
-        sent = pipeline(request) if pipeline else request
-        status, answer = post(url, dict(sent.body))
-        results.append((status, answer))
-        if status != 200:
-            return results
-        if pipeline:
-            pipeline.observe(sent, answer)
-        message = dict(answer["choices"][0]["message"])
-        if not keep_reasoning:
-            message.pop("reasoning_content", None)
-        history.append(message)
-        if not message.get("tool_calls"):
-            return results
-        history.extend(
-            {"role": "tool", "tool_call_id": c["id"], "content": "ok"}
-            for c in message["tool_calls"]
-        )
-    return results
 
 
 class TestChatWire:

@@ -113,6 +113,13 @@ def _message(
         # was reordered, so its signatures no longer verify
         reordered, kept = kept, []
         changes.update(dict.fromkeys(reordered, REMOVE))
+    real = _real_for_blank(call, i, content, changes, kept)
+    if real is not None:  # the turn's real reasoning instead of blank thinking
+        if verdicts is not None:
+            _record(call, i, [(j, ()) for j, _ in verdicts], [])
+            for j in kept:
+                call.notes.add(f"messages[{i}].content[{j}]", Action.DROPPED, _BLANK)
+        return {**message, "content": real}
     if verdicts is not None:
         _record(call, i, verdicts, reordered)
     if kept and not changes:
@@ -131,6 +138,31 @@ def _message(
         )
         return None
     return {**message, "content": current}
+
+
+_BLANK = (
+    "blank thinking replaced by this turn's real reasoning, observed before (relays such as "
+    "LiteLLM delete blank thinking blocks, and the provider then answers 400)"
+)
+
+
+def _real_for_blank(
+    call: Call, i: int, content: list[Any], changes: Mapping[int, Any], kept: list[int]
+) -> list[Any] | None:
+    """Prefer the real reasoning over a pad: a turn whose only thinking is blank and unsigned
+    gets its own observed blocks back (found by tool-call id), when they line up."""
+    contract = call.family.anthropic
+    ids = [x for x in call.request.history.calls.get(i, ()) if type(x) is str]
+    if not (kept and ids and contract.thinking == "carry" and call.options.restore):
+        return None
+    for j in kept:
+        block = changes.get(j, content[j])
+        text = block.get("thinking")
+        if block.get("signature") or not isinstance(text, str) or text.strip():
+            return None
+    positions = call.request.history.thinking.get(i, ())
+    others = [b for j, b in enumerate(content) if j not in positions]
+    return _restore(call, i, others, ids)
 
 
 def _record(

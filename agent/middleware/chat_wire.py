@@ -54,6 +54,10 @@ def _message(call: Call, i: int, message: Mapping[str, Any], in_loop: bool) -> M
         return {k: v for k, v in message.items() if k not in REASONING_FIELDS}
     if contract.reasoning_content == "pass":
         return _pass(call, path, message, reasoning)
+    if isinstance(reasoning, str) and not reasoning.strip():
+        restored = _restored(call, path, message)  # the real reasoning beats a blank one
+        if restored is not None:
+            return restored
     if reasoning == "":
         if contract.empty_to_pad and contract.pad:
             call.notes.add(
@@ -114,30 +118,41 @@ def _pass(
     return without(message, _RC)
 
 
+def _restored(call: Call, path: str, message: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The message with its own observed reasoning, found by tool call id, or None."""
+    calls = message.get("tool_calls")
+    ids = [c.get("id") for c in calls or () if isinstance(c, Mapping)]
+    if not (ids and call.options.restore and isinstance(ids[0], str)):
+        return None
+    turn = call.options.store.turn_for_tool(ids[0])
+    if (
+        turn is None
+        or not turn.reasoning
+        or not turn.reasoning.strip()
+        or turn.tool_ids != tuple(ids)
+        or not call.options.trusts(turn.origin, call.match)
+    ):
+        return None
+    call.notes.add(
+        path,
+        Action.RESTORED,
+        "this turn's own reasoning, observed from {}, found again by tool call id {}",
+        turn.origin,
+        ids[0],
+    )
+    return {**message, _RC: turn.reasoning}
+
+
 def _back_fill(
     call: Call, i: int, message: Mapping[str, Any], in_loop: bool, foreign_removed: bool
 ) -> Mapping[str, Any]:
     """A message without (own) reasoning: restored by tool call id, padded, or left without."""
     path = f"messages[{i}].{_RC}"
     contract = call.family.chat
+    restored = _restored(call, path, message)
+    if restored is not None:
+        return restored
     calls = message.get("tool_calls")
-    ids = [c.get("id") for c in calls or () if isinstance(c, Mapping)]
-    if ids and call.options.restore and isinstance(ids[0], str):
-        turn = call.options.store.turn_for_tool(ids[0])
-        if (
-            turn is not None
-            and turn.reasoning
-            and turn.tool_ids == tuple(ids)
-            and call.options.trusts(turn.origin, call.match)
-        ):
-            call.notes.add(
-                path,
-                Action.RESTORED,
-                "this turn's own reasoning, observed from {}, found again by tool call id {}",
-                turn.origin,
-                ids[0],
-            )
-            return {**message, _RC: turn.reasoning}
     needed = (bool(calls) and "tool_calls" in contract.pad_on) or (
         in_loop and "active_loop" in contract.pad_on
     )

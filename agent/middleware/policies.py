@@ -295,12 +295,13 @@ def carry_turn(
         if (
             type(text) is not str
             or not text
+            or text.isspace()  # blank: the real reasoning may replace it (slow path)
             or block.get("type") != "thinking"
             or block.get("signature")
             or "cache_control" in block
         ):
             return None
-        origin = call.origin_of_text(text)  # whitespace is never recorded: None
+        origin = call.origin_of_text(text)
         if not (
             origin is None or origin is call.last_origin or call.foreign_origin(None, text) is None
         ):

@@ -27,6 +27,7 @@ from typing import Any
 from attrs import Attribute, define, field, frozen
 
 from agent.testing.emulators.errors import HTTPError
+from agent.testing.emulators.relays import RELAYS, forward, rewrap
 from agent.testing.emulators.replies import Script
 from agent.testing.emulators.rules import (
     RULES,
@@ -80,6 +81,11 @@ def _check_family(_: object, __: Attribute[str], value: str) -> None:
         raise ValueError(f"family: {value!r} is not one of {', '.join(FAMILIES)}")
 
 
+def _check_relay(_: object, __: Attribute[str | None], value: str | None) -> None:
+    if value is not None and value not in RELAYS:
+        raise ValueError(f"relay: {value!r} is not one of {', '.join(RELAYS)}")
+
+
 @define
 class Emulator:
     """A provider emulator for one family; a context manager that starts and stops it.
@@ -96,6 +102,7 @@ class Emulator:
             "graceful degradation" some models show).
         secret: the key the emulator signs its own thinking with (never sent).
         prefix: a path prefix the base URL carries (``/anthropic``, ``/coding``).
+        relay: put a relay's behaviour in front (``litellm``, ``ccr``; see ``relays``).
     """
 
     family: str = field(validator=_check_family)
@@ -106,6 +113,7 @@ class Emulator:
     redacted: bool = False
     secret: bytes = field(default=b"", repr=False)
     prefix: str = ""
+    relay: str | None = field(default=None, validator=_check_relay)
     log: list[Received] = field(init=False, factory=list, repr=False)
     _server: ThreadingHTTPServer | None = field(init=False, default=None, repr=False)
     _thread: threading.Thread | None = field(init=False, default=None, repr=False)
@@ -186,9 +194,11 @@ class Emulator:
     def handle(self, path: str, body: Any) -> tuple[int, Any, Iterator[bytes] | None]:
         """Answer one request: (status, JSON, SSE chunks for a stream or None)."""
         route = path.split("?", 1)[0].rstrip("/")
+        received = body
         try:
             if not isinstance(body, Mapping) or not isinstance(body.get("messages"), list):
                 raise HTTPError(400, {"error": {"message": "messages: Field required"}})
+            body = forward(self.relay, body)
             if route.endswith("/v1/messages"):
                 message = self._messages(body)
                 stream = anthropic_events(message) if body.get("stream") else None
@@ -198,6 +208,8 @@ class Emulator:
             else:
                 raise HTTPError(404, {"error": {"message": f"no route {route}"}})
         except HTTPError as exc:
+            model = received.get("model") if isinstance(received, Mapping) else None
+            exc = rewrap(self.relay, model, exc)
             self.log.append(Received(path, body, exc.status, exc.body))
             return exc.status, exc.body, None
         self.log.append(Received(path, body, 200, message, stream is not None))

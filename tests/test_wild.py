@@ -1,0 +1,229 @@
+"""The wild, end to end: real relays' and clients' behaviour in front of the emulators.
+
+One class per failure of the "do no harm in the wild" issue; each test fails on the code
+before it and passes now. Evidence: shared/wild.md.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent import Request
+from agent.testing.emulators import Emulator
+from tests.loops import (
+    LOSE,
+    THINKING,
+    Factory,
+    chat_loop,
+    completed,
+    converse,
+    fixed,
+    post,
+    thinking_of,
+)
+
+
+def blank(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An agent that keeps its thinking blocks but not their text."""
+    return [{**b, "thinking": ""} if b["type"] == "thinking" else b for b in content]
+
+
+def statuses(emulator: Emulator) -> list[int]:
+    return [r.status for r in emulator.log]
+
+
+class TestVendorEndpoints:
+    """1. A Claude model name on a vendor's own Anthropic endpoint is that vendor's model."""
+
+    def test_kimi_coding_with_a_claude_name(self, agent_emulator: Factory) -> None:
+        """claude-opus-4-6 on Kimi /coding gets Kimi's contract: the unsigned thinking goes
+        back (as Anthropic's, it was dropped and Kimi answered 400)."""
+        kimi = agent_emulator("kimi", rounds=3, prefix="/coding")
+
+        steps = converse(
+            kimi,
+            fixed(),
+            "claude-opus-4-6",
+            base_url="https://api.kimi.com/coding",
+            thinking=THINKING,
+        )
+
+        assert completed(steps, 3)
+        assert [200] * 4 == statuses(kimi), "no 400 to learn from first"
+        assert [[""], [""], [""]] == [
+            [b["signature"] for b in t] for t in thinking_of(kimi.bodies[-1])
+        ]
+
+    def test_deepseek_anthropic_with_a_claude_name(self, agent_emulator: Factory) -> None:
+        """claude-sonnet-4-6 on DeepSeek's /anthropic, resuming a saved history whose thinking
+        is unsigned: DeepSeek's contract sends it back (as Anthropic's it was dropped and
+        DeepSeek answered 400 before anything could be learned)."""
+        deepseek = agent_emulator("deepseek", rounds=3, prefix="/anthropic")
+        saved = [
+            {"role": "user", "content": "go"},
+            {"role": "assistant", "content": [_thinking("earlier plan"), _use("t0")]},
+            {"role": "user", "content": [_result("t0")]},
+        ]
+
+        steps = converse(
+            deepseek,
+            fixed(),
+            "claude-sonnet-4-6",
+            base_url="https://api.deepseek.com/anthropic",
+            history=saved,
+            thinking=THINKING,
+        )
+
+        assert completed(steps, 2)
+        assert [200] * 3 == statuses(deepseek)
+        assert "earlier plan" == thinking_of(deepseek.bodies[0])[0][0]["thinking"]
+
+
+class TestRelaySpellings:
+    """2. Model ids as relays spell them, and no false friends."""
+
+    def test_provider_comma_model(self, agent_emulator: Factory) -> None:
+        """claude-code-router's mimo,mimo-v2.5-pro is MiMo: nothing is lost, no 400."""
+        mimo = agent_emulator("mimo", rounds=3, relay="ccr")
+
+        steps = converse(mimo, fixed(), "mimo,mimo-v2.5-pro", thinking=THINKING, store=LOSE)
+
+        assert completed(steps, 3)
+        assert [200] * 4 == statuses(mimo)
+
+    def test_false_friend_is_not_kimi(self, agent_emulator: Factory) -> None:
+        """k3000-chat is no Kimi model: no reasoning_content pad reaches a strict server."""
+        strict = agent_emulator("strict", rounds=1)
+        body = {
+            "model": "k3000-chat",
+            "messages": [
+                {"role": "user", "content": "go"},
+                {"role": "assistant", "content": None, "tool_calls": [_call("c1")]},
+                {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+            ],
+        }
+        request = Request(api="chat_completions", base_url="https://llm.example.com/v1", body=body)
+
+        sent = fixed()(request)
+        status, _ = post(f"{strict.openai_base_url}/chat/completions", dict(sent.body))
+
+        assert sent is request
+        assert 200 == status
+
+    def test_deepseek_chat_thinks_when_asked(self, agent_emulator: Factory) -> None:
+        """deepseek-chat with thinking turned on is a thinking model: a lost reasoning_content
+        comes back (it used to be dropped as a non-thinking look-alike)."""
+        deepseek = agent_emulator("deepseek", rounds=3)
+
+        results = chat_loop(
+            deepseek,
+            "deepseek-chat",
+            fixed(),
+            keep_reasoning=False,
+            base_url="https://api.deepseek.com",
+            thinking={"type": "enabled"},
+        )
+
+        assert [200] * 4 == [status for status, _ in results]
+
+
+class TestUnknownDoNoHarm:
+    """3. An unknown alias gets what the agent sent."""
+
+    def test_chat_alias_keeps_the_agents_reasoning(self, agent_emulator: Factory) -> None:
+        """relay-pro on the chat wire: the loop completes without the pipeline, and with it."""
+        without = chat_loop(
+            agent_emulator("deepseek", rounds=3),
+            "relay-pro",
+            None,
+            keep_reasoning=True,
+            base_url="https://relay.example.com/v1",
+        )
+        deepseek = agent_emulator("deepseek", rounds=3)
+
+        results = chat_loop(
+            deepseek,
+            "relay-pro",
+            fixed(),
+            keep_reasoning=True,
+            base_url="https://relay.example.com/v1",
+        )
+
+        assert [200] * 4 == [status for status, _ in without]
+        assert [200] * 4 == [status for status, _ in results]
+
+
+class TestRelayErrors:
+    """4. A provider's error rewrapped by a relay is still read, and attributed right."""
+
+    def test_litellm_wrapped_mimo_error_is_learned_as_mimo(self, agent_emulator: Factory) -> None:
+        """Behind LiteLLM, MiMo's Param Incorrect arrives inside LiteLLM's message; it teaches
+        MiMo (not DeepSeek), and the one retry carries the real reasoning."""
+        mimo = agent_emulator("mimo", rounds=3, relay="litellm")
+
+        steps = converse(mimo, fixed(), "relay-pro", thinking=THINKING, store=LOSE)
+
+        assert completed(steps, 3)
+        assert [200, 400, 200, 200, 200] == statuses(mimo)
+        assert "litellm.BadRequestError" in mimo.log[1].response["error"]["message"]
+        assert all(
+            b["signature"] == "" and b["thinking"].strip()
+            for t in thinking_of(mimo.bodies[2])
+            for b in t
+        )
+
+
+class TestPadsThroughRelays:
+    """6. LiteLLM deletes blank thinking: the real reasoning goes instead of a pad."""
+
+    def test_blank_thinking_is_replaced_by_the_real_one(self, agent_emulator: Factory) -> None:
+        """An agent that keeps blank thinking blocks, behind LiteLLM: a pad would be deleted
+        and MiMo would answer 400; the observed reasoning goes instead and survives."""
+        mimo = agent_emulator("mimo", rounds=3, relay="litellm")
+
+        steps = converse(mimo, fixed(), "mimo-v2.5-pro", thinking=THINKING, store=blank)
+
+        assert completed(steps, 3)
+        assert [200] * 4 == statuses(mimo)
+
+    def test_chat_blank_reasoning_is_replaced(self, agent_emulator: Factory) -> None:
+        """The same on the chat wire: '' would become the pad ' ', which LiteLLM deletes."""
+        mimo = agent_emulator("mimo", rounds=3, relay="litellm")
+        pipe = fixed()
+        url = f"{mimo.openai_base_url}/chat/completions"
+        history: list[dict[str, Any]] = [{"role": "user", "content": "go"}]
+        for _ in range(4):
+            body = {"model": "mimo-v2-flash", "messages": history, "tools": [_tool()]}
+            sent = pipe(Request(api="chat_completions", body=body))
+            status, answer = post(url, dict(sent.body))
+            assert 200 == status, answer
+            pipe.observe(sent, answer)
+            message = {**answer["choices"][0]["message"], "reasoning_content": ""}
+            history.append(message)
+            if not message.get("tool_calls"):
+                break
+            history.append(
+                {"role": "tool", "tool_call_id": message["tool_calls"][0]["id"], "content": "ok"}
+            )
+
+        assert [200] * 4 == statuses(mimo)
+
+
+def _thinking(text: str) -> dict[str, Any]:
+    return {"type": "thinking", "thinking": text}
+
+
+def _use(id_: str) -> dict[str, Any]:
+    return {"type": "tool_use", "id": id_, "name": "run", "input": {}}
+
+
+def _result(id_: str) -> dict[str, Any]:
+    return {"type": "tool_result", "tool_use_id": id_, "content": "ok"}
+
+
+def _call(id_: str) -> dict[str, Any]:
+    return {"id": id_, "type": "function", "function": {"name": "run", "arguments": "{}"}}
+
+
+def _tool() -> dict[str, Any]:
+    return {"type": "function", "function": {"name": "run", "parameters": {}}}
