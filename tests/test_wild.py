@@ -59,7 +59,7 @@ class TestVendorEndpoints:
         is unsigned: DeepSeek's contract sends it back (as Anthropic's it was dropped and
         DeepSeek answered 400 before anything could be learned)."""
         deepseek = agent_emulator("deepseek", rounds=3, prefix="/anthropic")
-        saved = [
+        saved: list[dict[str, Any]] = [
             {"role": "user", "content": "go"},
             {"role": "assistant", "content": [_thinking("earlier plan"), _use("t0")]},
             {"role": "user", "content": [_result("t0")]},
