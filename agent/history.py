@@ -34,6 +34,9 @@ class History:
         continuing_loop: the body continues a tool loop (its tail is a user message after an
             assistant message of the active loop).
         paired: every tool call has its result right after it, and every result its call.
+        partial: the body continues a server-held conversation (``thread: {type: continue}``):
+            its history starts mid-conversation, so a result whose call the server holds is
+            no orphan, and the latest assistant turn is not in the body.
     """
 
     __slots__ = (
@@ -46,6 +49,7 @@ class History:
         "loop_start",
         "messages",
         "paired",
+        "partial",
         "thinking",
     )
 
@@ -60,12 +64,15 @@ class History:
         self.latest_start = 0
         self.continuing_loop = False
         self.paired = True
+        self.partial = False
 
 
 def scan(api: str, body: Mapping[str, Any]) -> History:
     """The facts of ``body`` on wire ``api`` (raises InvalidRequest naming the path)."""
     messages = message_list(body)
     history = History(messages)
+    thread = body.get("thread")
+    history.partial = isinstance(thread, Mapping) and thread.get("type") == "continue"
     if api == "anthropic_messages":
         _scan_anthropic(history)
     else:

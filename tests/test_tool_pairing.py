@@ -62,3 +62,17 @@ class TestToolPairing:
         request = Request(api=AM, body=anthropic_body("m", U(), A(tu("c1")), T("c1")))
 
         assert request is ToolPairing()(request)
+
+
+class TestThreads:
+    def test_continued_thread_is_left_alone(self) -> None:
+        """A request that continues a server-held thread starts with results whose calls the
+        server holds: none is an orphan."""
+        body = {
+            "model": "claude-opus-4-6",
+            "thread": {"type": "continue", "previous_message_id": "msg_1"},
+            "messages": [T("c1")],
+        }
+        request = Request(api="anthropic_messages", body=body)
+
+        assert request is ToolPairing()(request)

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import anthropic
+from anthropic import beta_tool
+
 from agent import Request
+from agent.integrations.anthropic import PipelineMiddleware
 from agent.testing.emulators import Emulator
 from tests.loops import (
     LOSE,
@@ -227,3 +231,39 @@ def _call(id_: str) -> dict[str, Any]:
 
 def _tool() -> dict[str, Any]:
     return {"type": "function", "function": {"name": "run", "parameters": {}}}
+
+
+class TestServerThreads:
+    """7. The anthropic tool runner's server-side threads: a partial history is no orphan."""
+
+    def test_tool_runner_with_threads(self, agent_emulator: Factory) -> None:
+        """Each threaded turn sends only the new tool result; it reaches the provider (it
+        used to be removed as an orphan, leaving messages: [])."""
+        claude = agent_emulator("anthropic", rounds=3)
+        client = anthropic.Anthropic(
+            base_url=claude.base_url,
+            api_key="test",
+            max_retries=0,
+            middleware=[PipelineMiddleware(fixed(), base_url=None)],
+        )
+
+        runner = client.beta.messages.tool_runner(
+            model="claude-opus-4-6",
+            max_tokens=2048,
+            tools=[run],
+            messages=[{"role": "user", "content": "go"}],
+            thinking={"type": "adaptive"},
+        )
+        stops = [message.stop_reason for message in runner]
+
+        assert ["tool_use", "tool_use", "tool_use", "end_turn"] == stops
+        assert [200] * 4 == statuses(claude)
+        continued = [b for b in claude.bodies if b["thread"]["type"] == "continue"]
+        assert 3 == len(continued)
+        assert all(b["messages"][0]["content"][0]["type"] == "tool_result" for b in continued)
+
+
+@beta_tool
+def run(step: int = 0, call: int = 0) -> str:
+    """Run one step of the task."""
+    return f"step {step} done"

@@ -28,7 +28,9 @@ class ToolPairing:
     answer 400 to ``tool_calls`` without ``tool`` messages. Removing a ``tool_use`` changes a
     signed turn, so the turn's signatures are marked dead on the request and ThinkingRoundTrip
     will not send them as signed thinking. Run it before ThinkingRoundTrip. It reads the
-    request's one walk (``Request.history``): a paired history costs no second scan.
+    request's one walk (``Request.history``): a paired history costs no second scan. A request
+    that continues a server-held thread (the anthropic tool runner's default) is left alone:
+    its first tool results answer calls the server holds.
     """
 
     def __call__(self, request: Request) -> Request:
@@ -38,8 +40,8 @@ class ToolPairing:
     def transform(self, request: Request, notes: Notes) -> Request:
         """Like ``__call__``, recording each removal in ``notes``."""
         history = request.history
-        if history.paired:
-            return request
+        if history.paired or history.partial:
+            return request  # a threaded request's calls live on the server: nothing is orphaned
         if request.api == "anthropic_messages":
             changes, dead = _pair_anthropic(history, notes)
         else:

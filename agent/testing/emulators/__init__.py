@@ -26,7 +26,7 @@ from typing import Any
 
 from attrs import Attribute, define, field, frozen
 
-from agent.testing.emulators.errors import HTTPError
+from agent.testing.emulators.errors import HTTPError, anthropic_error
 from agent.testing.emulators.relays import RELAYS, forward, rewrap
 from agent.testing.emulators.replies import Script
 from agent.testing.emulators.rules import (
@@ -35,6 +35,7 @@ from agent.testing.emulators.rules import (
     check_chat,
     check_claude,
     check_strict,
+    check_tool_results,
     check_tool_turns,
 )
 from agent.testing.emulators.server import Handler
@@ -120,6 +121,8 @@ class Emulator:
     _lock: threading.Lock = field(init=False, factory=threading.Lock, repr=False)
     _counter: int = field(init=False, default=0, repr=False)
     _sent: dict[str, list[dict[str, Any]]] = field(init=False, factory=dict, repr=False)
+    # server-held conversations (message threads), by the id of the reply that ends them
+    _threads: dict[str, list[Any]] = field(init=False, factory=dict, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if not self.secret:
@@ -234,6 +237,37 @@ class Emulator:
     def _messages(self, body: Mapping[str, Any]) -> dict[str, Any]:
         if self.family == "strict":
             raise HTTPError(404, {"detail": "Not Found"})
+        thread = body.get("thread")
+        body = {**body, "messages": [*self._held(thread), *body["messages"]]}
+        if not body["messages"]:
+            raise anthropic_error("messages: at least one message is required")
+        check_tool_results(body["messages"])
+        reply = self._messages_reply(body)
+        if isinstance(thread, Mapping) and thread.get("type") in ("create", "continue"):
+            held = [*body["messages"], {"role": "assistant", "content": reply["content"]}]
+            self._threads[reply["id"]] = held
+        return reply
+
+    def _held(self, thread: object) -> list[Any]:
+        """The server-held conversation a ``thread: {type: continue}`` request goes on from."""
+        if not (isinstance(thread, Mapping) and thread.get("type") == "continue"):
+            return []
+        held = self._threads.get(str(thread.get("previous_message_id")))
+        if held is None:
+            raise HTTPError(
+                404,
+                {
+                    "type": "error",
+                    "error": {
+                        "type": "not_found_error",
+                        "message": "thread not found",
+                        "error_code": "thread_not_found",
+                    },
+                },
+            )
+        return held
+
+    def _messages_reply(self, body: Mapping[str, Any]) -> dict[str, Any]:
         signer = Signer(self.secret)
         if self._thinking_on(body):
             if self.family == "anthropic":

@@ -125,6 +125,27 @@ def check_tool_turns(rule: ToolTurnRule, messages: list[Any]) -> None:
                 raise error
 
 
+def check_tool_results(messages: list[Any]) -> None:
+    """Every provider of the Anthropic wire: each tool_use has its tool_result right after."""
+    for i, message in enumerate(messages):
+        if message.get("role") != "assistant":
+            continue
+        ids = [b.get("id") for b in blocks(message) if b.get("type") == "tool_use"]
+        following = messages[i + 1] if i + 1 < len(messages) else {}
+        answered = {
+            b.get("tool_use_id")
+            for b in blocks(following)
+            if following.get("role") == "user" and b.get("type") == "tool_result"
+        }
+        missing = [x for x in ids if x not in answered]
+        if missing:
+            raise anthropic_error(
+                f"messages.{i}: `tool_use` ids were found without `tool_result` blocks "
+                f"immediately after: {', '.join(map(str, missing))}. Each `tool_use` block must "
+                "have a corresponding `tool_result` block in the next message."
+            )
+
+
 def check_chat(rule: ChatRule, messages: list[Any]) -> None:
     """Apply a family's chat rule to every assistant message."""
     last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
