@@ -18,7 +18,12 @@ from typing import Any, Literal
 from attrs import frozen
 
 Kind = Literal[
-    "invalid_signature", "modified", "expected_thinking", "must_pass_back", "unknown_field"
+    "invalid_signature",
+    "bound_prefix",
+    "modified",
+    "expected_thinking",
+    "must_pass_back",
+    "unknown_field",
 ]
 
 #: Fields that carry reasoning in a request (chat wire) or a block type (Anthropic wire) a
@@ -127,6 +132,8 @@ def _signature_error(text: str) -> ThinkingError | None:
     message = int(where.group(1)) if where else None
     block = int(where.group(2)) if where else None
     short = text[:2000]
+    if "bound to a different conversation" in text:
+        return ThinkingError("bound_prefix", message, block, None, short)
     if "Invalid `signature` in `thinking` block" in text or (
         "Invalid `data` in `redacted_thinking` block" in text
     ):

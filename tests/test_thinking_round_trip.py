@@ -213,3 +213,91 @@ class TestDirectCalls:
 
         assert request is ThinkingRoundTrip()(request)
         assert request is ToolPairing()(request)
+
+
+class TestNewestClaude:
+    def test_thinking_on_by_default_counts_for_the_loop_check(self) -> None:
+        """Sonnet 5 thinks when the request does not mention thinking: a loop turn without
+        thinking is flagged (and raised, with on_missing_loop_thinking=raise)."""
+        body = anthropic_body("claude-sonnet-5", U(), A(th_u("unsigned"), tu("c1")), T("c1"))
+        pipe = Pipeline([ThinkingRoundTrip(on_missing_loop_thinking="raise")])
+
+        with pytest.raises(ThinkingContractError):
+            pipe(Request(api=AM, body=body))
+
+    def test_between_tools_is_thinking_on(self) -> None:
+        """thinking.type between_tools turns thinking on like enabled and adaptive."""
+        body = anthropic_body(
+            "claude-sonnet-5-5",
+            U(),
+            A(th_u("unsigned"), tu("c1")),
+            T("c1"),
+            thinking={"type": "between_tools"},
+        )
+        pipe = Pipeline([ThinkingRoundTrip(on_missing_loop_thinking="raise")])
+
+        with pytest.raises(ThinkingContractError):
+            pipe(Request(api=AM, body=body))
+
+    def test_drop_param_keeps_thinking_a_model_cannot_turn_off(self) -> None:
+        """drop_param never removes thinking from a model where it cannot be turned off."""
+        body = anthropic_body(
+            "claude-opus-5-5",
+            U(),
+            A(th_u("unsigned"), tu("c1")),
+            T("c1"),
+            thinking={"type": "adaptive"},
+        )
+        pipe = Pipeline([ThinkingRoundTrip(on_missing_loop_thinking="drop_param")])
+
+        out = pipe.explain(Request(api=AM, body=body))
+
+        assert {"type": "adaptive"} == out.body["thinking"]
+        assert [Action.DROPPED, Action.WARNING] == [c.action for c in out.changes]
+
+    def test_omitted_display_block_is_signed_not_a_pad(self) -> None:
+        """display: omitted returns empty text with a signature: a signed block, kept as is."""
+        omitted = th_s("", "sig-omitted")
+        request = claude(U(), A(omitted, tu("c1")), T("c1"))
+
+        assert request is Pipeline([ThinkingRoundTrip()])(request)
+
+    def test_prefix_binding_error_forgets_the_block_and_every_later_one(self) -> None:
+        """A block bound to a different conversation invalidates every later thinking block:
+        the retry sends none of them."""
+        request = Request(
+            api=AM,
+            body=anthropic_body(
+                "claude-fable-5-1",
+                U(),
+                A(th_s("a", "s-a"), tu("c1")),
+                T("c1"),
+                A(th_s("b", "s-b"), tu("c2")),
+                T("c2"),
+                A(th_s("c", "s-c"), tu("c3")),
+                T("c3"),
+                thinking={"type": "adaptive"},
+            ),
+        )
+        pipe = Pipeline([ThinkingRoundTrip()])
+        error = {
+            "type": "error",
+            "error": {
+                "type": "invalid_request_error",
+                "message": "messages.3.content.0: Invalid `signature` in `thinking` block. The "
+                "block is bound to a different conversation. Remove the block, or set "
+                '`thinking.block_binding.prefix_mismatch_behavior` to "drop_block".',
+            },
+        }
+
+        retry = pipe.recover(request, pipe(request), 400, error)
+
+        assert retry is not None
+        kept = [
+            b.get("signature")
+            for m in retry.body["messages"]
+            if m["role"] == "assistant"
+            for b in m["content"]
+            if b["type"] == "thinking"
+        ]
+        assert ["s-a"] == kept

@@ -267,3 +267,33 @@ class TestServerThreads:
 def run(step: int = 0, call: int = 0) -> str:
     """Run one step of the task."""
     return f"step {step} done"
+
+
+class TestNewestClaude:
+    """9. The newest Claude models: what they read, bind, and cannot turn off."""
+
+    def test_fable_reads_opus_5_blocks(self, agent_emulator: Factory) -> None:
+        """A conversation that moves from Opus 5 to Fable 5.1 keeps Opus 5's signed blocks
+        (Fable 5.1 reads them) instead of dropping them as foreign; Fable's own blocks are
+        bound to that prefix and verify on every later call."""
+        claude = agent_emulator("anthropic", rounds=2)
+        pipe = fixed()
+        history: list[dict[str, Any]] = [{"role": "user", "content": "task 1"}]
+        first = converse(
+            claude,
+            pipe,
+            "claude-opus-5",
+            history=history,
+            base_url=None,
+            thinking={"type": "adaptive"},
+        )
+        history.append({"role": "user", "content": "task 2"})
+
+        second = converse(claude, pipe, "claude-fable-5-1", history=history, base_url=None)
+
+        assert completed(first, 2)
+        assert completed(second, 2)
+        assert 400 not in statuses(claude)
+        last = thinking_of(claude.bodies[-1])
+        assert [1] * 5 == [len(t) for t in last], "Opus 5's three turns and Fable's two"
+        assert all(t[0]["signature"].startswith("sigb_") for t in last[3:]), "bound blocks"

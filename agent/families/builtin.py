@@ -23,6 +23,9 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
             "turns": "by_model",
             "keep_all_from": {"opus": "4.5", "sonnet": "4.6", "haiku": "4.6"},
             "empty_signature": "forbidden",
+            "adaptive_from": {"sonnet": "5"},
+            "cannot_disable": ["claude-opus-5-5*", "claude-fable-*", "claude-mythos-*"],
+            "reads": {"claude-fable-5-1*": ["claude-opus-5*"]},
         },
         "chat": {"reasoning_content": "drop"},
         "why": (
@@ -31,6 +34,16 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
             "'Invalid `signature` in `thinking` block'"
         ),
         "source": "https://platform.claude.com/docs/en/build-with-claude/extended-thinking",
+        "sources": {
+            "anthropic.adaptive_from": "omitting thinking means adaptive thinking on Sonnet 5 "
+            "and newer (platform docs: extended thinking; shared/wild.md §5)",
+            "anthropic.cannot_disable": '\'"thinking.type.disabled" is not supported for this '
+            "model' on Opus 5.5, Fable, Mythos (shared/wild.md §5)",
+            "anthropic.reads": "Fable 5.1 reads Opus 5 / 5.5 blocks (platform docs: preserved "
+            "thinking; shared/wild.md §5)",
+            "prefix binding": "Fable 5.1 and later, Mythos 5.1: a block is bound to the prefix "
+            "before it; recovery removes it and every later thinking block (shared/wild.md §5)",
+        },
     },
     {
         "name": "deepseek",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeVar, get_args
@@ -84,6 +85,20 @@ def _keep_all_from(value: object, where: str) -> dict[str, tuple[int, ...]]:
     return {str(k).lower(): _version(v, f"{where}.{k}") for k, v in value.items()}
 
 
+def _model_globs(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise FamilyDefinitionError(where, "expected a list of model id patterns")
+    if not all(isinstance(v, str) and v for v in value):
+        raise FamilyDefinitionError(where, "expected a list of model id patterns")
+    return tuple(v.lower() for v in value)
+
+
+def _reads(value: object, where: str) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, Mapping):
+        raise FamilyDefinitionError(where, "expected model pattern: [origin model patterns]")
+    return {str(k).lower(): _model_globs(v, f"{where}.{k}") for k, v in value.items()}
+
+
 _Parser = Callable[[object, str], Any]
 
 #: How each contract field is read from config (the same for both wires where shared).
@@ -91,6 +106,9 @@ _FIELD_PARSERS: Mapping[str, _Parser] = {
     "thinking": lambda v, w: choice(v, get_args(ThinkingMode), w),
     "turns": lambda v, w: choice(v, get_args(Turns), w),
     "keep_all_from": _keep_all_from,
+    "adaptive_from": _keep_all_from,
+    "cannot_disable": _model_globs,
+    "reads": _reads,
     "empty_signature": lambda v, w: choice(v, get_args(EmptySignature), w),
     "reasoning_content": lambda v, w: choice(v, get_args(ReasoningMode), w),
     "pad": _pad,
@@ -121,6 +139,12 @@ class AnthropicContract:
         turns: ``all`` assistant turns keep their thinking, only the ``latest``, or ``by_model``
             (keep-all from the versions in ``keep_all_from``, latest-only below them).
         keep_all_from: model tier -> first version that keeps earlier turns' thinking.
+        adaptive_from: model tier -> first version that thinks (adaptively) when the request
+            does not mention ``thinking``.
+        cannot_disable: models whose thinking cannot be turned off (``thinking.type.disabled``
+            is not supported): the ``thinking`` parameter is never removed for them.
+        reads: target model pattern -> origin model patterns whose signed blocks it also
+            verifies (a newer model that reads an older one's blocks).
         empty_signature: how unsigned thinking is written: ``required`` (``signature: ""``),
             ``accepted`` (left as it is), ``forbidden`` (the empty ``signature`` is removed).
         pad: the documented filler for a turn that must carry thinking and has none.
@@ -131,6 +155,9 @@ class AnthropicContract:
     thinking: ThinkingMode = "drop"
     turns: Turns = "all"
     keep_all_from: Mapping[str, tuple[int, ...]] = field(factory=dict)
+    adaptive_from: Mapping[str, tuple[int, ...]] = field(factory=dict)
+    cannot_disable: tuple[str, ...] = ()
+    reads: Mapping[str, tuple[str, ...]] = field(factory=dict)
     empty_signature: EmptySignature = "forbidden"
     pad: str | None = None
     pad_on: frozenset[str] = frozenset()
@@ -145,6 +172,27 @@ class AnthropicContract:
             return True  # an id we cannot place is a newer model: keep everything
         tier, version = parsed
         return version >= self.keep_all_from[tier]
+
+    def thinks_unasked(self, model: str) -> bool:
+        """Whether ``model`` thinks when the request does not mention ``thinking``."""
+        parsed = tier_version(model)
+        return (
+            parsed is not None
+            and parsed[0] in self.adaptive_from
+            and (parsed[1] >= self.adaptive_from[parsed[0]])
+        )
+
+    def can_disable(self, model: str) -> bool:
+        """Whether ``model``'s thinking can be turned off."""
+        return not any(fnmatch.fnmatchcase(model, p) for p in self.cannot_disable)
+
+    def reads_from(self, model: str, origin_model: str) -> bool:
+        """Whether ``model`` verifies signed blocks ``origin_model`` wrote."""
+        return any(
+            fnmatch.fnmatchcase(model, target)
+            and any(fnmatch.fnmatchcase(origin_model, p) for p in origins)
+            for target, origins in self.reads.items()
+        )
 
     @classmethod
     def from_mapping(

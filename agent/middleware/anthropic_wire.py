@@ -29,6 +29,7 @@ from agent.middleware.policies import (
     unsigned_form,
 )
 from agent.request import Request
+from agent.wire import thinking_requested
 
 log = logging.getLogger("agent")
 
@@ -278,8 +279,12 @@ def _string_message(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[s
 
 
 def _missing_loop_thinking(call: Call, path: str, body: Mapping[str, Any]) -> Mapping[str, Any]:
-    thinking = body.get("thinking")
-    enabled = isinstance(thinking, Mapping) and thinking.get("type") in ("enabled", "adaptive")
+    contract = call.family.anthropic
+    model = call.match.model
+    # on with any thinking type that thinks, or unasked where the model thinks by default
+    enabled = thinking_requested(body) or (
+        "thinking" not in body and contract.thinks_unasked(model)
+    )
     if not enabled:
         return body
     problem = (
@@ -292,11 +297,20 @@ def _missing_loop_thinking(call: Call, path: str, body: Mapping[str, Any]) -> Ma
     if policy == "raise":
         raise ThinkingContractError(path, problem)
     log.warning("%s: %s (on_missing_loop_thinking=%s)", path, problem, policy)
-    if policy == "drop_param":
+    if policy == "drop_param" and contract.can_disable(model) and "thinking" in body:
         call.notes.add(
             "thinking", Action.DROPPED, "{}; thinking disabled for this request", problem
         )
         return {k: v for k, v in body.items() if k != "thinking"}
+    if policy == "drop_param":
+        call.notes.add(
+            path,
+            Action.WARNING,
+            "{}; sent as is: {} cannot turn thinking off (on_missing_loop_thinking=drop_param)",
+            problem,
+            model,
+        )
+        return body
     call.notes.add(path, Action.WARNING, "{}; sent as is (on_missing_loop_thinking=send)", problem)
     return body
 

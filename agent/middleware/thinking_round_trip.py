@@ -130,7 +130,9 @@ class ThinkingRoundTrip:
         turn's blocks when the provider says that turn's thinking was modified; later calls
         do not send them again.
         """
-        if error.kind not in ("invalid_signature", "modified") or error.message is None:
+        if error.kind not in ("invalid_signature", "modified", "bound_prefix"):
+            return None
+        if error.message is None:
             return None
         messages = sent.body.get("messages")
         if not isinstance(messages, list) or not 0 <= error.message < len(messages):
@@ -142,6 +144,17 @@ class ThinkingRoundTrip:
         blocks = content
         if error.kind == "invalid_signature" and error.block is not None:
             blocks = content[error.block : error.block + 1]
+        elif error.kind == "bound_prefix":
+            # prefix binding: the block and every later thinking block no longer verify
+            blocks = [
+                *content[error.block or 0 :],
+                *(
+                    b
+                    for m in messages[error.message + 1 :]
+                    if isinstance(m, Mapping) and isinstance(m.get("content"), list)
+                    for b in m["content"]
+                ),
+            ]
         keys = [k for b in blocks if isinstance(b, Mapping) and (k := block_key(b)) is not None]
         for key in keys:
             self.store.reject(key)
@@ -161,6 +174,8 @@ class ThinkingRoundTrip:
             return False  # an unknown target's own is only what it answered itself
         if mode != "verify":
             return True  # carrying families: any block of their own family is their own
+        if match.family.anthropic.reads_from(match.model, origin.model):
+            return True  # a newer model that reads an older one's blocks (family data)
         return any(fnmatch.fnmatchcase(origin.model, p) for p in self.trusted_models)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from attrs import frozen
 
-from agent.testing.emulators.rules import Signer, is_real_user
+from agent.testing.emulators.rules import Signer, is_real_user, prefix_bound
 
 
 @frozen
@@ -35,9 +35,13 @@ class Script:
     interleaved: bool = False
     redacted: bool = False
 
-    def thinking(self, text: str, message_id: str, signer: Signer) -> dict[str, Any]:
-        """A thinking block signed the way the family signs."""
-        if self.family in ("anthropic", "minimax"):
+    def thinking(
+        self, text: str, message_id: str, signer: Signer, prefix: list[Any] | None = None
+    ) -> dict[str, Any]:
+        """A thinking block signed the way the family signs (bound to ``prefix`` if given)."""
+        if prefix is not None:
+            signature = signer.sign_bound(text, prefix)
+        elif self.family in ("anthropic", "minimax"):
             signature = signer.sign(text)
         elif self.family == "deepseek":
             signature = message_id  # DeepSeek's signature is the message id
@@ -62,7 +66,7 @@ class Script:
         else:
             text = f"[{self.family}] all {k} rounds done: summarise"
             content = [
-                self.thinking(text, message_id, signer),
+                self.thinking(text, message_id, signer, _bound_prefix(self.family, body)),
                 {"type": "text", "text": f"Done after {k} tool calls."},
             ]
             stop = "end_turn"
@@ -84,7 +88,8 @@ class Script:
         for t in range(self.tools_per_round):
             if t == 0 or self.interleaved:
                 text = f"[{self.family}] round {k + 1}, call {t + 1}: decide the next step"
-                content.append(self.thinking(text, message_id, signer))
+                prefix = _bound_prefix(self.family, body)
+                content.append(self.thinking(text, message_id, signer, prefix))
             content.append(
                 {
                     "type": "tool_use",
@@ -135,6 +140,13 @@ class Script:
                 "total_tokens": prompt + 20,
             },
         }
+
+
+def _bound_prefix(family: str, body: Mapping[str, Any]) -> list[Any] | None:
+    """The conversation a Claude model with prefix binding binds its new thinking to."""
+    if family == "anthropic" and prefix_bound(body.get("model")):
+        return list(body["messages"])
+    return None
 
 
 def anthropic_round(body: Mapping[str, Any]) -> int:

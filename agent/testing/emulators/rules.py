@@ -8,8 +8,10 @@ signature checks (``check_claude``) and the strict server's unknown-field check
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import hmac
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -185,7 +187,40 @@ class Signer:
 
     def verifies(self, text: str, signature: str) -> bool:
         """Whether ``signature`` is this signer's for ``text``."""
+        if signature.startswith(_BOUND):  # prefix-bound: the text part must verify
+            signature = signature.rsplit(".", 1)[-1]
         return hmac.compare_digest(self.sign(text), signature)
+
+    def sign_bound(self, text: str, prefix: list[Any]) -> str:
+        """A prefix-bound signature: over the conversation before the block, and the text."""
+        return f"{_BOUND}{self.sign(_digest(prefix) + text)}.{self.sign(text)}"
+
+    def bound_to(self, text: str, signature: str, prefix: list[Any]) -> bool:
+        """Whether a prefix-bound signature was made for this prefix (True if not bound)."""
+        if not signature.startswith(_BOUND):
+            return True
+        bound = signature.removeprefix(_BOUND).rsplit(".", 1)[0]
+        return hmac.compare_digest(self.sign(_digest(prefix) + text), bound)
+
+
+_BOUND = "sigb_"
+#: Models whose thinking is bound to the conversation prefix (shared/wild.md §5).
+PREFIX_BOUND = ("claude-fable-5-1*", "claude-mythos-5-1*")
+_BOUND_MISMATCH = (
+    "messages.{i}.content.{j}: Invalid `signature` in `thinking` block. The block is bound to a "
+    "different conversation. Remove the block, or set "
+    '`thinking.block_binding.prefix_mismatch_behavior` to "drop_block". That setting '
+    "requires the `thinking-binding-controls-2026-08-01` value in the `anthropic-beta` header."
+)
+
+
+def prefix_bound(model: object) -> bool:
+    """Whether the emulated model binds its thinking to the conversation prefix."""
+    return isinstance(model, str) and any(fnmatch.fnmatchcase(model, p) for p in PREFIX_BOUND)
+
+
+def _digest(messages: list[Any]) -> str:
+    return hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
 
 
 def check_claude(
@@ -196,6 +231,7 @@ def check_claude(
     for i, message in enumerate(messages):
         if message.get("role") == "assistant":
             _check_claude_turn(i, blocks(message), signer)
+            _check_bound(i, messages, signer)
     last_assistant = max(
         (i for i, m in enumerate(messages) if m.get("role") == "assistant"), default=-1
     )
@@ -238,6 +274,14 @@ def _check_claude_turn(i: int, content: list[Mapping[str, Any]], signer: Signer)
                 raise anthropic_error(
                     f"messages.{i}.content.{j}: Invalid `data` in `redacted_thinking` block"
                 )
+
+
+def _check_bound(i: int, messages: list[Any], signer: Signer) -> None:
+    for j, block in enumerate(blocks(messages[i])):
+        if block.get("type") == "thinking" and not signer.bound_to(
+            str(block.get("thinking")), str(block.get("signature")), messages[:i]
+        ):
+            raise anthropic_error(_BOUND_MISMATCH.format(i=i, j=j))
 
 
 def _check_unmodified(
