@@ -297,3 +297,55 @@ class TestNewestClaude:
         last = thinking_of(claude.bodies[-1])
         assert [1] * 5 == [len(t) for t in last], "Opus 5's three turns and Fable's two"
         assert all(t[0]["signature"].startswith("sigb_") for t in last[3:]), "bound blocks"
+
+
+class TestChatCarriers:
+    """10. Each family's own reasoning field on the chat wire."""
+
+    def test_deepseek_gets_the_alias_renamed(self, agent_emulator: Factory) -> None:
+        """History from an aggregator carries `reasoning`; DeepSeek takes only
+        reasoning_content: the real text arrives there (not a pad)."""
+        deepseek = agent_emulator("deepseek", rounds=2)
+        pipe = fixed()
+        url = f"{deepseek.openai_base_url}/chat/completions"
+        history: list[dict[str, Any]] = [{"role": "user", "content": "go"}]
+        for _ in range(3):
+            body = {"model": "deepseek-v4-flash", "messages": history, "tools": [_tool()]}
+            sent = pipe(Request(api="chat_completions", body=body))
+            status, answer = post(url, dict(sent.body))
+            assert 200 == status, answer
+            message = dict(answer["choices"][0]["message"])
+            message["reasoning"] = message.pop("reasoning_content")  # as an aggregator names it
+            history.append(message)
+            if not message.get("tool_calls"):
+                break
+            history.append(
+                {"role": "tool", "tool_call_id": message["tool_calls"][0]["id"], "content": "ok"}
+            )
+
+        last = deepseek.bodies[-1]["messages"]
+        assert [
+            "[deepseek] round 1: decide the next step",
+            "[deepseek] round 2: decide the next step",
+        ] == [m["reasoning_content"] for m in last if m["role"] == "assistant"]
+        assert not any("reasoning" in m for m in last)
+
+    def test_minimax_keeps_its_own_fields(self) -> None:
+        """MiniMax's reasoning_details and <think> content pass as sent; nothing is padded."""
+        message = {
+            "role": "assistant",
+            "content": "<think>plan</think>",
+            "reasoning_details": [{"type": "reasoning.text", "text": "plan"}],
+            "tool_calls": [_call("c1")],
+        }
+        body = {
+            "model": "MiniMax-M3",
+            "messages": [
+                {"role": "user", "content": "go"},
+                message,
+                {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+            ],
+        }
+        request = Request(api="chat_completions", base_url="https://api.minimax.io/v1", body=body)
+
+        assert request is fixed()(request)

@@ -136,12 +136,18 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
         "hosts": ["minimax.io", "minimaxi.com"],
         "authoritative": True,
         "anthropic": dict(_UNSIGNED_CARRY),
-        "chat": {"reasoning_content": "keep"},
+        "chat": {"reasoning_content": "pass"},
         "why": (
             "MiniMax: the complete assistant message, thinking included, must be appended in "
             "multi-turn tool use; leaving it out costs quality, no error"
         ),
         "source": "https://platform.minimax.io/docs/api-reference/text-anthropic-api",
+        "sources": {
+            "chat": "on the chat wire MiniMax carries reasoning as <think> in content or as "
+            "reasoning_details (reasoning_split: true), not reasoning_content: its own fields "
+            "pass as sent, nothing is padded (platform.minimax.io OpenAI API reference; "
+            "shared/wild.md §6)"
+        },
     },
     {
         "name": "glm",

@@ -54,6 +54,9 @@ def _message(call: Call, i: int, message: Mapping[str, Any], in_loop: bool) -> M
         return {k: v for k, v in message.items() if k not in REASONING_FIELDS}
     if contract.reasoning_content == "pass":
         return _pass(call, path, message, reasoning)
+    renamed = _renamed(call, i, message)
+    if renamed is not message:  # decide on the renamed message; send it even if unchanged
+        return _message(call, i, renamed, in_loop)
     if isinstance(reasoning, str) and not reasoning.strip():
         restored = _restored(call, path, message)  # the real reasoning beats a blank one
         if restored is not None:
@@ -91,6 +94,27 @@ def _message(call: Call, i: int, message: Mapping[str, Any], in_loop: bool) -> M
         )
         foreign_removed = True
     return _back_fill(call, i, message, in_loop, foreign_removed)
+
+
+#: Aliases aggregators use for reasoning_content (vLLM, OpenRouter, Together, ZenMux).
+ALIASES = ("reasoning", "reasoning_text")
+
+
+def _renamed(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An alias carried instead of reasoning_content, renamed to the field the family accepts
+    (DeepSeek takes only reasoning_content: can1357/oh-my-pi #972, #810)."""
+    if _RC in message:
+        return message
+    alias = next((a for a in ALIASES if isinstance(message.get(a), str)), None)
+    if alias is None:
+        return message
+    call.notes.add(
+        f"messages[{i}].{alias}",
+        Action.CONVERTED,
+        "renamed to reasoning_content, the field {} accepts",
+        call.family.name,
+    )
+    return {**{k: v for k, v in message.items() if k != alias}, _RC: message[alias]}
 
 
 def _pass(

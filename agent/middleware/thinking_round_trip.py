@@ -204,5 +204,7 @@ def observed_chat(origin: Origin, body: Mapping[str, Any]) -> StoredTurn | None:
         return None
     reasoning = message.get("reasoning_content")
     if not isinstance(reasoning, str) or not reasoning:
+        reasoning = message.get("reasoning")  # the alias vLLM, OpenRouter, Together answer in
+    if not isinstance(reasoning, str) or not reasoning:
         return None
     return StoredTurn(origin, (), reasoning, tool_call_ids(message.get("tool_calls")))
