@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from agent import FamilyRegistry, Pipeline, Request
 from agent.middleware import ThinkingRoundTrip, ToolPairing
+from agent.testing import Emulator
 from tests.builders import CA, CT, CU, A, T, U, rth, text, th_s, th_u, tu
 
 THINKING = ("thinking", "redacted_thinking")
@@ -260,3 +261,92 @@ class TestChatWire:
                 assert "reasoning_content" in new
             if contract.empty_to_pad:
                 assert rc != ""
+
+
+#: (emulator family, model id, base URL): known ids, vendor hosts, unknown aliases.
+EMULATED = st.sampled_from(
+    [
+        ("anthropic", "claude-opus-4-6", None),
+        ("anthropic", "claude-sonnet-4-5", None),
+        ("anthropic", "relay-pro", "https://relay.example.com"),
+        ("mimo", "mimo-v2.5-pro", "https://open.markhub.top"),
+        ("mimo", "relay-pro", "https://open.markhub.top"),
+        ("kimi", "kimi-k2.6", "https://api.kimi.com/coding"),
+        ("kimi", "claude-opus-4-6", "https://api.kimi.com/coding"),
+        ("deepseek", "deepseek-v4-pro", "https://api.deepseek.com/anthropic"),
+        ("deepseek", "relay-pro", "https://relay.example.com"),
+        ("deepseek", "deepseek-chat", "https://api.deepseek.com"),
+        ("minimax", "MiniMax-M3", "https://api.minimax.io/anthropic"),
+        ("glm", "glm-4.7", "https://api.z.ai/api/anthropic"),
+        ("qwen", "relay-pro", "https://relay.example.com"),
+        ("strict", "relay-pro", "https://relay.example.com/v1"),
+        ("strict", "mistral-large", "https://api.mistral.ai/v1"),
+    ]
+)
+ROUTES = {"anthropic_messages": "/v1/messages", "chat_completions": "/v1/chat/completions"}
+
+
+def _signed_by(emulator: Emulator, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The history with every signed thinking block signed by the emulator (so a Claude
+    emulator accepts what its model wrote, and only that)."""
+    out = []
+    for message in history:
+        content = message.get("content")
+        if message["role"] == "assistant" and isinstance(content, list):
+            content = [
+                {**b, "signature": emulator.sign(b["thinking"])}
+                if b["type"] == "thinking" and b.get("signature")
+                else b
+                for b in content
+            ]
+            message = {**message, "content": content}
+        out.append(message)
+    return out
+
+
+class TestDoNoHarm:
+    def _check(self, family: str, model: str, base_url: str | None, api: str, body: Any) -> None:
+        emulator = Emulator(family)
+        raw, _, _ = emulator.handle(ROUTES[api], copy.deepcopy(body))
+        request = Request(api=api, base_url=base_url, body=body)
+
+        sent = Pipeline([ToolPairing(), ThinkingRoundTrip()])(request)
+        status, answer, _ = Emulator(family).handle(ROUTES[api], dict(sent.body))
+
+        if raw == 200:
+            assert 200 == status, answer
+
+    @SETTINGS
+    @given(target=EMULATED, history=anthropic_history(), thinking=st.booleans())
+    def test_anthropic_wire(
+        self, target: tuple[str, str, str | None], history: list[dict[str, Any]], thinking: bool
+    ) -> None:
+        """Wherever the emulated provider accepts the agent's own request, it accepts the
+        pipeline's (the pipeline never makes a call fail that would have succeeded)."""
+        family, model, base_url = target
+        if family == "strict":
+            return  # no Anthropic wire there
+        body: dict[str, Any] = {
+            "model": model,
+            "max_tokens": 100,
+            "messages": _signed_by(Emulator(family), history),
+        }
+        if thinking:
+            body["thinking"] = {"type": "enabled", "budget_tokens": 50}
+
+        self._check(family, model, base_url, "anthropic_messages", body)
+
+    @SETTINGS
+    @given(target=EMULATED, history=chat_history(), thinking=st.booleans())
+    def test_chat_wire(
+        self, target: tuple[str, str, str | None], history: list[dict[str, Any]], thinking: bool
+    ) -> None:
+        """The same on the chat wire."""
+        family, model, base_url = target
+        if family == "anthropic":
+            return  # no chat wire there
+        body: dict[str, Any] = {"model": model, "messages": history}
+        if thinking:
+            body["thinking"] = {"type": "enabled"}
+
+        self._check(family, model, base_url, "chat_completions", body)
