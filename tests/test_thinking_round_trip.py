@@ -301,3 +301,49 @@ class TestNewestClaude:
             if b["type"] == "thinking"
         ]
         assert ["s-a"] == kept
+
+
+class TestDowngrades:
+    def _observed(self) -> tuple[Pipeline, Request]:
+        pipe = Pipeline([ThinkingRoundTrip()])
+        first = Request(api=AM, base_url=RELAY, body=anthropic_body("mimo-v2.5-pro", U()))
+        pipe.observe(first, {"type": "message", "content": [th_u("plan", ""), tu("c1")]})
+        return pipe, first
+
+    def test_separate_user_message_copy(self) -> None:
+        """pydantic-ai's <assistant_thinking> user message: the reasoning goes back as the
+        turn's thinking and the extra message is left out."""
+        pipe, _ = self._observed()
+        body = anthropic_body(
+            "mimo-v2.5-pro",
+            U(),
+            U("<assistant_thinking>plan</assistant_thinking>"),
+            A(tu("c1")),
+            T("c1"),
+        )
+
+        out = pipe.explain(Request(api=AM, base_url=RELAY, body=body))
+
+        assert [U(), A(th_u("plan", ""), tu("c1")), T("c1")] == out.body["messages"]
+        assert {"messages[1]": Action.DROPPED, "messages[2].content": Action.RESTORED}.items() <= {
+            c.path: c.action for c in out.changes
+        }.items()
+
+    def test_text_that_is_not_the_reasoning_stays(self) -> None:
+        """A text block that is not the turn's observed reasoning is the agent's own text."""
+        pipe, _ = self._observed()
+        body = anthropic_body("mimo-v2.5-pro", U(), A(text("hello"), tu("c1")), T("c1"))
+
+        out = pipe(Request(api=AM, base_url=RELAY, body=body))
+
+        assert text("hello") in out.body["messages"][1]["content"]
+
+    def test_pad_says_the_real_reasoning_was_seen(self) -> None:
+        """When the observed reasoning cannot be put back, explain says it had it."""
+        pipe, _ = self._observed()
+        body = anthropic_body("mimo-v2.5-pro", U(), A(tu("c1"), tu("c9")), T("c1", "c9"))
+
+        out = pipe.explain(Request(api=AM, base_url=RELAY, body=body))
+
+        padded = [c.reason for c in out.changes if c.action == Action.PADDED]
+        assert ["real reasoning was observed" in r for r in padded] == [True]

@@ -349,3 +349,30 @@ class TestChatCarriers:
         request = Request(api="chat_completions", base_url="https://api.minimax.io/v1", body=body)
 
         assert request is fixed()(request)
+
+
+def as_thinking_text(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """pydantic-ai's fallback for reasoning it will not send: a <thinking> text block."""
+    return [
+        {"type": "text", "text": f"<thinking>{b['thinking']}</thinking>"}
+        if b["type"] == "thinking"
+        else b
+        for b in content
+    ]
+
+
+class TestDowngradedThinking:
+    """8. Reasoning a framework turned into text goes back as thinking, and only once."""
+
+    def test_thinking_text_block_restored(self, agent_emulator: Factory) -> None:
+        """A <thinking> text copy of the turn's reasoning becomes the thinking block again;
+        the copy is not sent (it went twice: as text, and the pad beside it)."""
+        mimo = agent_emulator("mimo", rounds=3)
+
+        steps = converse(mimo, fixed(), "mimo-v2.5-pro", thinking=THINKING, store=as_thinking_text)
+
+        assert completed(steps, 3)
+        last = mimo.bodies[-1]["messages"]
+        turns = [m["content"] for m in last if m["role"] == "assistant"]
+        assert all(t[0]["type"] == "thinking" and t[0]["thinking"].strip() for t in turns)
+        assert not any(b["type"] == "text" for t in turns for b in t)

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agent.body import REMOVE, THINKING_TYPES, block_key, rebuild
+from agent.body import REMOVE, THINKING_TYPES, rebuild
 from agent.errors import ThinkingContractError
 from agent.explain import Action
 from agent.middleware.context import Call, Note
@@ -25,9 +25,8 @@ from agent.middleware.policies import (
     TURNS,
     Policy,
     pad_block,
-    pad_empty,
-    unsigned_form,
 )
+from agent.middleware.restore import restore_turn, undo_downgrades
 from agent.request import Request
 from agent.wire import thinking_requested
 
@@ -47,8 +46,10 @@ def run(call: Call) -> Request:
     turn = None if call.listening else TURNS[contract.thinking]
     keep_all = contract.keeps_all_turns(call.match.model)
     messages, latest_start, thinking_at = history.messages, history.latest_start, history.thinking
-    changes: dict[int, Any] = {}
+    changes = undo_downgrades(call) if contract.thinking in ("verify", "carry") else {}
     for i in history.assistants:
+        if i in changes:
+            continue  # a turn whose reasoning came back from a framework's text copy
         message = messages[i]
         positions = thinking_at.get(i)
         send_turn = keep_all or i >= latest_start
@@ -163,7 +164,7 @@ def _real_for_blank(
             return None
     positions = call.request.history.thinking.get(i, ())
     others = [b for j, b in enumerate(content) if j not in positions]
-    return _restore(call, i, others, ids)
+    return restore_turn(call, i, others, ids)
 
 
 def _record(
@@ -188,7 +189,7 @@ def _back_fill(
     # restore only what a known contract sends back; an unknown target gets what the agent sent
     if calls and call.options.restore and contract.thinking in ("verify", "carry") and send_turn:
         ids = [x for x in calls if type(x) is str]
-        restored = _restore(call, i, content, ids) if ids else None
+        restored = restore_turn(call, i, content, ids) if ids else None
         if restored is not None:
             return restored
     if contract.thinking != "carry" or contract.pad is None:
@@ -201,55 +202,28 @@ def _back_fill(
     call.notes.add(
         f"messages[{i}].content[0]",
         Action.PADDED,
-        "{} needs thinking on this turn and it {}; inserted the documented pad {!r} ({})",
+        "{} needs thinking on this turn and it {}; inserted the documented pad {!r} ({}){}",
         call.family.name,
         "had only foreign thinking" if foreign_removed else "had none",
         contract.pad,
         call.family.why,
+        _seen_but_padded(call, calls),
     )
     return [pad_block(contract), *content]
 
 
-def _restore(call: Call, i: int, content: Sequence[Any], tool_ids: list[str]) -> list[Any] | None:
-    """The message with its own observed thinking put back in original order, or None.
-
-    Only when the message's other blocks line up with the observed response (same tool
-    calls, same count), so each block goes back exactly where the model put it.
-    """
-    turn = call.options.store.turn_for_tool(tool_ids[0])
-    if turn is None or turn.tool_ids != tuple(tool_ids) or not turn.blocks:
-        return None
-    if not call.options.trusts(turn.origin, call.match):
-        return None
-    contract = call.family.anthropic
-    if contract.thinking == "verify":
-        # all or nothing: a partial turn is a modified turn
-        if any((key := block_key(b)) is None or key in call.dead for b, _ in turn.blocks):
-            return None
-        at = {position: block for block, position in turn.blocks}
-    else:  # shaped like any other unsigned block of this family
-        at = {
-            position: unsigned_form(contract, pad_empty(contract, block))
-            if block.get("type") == "thinking" and not block.get("signature")
-            else block
-            for block, position in turn.blocks
-        }
-    if len(content) + len(at) != turn.size:
-        return None  # the agent's turn does not line up with the observed one
-    others = iter(content)
-    out = [at[p] if p in at else next(others) for p in range(turn.size)]
-    if contract.thinking == "verify" and out[0].get("type") not in THINKING_TYPES:
-        return None  # Anthropic: a turn with thinking must start with it
-    call.notes.add(
-        f"messages[{i}].content",
-        Action.RESTORED,
-        "{} thinking block(s) of this turn, observed from {}, put back where the model put "
-        "them (found by tool_use id {})",
-        len(turn.blocks),
-        turn.origin,
-        tool_ids[0],
+def _seen_but_padded(call: Call, calls: list[Any] | None) -> str:
+    """Explain's word when the real reasoning was observed and a pad went all the same."""
+    first = next((x for x in calls or () if type(x) is str), None)
+    if not call.listening or first is None:
+        return ""
+    turn = call.options.store.turn_for_tool(first)
+    if turn is None or not turn.blocks:
+        return ""
+    return (
+        f"; the real reasoning was observed (tool_use id {first}, from {turn.origin}) but this "
+        "turn no longer lines up with the observed one, so it could not be put back"
     )
-    return out
 
 
 def _string_message(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[str, Any]:
