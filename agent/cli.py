@@ -145,11 +145,14 @@ def _family_record(family: ModelFamily, builtin: FamilyRegistry) -> dict[str, An
         "origin": origin,
         "models": list(family.models),
         "not_models": list(family.not_models),
+        "when_thinking": list(family.when_thinking),
         "hosts": list(family.hosts),
+        "authoritative": family.authoritative,
         "anthropic_messages": family.anthropic.describe(),
         "chat_completions": family.chat.describe(),
         "why": family.why,
         "source": family.source,
+        "sources": dict(family.sources),
     }
 
 
@@ -165,9 +168,15 @@ def _families(args: argparse.Namespace) -> int:
         print(f"  models:  {', '.join(r['models']) or '-'}")
         if r["not_models"]:
             print(f"  not:     {', '.join(r['not_models'])}")
-        print(f"  hosts:   {', '.join(r['hosts']) or '-'}")
+        if r["when_thinking"]:
+            print(f"  when thinking is on: {', '.join(r['when_thinking'])}")
+        hosts = ", ".join(r["hosts"]) or "-"
+        print(f"  hosts:   {hosts}{' (authoritative)' if r['authoritative'] else ''}")
         print(f"  anthropic_messages: {r['anthropic_messages']}")
         print(f"  chat_completions:   {r['chat_completions']}")
+        for rule, source in [("contract", r["source"]), *r["sources"].items()]:
+            if source:
+                print(f"  source ({rule}): {source}")
     return EXIT_OK
 
 
