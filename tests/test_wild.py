@@ -376,3 +376,32 @@ class TestDowngradedThinking:
         turns = [m["content"] for m in last if m["role"] == "assistant"]
         assert all(t[0]["type"] == "thinking" and t[0]["thinking"].strip() for t in turns)
         assert not any(b["type"] == "text" for t in turns for b in t)
+
+
+def tamper_first(history: list[dict[str, Any]]) -> None:
+    """An agent that edited the first turn's thinking (its signature no longer verifies)."""
+    first = next(m for m in history if m["role"] == "assistant")
+    block = first["content"][0]
+    first["content"][0] = {**block, "thinking": block["thinking"] + " (edited)"}
+
+
+class TestPrefixBinding:
+    """9. Prefix-bound models: removing one block invalidates every later one."""
+
+    def test_rejected_block_takes_the_later_ones_with_it(self, agent_emulator: Factory) -> None:
+        """Fable 5.1 rejects an edited block; forgetting only that block would leave every
+        later block bound to a prefix that no longer exists (a second 400); the one retry
+        sends none of them, and the conversation goes on."""
+        claude = agent_emulator("anthropic", rounds=2)
+        pipe = fixed()
+        history: list[dict[str, Any]] = [{"role": "user", "content": "task 1"}]
+        first = converse(claude, pipe, "claude-fable-5-1", history=history, base_url=None)
+        tamper_first(history)
+        history.append({"role": "user", "content": "task 2"})
+
+        second = converse(claude, pipe, "claude-fable-5-1", history=history, base_url=None)
+
+        assert completed(first, 2)
+        assert completed(second, 2)
+        assert [200, 200, 200, 400, 200, 200, 200] == statuses(claude)
+        assert "Invalid `signature`" in claude.log[3].response["error"]["message"]

@@ -26,6 +26,7 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
             "adaptive_from": {"sonnet": "5"},
             "cannot_disable": ["claude-opus-5-5*", "claude-fable-*", "claude-mythos-*"],
             "reads": {"claude-fable-5-1*": ["claude-opus-5*"]},
+            "prefix_bound": ["claude-fable-5-1*", "claude-mythos-5-1*"],
         },
         "chat": {"reasoning_content": "drop"},
         "why": (
@@ -41,7 +42,7 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
             "model' on Opus 5.5, Fable, Mythos (shared/wild.md §5)",
             "anthropic.reads": "Fable 5.1 reads Opus 5 / 5.5 blocks (platform docs: preserved "
             "thinking; shared/wild.md §5)",
-            "prefix binding": "Fable 5.1 and later, Mythos 5.1: a block is bound to the prefix "
+            "anthropic.prefix_bound": "Fable 5.1 and later, Mythos 5.1: a block is bound to the prefix "
             "before it; recovery removes it and every later thinking block (shared/wild.md §5)",
         },
     },

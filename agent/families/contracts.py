@@ -108,6 +108,7 @@ _FIELD_PARSERS: Mapping[str, _Parser] = {
     "keep_all_from": _keep_all_from,
     "adaptive_from": _keep_all_from,
     "cannot_disable": _model_globs,
+    "prefix_bound": _model_globs,
     "reads": _reads,
     "empty_signature": lambda v, w: choice(v, get_args(EmptySignature), w),
     "reasoning_content": lambda v, w: choice(v, get_args(ReasoningMode), w),
@@ -145,6 +146,8 @@ class AnthropicContract:
             is not supported): the ``thinking`` parameter is never removed for them.
         reads: target model pattern -> origin model patterns whose signed blocks it also
             verifies (a newer model that reads an older one's blocks).
+        prefix_bound: models whose thinking is bound to the conversation before it: removing
+            one block invalidates every later one.
         empty_signature: how unsigned thinking is written: ``required`` (``signature: ""``),
             ``accepted`` (left as it is), ``forbidden`` (the empty ``signature`` is removed).
         pad: the documented filler for a turn that must carry thinking and has none.
@@ -157,6 +160,7 @@ class AnthropicContract:
     keep_all_from: Mapping[str, tuple[int, ...]] = field(factory=dict)
     adaptive_from: Mapping[str, tuple[int, ...]] = field(factory=dict)
     cannot_disable: tuple[str, ...] = ()
+    prefix_bound: tuple[str, ...] = ()
     reads: Mapping[str, tuple[str, ...]] = field(factory=dict)
     empty_signature: EmptySignature = "forbidden"
     pad: str | None = None
@@ -185,6 +189,10 @@ class AnthropicContract:
     def can_disable(self, model: str) -> bool:
         """Whether ``model``'s thinking can be turned off."""
         return not any(fnmatch.fnmatchcase(model, p) for p in self.cannot_disable)
+
+    def binds_prefix(self, model: str) -> bool:
+        """Whether ``model`` binds its thinking to the conversation prefix."""
+        return any(fnmatch.fnmatchcase(model, p) for p in self.prefix_bound)
 
     def reads_from(self, model: str, origin_model: str) -> bool:
         """Whether ``model`` verifies signed blocks ``origin_model`` wrote."""

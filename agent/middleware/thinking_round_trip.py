@@ -142,9 +142,10 @@ class ThinkingRoundTrip:
         if not isinstance(content, list):
             return None
         blocks = content
-        if error.kind == "invalid_signature" and error.block is not None:
-            blocks = content[error.block : error.block + 1]
-        elif error.kind == "bound_prefix":
+        bound = error.kind == "bound_prefix" or sent.match.family.anthropic.binds_prefix(
+            sent.match.model
+        )
+        if bound:
             # prefix binding: the block and every later thinking block no longer verify
             blocks = [
                 *content[error.block or 0 :],
@@ -155,6 +156,8 @@ class ThinkingRoundTrip:
                     for b in m["content"]
                 ),
             ]
+        elif error.kind == "invalid_signature" and error.block is not None:
+            blocks = content[error.block : error.block + 1]
         keys = [k for b in blocks if isinstance(b, Mapping) and (k := block_key(b)) is not None]
         for key in keys:
             self.store.reject(key)

@@ -37,6 +37,7 @@ from agent.testing.emulators.rules import (
     check_strict,
     check_tool_results,
     check_tool_turns,
+    thinks_unasked,
 )
 from agent.testing.emulators.server import Handler
 from agent.testing.emulators.sse import anthropic_events, chat_events
@@ -232,6 +233,8 @@ class Emulator:
         thinking = body.get("thinking")
         if isinstance(thinking, Mapping):
             return thinking.get("type") != "disabled"
+        if self.family == "anthropic" and thinks_unasked(body.get("model")):
+            return True  # Sonnet 5+, Opus 5.5, Fable, Mythos think unasked
         return RULES[self.family].thinks_by_default  # DeepSeek, Kimi, MiMo think by default
 
     def _messages(self, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -214,6 +214,15 @@ _BOUND_MISMATCH = (
 )
 
 
+#: Models that think when the request does not mention thinking (shared/wild.md §5).
+THINKS_UNASKED = ("claude-sonnet-5*", "claude-opus-5-5*", "claude-fable-*", "claude-mythos-*")
+
+
+def thinks_unasked(model: object) -> bool:
+    """Whether the emulated Claude model thinks without being asked."""
+    return isinstance(model, str) and any(fnmatch.fnmatchcase(model, p) for p in THINKS_UNASKED)
+
+
 def prefix_bound(model: object) -> bool:
     """Whether the emulated model binds its thinking to the conversation prefix."""
     return isinstance(model, str) and any(fnmatch.fnmatchcase(model, p) for p in PREFIX_BOUND)
