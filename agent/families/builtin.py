@@ -42,8 +42,9 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
             "model' on Opus 5.5, Fable, Mythos (shared/wild.md §5)",
             "anthropic.reads": "Fable 5.1 reads Opus 5 / 5.5 blocks (platform docs: preserved "
             "thinking; shared/wild.md §5)",
-            "anthropic.prefix_bound": "Fable 5.1 and later, Mythos 5.1: a block is bound to the prefix "
-            "before it; recovery removes it and every later thinking block (shared/wild.md §5)",
+            "anthropic.prefix_bound": "Fable 5.1 and later, Mythos 5.1: a block is bound to the "
+            "prefix before it; recovery removes it and every later thinking block "
+            "(shared/wild.md §5)",
         },
     },
     {
