@@ -101,11 +101,14 @@ def chat_loop(
     model: str,
     pipeline: Pipeline | None,
     *,
-    keep_reasoning: bool,
+    keep_reasoning: bool = True,
     base_url: str | None = None,
+    store: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    observe: bool = True,
     **extra: Any,
 ) -> list[tuple[int, Any]]:
-    """An agent that builds chat payloads itself and calls pipe(req) / pipe.observe(...)."""
+    """An agent that builds chat payloads itself and calls pipe(req) / pipe.observe(...);
+    ``store`` shapes the assistant message it keeps (default: with or without its reasoning)."""
     url = f"{emulator.openai_base_url}/chat/completions"
     history: list[dict[str, Any]] = [{"role": "user", "content": "go"}]
     results = []
@@ -122,11 +125,13 @@ def chat_loop(
         results.append((status, answer))
         if status != 200:
             return results
-        if pipeline:
+        if pipeline and observe:
             pipeline.observe(sent, answer)
         message = dict(answer["choices"][0]["message"])
         if not keep_reasoning:
             message.pop("reasoning_content", None)
+        if store is not None:
+            message = store(message)
         history.append(message)
         if not message.get("tool_calls"):
             return results

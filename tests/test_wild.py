@@ -193,24 +193,12 @@ class TestPadsThroughRelays:
     def test_chat_blank_reasoning_is_replaced(self, agent_emulator: Factory) -> None:
         """The same on the chat wire: '' would become the pad ' ', which LiteLLM deletes."""
         mimo = agent_emulator("mimo", rounds=3, relay="litellm")
-        pipe = fixed()
-        url = f"{mimo.openai_base_url}/chat/completions"
-        history: list[dict[str, Any]] = [{"role": "user", "content": "go"}]
-        for _ in range(4):
-            body = {"model": "mimo-v2-flash", "messages": history, "tools": [_tool()]}
-            sent = pipe(Request(api="chat_completions", body=body))
-            status, answer = post(url, dict(sent.body))
-            assert 200 == status, answer
-            pipe.observe(sent, answer)
-            message = {**answer["choices"][0]["message"], "reasoning_content": ""}
-            history.append(message)
-            if not message.get("tool_calls"):
-                break
-            history.append(
-                {"role": "tool", "tool_call_id": message["tool_calls"][0]["id"], "content": "ok"}
-            )
 
-        assert [200] * 4 == statuses(mimo)
+        results = chat_loop(
+            mimo, "mimo-v2-flash", fixed(), store=lambda m: {**m, "reasoning_content": ""}
+        )
+
+        assert [200] * 4 == [status for status, _ in results]
 
 
 def _thinking(text: str) -> dict[str, Any]:
@@ -223,6 +211,14 @@ def _use(id_: str) -> dict[str, Any]:
 
 def _result(id_: str) -> dict[str, Any]:
     return {"type": "tool_result", "tool_use_id": id_, "content": "ok"}
+
+
+def as_aggregator(message: dict[str, Any]) -> dict[str, Any]:
+    """The message as an aggregator names its reasoning: `reasoning`."""
+    return {
+        **{k: v for k, v in message.items() if k != "reasoning_content"},
+        "reasoning": message["reasoning_content"],
+    }
 
 
 def _call(id_: str) -> dict[str, Any]:
@@ -306,23 +302,12 @@ class TestChatCarriers:
         """History from an aggregator carries `reasoning`; DeepSeek takes only
         reasoning_content: the real text arrives there (not a pad)."""
         deepseek = agent_emulator("deepseek", rounds=2)
-        pipe = fixed()
-        url = f"{deepseek.openai_base_url}/chat/completions"
-        history: list[dict[str, Any]] = [{"role": "user", "content": "go"}]
-        for _ in range(3):
-            body = {"model": "deepseek-v4-flash", "messages": history, "tools": [_tool()]}
-            sent = pipe(Request(api="chat_completions", body=body))
-            status, answer = post(url, dict(sent.body))
-            assert 200 == status, answer
-            message = dict(answer["choices"][0]["message"])
-            message["reasoning"] = message.pop("reasoning_content")  # as an aggregator names it
-            history.append(message)
-            if not message.get("tool_calls"):
-                break
-            history.append(
-                {"role": "tool", "tool_call_id": message["tool_calls"][0]["id"], "content": "ok"}
-            )
 
+        results = chat_loop(
+            deepseek, "deepseek-v4-flash", fixed(), store=as_aggregator, observe=False
+        )
+
+        assert [200] * 3 == [status for status, _ in results]
         last = deepseek.bodies[-1]["messages"]
         assert [
             "[deepseek] round 1: decide the next step",
