@@ -127,8 +127,9 @@ class ThinkingRoundTrip:
         """Remember what a provider's thinking error says about what was sent; say what.
 
         An invalid signature (or redacted data) is remembered as rejected, and so are all of a
-        turn's blocks when the provider says that turn's thinking was modified; later calls
-        do not send them again.
+        turn's blocks when the provider says that turn's thinking was modified; for a model
+        that binds thinking to the conversation prefix, every later thinking block goes with
+        it (removing one invalidates the rest). Later calls do not send them again.
         """
         if error.kind not in ("invalid_signature", "modified", "bound_prefix"):
             return None
