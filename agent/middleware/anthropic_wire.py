@@ -26,7 +26,7 @@ from agent.middleware.policies import (
     Policy,
     pad_block,
 )
-from agent.middleware.restore import restore_turn, undo_downgrades
+from agent.middleware.restore import restore_turn, undo_downgrade
 from agent.request import Request
 from agent.wire import thinking_requested
 
@@ -46,13 +46,14 @@ def run(call: Call) -> Request:
     turn = None if call.listening else TURNS[contract.thinking]
     keep_all = contract.keeps_all_turns(call.match.model)
     messages, latest_start, thinking_at = history.messages, history.latest_start, history.thinking
-    changes = undo_downgrades(call) if contract.thinking in ("verify", "carry") else {}
+    changes: dict[int, Any] = {}
+    known = contract.thinking in ("verify", "carry")  # only a known contract wants it back
     for i in history.assistants:
-        if i in changes:
-            continue  # a turn whose reasoning came back from a framework's text copy
         message = messages[i]
         positions = thinking_at.get(i)
         send_turn = keep_all or i >= latest_start
+        if positions is None and known and send_turn and undo_downgrade(call, i, changes):
+            continue  # a turn whose reasoning came back from a framework's text copy
         new = None
         if turn is not None and positions is not None and positions[0] == 0 and send_turn:
             # the common case: every block takes the plain path, and the turn starts with its

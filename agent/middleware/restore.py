@@ -69,46 +69,42 @@ def restore_turn(
     return out
 
 
-def undo_downgrades(call: Call) -> dict[int, Any]:
-    """Message changes that turn text copies of observed reasoning back into thinking."""
-    history = call.request.history
-    if not call.options.restore:
-        return {}
-    changes: dict[int, Any] = {}
-    for i in history.assistants:
-        ids = [x for x in history.calls.get(i, ()) if type(x) is str]
-        if i in history.thinking or not ids:
-            continue  # the common case: the turn has its thinking, or makes no tool call
-        turn = call.options.store.turn_for_tool(ids[0])
-        texts = {
-            b["thinking"].strip()
-            for b, _ in (turn.blocks if turn is not None else ())
-            if isinstance(b.get("thinking"), str) and b["thinking"].strip()
-        }
-        if texts:
-            _undo_turn(call, i, ids, texts, changes)
-    return changes
+def undo_downgrade(call: Call, i: int, changes: dict[int, Any]) -> bool:
+    """Turn a text copy of assistant message ``i``'s observed reasoning back into thinking,
+    recording the message changes (the turn, and a neighbouring user message holding the
+    copy) in ``changes``; whether it did. Only for a tool turn without thinking."""
+    ids = [x for x in call.request.history.calls.get(i, ()) if type(x) is str]
+    if not ids or not call.options.restore:
+        return False
+    turn = call.options.store.turn_for_tool(ids[0])
+    texts = {
+        b["thinking"].strip()
+        for b, _ in (turn.blocks if turn is not None else ())
+        if isinstance(b.get("thinking"), str) and b["thinking"].strip()
+    }
+    return bool(texts) and _undo_turn(call, i, ids, texts, changes)
 
 
 def _undo_turn(
     call: Call, i: int, ids: list[str], texts: set[str], changes: dict[int, Any]
-) -> None:
+) -> bool:
     messages = call.request.history.messages
     content = messages[i]["content"]
     copies = [j for j, b in enumerate(content) if _is_copy(b, texts)]
     kept = [b for j, b in enumerate(content) if j not in copies]
     neighbours = {k: _copies_in(messages[k], texts) for k in (i - 1, i + 1) if _user(messages, k)}
     if not copies and not any(neighbours.values()):
-        return
+        return False
     restored = restore_turn(call, i, kept, ids)
     if restored is None:
-        return
+        return False
     changes[i] = {**messages[i], "content": restored}
     for j in copies:
         call.notes.add(f"messages[{i}].content[{j}]", Action.DROPPED, _COPY)
     for k, found in neighbours.items():
         if found:
             changes[k] = _without_copies(call, messages, k, found)
+    return True
 
 
 def _user(messages: Sequence[Any], k: int) -> bool:
