@@ -94,14 +94,14 @@ class _Malformed(Exception):
 
 def _facts_anthropic(h: History) -> None:
     """The facts, in one pass over every block; anything malformed raises _Malformed (and
-    ``_validate_anthropic`` then says what is wrong where). The hot loop of every call."""
+    ``_validate_anthropic`` then says what is wrong where). The hot loop of every call, so
+    both block loops are written inline."""
     last_real_user = latest_real_user = last_assistant = -1
     paired = True
     pending: list[Any] | None = None  # tool_use ids of the previous assistant message
     try:
         for i, message in enumerate(h.messages):
-            role = message["role"]
-            content = message.get("content")
+            role, content = message["role"], message.get("content")
             if type(content) is not list:
                 if content is not None and type(content) is not str:
                     raise _Malformed
@@ -109,13 +109,10 @@ def _facts_anthropic(h: History) -> None:
             if role == "user":
                 results: list[Any] | None = None
                 real = not content
-                for block in content:  # inline: most messages are the user's
+                for block in content:
                     kind = block["type"]
                     if kind == "tool_result":
-                        if results is None:
-                            results = [block.get("tool_use_id")]
-                        else:
-                            results.append(block.get("tool_use_id"))
+                        (results := results or []).append(block.get("tool_use_id"))
                     elif type(kind) is str:
                         real = True
                     else:
@@ -125,19 +122,27 @@ def _facts_anthropic(h: History) -> None:
                     paired = paired and (results == pending or not _differ(pending, results))
                 elif pending:
                     paired = False
-                if real:
-                    last_real_user = i
+                last_real_user = i if real else last_real_user
                 pending = None
                 continue
             if type(role) is not str:
                 raise _Malformed
-            uses, thinking, stray = _other_blocks(content)
-            paired = paired and not pending and not stray
-            pending = None
+            uses: list[Any] | None = None
+            thinking: list[int] | None = None
+            for j, block in enumerate(content):
+                kind = block["type"]
+                if kind == "thinking" or kind == "redacted_thinking":
+                    (thinking := thinking or []).append(j)
+                elif kind == "tool_use":
+                    (uses := uses or []).append(block.get("id"))
+                elif type(kind) is not str:
+                    raise _Malformed
+                elif kind == "tool_result":
+                    paired = False  # a result outside a user message pairs with nothing
+            paired, pending = paired and not pending, None
             if role == "assistant":
                 h.assistants.append(i)
-                last_assistant = i
-                latest_real_user = last_real_user
+                last_assistant, latest_real_user = i, last_real_user
                 if thinking is not None:
                     h.thinking[i] = thinking
                 if uses is not None:
@@ -145,38 +150,18 @@ def _facts_anthropic(h: History) -> None:
     except (TypeError, KeyError, AttributeError):
         raise _Malformed from None
     h.paired = paired and not pending
+    _bounds(h, last_assistant, last_real_user, latest_real_user)
+
+
+def _bounds(h: History, last_assistant: int, last_real_user: int, latest_real_user: int) -> None:
+    """The turn structure, from the indices the walk found."""
     h.last_assistant = last_assistant
     h.loop_start = last_real_user + 1
     h.latest_start = latest_real_user + 1
     tail = h.messages[-1] if h.messages else None
     h.continuing_loop = (
-        last_assistant >= h.loop_start and tail is not None and (tail.get("role") == "user")
+        last_assistant >= h.loop_start and tail is not None and tail.get("role") == "user"
     )
-
-
-def _other_blocks(content: Any) -> tuple[list[Any] | None, list[int] | None, bool]:
-    """Another message's tool_use ids, thinking positions, and whether it holds a
-    tool_result (which pairs with nothing outside a user message)."""
-    uses: list[Any] | None = None
-    thinking: list[int] | None = None
-    stray = False
-    for j, block in enumerate(content):
-        kind = block["type"]
-        if kind == "thinking" or kind == "redacted_thinking":
-            if thinking is None:
-                thinking = [j]
-            else:
-                thinking.append(j)
-        elif kind == "tool_use":
-            if uses is None:
-                uses = [block.get("id")]
-            else:
-                uses.append(block.get("id"))
-        elif kind == "tool_result":
-            stray = True
-        elif type(kind) is not str:
-            raise _Malformed
-    return uses, thinking, stray
 
 
 def _validate_anthropic(messages: list[Any]) -> None:
