@@ -87,41 +87,17 @@ def _message(
     content = message.get("content")
     if type(content) is not list:
         return _string_message(call, i, message)
-    changes: dict[int, Any] = {}
-    kept: list[int] = []  # thinking blocks that survive, in order
-    verdicts: list[tuple[int, tuple[Note, ...]]] | None = [] if call.listening else None
-    foreign_removed = False
-    if positions is not None:
-        for j in positions:
-            block = content[j]
-            new, notes = policy(call, block, i, j, send_turn)
-            if verdicts is not None:
-                verdicts.append((j, notes))
-            if new is block:
-                kept.append(j)
-                continue
-            if new is FOREIGN:
-                foreign_removed, new = True, None
-            changes[j] = REMOVE if new is None else new
-            if new is not None and new.get("type") in THINKING_TYPES:
-                kept.append(j)
-    reordered: list[int] = []
-    if (
-        kept
-        and kept[0] != 0
-        and call.family.anthropic.thinking == "verify"
-        and _first_kind(content, changes) not in THINKING_TYPES
-    ):
-        # "the first block must be thinking": a turn that does not start with its thinking
-        # was reordered, so its signatures no longer verify
-        reordered, kept = kept, []
+    changes, kept, verdicts, foreign_removed = _blocks(
+        call, policy, i, content, positions, send_turn
+    )
+    reordered = _reordered(call, content, changes, kept)
+    if reordered:
+        kept = []
         changes.update(dict.fromkeys(reordered, REMOVE))
     real = _real_for_blank(call, i, content, changes, kept)
     if real is not None:  # the turn's real reasoning instead of blank thinking
-        if verdicts is not None:
-            _record(call, i, [(j, ()) for j, _ in verdicts], [])
-            for j in kept:
-                call.notes.add(f"messages[{i}].content[{j}]", Action.DROPPED, _BLANK)
+        for j in kept:
+            call.notes.add(f"messages[{i}].content[{j}]", Action.DROPPED, _BLANK)
         return {**message, "content": real}
     if verdicts is not None:
         _record(call, i, verdicts, reordered)
@@ -141,6 +117,55 @@ def _message(
         )
         return None
     return {**message, "content": current}
+
+
+Verdicts = list[tuple[int, tuple[Note, ...]]]
+
+
+def _blocks(
+    call: Call,
+    policy: Policy,
+    i: int,
+    content: list[Any],
+    positions: list[int] | None,
+    send_turn: bool,
+) -> tuple[dict[int, Any], list[int], Verdicts | None, bool]:
+    """Each thinking block through the call's policy: (changes, the thinking blocks that
+    survive in order, their explain entries when someone listens, whether a foreign block
+    was removed)."""
+    changes: dict[int, Any] = {}
+    kept: list[int] = []
+    verdicts: Verdicts | None = [] if call.listening else None
+    foreign_removed = False
+    for j in positions or ():
+        block = content[j]
+        new, notes = policy(call, block, i, j, send_turn)
+        if verdicts is not None:
+            verdicts.append((j, notes))
+        if new is block:
+            kept.append(j)
+            continue
+        if new is FOREIGN:
+            foreign_removed, new = True, None
+        changes[j] = REMOVE if new is None else new
+        if new is not None and new.get("type") in THINKING_TYPES:
+            kept.append(j)
+    return changes, kept, verdicts, foreign_removed
+
+
+def _reordered(
+    call: Call, content: list[Any], changes: Mapping[int, Any], kept: list[int]
+) -> list[int]:
+    """The signed blocks of a turn that no longer starts with its thinking (it was reordered,
+    so its signatures no longer verify: "the first block must be thinking"); else none."""
+    if (
+        kept
+        and kept[0] != 0
+        and call.family.anthropic.thinking == "verify"
+        and _first_kind(content, changes) not in THINKING_TYPES
+    ):
+        return kept
+    return []
 
 
 _BLANK = (
