@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,9 +38,16 @@ def _read_json(path: str) -> Any:
     except OSError as exc:
         raise _Fail(f"{path}: cannot read: {exc.strerror or exc}") from None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise _Fail(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except ValueError as exc:
+        raise _Fail(f"{path}: not valid JSON: {exc}") from None
+
+
+def _not_json(name: str) -> Any:
+    """NaN and Infinity are Python's, not JSON's: a body holding them is rejected."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _preview(args: argparse.Namespace) -> int:
@@ -284,6 +292,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _Fail as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
+    except BrokenPipeError:  # the reader went away (| head): nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+        return EXIT_OK
     except AgentError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT

@@ -112,6 +112,10 @@ class MemoryStore:
     def __len__(self) -> int:
         return len(self._turns)
 
+    def __bool__(self) -> bool:
+        """A store is a store, empty or not (``store or MemoryStore()`` must keep it)."""
+        return True
+
     def record(self, turn: StoredTurn) -> None:
         """Remember one observed turn, evicting the oldest past the bound."""
         with self._lock:
@@ -221,6 +225,10 @@ class SqliteStore:
 
     def __repr__(self) -> str:
         return f"SqliteStore(path={self.path!r}, max_turns={self.max_turns})"
+
+    def __bool__(self) -> bool:
+        """A store is a store, empty or not (``store or MemoryStore()`` must keep it)."""
+        return True
 
     def __len__(self) -> int:
         with self._lock:

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from typing import Literal, get_args
 from urllib.parse import urlsplit
 
+from agent.errors import InvalidRequest, shown
+
 Api = Literal["anthropic_messages", "chat_completions"]
 APIS: tuple[str, ...] = get_args(Api)
 
@@ -50,5 +52,8 @@ def host_of(base_url: str | None, api: str) -> str:
     text = base_url.strip()
     if "//" not in text:
         text = "//" + text
-    host = urlsplit(text).hostname
+    try:
+        host = urlsplit(text).hostname
+    except ValueError:  # "http://[::1": a bracket never closed, a bad port
+        raise InvalidRequest("base_url", f"not a URL: {shown(base_url)}") from None
     return (host or "").lower().rstrip(".")

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from attrs import frozen
@@ -166,6 +167,19 @@ class TestCommands:
             outputs.append(result.stdout + result.stderr)
 
         assert all(SECRET not in out for out in outputs)
+
+
+class TestBadBodies:
+    def test_nan_is_not_json(self, cli: Cli, tmp_path: Path) -> None:
+        """A body holding NaN (Python's, not JSON's) is rejected with exit 1, not echoed."""
+        body = tmp_path / "body.json"
+        body.write_text('{"model": "m", "messages": [], "temperature": NaN}')
+
+        result = cli("preview", "--json", str(body))
+
+        assert 1 == result.returncode
+        assert "NaN is not a JSON value" in result.stderr
+        assert "" == result.stdout
 
 
 class TestInstalled:

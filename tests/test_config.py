@@ -241,6 +241,8 @@ BAD_CONFIGS: dict[str, tuple[str, str]] = {
     "family-without-patterns": ("families: [{name: x}]", ""),
     "missing-provider-name": ("custom_providers: [{base_url: 'https://a.example'}]", ""),
     "wrong-type-base-url": ("providers: {p: {base_url: 5}}", ""),
+    "unparseable-base-url": ("providers: {p: {base_url: 'http://[::1'}}", ""),
+    "base-url-not-a-url": ("providers: {p: {base_url: 'not a url'}}", ""),
     "bad-api-mode": ("providers: {p: {api_mode: responses}}", ""),
     "secret-of-wrong-type": ("providers: {p: {api_key: 123456789}}", ""),
     "missing-env-var": ("providers: {p: {api_key: '${NOT_SET_ANYWHERE_42}'}}", ""),

@@ -106,3 +106,16 @@ class TestBadInput:
             Request(api="responses", body={})
         with pytest.raises(InvalidRequest, match="body must be a JSON object"):
             Request(api=AM, body=[])  # type: ignore[arg-type]
+
+
+class TestBaseUrl:
+    def test_unparseable_base_url_is_named(self) -> None:
+        """A base URL that cannot be parsed raises InvalidRequest naming base_url."""
+        request = Request(
+            api="anthropic_messages", base_url="http://[::1", body={"model": "m", "messages": []}
+        )
+
+        with pytest.raises(InvalidRequest) as info:
+            Pipeline([ThinkingRoundTrip()])(request)
+
+        assert "base_url" == info.value.path

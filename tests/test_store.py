@@ -8,7 +8,7 @@ from agent import (
     MemoryStore,
     Origin,
 )
-from agent.store import StoredTurn
+from agent.store import SqliteStore, StoredTurn
 from tests.builders import (
     th_s,
     th_u,
@@ -60,3 +60,14 @@ class TestStores:
         assert 3 == len(store)
         assert store.turn_for_tool("c0") is None
         assert store.turn_for_tool("c9") is not None
+
+
+class TestTruth:
+    def test_an_empty_store_is_still_a_store(self, tmp_path: Any) -> None:
+        """`store or MemoryStore()` keeps an empty store: stores are never falsy."""
+        memory = MemoryStore()
+        sqlite = SqliteStore(str(tmp_path / "t.db"))
+
+        assert (memory or None) is memory
+        assert (sqlite or None) is sqlite
+        sqlite.close()

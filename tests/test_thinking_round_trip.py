@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
@@ -347,3 +348,15 @@ class TestDowngrades:
 
         padded = [c.reason for c in out.changes if c.action == Action.PADDED]
         assert ["real reasoning was observed" in r for r in padded] == [True]
+
+
+class TestObserveOddResponses:
+    @pytest.mark.parametrize(
+        "response", [None, [], "text", 5], ids=["none", "list", "text", "number"]
+    )
+    def test_not_a_response_is_passed_over(self, response: Any) -> None:
+        """Observing something that is no response object never raises into the agent's call."""
+        pipe = Pipeline([ThinkingRoundTrip()])
+        request = claude(U())
+
+        pipe.observe(request, response)

@@ -42,8 +42,15 @@ from agent.config.model import (
     options_of,
 )
 from agent.config.parse import VAR, Reader, kind_of, near, parse
-from agent.errors import ConfigError, FamilyDefinitionError, InvalidOption, UnknownFamily
+from agent.errors import (
+    ConfigError,
+    FamilyDefinitionError,
+    InvalidOption,
+    InvalidRequest,
+    UnknownFamily,
+)
 from agent.families import APIS, FamilyRegistry
+from agent.wire import host_of
 
 _TOP_KEYS = ("middleware", "providers", "custom_providers", "families", "store")
 _PROVIDER_KEYS = (
@@ -72,6 +79,7 @@ _HOST_AGENT_KEYS = frozenset(
         "timeout",
     }
 )
+_HOST = re.compile(r"[a-z0-9_.-]+|[0-9a-f:]+")  # a host name or an IPv6 address
 _STORE_OPTIONS = {"memory": ("max_turns",), "sqlite": ("path", "max_turns")}
 
 
@@ -259,7 +267,13 @@ def _provider(
 
 def _base_url(read: _Entry) -> str | None:
     base_url = read.text("base_url")
-    if base_url is not None and not re.match(r"^(https?://)?[^\s/]+", base_url):
+    if base_url is None:
+        return None
+    try:
+        host = host_of(base_url, "chat_completions")
+    except InvalidRequest:
+        host = ""
+    if not _HOST.fullmatch(host) or any(c.isspace() for c in base_url.strip()):
         raise read.error("base_url", "expected a URL like https://host/path")
     return base_url
 

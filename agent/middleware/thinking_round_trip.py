@@ -112,7 +112,10 @@ class ThinkingRoundTrip:
         return request if out is resolved else out
 
     def observe(self, request: Request, response_body: Mapping[str, Any]) -> None:
-        """Record the thinking of a response with its origin (the target of ``request``)."""
+        """Record the thinking of a response with its origin (the target of ``request``);
+        anything that is not a response object (None, a list, text) is passed over."""
+        if not isinstance(response_body, Mapping):
+            return
         match = resolve(request).match
         origin = Origin(match.family.name, match.host, match.model)
         turn = (
