@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from agent.errors import InvalidRequest
+from agent.errors import InvalidRequest, shown
 
 THINKING_TYPES = ("thinking", "redacted_thinking")
 
@@ -36,7 +36,7 @@ def role_of(message: object, i: int) -> str:
         raise InvalidRequest(f"messages[{i}]", f"expected an object, got {type(message).__name__}")
     role = message.get("role")
     if not isinstance(role, str):
-        raise InvalidRequest(f"messages[{i}].role", f"expected a string, got {role!r}")
+        raise InvalidRequest(f"messages[{i}].role", f"expected a string, got {shown(role)}")
     return role
 
 
@@ -46,7 +46,7 @@ def content_of(message: Mapping[str, Any], i: int) -> list[Any] | str | None:
     if content is None or isinstance(content, (str, list)):
         return content
     raise InvalidRequest(
-        f"messages[{i}].content", f"expected a string or a list of blocks, got {content!r}"
+        f"messages[{i}].content", f"expected a string or a list of blocks, got {shown(content)}"
     )
 
 
@@ -58,7 +58,7 @@ def block_type(block: object, i: int, j: int) -> str:
         )
     kind = block.get("type")
     if not isinstance(kind, str):
-        raise InvalidRequest(f"{BlockPath(i, j)}.type", f"expected a string, got {kind!r}")
+        raise InvalidRequest(f"{BlockPath(i, j)}.type", f"expected a string, got {shown(kind)}")
     return kind
 
 

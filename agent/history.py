@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.body import block_type, content_of, message_list, role_of
-from agent.errors import InvalidRequest
+from agent.errors import InvalidRequest, shown
 
 
 class History:
@@ -226,7 +226,7 @@ def _check_chat_assistant(message: Mapping[str, Any], i: int) -> None:
         )
     calls = message.get("tool_calls")
     if calls is not None and not isinstance(calls, list):
-        raise InvalidRequest(f"messages[{i}].tool_calls", f"expected a list, got {calls!r}")
+        raise InvalidRequest(f"messages[{i}].tool_calls", f"expected a list, got {shown(calls)}")
 
 
 def _hashable(value: object) -> bool:

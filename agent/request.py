@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import Attribute, field, frozen
 
-from agent.errors import InvalidRequest
+from agent.errors import InvalidRequest, shown
 from agent.explain import JSONObject
 from agent.families import FamilyMatch, FamilyRegistry
 from agent.wire import APIS, thinking_requested
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def _check_api(_: object, __: Attribute[str], value: object) -> None:
     if value not in APIS:
-        raise InvalidRequest("api", f"expected one of {', '.join(APIS)}, got {value!r}")
+        raise InvalidRequest("api", f"expected one of {', '.join(APIS)}, got {shown(value)}")
 
 
 def _check_body(_: object, __: Attribute[Any], value: object) -> None:
@@ -28,11 +28,23 @@ def _check_body(_: object, __: Attribute[Any], value: object) -> None:
 
 def _check_base_url(_: object, __: Attribute[Any], value: object) -> None:
     if value is not None and not isinstance(value, str):
-        raise InvalidRequest("base_url", f"expected a URL string or None, got {value!r}")
+        raise InvalidRequest("base_url", f"expected a URL string or None, got {shown(value)}")
+
+
+def _check_family(_: object, __: Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidRequest("family", f"expected a family name or None, got {shown(value)}")
 
 
 def _signatures(items: Iterable[str]) -> frozenset[str]:
-    return frozenset(items)
+    if type(items) is frozenset and not items:
+        return items  # the common case, on every request built
+    if isinstance(items, str) or not isinstance(items, Iterable):
+        raise InvalidRequest("dead_signatures", f"expected a set of strings, got {shown(items)}")
+    members = list(items)
+    if not all(isinstance(k, str) for k in members):
+        raise InvalidRequest("dead_signatures", "expected a set of strings")
+    return frozenset(members)
 
 
 @frozen
@@ -57,7 +69,7 @@ class Request:
     body: JSONObject = field(validator=_check_body)
     base_url: str | None = field(default=None, validator=_check_base_url)
     provider: str | None = None
-    family: str | None = None
+    family: str | None = field(default=None, validator=_check_family)
     resolved: FamilyMatch | None = field(default=None, eq=False, repr=False)
     dead_signatures: frozenset[str] = field(default=frozenset(), converter=_signatures, repr=False)
     # the one walk over the body, made on first use and shared by every middleware
@@ -98,7 +110,7 @@ def resolve(
         return request
     model = request.body.get("model")
     if not isinstance(model, str):
-        raise InvalidRequest("model", f"expected the model id as a string, got {model!r}")
+        raise InvalidRequest("model", f"expected the model id as a string, got {shown(model)}")
     table = registry if registry is not None else FamilyRegistry.builtin()
     explicit = request.family if request.family is not None else family
     thinking = thinking_requested(request.body)

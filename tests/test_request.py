@@ -119,3 +119,55 @@ class TestBaseUrl:
             Pipeline([ThinkingRoundTrip()])(request)
 
         assert "base_url" == info.value.path
+
+
+class TestFields:
+    @pytest.mark.parametrize(
+        ("fields", "path"),
+        [
+            ({"family": 5}, "family"),
+            ({"dead_signatures": 5}, "dead_signatures"),
+            ({"dead_signatures": [["unhashable"]]}, "dead_signatures"),
+            ({"base_url": 7}, "base_url"),
+        ],
+        ids=["family-not-a-name", "dead-not-a-set", "dead-unhashable", "base-url-not-text"],
+    )
+    def test_bad_fields_are_named(self, fields: dict[str, Any], path: str) -> None:
+        """A bad Request field raises InvalidRequest naming it, never a raw TypeError."""
+        with pytest.raises(InvalidRequest) as info:
+            Request(api="anthropic_messages", body={"model": "m", "messages": []}, **fields)
+
+        assert path == info.value.path
+
+    def test_messages_are_bounded(self) -> None:
+        """A huge or deeply nested bad value is shown as a short prefix, not in full."""
+        deep: Any = "x" * 100_000
+        for _ in range(10_000):
+            deep = [deep]
+        body = {"model": "m", "messages": [{"role": deep, "content": "x"}]}
+
+        with pytest.raises(InvalidRequest) as info:
+            Pipeline([ToolPairing()])(Request(api="anthropic_messages", body=body))
+
+        assert len(str(info.value)) < 200
+
+    @pytest.mark.parametrize(
+        ("result_id", "kept"),
+        [(["x"], 3), (["y"], 1)],
+        ids=["same-unhashable-id", "different-unhashable-ids"],
+    )
+    def test_unhashable_tool_ids(self, result_id: Any, kept: int) -> None:
+        """Tool ids that are not strings raise no TypeError: equal ones pass as sent (the
+        provider judges them), different ones are orphans and removed."""
+        use = {"type": "tool_use", "id": ["x"], "name": "run", "input": {}}
+        result = {"type": "tool_result", "tool_use_id": result_id, "content": "ok"}
+        messages = [
+            U(),
+            {"role": "assistant", "content": [use]},
+            {"role": "user", "content": [result]},
+        ]
+        body = {"model": "claude-opus-4-6", "messages": messages}
+
+        out = Pipeline([ToolPairing()])(Request(api="anthropic_messages", body=body))
+
+        assert kept == len(out.body["messages"])

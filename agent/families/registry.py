@@ -19,7 +19,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from agent.errors import FamilyDefinitionError, UnknownFamily
+from agent.errors import FamilyDefinitionError, UnknownFamily, shown
 from agent.families.builtin import BUILTIN_FAMILY_DATA
 from agent.families.family import UNKNOWN, FamilyMatch, ModelFamily
 from agent.wire import host_of, model_candidates
@@ -69,7 +69,7 @@ class FamilyRegistry:
                 return family
         raise UnknownFamily(
             "family",
-            f"unknown family {name!r} (known: {', '.join((*self.names, UNKNOWN.name))})",
+            f"unknown family {shown(name)} (known: {', '.join((*self.names, UNKNOWN.name))})",
         )
 
     def with_definitions(
