@@ -32,17 +32,40 @@ class _Fail(Exception):
         self.code = code
 
 
+#: The largest body preview reads (Anthropic's own request limit).
+MAX_BODY_BYTES = 32_000_000
+
+
 def _read_json(path: str) -> Any:
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+        if path == "-":
+            raw = sys.stdin.buffer.read(MAX_BODY_BYTES + 1)
+        else:
+            with Path(path).open("rb") as file:  # bounded: /dev/zero is no body
+                raw = file.read(MAX_BODY_BYTES + 1)
     except OSError as exc:
         raise _Fail(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BODY_BYTES:
+        raise _Fail(f"{path}: larger than {MAX_BODY_BYTES // 1_000_000} MB")
     try:
+        text = raw.decode("utf-8")
         return json.loads(text, parse_constant=_not_json)
+    except UnicodeDecodeError as exc:
+        raise _Fail(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise _Fail(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     except ValueError as exc:
         raise _Fail(f"{path}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise _Fail(f"{path}: not valid JSON: nested too deeply") from None
+
+
+def _text_only(path: str, body: Any) -> None:
+    """Reject a body holding a lone surrogate ("\\ud800"): valid JSON escapes, no text."""
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise _Fail(f"{path}: a string holds a lone surrogate, which is no text") from None
 
 
 def _not_json(name: str) -> Any:
@@ -52,6 +75,7 @@ def _not_json(name: str) -> Any:
 
 def _preview(args: argparse.Namespace) -> int:
     body = _read_json(args.body)
+    _text_only(args.body, body)
     if not isinstance(body, dict):
         raise _Fail(f"{args.body}: the body must be a JSON object")
     if args.config is not None:

@@ -121,8 +121,10 @@ class MemoryStore:
         with self._lock:
             # one shared Origin object per origin keeps memory flat and lookups cheap
             origin = self._origins.setdefault(turn.origin, turn.origin)
-            if origin is not turn.origin:
-                turn = StoredTurn(origin, turn.blocks, turn.reasoning, turn.tool_ids, turn.size)
+            # copies of the blocks: what the agent later does to its response objects does not
+            # change what is kept
+            blocks = tuple((dict(block), position) for block, position in turn.blocks)
+            turn = StoredTurn(origin, blocks, turn.reasoning, turn.tool_ids, turn.size)
             key = self._next
             self._next += 1
             self._turns[key] = turn

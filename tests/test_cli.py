@@ -206,3 +206,24 @@ class TestInstalled:
         assert 0 == result.returncode
         assert "demo" in result.stdout
         assert "check" in result.stdout
+
+
+class TestUnreadableBodies:
+    @pytest.mark.parametrize(
+        ("data", "text"),
+        [
+            (b"\xff\xfe{\x00}\x00", "not UTF-8"),
+            (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+            (b'{"model": "m", "messages": [], "x": "\\ud800"}', "lone surrogate"),
+        ],
+        ids=["utf-16", "deep", "lone-surrogate"],
+    )
+    def test_bad_bodies_exit_1(self, cli: Cli, tmp_path: Path, data: bytes, text: str) -> None:
+        """A body that is no JSON text gets one line and exit 1, never a traceback or 70."""
+        body = tmp_path / "body.json"
+        body.write_bytes(data)
+
+        result = cli("preview", str(body))
+
+        assert 1 == result.returncode
+        assert text in result.stderr

@@ -311,3 +311,34 @@ class TestSecrets:
 
         assert SECRET not in repr(config)
         assert SECRET not in repr(config.providers)
+
+
+class TestUnreadableConfigs:
+    @pytest.mark.parametrize(
+        ("name", "data", "text"),
+        [
+            ("agent.yaml", b"providers: {p: {model: \xff}}", "not UTF-8"),
+            ("agent.yaml", b"a: " + b"[" * 20_000 + b"]" * 20_000, "nested too deeply"),
+            ("agent.toml", b"a = " + b"[" * 20_000 + b"]" * 20_000, "nested too deeply"),
+            ("agent.yaml", b"providers:\n  p: {model: a}\n  p: {model: b}\n", "duplicate key 'p'"),
+        ],
+        ids=["not-utf8", "deep-yaml", "deep-toml", "duplicate-key"],
+    )
+    def test_named_error_at_load(self, tmp_path: Path, name: str, data: bytes, text: str) -> None:
+        """A file that is no config fails at load with a ConfigError, never a raw exception,
+        and a duplicate key is an error rather than silently last-wins."""
+        path = tmp_path / name
+        path.write_bytes(data)
+
+        with pytest.raises(ConfigError, match=text):
+            load_config(path)
+
+    def test_a_key_under_api_key_env_is_not_echoed(self, tmp_path: Path) -> None:
+        """A key written under api_key_env by mistake fails without the key in the message."""
+        path = write(tmp_path, f"providers: {{p: {{api_key_env: '{SECRET}'}}}}")
+
+        with pytest.raises(ConfigError) as info:
+            load_config(path)
+
+        assert SECRET not in str(info.value)
+        assert "name of an environment variable" in str(info.value)

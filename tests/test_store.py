@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent import (
-    MemoryStore,
-    Origin,
-)
+from agent import MemoryStore, Origin, Pipeline, Request
+from agent.middleware import ThinkingRoundTrip
 from agent.store import SqliteStore, StoredTurn
-from tests.builders import (
-    th_s,
-    th_u,
-)
+from tests.builders import RELAY, A, T, U, anthropic_body, th_s, th_u, tu
+
+AM = "anthropic_messages"
 
 
 class TestStores:
@@ -71,3 +68,23 @@ class TestTruth:
         assert (memory or None) is memory
         assert (sqlite or None) is sqlite
         sqlite.close()
+
+
+class TestAliasing:
+    def test_kept_blocks_are_copies(self) -> None:
+        """The store keeps copies: editing the response afterwards, or the restored output,
+        changes neither what is kept nor what the next call sends."""
+        pipe = Pipeline([ThinkingRoundTrip()])
+        base = Request(api=AM, base_url=RELAY, body=anthropic_body("mimo-v2.5-pro", U()))
+        block = th_u("plan", "")
+        pipe.observe(base, {"type": "message", "content": [block, tu("c1")]})
+        block["thinking"] = "edited by the agent"
+        request = Request(
+            api=AM, base_url=RELAY, body=anthropic_body("mimo-v2.5-pro", U(), A(tu("c1")), T("c1"))
+        )
+
+        first = pipe(request)
+        first.body["messages"][1]["content"][0]["thinking"] = "edited output"
+        second = pipe(request)
+
+        assert "plan" == second.body["messages"][1]["content"][0]["thinking"]

@@ -79,6 +79,7 @@ _HOST_AGENT_KEYS = frozenset(
         "timeout",
     }
 )
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HOST = re.compile(r"[a-z0-9_.-]+|[0-9a-f:]+")  # a host name or an IPv6 address
 _STORE_OPTIONS = {"memory": ("max_turns",), "sqlite": ("path", "max_turns")}
 
@@ -305,6 +306,8 @@ def _api_key(read: _Entry) -> tuple[str | None, str]:
     for env_key in ("api_key_env", "key_env"):
         if env_key in entry and api_key is None:
             variable = read.reader.string(entry[env_key], f"{read.where}.{env_key}", entry, env_key)
+            if not _ENV_NAME.fullmatch(variable):  # a key written here by mistake: never echo it
+                raise read.error(env_key, "expected the name of an environment variable")
             if variable not in os.environ:
                 raise read.error(env_key, f"environment variable {variable} is not set")
             api_key, source = os.environ[variable], f"env {variable}"

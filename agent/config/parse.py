@@ -21,6 +21,8 @@ from agent.errors import ConfigError
 
 VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 Lines = dict[int, tuple[int, dict[str, int]]]
+#: A config is a few kilobytes; anything this large is not one.
+MAX_CONFIG_BYTES = 4_000_000
 
 
 class LineLoader(yaml.SafeLoader):
@@ -31,8 +33,14 @@ class LineLoader(yaml.SafeLoader):
         self.lines: Lines = {}
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys: dict[str, int] = {}
+        for key, _ in node.value:
+            if str(key.value) in keys:  # YAML would silently keep the last one
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {str(key.value)[:60]!r}", key.start_mark
+                )
+            keys[str(key.value)] = key.start_mark.line + 1
         mapping = super().construct_mapping(node, deep=deep)
-        keys = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
         self.lines[id(mapping)] = (node.start_mark.line + 1, keys)
         return mapping
 
@@ -115,9 +123,20 @@ def parse(path: Path) -> tuple[Any, Lines]:
     suffix = path.suffix.lower()
     file = str(path)
     try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(file, f"larger than {MAX_CONFIG_BYTES // 1_000_000} MB")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(file, f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(file, f"not UTF-8 text (byte {exc.start})") from None
+    try:
+        return _parse_text(file, suffix, text)
+    except RecursionError:
+        raise ConfigError(file, "nested too deeply") from None
+
+
+def _parse_text(file: str, suffix: str, text: str) -> tuple[Any, Lines]:
     if suffix in (".yaml", ".yml"):
         loader = LineLoader(text)
         try:

@@ -43,14 +43,15 @@ def restore_turn(
         # all or nothing: a partial turn is a modified turn
         if any((key := block_key(b)) is None or key in call.dead for b, _ in turn.blocks):
             return None
-        at = {position: block for block, position in turn.blocks}
+        at = {position: dict(block) for block, position in turn.blocks}
     else:  # shaped like any other unsigned block of this family
         at = {
-            position: unsigned_form(contract, pad_empty(contract, block))
+            position: dict(unsigned_form(contract, pad_empty(contract, block)))
             if block.get("type") == "thinking" and not block.get("signature")
-            else block
+            else dict(block)
             for block, position in turn.blocks
         }
+    # (copies: no block of the output is the store's own object)
     if len(content) + len(at) != turn.size:
         return None  # the agent's turn does not line up with the observed one
     others = iter(content)
