@@ -21,7 +21,8 @@ from agent.explain import Action, Change, Explanation
 from agent.families import FamilyMatch, FamilyRegistry, ModelFamily
 from agent.pipeline import Middleware, Pipeline
 from agent.request import Request
-from agent.store import MemoryStore, Origin, SqliteStore, ThinkingStore
+from agent.sqlite_store import SqliteStore
+from agent.store import MemoryStore, Origin, ThinkingStore
 
 if TYPE_CHECKING:
     from agent.integrations.anthropic import anthropic_client, async_anthropic_client

@@ -53,6 +53,10 @@ class ThinkingContractError(AgentError):
         return self.where
 
 
+class StoreError(AgentError, OSError):
+    """A store cannot use its file; ``where`` is the path."""
+
+
 class ConfigError(AgentError, ValueError):
     """A config file is invalid: the file, the line (when known), the entry and the problem.
 

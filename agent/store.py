@@ -9,9 +9,6 @@ agent did not keep gets its own thinking back).
 
 from __future__ import annotations
 
-import hashlib
-import json
-import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -128,7 +125,7 @@ class MemoryStore:
             key = self._next
             self._next += 1
             self._turns[key] = turn
-            for sig, text in _keys(turn):
+            for sig, text in keys_of(turn):
                 if sig:
                     self._by_signature[sig] = (key, origin)
                 if text:
@@ -140,7 +137,7 @@ class MemoryStore:
                 self._forget(old_key, old)
 
     def _forget(self, key: int, turn: StoredTurn) -> None:
-        for sig, text in _keys(turn):
+        for sig, text in keys_of(turn):
             if sig and self._by_signature.get(sig, (None,))[0] == key:
                 del self._by_signature[sig]
             if text and self._by_text.get(text, (None,))[0] == key:
@@ -181,7 +178,7 @@ class MemoryStore:
         return self._rejected_view
 
 
-def _keys(turn: StoredTurn) -> list[tuple[str | None, str | None]]:
+def keys_of(turn: StoredTurn) -> list[tuple[str | None, str | None]]:
     """(signature, text) pairs a turn is found by; whitespace-only texts are pads, not keys."""
     keys: list[tuple[str | None, str | None]] = []
     for block, _ in turn.blocks:
@@ -190,149 +187,3 @@ def _keys(turn: StoredTurn) -> list[tuple[str | None, str | None]]:
     if turn.reasoning and turn.reasoning.strip():
         keys.append((None, turn.reasoning))
     return keys
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS turns (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    family TEXT NOT NULL, host TEXT NOT NULL, model TEXT NOT NULL,
-    blocks TEXT NOT NULL, reasoning TEXT, tool_ids TEXT NOT NULL, size INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS by_signature (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS by_text (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS by_tool (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS rejected (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT UNIQUE);
-"""
-
-
-class SqliteStore:
-    """A ThinkingStore in one SQLite file (stdlib sqlite3), so provenance survives restarts.
-
-    Texts are indexed by their SHA-256, not stored twice. The oldest turns are forgotten past
-    ``max_turns``.
-    """
-
-    def __init__(self, path: str, max_turns: int = 100_000) -> None:
-        if type(max_turns) is not int or max_turns < 1:
-            raise InvalidOption("max_turns", f"must be a whole number >= 1, got {max_turns!r}")
-        self.path = path
-        self.max_turns = max_turns
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.executescript(_SCHEMA)
-        self._writes = 0
-        self._rejected = frozenset(
-            row[0] for row in self._db.execute("SELECT key FROM rejected").fetchall()
-        )
-
-    def __repr__(self) -> str:
-        return f"SqliteStore(path={self.path!r}, max_turns={self.max_turns})"
-
-    def __bool__(self) -> bool:
-        """A store is a store, empty or not (``store or MemoryStore()`` must keep it)."""
-        return True
-
-    def __len__(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT count(*) FROM turns").fetchone()[0])
-
-    def close(self) -> None:
-        """Close the database file."""
-        with self._lock:
-            self._db.close()
-
-    def record(self, turn: StoredTurn) -> None:
-        """Remember one observed turn."""
-        blocks = json.dumps([[dict(b), anchor] for b, anchor in turn.blocks])
-        with self._lock, self._db:
-            self._db.execute("BEGIN")
-            cursor = self._db.execute(
-                "INSERT INTO turns (family, host, model, blocks, reasoning, tool_ids, size) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    turn.origin.family,
-                    turn.origin.host,
-                    turn.origin.model,
-                    blocks,
-                    turn.reasoning,
-                    json.dumps(list(turn.tool_ids)),
-                    turn.size,
-                ),
-            )
-            key = cursor.lastrowid
-            for sig, text in _keys(turn):
-                if sig:
-                    self._db.execute(
-                        "INSERT OR REPLACE INTO by_signature VALUES (?, ?)", (sig, key)
-                    )
-                if text:
-                    self._db.execute(
-                        "INSERT OR REPLACE INTO by_text VALUES (?, ?)", (_digest(text), key)
-                    )
-            for tool_id in turn.tool_ids:
-                self._db.execute("INSERT OR REPLACE INTO by_tool VALUES (?, ?)", (tool_id, key))
-            self._writes += 1
-            if self._writes % 64 == 0 or self.max_turns < 64:
-                self._evict()
-
-    def _evict(self) -> None:
-        newest = self._db.execute("SELECT max(id) FROM turns").fetchone()[0] or 0
-        cutoff = newest - self.max_turns
-        if cutoff <= 0:
-            return
-        self._db.execute("DELETE FROM turns WHERE id <= ?", (cutoff,))
-        for table in ("by_signature", "by_text", "by_tool"):
-            self._db.execute(f"DELETE FROM {table} WHERE turn <= ?", (cutoff,))
-
-    def _turn(self, table: str, key: str) -> StoredTurn | None:
-        with self._lock:
-            row = self._db.execute(
-                f"SELECT t.family, t.host, t.model, t.blocks, t.reasoning, t.tool_ids, t.size "
-                f"FROM {table} k JOIN turns t ON t.id = k.turn WHERE k.key = ?",
-                (key,),
-            ).fetchone()
-        if row is None:
-            return None
-        family, host, model, blocks, reasoning, tool_ids, size = row
-        return StoredTurn(
-            Origin(family, host, model),
-            tuple((b, anchor) for b, anchor in json.loads(blocks)),
-            reasoning,
-            tuple(json.loads(tool_ids)),
-            size,
-        )
-
-    def origin_of_signature(self, signature: str) -> Origin | None:
-        """The origin of a signature or redacted ``data``, if observed."""
-        turn = self._turn("by_signature", signature)
-        return None if turn is None else turn.origin
-
-    def origin_of_text(self, text: str) -> Origin | None:
-        """The origin of a reasoning text, if observed."""
-        turn = self._turn("by_text", _digest(text))
-        return None if turn is None else turn.origin
-
-    def turn_for_tool(self, tool_id: str) -> StoredTurn | None:
-        """The observed turn that made the tool call ``tool_id``, if any."""
-        return self._turn("by_tool", tool_id)
-
-    def reject(self, key: str) -> None:
-        """Remember a rejected signature in the file (bounded like the turns)."""
-        with self._lock, self._db:
-            self._db.execute("BEGIN")
-            self._db.execute("INSERT OR IGNORE INTO rejected (key) VALUES (?)", (key,))
-            self._db.execute(
-                "DELETE FROM rejected WHERE id <= (SELECT max(id) FROM rejected) - ?",
-                (self.max_turns,),
-            )
-            self._rejected = frozenset(
-                row[0] for row in self._db.execute("SELECT key FROM rejected").fetchall()
-            )
-
-    def rejected(self) -> frozenset[str]:
-        """The rejected signatures, as a set read once per call."""
-        return self._rejected
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()

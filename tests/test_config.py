@@ -9,7 +9,8 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from agent import ConfigError, Pipeline, Request, load_config
-from agent.store import MemoryStore, SqliteStore
+from agent.sqlite_store import SqliteStore
+from agent.store import MemoryStore
 from tests.builders import ENV, EXAMPLES, SECRET, A, T, U, anthropic_body, th_u, tu
 
 
@@ -77,12 +78,20 @@ class TestGoodConfigs:
         assert isinstance(config.store, MemoryStore)
 
     def test_loading_opens_no_store(self, tmp_path: Path) -> None:
-        """Loading (as `check` does) creates no store file; the first pipeline does."""
+        """Loading (as `check` does) and building a pipeline create no store file; the first
+        observed response does, readable by its owner only."""
         config = load_config(write(tmp_path, "store: {sqlite: {path: thinking.db}}"))
+        pipe = config.pipeline()
+        request = Request(
+            api="anthropic_messages",
+            base_url="https://open.markhub.top",
+            body=anthropic_body("mimo-v2.5-pro", U()),
+        )
+        pipe(request)
 
         assert not (tmp_path / "thinking.db").exists()
-        config.pipeline()
-        assert (tmp_path / "thinking.db").exists()
+        pipe.observe(request, {"type": "message", "content": [th_u("plan", ""), tu("c1")]})
+        assert 0o600 == (tmp_path / "thinking.db").stat().st_mode & 0o777
 
     def test_sqlite_store_relative_to_config(self, tmp_path: Path) -> None:
         """A sqlite store's relative path is taken from the config file's folder."""
@@ -342,3 +351,23 @@ class TestUnreadableConfigs:
 
         assert SECRET not in str(info.value)
         assert "name of an environment variable" in str(info.value)
+
+
+class TestStorePaths:
+    @pytest.mark.parametrize(
+        ("path", "problem"),
+        [
+            (".", "not a regular file"),
+            ("missing/t.db", "folder does not exist"),
+            ("corrupt.db", "not a SQLite database"),
+            ("../t.db", "must not climb out"),
+        ],
+        ids=["a-folder", "missing-folder", "corrupt-file", "dot-dot"],
+    )
+    def test_bad_store_paths_fail_at_load(self, tmp_path: Path, path: str, problem: str) -> None:
+        """A sqlite store path that cannot hold a store fails at load, naming the entry."""
+        (tmp_path / "corrupt.db").write_bytes(b"no database")
+        config = write(tmp_path, f"store: {{sqlite: {{path: '{path}'}}}}")
+
+        with pytest.raises(ConfigError, match=rf"store\.sqlite\.path: .*{problem}"):
+            load_config(config)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from agent import MemoryStore, Origin, Pipeline, Request
+from agent.errors import StoreError
 from agent.middleware import ThinkingRoundTrip
-from agent.store import SqliteStore, StoredTurn
+from agent.sqlite_store import SqliteStore
+from agent.store import StoredTurn
 from tests.builders import RELAY, A, T, U, anthropic_body, th_s, th_u, tu
 
 AM = "anthropic_messages"
@@ -28,7 +35,6 @@ class TestStores:
 
     def test_sqlite_store_survives_restart(self, tmp_path: Any) -> None:
         """A SqliteStore reopened on the same file still knows origins and turns."""
-        from agent.store import SqliteStore
 
         path = str(tmp_path / "thinking.db")
         origin = Origin("anthropic", "api.anthropic.com", "claude-opus-4-6")
@@ -47,7 +53,6 @@ class TestStores:
 
     def test_sqlite_store_is_bounded(self, tmp_path: Any) -> None:
         """The SqliteStore forgets its oldest turns past max_turns."""
-        from agent.store import SqliteStore
 
         store = SqliteStore(str(tmp_path / "t.db"), max_turns=3)
         origin = Origin("mimo", "h", "m")
@@ -88,3 +93,48 @@ class TestAliasing:
         second = pipe(request)
 
         assert "plan" == second.body["messages"][1]["content"][0]["thinking"]
+
+
+class TestSqliteFiles:
+    @pytest.mark.parametrize(
+        ("make", "problem"),
+        [
+            (lambda d: d, "not a regular file"),
+            (lambda d: d / "missing" / "t.db", "folder does not exist"),
+            (lambda d: _corrupt(d / "t.db"), "not a SQLite database"),
+            (lambda d: "", "expected a file path"),
+        ],
+        ids=["a-folder", "missing-folder", "corrupt-file", "empty-path"],
+    )
+    def test_bad_paths_are_refused(self, tmp_path: Path, make: Any, problem: str) -> None:
+        """A path that cannot hold a store is refused when the store is built, by name."""
+        with pytest.raises(StoreError, match=problem):
+            SqliteStore(str(make(tmp_path)))
+
+    def test_wal_and_two_writers(self, tmp_path: Path) -> None:
+        """The file is in WAL mode, and two stores on it write at once without a lock error."""
+        path = str(tmp_path / "t.db")
+        stores = [SqliteStore(path), SqliteStore(path)]
+        origin = Origin("mimo", "h", "m")
+
+        def write(n: int) -> None:
+            for k in range(40):
+                turn = StoredTurn(origin, ((th_u(f"t{n}.{k}", ""), 0),), None, (f"c{n}.{k}",))
+                stores[n].record(turn)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert 80 == len(stores[0])
+        with sqlite3.connect(path) as db:
+            assert "wal" == db.execute("PRAGMA journal_mode").fetchone()[0]
+        for store in stores:
+            store.close()
+
+
+def _corrupt(path: Path) -> Path:
+    path.write_bytes(b"this is no database")
+    return path

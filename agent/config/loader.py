@@ -47,9 +47,11 @@ from agent.errors import (
     FamilyDefinitionError,
     InvalidOption,
     InvalidRequest,
+    StoreError,
     UnknownFamily,
 )
 from agent.families import APIS, FamilyRegistry
+from agent.sqlite_store import check_path
 from agent.wire import host_of
 
 _TOP_KEYS = ("middleware", "providers", "custom_providers", "families", "store")
@@ -357,8 +359,15 @@ def _store(reader: Reader, value: object, root: object) -> StoreSpec:
     if kind == "sqlite":
         if "path" not in options:
             raise reader.error("store.sqlite", "missing field 'path'", owner, kind)
-        path = Path(os.path.expanduser(options["path"]))
-        if not path.is_absolute():
-            path = Path(reader.path).resolve().parent / path
+        given = Path(os.path.expanduser(options["path"]))
+        if ".." in given.parts:
+            raise reader.error(
+                "store.sqlite.path", "must not climb out of a folder ('..')", options, "path"
+            )
+        path = given if given.is_absolute() else Path(reader.path).resolve().parent / given
+        try:
+            check_path(str(path))  # creates nothing: the file is made on the first write
+        except StoreError as exc:
+            raise reader.error("store.sqlite.path", exc.problem, options, "path") from None
         options = {**options, "path": str(path)}
     return StoreSpec(kind, dict(options))

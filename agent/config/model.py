@@ -16,7 +16,8 @@ from agent.errors import ConfigError
 from agent.families import FamilyRegistry
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.pipeline import Middleware, Pipeline
-from agent.store import MemoryStore, SqliteStore, ThinkingStore
+from agent.sqlite_store import SqliteStore
+from agent.store import MemoryStore, ThinkingStore
 
 #: Built-in middleware by config name. Options are the attrs fields of the class, minus the
 #: ones the config itself supplies (the shared store).
