@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -114,7 +115,11 @@ def _common(request: Request, pipe: Pipeline) -> Request:
     return out
 
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=int(os.environ.get("AGENT_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 
 class TestAnthropicWire:
@@ -350,3 +355,159 @@ class TestDoNoHarm:
             body["thinking"] = {"type": "enabled"}
 
         self._check(family, model, base_url, "chat_completions", body)
+
+
+OPTIONS = st.fixed_dictionaries(
+    {
+        "unsigned_to_anthropic": st.sampled_from(["drop", "text"]),
+        "foreign": st.sampled_from(["pad", "keep_text", "drop"]),
+        "trusted_models": st.sampled_from([(), ("claude-*",), ("*",)]),
+        "on_missing_loop_thinking": st.sampled_from(["send", "raise", "drop_param"]),
+        "restore": st.booleans(),
+    }
+)
+#: where earlier turns of the conversation were answered (observed before the call)
+ELSEWHERE = st.sampled_from(
+    [
+        ("claude-sonnet-4-5", None),
+        ("kimi-k2.6", "https://api.kimi.com/coding"),
+        ("mimo-v2.5-pro", "https://open.markhub.top"),
+    ]
+)
+
+
+def _decorated(history: list[dict[str, Any]], cache: bool, empty_tail: bool) -> None:
+    """``cache_control`` on every thinking block (agents put it anywhere) and, optionally, a
+    trailing assistant message that holds only thinking."""
+    for message in history:
+        content = message.get("content")
+        if cache and isinstance(content, list):
+            message["content"] = [
+                {**b, "cache_control": {"type": "ephemeral"}} if b.get("type") in THINKING else b
+                for b in content
+            ]
+    if empty_tail:
+        history.append(A(th_u("half a thought")))
+
+
+def _containers(value: Any, out: set[int]) -> set[int]:
+    if isinstance(value, dict | list):
+        out.add(id(value))
+        for item in value.values() if isinstance(value, dict) else value:
+            _containers(item, out)
+    return out
+
+
+def _twice(pipe: Pipeline, request: Request) -> None:
+    """pipe(pipe(r)) == pipe(r), and the output shares no object with the store: marking
+    every new container of the output changes nothing sent next."""
+    from agent import ThinkingContractError
+
+    try:
+        out = pipe(request)
+    except ThinkingContractError:
+        return  # ``raise`` refused the request: nothing was sent
+    again = pipe(Request(api=out.api, base_url=out.base_url, body=out.body))
+    assert again.body == out.body, "running twice changes nothing more"
+    expected = copy.deepcopy(out.body)
+    ours = _containers(request.body, set())
+    stack: list[Any] = [out.body]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict | list) and id(value) not in ours:
+            if isinstance(value, dict):
+                stack.extend(value.values())
+                value["__marked__"] = True
+            else:
+                stack.extend(value)
+    assert pipe(request).body == expected, "no output object is shared with the store"
+
+
+class TestIdempotence:
+    @SETTINGS
+    @given(
+        target=TARGETS,
+        options=OPTIONS,
+        history=anthropic_history(),
+        elsewhere=ELSEWHERE,
+        thinking=st.booleans(),
+        lost=st.booleans(),
+        cache=st.booleans(),
+        empty_tail=st.booleans(),
+    )
+    def test_anthropic_wire(
+        self,
+        target: tuple[str, str | None],
+        options: dict[str, Any],
+        history: list[dict[str, Any]],
+        elsewhere: tuple[str, str | None],
+        thinking: bool,
+        lost: bool,
+        cache: bool,
+        empty_tail: bool,
+    ) -> None:
+        """For every option value, a second run changes nothing, and no output object is
+        the store's: also with cache_control on thinking, an emptied trailing message,
+        thinking observed at another target and lost by the agent."""
+        model, base_url = target
+        _decorated(history, cache, empty_tail)
+        body: dict[str, Any] = {"model": model, "max_tokens": 100, "messages": history}
+        if thinking:
+            body["thinking"] = {"type": "enabled", "budget_tokens": 50}
+        pipe = Pipeline([ToolPairing(), ThinkingRoundTrip(**options)])
+        where = Request(api="anthropic_messages", base_url=elsewhere[1], body={**body})
+        where = Request(
+            api="anthropic_messages", base_url=elsewhere[1], body={**body, "model": elsewhere[0]}
+        )
+        for i, message in enumerate(history):
+            if message["role"] == "assistant" and isinstance(message["content"], list):
+                seen = (
+                    where
+                    if i % 2
+                    else Request(api="anthropic_messages", base_url=base_url, body=body)
+                )
+                pipe.observe(
+                    seen, {"type": "message", "content": copy.deepcopy(message["content"])}
+                )
+                if lost:
+                    message["content"] = [
+                        b for b in message["content"] if b["type"] not in THINKING
+                    ] or [text("kept")]
+
+        _twice(pipe, Request(api="anthropic_messages", base_url=base_url, body=body))
+
+    @SETTINGS
+    @given(
+        target=TARGETS,
+        options=OPTIONS,
+        history=chat_history(),
+        elsewhere=ELSEWHERE,
+        thinking=st.booleans(),
+        lost=st.booleans(),
+    )
+    def test_chat_wire(
+        self,
+        target: tuple[str, str | None],
+        options: dict[str, Any],
+        history: list[dict[str, Any]],
+        elsewhere: tuple[str, str | None],
+        thinking: bool,
+        lost: bool,
+    ) -> None:
+        """The same on the chat wire."""
+        model, base_url = target
+        body: dict[str, Any] = {"model": model, "messages": history}
+        if thinking:
+            body["thinking"] = {"type": "enabled"}
+        pipe = Pipeline([ToolPairing(), ThinkingRoundTrip(**options)])
+        where = Request(
+            api="chat_completions", base_url=elsewhere[1], body={**body, "model": elsewhere[0]}
+        )
+        here = Request(api="chat_completions", base_url=base_url, body=body)
+        for i, message in enumerate(history):
+            if message["role"] == "assistant":
+                pipe.observe(where if i % 2 else here, {"choices": [{"message": dict(message)}]})
+                if lost:
+                    message.pop("reasoning_content", None)
+
+        _twice(pipe, Request(api="chat_completions", base_url=base_url, body=body))

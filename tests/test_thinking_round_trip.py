@@ -104,7 +104,8 @@ class TestThinkingRoundTrip:
         assert widened is request
 
     def test_foreign_keep_text_to_mimo(self) -> None:
-        """foreign=keep_text sends another vendor's thinking text unsigned, with signature ''."""
+        """foreign=keep_text sends another vendor's thinking text unsigned, with signature '';
+        drop removes it, and the tool turn still gets the pad MiMo needs (idempotent)."""
         store = MemoryStore()
         store.record(
             StoredTurn(
@@ -126,7 +127,7 @@ class TestThinkingRoundTrip:
         pad = {"type": "thinking", "thinking": " ", "signature": ""}
         assert [pad, tu("c1")] == default.body["messages"][1]["content"]
         assert [th_u("claude plan", ""), tu("c1")] == keep.body["messages"][1]["content"]
-        assert [tu("c1")] == drop.body["messages"][1]["content"]
+        assert [pad, tu("c1")] == drop.body["messages"][1]["content"], "needed: padded all the same"
 
     def test_deepseek_strips_empty_signature(self) -> None:
         """signature '' goes only to families that accept it; DeepSeek gets none."""
@@ -360,3 +361,28 @@ class TestObserveOddResponses:
         request = claude(U())
 
         pipe.observe(request, response)
+
+
+class TestIdempotent:
+    """A second run changes nothing: the cases the idempotence property found."""
+
+    def test_left_out_tail_reveals_the_loop_turn(self) -> None:
+        """A trailing message that held only unsendable thinking is left out; the loop check
+        then looks at the turn before it on the first run, not only on the second."""
+        body = anthropic_body("claude-opus-4-6", U(), A(tu("c1")), T("c1"), A(th_u("half")))
+        pipe = Pipeline([ThinkingRoundTrip(on_missing_loop_thinking="raise")])
+
+        with pytest.raises(ThinkingContractError, match=r"messages\[1\]\.content\[0\]"):
+            pipe(Request(api=AM, body=body))
+
+    def test_restored_thinking_carries_no_cache_control(self) -> None:
+        """Restored blocks are sent as any kept block is: cache_control left out."""
+        pipe = Pipeline([ThinkingRoundTrip()])
+        cached = {**th_s("plan", "s1"), "cache_control": {"type": "ephemeral"}}
+        request = claude(U(), A(tu("c1")), T("c1"))
+        pipe.observe(request, {"type": "message", "content": [cached, tu("c1")]})
+
+        out = pipe(request)
+
+        assert [th_s("plan", "s1"), tu("c1")] == out.body["messages"][1]["content"]
+        assert out.body == pipe(out).body

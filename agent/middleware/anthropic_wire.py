@@ -18,6 +18,7 @@ from typing import Any
 from agent.body import REMOVE, THINKING_TYPES, rebuild
 from agent.errors import ThinkingContractError
 from agent.explain import Action
+from agent.history import History
 from agent.middleware.context import Call, Note
 from agent.middleware.policies import (
     FOREIGN,
@@ -64,15 +65,30 @@ def run(call: Call) -> Request:
         if new is not message:
             changes[i] = REMOVE if new is None else new
     out = rebuild(messages, changes) if changes else None
-    last = history.last_assistant
-    if contract.thinking == "verify" and history.continuing_loop:
+    last = _continued_turn(history, changes)
+    if contract.thinking == "verify" and last is not None:
         final = changes.get(last, messages[last])
-        if final is REMOVE or not _starts_with_thinking(final):
+        if not _starts_with_thinking(final):
             body = {**call.request.body, "messages": out} if out is not None else call.request.body
             new_body = _missing_loop_thinking(call, f"messages[{last}].content[0]", body)
             if new_body is not call.request.body:
                 return call.finish(None, new_body)
     return call.finish(out)
+
+
+def _continued_turn(history: History, changes: Mapping[int, Any]) -> int | None:
+    """The assistant message the request continues a tool loop from, as it will be sent (a
+    message left out no longer counts: a trailing one that held only thinking reveals the
+    turn before it), or None when the request does not continue the active loop."""
+    if not changes:
+        return history.last_assistant if history.continuing_loop else None
+    messages = history.messages
+    kept = (k for k in reversed(range(len(messages))) if changes.get(k) is not REMOVE)
+    tail = next(kept, None)
+    if tail is None or messages[tail].get("role") != "user":
+        return None
+    last = next((k for k in kept if messages[k].get("role") == "assistant"), None)
+    return last if last is not None and last >= history.loop_start else None
 
 
 def _message(
@@ -223,7 +239,7 @@ def _back_fill(
     needed = (bool(calls) and "tool_calls" in contract.pad_on) or (
         i >= call.request.history.loop_start and "active_loop" in contract.pad_on
     )
-    if not needed or (foreign_removed and call.options.foreign == "drop"):
+    if not needed:
         return content
     call.notes.add(
         f"messages[{i}].content[0]",

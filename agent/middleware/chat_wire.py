@@ -180,11 +180,7 @@ def _back_fill(
     needed = (bool(calls) and "tool_calls" in contract.pad_on) or (
         in_loop and "active_loop" in contract.pad_on
     )
-    if (
-        needed
-        and contract.pad is not None
-        and not (foreign_removed and call.options.foreign == "drop")
-    ):
+    if needed and contract.pad is not None:
         call.notes.add(
             path,
             Action.PADDED,

@@ -43,15 +43,14 @@ def restore_turn(
         # all or nothing: a partial turn is a modified turn
         if any((key := block_key(b)) is None or key in call.dead for b, _ in turn.blocks):
             return None
-        at = {position: dict(block) for block, position in turn.blocks}
+        at = {position: _sendable(block) for block, position in turn.blocks}
     else:  # shaped like any other unsigned block of this family
         at = {
-            position: dict(unsigned_form(contract, pad_empty(contract, block)))
+            position: _sendable(unsigned_form(contract, pad_empty(contract, block)))
             if block.get("type") == "thinking" and not block.get("signature")
-            else dict(block)
+            else _sendable(block)
             for block, position in turn.blocks
         }
-    # (copies: no block of the output is the store's own object)
     if len(content) + len(at) != turn.size:
         return None  # the agent's turn does not line up with the observed one
     others = iter(content)
@@ -68,6 +67,12 @@ def restore_turn(
         tool_ids[0],
     )
     return out
+
+
+def _sendable(block: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a stored block as any kept block is sent: no block of the output is the
+    store's own object, and ``cache_control`` (which thinking cannot carry) is left out."""
+    return {k: v for k, v in block.items() if k != "cache_control"}
 
 
 def undo_downgrade(call: Call, i: int, changes: dict[int, Any]) -> bool:

@@ -74,7 +74,10 @@ class ThinkingRoundTrip:
         foreign: what thinking observed from another family becomes for an unsigned-carrying
             family: ``pad`` (default: the family's pad where it needs reasoning, else removed,
             so another vendor's chain of thought is not replayed), ``keep_text`` (its text
-            travels unsigned), or ``drop`` (removed, never padded).
+            travels unsigned), or ``drop`` (removed; the turn is then treated as one that never
+            had reasoning, so a turn the family needs reasoning on still gets its pad: sending it
+            without is a 400, and a second run could not tell it apart; the same body as
+            ``pad``, kept for configs that name it).
         trusted_models: glob patterns of origin models (same family) whose signatures an
             Anthropic target also accepts, e.g. ``("claude-*",)``; by default only the same
             model on the same host is trusted.
