@@ -92,6 +92,20 @@ def tool_call_ids(calls: object) -> tuple[str, ...]:
     return tuple(c["id"] for c in calls if isinstance(c, Mapping) and isinstance(c.get("id"), str))
 
 
+def plain_json(value: object, depth: int = 32) -> bool:
+    """Whether ``value`` is plain JSON (str keys; str, number, bool, None, list, dict), at
+    most ``depth`` levels deep: what a store may keep and a later request send."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return True
+    if depth <= 0:
+        return False
+    if isinstance(value, Mapping):
+        return all(isinstance(k, str) and plain_json(v, depth - 1) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(plain_json(v, depth - 1) for v in value)
+    return False
+
+
 def without(item: Mapping[str, Any], key: str) -> dict[str, Any]:
     """A copy of ``item`` without ``key``."""
     return {k: v for k, v in item.items() if k != key}

@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from attrs import evolve, field, frozen
 
-from agent.errors import InvalidOption
+from agent.errors import InvalidOption, StoreError
 from agent.explain import Action, Change, Explanation, Notes
 from agent.families import FamilyRegistry
 from agent.recovery import ThinkingError, classify
@@ -163,10 +163,16 @@ class Pipeline:
         return out
 
     def observe(self, request: Request, response_body: Mapping[str, Any]) -> None:
-        """Feed the provider's response to ``request`` (as sent) to every observing middleware."""
+        """Feed the provider's response to ``request`` (as sent) to every observing middleware.
+
+        A store that cannot take it (StoreError: a full disk, a file gone read-only) is
+        logged as a warning, not raised: observing never fails the agent's call."""
         resolved = self.resolve(request)
         for observer in self._observers:
-            observer.observe(resolved, response_body)
+            try:
+                observer.observe(resolved, response_body)
+            except StoreError as exc:  # a full disk must not fail the agent's call
+                _log.warning("observing a response failed: %s", exc)
 
 
 def _learned_family(error: ThinkingError, current: str) -> str | None:

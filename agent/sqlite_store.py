@@ -8,16 +8,20 @@ database, a read-only file) is refused when the store is built, with a StoreErro
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 
 from agent.errors import InvalidOption, StoreError
 from agent.store import Origin, StoredTurn, keys_of
 
 _HEADER = b"SQLite format 3\x00"
+log = logging.getLogger("agent")
 
 
 def check_path(path: str) -> None:
@@ -41,24 +45,30 @@ def check_path(path: str) -> None:
         raise StoreError(path, "not a SQLite database")
 
 
+#: Bumped when the tables change; a file of an older version is emptied and remade (the
+#: store is a cache of what providers answered: losing it costs only restores of old turns).
+_VERSION = 2
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS turns (
+DROP TABLE IF EXISTS turns; DROP TABLE IF EXISTS by_signature; DROP TABLE IF EXISTS by_text;
+DROP TABLE IF EXISTS by_tool; DROP TABLE IF EXISTS rejected;
+CREATE TABLE turns (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    family TEXT NOT NULL, host TEXT NOT NULL, model TEXT NOT NULL,
-    blocks TEXT NOT NULL, reasoning TEXT, tool_ids TEXT NOT NULL, size INTEGER NOT NULL
+    family BLOB NOT NULL, host BLOB NOT NULL, model BLOB NOT NULL,
+    blocks TEXT NOT NULL, reasoning BLOB, tool_ids TEXT NOT NULL, size INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS by_signature (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS by_text (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS by_tool (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS rejected (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT UNIQUE);
+CREATE TABLE by_signature (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
+CREATE TABLE by_text (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
+CREATE TABLE by_tool (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
+CREATE TABLE rejected (id INTEGER PRIMARY KEY AUTOINCREMENT, key BLOB UNIQUE);
 """
 
 
 class SqliteStore:
     """A ThinkingStore in one SQLite file (stdlib sqlite3), so provenance survives restarts.
 
-    Texts are indexed by their SHA-256, not stored twice. The oldest turns are forgotten past
-    ``max_turns``.
+    Every key (signature, redacted data, text, tool id) is indexed by its SHA-256, so a long
+    one is not stored twice; strings go in as UTF-8 with lone surrogates kept (the same inputs
+    the memory store takes). The oldest turns are forgotten past ``max_turns``.
     """
 
     def __init__(self, path: str, max_turns: int = 100_000, busy_timeout: float = 5.0) -> None:
@@ -87,7 +97,7 @@ class SqliteStore:
                 self.path, timeout=self.busy_timeout, check_same_thread=False, isolation_level=None
             )
             conn.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
-            conn.executescript(_SCHEMA)
+            _ensure_schema(conn)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(self.path, f"cannot open: {type(exc).__name__}: {exc}") from None
         self._conn = conn
@@ -121,35 +131,41 @@ class SqliteStore:
                 self._conn = None
 
     def record(self, turn: StoredTurn) -> None:
-        """Remember one observed turn."""
+        """Remember one observed turn (StoreError if the file cannot take it)."""
+        with _named(self.path, "cannot write"):
+            self._record(turn)
+
+    def _record(self, turn: StoredTurn) -> None:
         blocks = json.dumps([[dict(b), anchor] for b, anchor in turn.blocks])
+        origin = turn.origin
         with self._lock, self._db:
-            self._db.execute("BEGIN")
+            self._db.execute("BEGIN IMMEDIATE")
             cursor = self._db.execute(
                 "INSERT INTO turns (family, host, model, blocks, reasoning, tool_ids, size) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
-                    turn.origin.family,
-                    turn.origin.host,
-                    turn.origin.model,
+                    _bytes(origin.family),
+                    _bytes(origin.host),
+                    _bytes(origin.model),
                     blocks,
-                    turn.reasoning,
+                    None if turn.reasoning is None else _bytes(turn.reasoning),
                     json.dumps(list(turn.tool_ids)),
                     turn.size,
                 ),
             )
             key = cursor.lastrowid
+            rows: dict[str, list[tuple[str, int | None]]] = {
+                "by_signature": [],
+                "by_text": [],
+                "by_tool": [(_digest(t), key) for t in turn.tool_ids],
+            }
             for sig, text in keys_of(turn):
                 if sig:
-                    self._db.execute(
-                        "INSERT OR REPLACE INTO by_signature VALUES (?, ?)", (sig, key)
-                    )
+                    rows["by_signature"].append((_digest(sig), key))
                 if text:
-                    self._db.execute(
-                        "INSERT OR REPLACE INTO by_text VALUES (?, ?)", (_digest(text), key)
-                    )
-            for tool_id in turn.tool_ids:
-                self._db.execute("INSERT OR REPLACE INTO by_tool VALUES (?, ?)", (tool_id, key))
+                    rows["by_text"].append((_digest(text), key))
+            for table, values in rows.items():
+                self._db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", values)
             self._writes += 1
             if self._writes % 64 == 0 or self.max_turns < 64:
                 self._evict()
@@ -164,6 +180,18 @@ class SqliteStore:
             self._db.execute(f"DELETE FROM {table} WHERE turn <= ?", (cutoff,))
 
     def _turn(self, table: str, key: str) -> StoredTurn | None:
+        try:
+            return self._read(table, key)
+        except (sqlite3.Error, OSError, ValueError) as exc:
+            # a store that cannot be read must not fail the call: the turn counts as not seen
+            log.warning(
+                "thinking store %s cannot be read (%s); treated as not seen",
+                self.path,
+                type(exc).__name__,
+            )
+            return None
+
+    def _read(self, table: str, key: str) -> StoredTurn | None:
         with self._lock:
             conn = self._connect(create=False)
             if conn is None:
@@ -177,16 +205,16 @@ class SqliteStore:
             return None
         family, host, model, blocks, reasoning, tool_ids, size = row
         return StoredTurn(
-            Origin(family, host, model),
+            Origin(_text(family), _text(host), _text(model)),
             tuple((b, anchor) for b, anchor in json.loads(blocks)),
-            reasoning,
+            None if reasoning is None else _text(reasoning),
             tuple(json.loads(tool_ids)),
             size,
         )
 
     def origin_of_signature(self, signature: str) -> Origin | None:
         """The origin of a signature or redacted ``data``, if observed."""
-        turn = self._turn("by_signature", signature)
+        turn = self._turn("by_signature", _digest(signature))
         return None if turn is None else turn.origin
 
     def origin_of_text(self, text: str) -> Origin | None:
@@ -196,19 +224,19 @@ class SqliteStore:
 
     def turn_for_tool(self, tool_id: str) -> StoredTurn | None:
         """The observed turn that made the tool call ``tool_id``, if any."""
-        return self._turn("by_tool", tool_id)
+        return self._turn("by_tool", _digest(tool_id))
 
     def reject(self, key: str) -> None:
         """Remember a rejected signature in the file (bounded like the turns)."""
-        with self._lock, self._db:
-            self._db.execute("BEGIN")
-            self._db.execute("INSERT OR IGNORE INTO rejected (key) VALUES (?)", (key,))
+        with _named(self.path, "cannot write"), self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("INSERT OR IGNORE INTO rejected (key) VALUES (?)", (_bytes(key),))
             self._db.execute(
                 "DELETE FROM rejected WHERE id <= (SELECT max(id) FROM rejected) - ?",
                 (self.max_turns,),
             )
             self._rejected = frozenset(
-                row[0] for row in self._db.execute("SELECT key FROM rejected").fetchall()
+                _text(row[0]) for row in self._db.execute("SELECT key FROM rejected").fetchall()
             )
 
     def rejected(self) -> frozenset[str]:
@@ -217,9 +245,44 @@ class SqliteStore:
             with self._lock:
                 conn = self._connect(create=False)
                 rows = [] if conn is None else conn.execute("SELECT key FROM rejected").fetchall()
-                self._rejected = frozenset(row[0] for row in rows)
+                self._rejected = frozenset(_text(row[0]) for row in rows)
         return self._rejected
 
 
+@contextlib.contextmanager
+def _named(path: str, what: str) -> Iterator[None]:
+    """sqlite3's errors as the library's StoreError, naming the file (never a value)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreError(path, f"{what}: {type(exc).__name__}: {exc}") from None
+
+
+def _ensure_schema(conn: sqlite3.Connection) -> None:
+    """Make the tables, once per file (and remake those of an older version)."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] == _VERSION:
+        return
+    conn.execute("BEGIN IMMEDIATE")  # one process makes them; the others wait, then see them
+    try:
+        if conn.execute("PRAGMA user_version").fetchone()[0] != _VERSION:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _bytes(text: str) -> bytes:
+    """UTF-8, lone surrogates kept (a Python string of any content round-trips)."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _text(value: bytes | str) -> str:
+    return value if isinstance(value, str) else value.decode("utf-8", "surrogatepass")
+
+
 def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_bytes(text)).hexdigest()

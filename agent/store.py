@@ -17,7 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 from attrs import define, field, frozen
 
 from agent.body import block_key
-from agent.errors import InvalidOption
+from agent.errors import InvalidOption, shown
 
 
 @frozen(cache_hash=True)
@@ -81,30 +81,47 @@ class ThinkingStore(Protocol):
         """The signatures and redacted ``data`` providers have rejected."""
 
 
+#: MemoryStore's default byte bound: 256 MB of kept texts, signatures and data.
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+
+
+def _whole(name: str, value: object) -> None:
+    if type(value) is not int or value < 1:
+        raise InvalidOption(name, f"must be a whole number >= 1, got {shown(value)}")
+
+
 @define
 class MemoryStore:
-    """A bounded in-memory ThinkingStore: the oldest turns are forgotten past ``max_turns``.
+    """A bounded in-memory ThinkingStore: the oldest turns are forgotten past ``max_turns``
+    turns or ``max_bytes`` bytes, with every index entry that points at them.
 
     Attributes:
         max_turns: how many observed turns to keep.
+        max_bytes: about how much memory the kept turns may take: the characters of their
+            texts, signatures, data and tool ids, plus a fixed charge per block (default
+            256 MB). A turn larger than the whole bound is not kept.
     """
 
     max_turns: int = 10_000
+    max_bytes: int = DEFAULT_MAX_BYTES
     _turns: OrderedDict[int, StoredTurn] = field(init=False, factory=OrderedDict)
+    _sizes: dict[int, int] = field(init=False, factory=dict)
+    _bytes: int = field(init=False, default=0)
     # signature -> (turn key, origin): the origin right in the index, as ThinkingRoundTrip
     # looks one up for every signed block it sends
     _by_signature: dict[str, tuple[int, Origin]] = field(init=False, factory=dict)
     _by_text: dict[str, tuple[int, Origin]] = field(init=False, factory=dict)
     _by_tool: dict[str, int] = field(init=False, factory=dict)
-    _origins: dict[Origin, Origin] = field(init=False, factory=dict)
+    # one shared Origin object per origin, with how many kept turns use it
+    _origins: dict[Origin, tuple[Origin, int]] = field(init=False, factory=dict)
     _rejected: OrderedDict[str, None] = field(init=False, factory=OrderedDict)
     _rejected_view: frozenset[str] = field(init=False, default=frozenset())
     _lock: threading.Lock = field(init=False, factory=threading.Lock)
     _next: int = field(init=False, default=0)
 
     def __attrs_post_init__(self) -> None:
-        if type(self.max_turns) is not int or self.max_turns < 1:
-            raise InvalidOption("max_turns", f"must be a whole number >= 1, got {self.max_turns!r}")
+        _whole("max_turns", self.max_turns)
+        _whole("max_bytes", self.max_bytes)
 
     def __len__(self) -> int:
         return len(self._turns)
@@ -113,30 +130,41 @@ class MemoryStore:
         """A store is a store, empty or not (``store or MemoryStore()`` must keep it)."""
         return True
 
+    @property
+    def nbytes(self) -> int:
+        """The size the bound counts of the turns kept now."""
+        return self._bytes
+
     def record(self, turn: StoredTurn) -> None:
-        """Remember one observed turn, evicting the oldest past the bound."""
+        """Remember one observed turn, evicting the oldest past either bound."""
+        # copies of the blocks: what the agent later does to its response objects does not
+        # change what is kept
+        blocks = tuple((dict(block), position) for block, position in turn.blocks)
+        size = _size(blocks, turn)
+        if size > self.max_bytes:
+            return  # larger than the whole bound: keeping it would evict everything
         with self._lock:
-            # one shared Origin object per origin keeps memory flat and lookups cheap
-            origin = self._origins.setdefault(turn.origin, turn.origin)
-            # copies of the blocks: what the agent later does to its response objects does not
-            # change what is kept
-            blocks = tuple((dict(block), position) for block, position in turn.blocks)
-            turn = StoredTurn(origin, blocks, turn.reasoning, turn.tool_ids, turn.size)
+            shared, uses = self._origins.get(turn.origin, (turn.origin, 0))
+            self._origins[shared] = (shared, uses + 1)
+            turn = StoredTurn(shared, blocks, turn.reasoning, turn.tool_ids, turn.size)
             key = self._next
             self._next += 1
             self._turns[key] = turn
+            self._sizes[key] = size
+            self._bytes += size
             for sig, text in keys_of(turn):
                 if sig:
-                    self._by_signature[sig] = (key, origin)
+                    self._by_signature[sig] = (key, shared)
                 if text:
-                    self._by_text[text] = (key, origin)
+                    self._by_text[text] = (key, shared)
             for tool_id in turn.tool_ids:
                 self._by_tool[tool_id] = key
-            while len(self._turns) > self.max_turns:
+            while len(self._turns) > self.max_turns or self._bytes > self.max_bytes:
                 old_key, old = self._turns.popitem(last=False)
                 self._forget(old_key, old)
 
     def _forget(self, key: int, turn: StoredTurn) -> None:
+        self._bytes -= self._sizes.pop(key)
         for sig, text in keys_of(turn):
             if sig and self._by_signature.get(sig, (None,))[0] == key:
                 del self._by_signature[sig]
@@ -145,6 +173,11 @@ class MemoryStore:
         for tool_id in turn.tool_ids:
             if self._by_tool.get(tool_id) == key:
                 del self._by_tool[tool_id]
+        shared, uses = self._origins[turn.origin]
+        if uses == 1:
+            del self._origins[turn.origin]
+        else:
+            self._origins[turn.origin] = (shared, uses - 1)
 
     def _turn(self, index: dict[str, int], key: str) -> StoredTurn | None:
         # dict reads are atomic under the GIL; a turn evicted meanwhile reads as "not seen"
@@ -166,7 +199,7 @@ class MemoryStore:
         return self._turn(self._by_tool, tool_id)
 
     def reject(self, key: str) -> None:
-        """Remember a rejected signature (bounded like the turns)."""
+        """Remember a rejected signature (as many as ``max_turns``, the oldest forgotten)."""
         with self._lock:
             self._rejected[key] = None
             while len(self._rejected) > self.max_turns:
@@ -176,6 +209,18 @@ class MemoryStore:
     def rejected(self) -> frozenset[str]:
         """The rejected signatures, as a set read once per call."""
         return self._rejected_view
+
+
+#: what a kept block costs beyond its strings (the dict, the tuple, the index entries)
+_BLOCK_CHARGE = 256
+
+
+def _size(blocks: tuple[tuple[Mapping[str, Any], int], ...], turn: StoredTurn) -> int:
+    """The bytes a turn is counted as: its strings' lengths plus a charge per block."""
+    size = _BLOCK_CHARGE + len(turn.reasoning or "") + sum(len(t) + 64 for t in turn.tool_ids)
+    for block, _ in blocks:
+        size += _BLOCK_CHARGE + sum(len(v) for v in block.values() if isinstance(v, str))
+    return size
 
 
 def keys_of(turn: StoredTurn) -> list[tuple[str | None, str | None]]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -10,11 +14,11 @@ from typing import Any
 import pytest
 
 from agent import MemoryStore, Origin, Pipeline, Request
-from agent.errors import StoreError
+from agent.errors import InvalidOption, StoreError
 from agent.middleware import ThinkingRoundTrip
 from agent.sqlite_store import SqliteStore
 from agent.store import StoredTurn
-from tests.builders import RELAY, A, T, U, anthropic_body, th_s, th_u, tu
+from tests.builders import RELAY, ROOT, A, T, U, anthropic_body, th_s, th_u, tu
 
 AM = "anthropic_messages"
 
@@ -62,6 +66,45 @@ class TestStores:
         assert 3 == len(store)
         assert store.turn_for_tool("c0") is None
         assert store.turn_for_tool("c9") is not None
+
+
+class TestMemoryBytes:
+    def test_bounded_by_bytes_too(self) -> None:
+        """200 turns of 5 MB thinking stay under the byte bound: the oldest turns go, with
+        every index entry (signature, text, tool id, origin) that pointed at them."""
+        store = MemoryStore(max_bytes=64 * 1024 * 1024)
+        big = "x" * (5 * 1024 * 1024)
+        for n in range(200):
+            origin = Origin("mimo", "h", f"m{n}")
+            block = th_s(f"{n}{big}", f"s{n}")
+            store.record(StoredTurn(origin, ((block, 0),), None, (f"c{n}",)))
+
+        assert store.nbytes <= 64 * 1024 * 1024
+        assert 12 == len(store)
+        assert store.turn_for_tool("c0") is None
+        assert store.origin_of_signature("s0") is None
+        assert store.origin_of_text(f"0{big}") is None
+        assert store.turn_for_tool("c199") is not None
+        assert {f"m{n}" for n in range(188, 200)} == {o.model for o in store._origins}
+
+    def test_default_is_256_mb(self) -> None:
+        """The default bound, documented in the README."""
+        assert 256 * 1024 * 1024 == MemoryStore().max_bytes
+
+    def test_a_turn_larger_than_the_bound_is_not_kept(self) -> None:
+        """Keeping it would evict everything else; it is passed over."""
+        store = MemoryStore(max_bytes=10_000)
+        origin = Origin("mimo", "h", "m")
+        store.record(StoredTurn(origin, ((th_s("small", "s1"), 0),), None, ("c1",)))
+        store.record(StoredTurn(origin, ((th_s("y" * 20_000, "s2"), 0),), None, ("c2",)))
+
+        assert store.turn_for_tool("c1") is not None
+        assert store.turn_for_tool("c2") is None
+
+    @pytest.mark.parametrize("bad", [0, -1, 1.5, "256MB", None], ids=str)
+    def test_bad_bound_is_named(self, bad: object) -> None:
+        with pytest.raises(InvalidOption, match="max_bytes"):
+            MemoryStore(max_bytes=bad)  # type: ignore[arg-type]
 
 
 class TestTruth:
@@ -135,6 +178,156 @@ class TestSqliteFiles:
             store.close()
 
 
+#: A writer process: records turns w{n}.{k} into the store at argv[1], printing k after each.
+_WRITER = """
+import sys
+from agent.sqlite_store import SqliteStore
+from agent.store import Origin, StoredTurn
+store = SqliteStore(sys.argv[1], busy_timeout=30.0)
+n, count = sys.argv[2], int(sys.argv[3])
+origin = Origin("mimo", "h", "m")
+for k in range(count):
+    block = {"type": "thinking", "thinking": f"t{n}.{k}" + "x" * 2000, "signature": ""}
+    store.record(StoredTurn(origin, ((block, 0),), None, (f"w{n}.{k}",)))
+    print(k, flush=True)
+"""
+
+
+def _writer(path: Path, n: int, count: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(path), str(n), str(count)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+class TestProcesses:
+    def test_four_processes_share_one_file(self, tmp_path: Path) -> None:
+        """Four processes writing 150 turns each at once into one file: every turn is there."""
+        path = tmp_path / "t.db"
+        writers = [_writer(path, n, 150) for n in range(4)]
+        for writer in writers:
+            out, _ = writer.communicate(timeout=120)
+            assert 0 == writer.returncode
+            assert "149" == out.split()[-1]
+
+        store = SqliteStore(str(path))
+        assert 600 == len(store)
+        for n in range(4):
+            for k in (0, 75, 149):
+                turn = store.turn_for_tool(f"w{n}.{k}")
+                assert turn is not None
+                assert turn.blocks[0][0]["thinking"].startswith(f"t{n}.{k}x")
+
+    def test_kill_9_loses_no_committed_turn(self, tmp_path: Path) -> None:
+        """A writer killed with SIGKILL mid-burst (five times) loses nothing it reported
+        written; the file stays sound and takes new writes."""
+        path = tmp_path / "t.db"
+        reported: dict[int, int] = {}
+        for n in range(5):
+            writer = _writer(path, n, 100_000)
+            assert writer.stdout is not None
+            for _ in range(20 + 15 * n):  # let it commit a while, then kill it mid-burst
+                line = writer.stdout.readline()
+            os.kill(writer.pid, signal.SIGKILL)
+            writer.wait(timeout=30)
+            reported[n] = int(line)
+
+        with sqlite3.connect(path) as db:
+            assert "ok" == db.execute("PRAGMA integrity_check").fetchone()[0]
+        store = SqliteStore(str(path))
+        for n, last in reported.items():
+            for k in range(last + 1):
+                assert store.turn_for_tool(f"w{n}.{k}") is not None, (n, k)
+        store.record(StoredTurn(Origin("mimo", "h", "m"), ((th_u("after", ""), 0),), None, ("z",)))
+        assert store.turn_for_tool("z") is not None
+
+    def test_an_older_file_is_remade(self, tmp_path: Path) -> None:
+        """A file made by an older version (other tables) is emptied and remade, not an error."""
+        path = tmp_path / "t.db"
+        with sqlite3.connect(path) as db:
+            db.execute("CREATE TABLE turns (id INTEGER PRIMARY KEY, family TEXT)")
+            db.execute("INSERT INTO turns VALUES (1, 'old')")
+        store = SqliteStore(str(path))
+        store.record(StoredTurn(Origin("mimo", "h", "m"), ((th_u("new", ""), 0),), None, ("c",)))
+
+        assert 1 == len(store)
+        assert store.turn_for_tool("c") is not None
+
+
 def _corrupt(path: Path) -> Path:
     path.write_bytes(b"this is no database")
     return path
+
+
+def _deep(n: int) -> Any:
+    value: Any = []
+    for _ in range(n):
+        value = [value]
+    return value
+
+
+ODD = {
+    "surrogate-text": {"type": "thinking", "thinking": "half \udc80 a thought", "signature": "s1"},
+    "surrogate-signature": {"type": "thinking", "thinking": "plan", "signature": "s\ud800"},
+    "surrogate-data": {"type": "redacted_thinking", "data": "d\udfff"},
+    "bytes-text": {"type": "thinking", "thinking": b"raw", "signature": "s1"},
+    "deep": {"type": "thinking", "thinking": "plan", "signature": "s1", "x": [[[[[[]]]]]] * 1},
+    "very-deep": {"type": "thinking", "thinking": "plan", "signature": "s1", "x": _deep(100)},
+    "object-key": {"type": "thinking", "thinking": "plan", "signature": "s1", 5: "five"},
+}
+
+
+class TestSameInputs:
+    @pytest.mark.parametrize("tool_id", ["c1", "c\udc80"], ids=["plain-id", "surrogate-id"])
+    @pytest.mark.parametrize("block", list(ODD.values()), ids=list(ODD))
+    def test_both_stores_keep_and_give_back_the_same(
+        self, tmp_path: Path, block: dict[Any, Any], tool_id: str
+    ) -> None:
+        """Whatever an observed response holds, the SQLite store accepts what the memory store
+        accepts and the pipeline sends the same from either (what is no JSON is not kept)."""
+        model = "claude-opus-4-6\ud800"
+        request = Request(api=AM, body=anthropic_body(model, U(), A(tu(tool_id)), T(tool_id)))
+        outs = []
+        for store in (MemoryStore(), SqliteStore(str(tmp_path / "t.db"))):
+            pipe = Pipeline([ThinkingRoundTrip(store=store)])
+            pipe.observe(request, {"type": "message", "content": [block, tu(tool_id)]})
+            outs.append(pipe(request).body)
+
+        assert outs[0] == outs[1]
+
+
+class TestFaults:
+    def test_a_write_that_fails_is_a_store_error_and_observe_goes_on(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A full disk is sqlite3's OperationalError: the store names it (StoreError), and
+        Pipeline.observe logs it instead of failing the agent's call."""
+        store = SqliteStore(str(tmp_path / "t.db"))
+
+        def full(*_: object) -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        monkeypatch.setattr(store, "_record", full)
+        turn = StoredTurn(Origin("mimo", "h", "m"), ((th_u("x", ""), 0),), None, ("c",))
+        with pytest.raises(StoreError, match="disk is full"):
+            store.record(turn)
+
+        pipe = Pipeline([ThinkingRoundTrip(store=store)])
+        request = Request(api=AM, base_url=RELAY, body=anthropic_body("mimo-v2.5-pro", U()))
+        pipe.observe(request, {"type": "message", "content": [th_u("x", ""), tu("c")]})
+        assert "disk is full" in caplog.text
+
+    def test_a_read_that_fails_counts_as_not_seen(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A store that cannot be read does not fail the call: nothing is restored from it."""
+        store = SqliteStore(str(tmp_path / "t.db"))
+        store.record(StoredTurn(Origin("mimo", "h", "m"), ((th_u("x", ""), 0),), None, ("c",)))
+
+        def broken(*_: object) -> None:
+            raise sqlite3.DatabaseError("database disk image is malformed")
+
+        monkeypatch.setattr(store, "_read", broken)
+        assert store.turn_for_tool("c") is None

@@ -17,7 +17,7 @@ left alone (a near miss of one of ours, like ``middelware:``, is an error). Sche
           - thinking_round_trip: {on_missing_loop_thinking: raise}
     custom_providers: [...]        # hermes-style list, read like providers:
     families: [...]                # add a family, or override a built-in one by name
-    store: memory                  # or {memory: {max_turns: N}} or {sqlite: {path: F}}
+    store: memory                  # or {memory: {max_turns: N, max_bytes: B}}, {sqlite: {path: F}}
 
 Errors name the file, the line where the parser gives one, the entry and what is wrong.
 Secrets (api keys) never appear in reprs, output or error messages.
@@ -83,7 +83,7 @@ _HOST_AGENT_KEYS = frozenset(
 )
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HOST = re.compile(r"[a-z0-9_.-]+|[0-9a-f:]+")  # a host name or an IPv6 address
-_STORE_OPTIONS = {"memory": ("max_turns",), "sqlite": ("path", "max_turns")}
+_STORE_OPTIONS = {"memory": ("max_turns", "max_bytes"), "sqlite": ("path", "max_turns")}
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -352,7 +352,7 @@ def _store(reader: Reader, value: object, root: object) -> StoreSpec:
                 options,
                 option,
             )
-        if option == "max_turns" and (type(setting) is not int or setting < 1):
+        if option in ("max_turns", "max_bytes") and (type(setting) is not int or setting < 1):
             raise reader.error(where, "expected a whole number >= 1", options, option)
         if option == "path" and not isinstance(setting, str):
             raise reader.error(where, "expected a file path", options, option)

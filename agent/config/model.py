@@ -102,7 +102,7 @@ class StoreSpec:
 
     Attributes:
         kind: ``memory`` or ``sqlite``.
-        options: ``max_turns``; ``path`` for sqlite.
+        options: ``max_turns``; ``max_bytes`` for memory; ``path`` for sqlite.
     """
 
     kind: str = "memory"

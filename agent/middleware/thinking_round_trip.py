@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from attrs import Attribute, field, frozen
 
-from agent.body import THINKING_TYPES, block_key, tool_call_ids, tool_use_ids
+from agent.body import THINKING_TYPES, block_key, plain_json, tool_call_ids, tool_use_ids
 from agent.errors import InvalidOption, shown
 from agent.explain import SILENT, Notes
 from agent.families import FamilyMatch
@@ -197,7 +197,9 @@ def observed_anthropic(origin: Origin, body: Mapping[str, Any]) -> StoredTurn | 
     blocks = tuple(
         (block, index)
         for index, block in enumerate(content)
-        if isinstance(block, Mapping) and block.get("type") in THINKING_TYPES
+        if isinstance(block, Mapping)
+        and block.get("type") in THINKING_TYPES
+        and plain_json(block)  # what cannot be sent as JSON is not kept to be sent again
     )
     if not blocks:
         return None
