@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from attrs import evolve, field, frozen
 
-from agent.errors import InvalidOption, StoreError
+from agent.errors import InvalidOption, StoreError, shown
 from agent.explain import Action, Change, Explanation, Notes
 from agent.families import FamilyRegistry
 from agent.recovery import ThinkingError, classify
@@ -58,6 +58,8 @@ def middleware_name(middleware: object) -> str:
 
 
 def _as_middleware(items: Iterable[Middleware]) -> tuple[Middleware, ...]:
+    if isinstance(items, str | bytes | Mapping) or not isinstance(items, Iterable):
+        raise InvalidOption("middleware", f"expected a list of middleware, got {shown(items)}")
     chain = tuple(items)
     for index, item in enumerate(chain):
         if not callable(item):

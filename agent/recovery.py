@@ -113,8 +113,8 @@ def _embedded(text: str) -> Iterator[Any]:
 
 def classify(status: int, body: object) -> ThinkingError | None:
     """The thinking error in a provider's error response, or None if it is something else."""
-    if status not in _STATUSES:
-        return None
+    if type(status) is not int or status not in _STATUSES:
+        return None  # (also what is no status at all: not ours to fix)
     texts = []
     for text in _texts(body):
         texts.append(text)

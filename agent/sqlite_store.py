@@ -17,7 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 
-from agent.errors import InvalidOption, StoreError
+from agent.errors import InvalidOption, StoreError, shown
 from agent.store import Origin, StoredTurn, keys_of
 
 _HEADER = b"SQLite format 3\x00"
@@ -73,7 +73,7 @@ class SqliteStore:
 
     def __init__(self, path: str, max_turns: int = 100_000, busy_timeout: float = 5.0) -> None:
         if type(max_turns) is not int or max_turns < 1:
-            raise InvalidOption("max_turns", f"must be a whole number >= 1, got {max_turns!r}")
+            raise InvalidOption("max_turns", f"must be a whole number >= 1, got {shown(max_turns)}")
         check_path(path)
         self.path = path
         self.max_turns = max_turns

@@ -49,6 +49,7 @@ from agent.errors import (
     InvalidRequest,
     StoreError,
     UnknownFamily,
+    shown,
 )
 from agent.families import APIS, FamilyRegistry
 from agent.sqlite_store import check_path
@@ -187,7 +188,9 @@ def _entry(reader: Reader, item: object, at: str, parent: object, key: str) -> M
     try:  # build once now, so a bad value fails at load, not at the first call
         MIDDLEWARE[name](**options)
     except InvalidOption as exc:
-        raise reader.error(f"{at}.{name}", str(exc), options) from None
+        where = f"{at}.{name}.{exc.where}" if exc.where in options else f"{at}.{name}"
+        key = exc.where if exc.where in options else None
+        raise reader.error(where, exc.problem, options, key) from None
     return MiddlewareEntry(name, dict(options), enabled, at)
 
 
@@ -284,7 +287,7 @@ def _base_url(read: _Entry) -> str | None:
 def _api_mode(read: _Entry) -> str:
     api_mode = read.text("api_mode") or "chat_completions"
     if api_mode not in APIS:
-        raise read.error("api_mode", f"{api_mode!r} is not one of {', '.join(APIS)}")
+        raise read.error("api_mode", f"{shown(api_mode)} is not one of {', '.join(APIS)}")
     return api_mode
 
 

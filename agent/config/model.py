@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
-from agent.errors import ConfigError
+from agent.errors import ConfigError, shown
 from agent.families import FamilyRegistry
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.pipeline import Middleware, Pipeline
@@ -150,7 +150,7 @@ class Config:
             return self.providers[name]
         except KeyError:
             known = ", ".join(self.providers) or "none"
-            raise ConfigError(self.path, f"no provider {name!r} (known: {known})") from None
+            raise ConfigError(self.path, f"no provider {shown(name)} (known: {known})") from None
 
     def chain_for(self, provider: str | None = None) -> tuple[MiddlewareEntry, ...]:
         """The chain one provider runs: the global chain combined with the provider's list.

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from agent.errors import ConfigError
+from agent.errors import ConfigError, shown
 
 VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 Lines = dict[int, tuple[int, dict[str, int]]]
@@ -160,4 +160,4 @@ def _parse_text(file: str, suffix: str, text: str) -> tuple[Any, Lines]:
             return tomllib.loads(text), {}
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(file, f"TOML syntax: {exc}") from None
-    raise ConfigError(file, f"unknown config format {suffix!r} (use .yaml, .yml or .toml)")
+    raise ConfigError(file, f"unknown config format {shown(suffix)} (use .yaml, .yml or .toml)")

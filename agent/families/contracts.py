@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeVar, get_args
 import attrs
 from attrs import evolve, field, frozen
 
-from agent.errors import FamilyDefinitionError
+from agent.errors import FamilyDefinitionError, shown
 
 ThinkingMode = Literal["verify", "carry", "pass", "drop"]
 Turns = Literal["all", "latest", "by_model"]
@@ -23,7 +23,7 @@ def _version(text: object, where: str) -> tuple[int, ...]:
     try:
         return tuple(int(part) for part in str(text).split("."))
     except ValueError:
-        raise FamilyDefinitionError(where, f"{text!r} is not a version like '4.5'") from None
+        raise FamilyDefinitionError(where, f"{shown(text)} is not a version like '4.5'") from None
 
 
 # "claude-opus-4-5-20251101", "claude-opus-4.1", "claude-opus-4-20250514" (a date is no minor)
@@ -48,7 +48,7 @@ def choice(value: object, allowed: Iterable[str], where: str) -> str:
     """``value`` if it is one of ``allowed``; FamilyDefinitionError otherwise."""
     options = tuple(allowed)
     if value not in options:
-        raise FamilyDefinitionError(where, f"{value!r} is not one of {', '.join(options)}")
+        raise FamilyDefinitionError(where, f"{shown(value)} is not one of {', '.join(options)}")
     return str(value)
 
 
@@ -69,7 +69,7 @@ def _pad(value: object, where: str) -> str | None:
 
 def _flag(value: object, where: str) -> bool:
     if not isinstance(value, bool):
-        raise FamilyDefinitionError(where, f"expected true or false, got {value!r}")
+        raise FamilyDefinitionError(where, f"expected true or false, got {shown(value)}")
     return value
 
 

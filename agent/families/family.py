@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from attrs import evolve, field, frozen
 
-from agent.errors import FamilyDefinitionError
+from agent.errors import FamilyDefinitionError, shown
 from agent.families.contracts import AnthropicContract, ChatContract, check_keys
 
 Rule = Literal["explicit", "model", "host", "none"]
@@ -36,7 +36,7 @@ def _patterns(value: object, where: str) -> tuple[str, ...]:
         raise FamilyDefinitionError(where, "expected a list of non-empty strings")
     for pattern in value:
         if pattern != pattern.strip() or "/" in pattern:
-            raise FamilyDefinitionError(where, f"bad pattern {pattern!r}")
+            raise FamilyDefinitionError(where, f"bad pattern {shown(pattern)}")
     return tuple(p.lower() for p in value)
 
 
@@ -44,13 +44,13 @@ def _hosts(value: object, where: str) -> tuple[str, ...]:
     hosts = _patterns(value, where)
     for host in hosts:
         if not re.fullmatch(r"[a-z0-9.-]+", host) or host.startswith("."):
-            raise FamilyDefinitionError(where, f"{host!r} is not a host name")
+            raise FamilyDefinitionError(where, f"{shown(host)} is not a host name")
     return hosts
 
 
 def _flag(value: object, where: str) -> bool:
     if not isinstance(value, bool):
-        raise FamilyDefinitionError(where, f"expected true or false, got {value!r}")
+        raise FamilyDefinitionError(where, f"expected true or false, got {shown(value)}")
     return value
 
 

@@ -45,7 +45,7 @@ class FamilyRegistry:
         names = [f.name for f in self.families]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise FamilyDefinitionError("families", f"family {dupes[0]!r} is defined twice")
+            raise FamilyDefinitionError("families", f"family {shown(dupes[0])} is defined twice")
         if "unknown" in names:
             raise FamilyDefinitionError("families", "'unknown' is the reserved fallback family")
 

@@ -38,14 +38,16 @@ from agent.store import MemoryStore, Origin, StoredTurn, ThinkingStore
 def _one_of(*allowed: str) -> Any:
     def check(_: object, attribute: Attribute[Any], value: object) -> None:
         if value not in allowed:
-            raise InvalidOption(attribute.name, f"{value!r} is not one of {', '.join(allowed)}")
+            raise InvalidOption(
+                attribute.name, f"{shown(value)} is not one of {', '.join(allowed)}"
+            )
 
     return check
 
 
 def _boolean(_: object, attribute: Attribute[Any], value: object) -> None:
     if not isinstance(value, bool):
-        raise InvalidOption(attribute.name, f"expected true or false, got {value!r}")
+        raise InvalidOption(attribute.name, f"expected true or false, got {shown(value)}")
 
 
 def _store(_: object, attribute: Attribute[Any], value: object) -> None:

@@ -1,0 +1,271 @@
+"""Writes ``requests.json``, the bad-request corpus, from the rules below (run it after
+changing them; the file is committed and reviewed like any test).
+
+Every case names the behaviour it must get: ``pass`` (no exception; the output is plain JSON
+when the input was), ``same`` (the very request back), ``none`` (recover has nothing to fix) or
+an error type and the JSON path it names. Values that JSON cannot spell are markers the test
+expands: ``{"$deep": n}`` (a list nested n deep), ``{"$huge": n}`` (a string of n characters),
+``{"$nan": 1}``, ``{"$bytes": "b"}``, ``{"$object": 1}``, ``{"$set": 1}``, ``{"$tuple": 1}``,
+``{"$self": 1}`` (a dict that holds itself), ``{"$intkeys": 1}`` (a dict with an int key).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+
+VALUES: dict[str, Any] = {
+    "int": 5,
+    "null": None,
+    "string": "s",
+    "list": [],
+    "object": {},
+    "deep": {"$deep": 10_000},
+    "nan": {"$nan": 1},
+    "bytes": {"$bytes": "b"},
+    "python-object": {"$object": 1},
+    "set": {"$set": 1},
+    "tuple": {"$tuple": 1},
+    "lone-surrogate": "\udc80",
+    "self-holding": {"$self": 1},
+    "bool": True,
+    "float": 1.5,
+    "int-keys": {"$intkeys": 1},
+}
+STRINGS = {"string", "lone-surrogate"}
+#: kinds that reach the validator as an object (a dict) rather than as a scalar or list
+OBJECTS = {"object", "self-holding", "int-keys"}
+
+# place: (path in the base body, value kinds passed, where the named error points)
+ANTHROPIC = {
+    "model": (["model"], STRINGS, "model"),
+    "messages": (["messages"], {"list"}, "messages"),
+    "assistant-message": (["messages", 1], set(), "messages[1]"),
+    "role": (["messages", 1, "role"], STRINGS, "messages[1].role"),
+    "content": (["messages", 1, "content"], STRINGS | {"null", "list"}, "messages[1].content"),
+    "user-content": (["messages", 0, "content"], STRINGS | {"null", "list"}, "messages[0].content"),
+    "block": (["messages", 1, "content", 0], set(), "messages[1].content[0]"),
+    "block-type": (["messages", 1, "content", 0, "type"], STRINGS, "messages[1].content[0].type"),
+    "thinking-text": (
+        ["messages", 1, "content", 0, "thinking"],
+        STRINGS,
+        "messages[1].content[0].thinking",
+    ),
+    "signature": (
+        ["messages", 1, "content", 0, "signature"],
+        STRINGS | {"null"},
+        "messages[1].content[0].signature",
+    ),
+    "tool-use-id": (["messages", 1, "content", 1, "id"], set(VALUES), ""),
+    "tool-result-id": (["messages", 2, "content", 0, "tool_use_id"], set(VALUES), ""),
+    "thinking-param": (["thinking"], set(VALUES), ""),
+}
+CHAT = {
+    "model": (["model"], STRINGS, "model"),
+    "messages": (["messages"], {"list"}, "messages"),
+    "assistant-message": (["messages", 1], set(), "messages[1]"),
+    "role": (["messages", 1, "role"], STRINGS, "messages[1].role"),
+    "reasoning-content": (
+        ["messages", 1, "reasoning_content"],
+        STRINGS | {"null"},
+        "messages[1].reasoning_content",
+    ),
+    "tool-calls": (
+        ["messages", 1, "tool_calls"],
+        {"null", "list", "deep"},
+        "messages[1].tool_calls",
+    ),
+    "tool-call": (["messages", 1, "tool_calls", 0], set(VALUES), ""),
+    "tool-call-id": (["messages", 1, "tool_calls", 0, "id"], set(VALUES), ""),
+    "tool-message-id": (["messages", 2, "tool_call_id"], set(VALUES), ""),
+    "content": (["messages", 1, "content"], set(VALUES), ""),
+}
+
+
+def _where(place: str, kind: str, where: str) -> str:
+    """Where the error points: a nested value is named by its first bad part."""
+    if kind == "deep" and place in ("messages",):
+        return "messages[0]"
+    if kind == "deep" and place in ("content", "user-content"):
+        return where + "[0]"
+    if kind in OBJECTS and place in ("assistant-message",):
+        return where + ".role"
+    if kind in OBJECTS and place == "block":
+        return where + ".type"
+    return where
+
+
+def _body_cases(api: str, base: str, places: dict[str, Any]) -> list[dict[str, Any]]:
+    cases = []
+    for place, (path, passed, where) in places.items():
+        for kind, value in VALUES.items():
+            expect: dict[str, Any] = (
+                {"pass": True}
+                if kind in passed
+                else {"error": "InvalidRequest", "where": _where(place, kind, where)}
+            )
+            cases.append(
+                {
+                    "name": f"{base}/{place}/{kind}",
+                    "call": "pipe",
+                    "api": api,
+                    "base": base,
+                    "set": [path, value],
+                    "expect": expect,
+                }
+            )
+    return cases
+
+
+def _other_cases() -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = []
+    for kind, value in VALUES.items():
+        cases.append(
+            {
+                "name": f"observe/response/{kind}",
+                "call": "observe",
+                "api": "anthropic_messages",
+                "response": value,
+                "expect": {"pass": True},
+            }
+        )
+        cases.append(
+            {
+                "name": f"observe/thinking-text/{kind}",
+                "call": "observe",
+                "api": "anthropic_messages",
+                "response": {
+                    "type": "message",
+                    "content": [{"type": "thinking", "thinking": value, "signature": "s"}],
+                },
+                "expect": {"pass": True},
+            }
+        )
+        cases.append(
+            {
+                "name": f"observe/chat-reasoning/{kind}",
+                "call": "observe",
+                "api": "chat_completions",
+                "response": {"choices": [{"message": {"reasoning_content": value}}]},
+                "expect": {"pass": True},
+            }
+        )
+        cases.append(
+            {
+                "name": f"recover/error-body/{kind}",
+                "call": "recover",
+                "status": 400,
+                "error": value,
+                "expect": {"none": True},
+            }
+        )
+        cases.append(
+            {
+                "name": f"recover/status/{kind}",
+                "call": "recover",
+                "status": value,
+                "error": {"error": {"message": "Invalid `signature` in `thinking` block"}},
+                "expect": {"none": True},
+            }
+        )
+        is_name = kind in STRINGS
+        cases.append(
+            {
+                "name": f"request/family/{kind}",
+                "call": "request",
+                "fields": {"family": value},
+                "expect": (
+                    {"error": "UnknownFamily", "where": "family"}
+                    if is_name
+                    else {"pass": True}
+                    if kind == "null"
+                    else {"error": "InvalidRequest", "where": "family"}
+                ),
+            }
+        )
+        cases.append(
+            {
+                "name": f"request/base-url/{kind}",
+                "call": "request",
+                "fields": {"base_url": value},
+                "expect": (
+                    {"pass": True}
+                    if kind in STRINGS | {"null"}
+                    else {"error": "InvalidRequest", "where": "base_url"}
+                ),
+            }
+        )
+        cases.append(
+            {
+                "name": f"option/foreign/{kind}",
+                "call": "option",
+                "options": {"foreign": value},
+                "expect": {"error": "InvalidOption", "where": "foreign"},
+            }
+        )
+        cases.append(
+            {
+                "name": f"option/middleware/{kind}",
+                "call": "pipeline",
+                "middleware": value,
+                "expect": (
+                    {"pass": True}
+                    if kind == "list"
+                    else {"error": "InvalidOption", "where": "middleware[0]"}
+                    if kind in ("deep", "set", "tuple")
+                    else {"error": "InvalidOption", "where": "middleware"}
+                ),
+            }
+        )
+    huge = {"$huge": 20_000_000}
+    for place, path, where in (
+        ("model", ["model"], None),
+        ("thinking-text", ["messages", 1, "content", 0, "thinking"], None),
+        ("signature", ["messages", 1, "content", 0, "signature"], None),
+        ("role-in-a-list", ["messages", 1, "role"], "messages[1].role"),
+        ("type-in-a-list", ["messages", 1, "content", 0, "type"], "messages[1].content[0].type"),
+    ):
+        value = [huge] if where else huge
+        cases.append(
+            {
+                "name": f"anthropic/{place}/20-mb",
+                "call": "pipe",
+                "api": "anthropic_messages",
+                "base": "anthropic",
+                "set": [path, value],
+                "expect": {"error": "InvalidRequest", "where": where} if where else {"pass": True},
+            }
+        )
+    for text in ("not a url", "http://[::1", "http://", "ftp://x", "", {"$huge": 100_000}):
+        cases.append(
+            {
+                "name": f"request/base-url/{json.dumps(text)[:24]}",
+                "call": "pipe",
+                "api": "anthropic_messages",
+                "base": "anthropic",
+                "base_url": text,
+                "expect": (
+                    {"error": "InvalidRequest", "where": "base_url"}
+                    if text == "http://[::1"
+                    else {"pass": True}
+                ),
+            }
+        )
+    return cases
+
+
+def build() -> list[dict[str, Any]]:
+    return [
+        *_body_cases("anthropic_messages", "anthropic", ANTHROPIC),
+        *_body_cases("chat_completions", "chat", CHAT),
+        *_other_cases(),
+    ]
+
+
+if __name__ == "__main__":
+    cases = build()
+    (HERE / "requests.json").write_text(json.dumps(cases, indent=1) + "\n")
+    print(len(cases), "cases")

@@ -1,0 +1,234 @@
+"""The committed bad-input corpus (``tests/corpus/``): every case gets the behaviour it names.
+
+Requests go through every public entry point (Request, Pipeline call, explain, observe,
+recover, options); configs through ``load_config``; command lines through the CLI's
+``main``. On top of its own expectation, every case must: raise nothing but the library's
+named errors, keep messages bounded, and never show the secret planted in its input.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent import AgentError, Pipeline, Request
+from agent.middleware import ThinkingRoundTrip, ToolPairing
+from tests.builders import SECRET
+
+CORPUS = Path(__file__).parent / "corpus"
+REQUESTS = json.loads((CORPUS / "requests.json").read_text())
+#: the longest message a named error may have
+BOUND = 1000
+
+
+def _deep(n: int) -> Any:
+    value: Any = []
+    for _ in range(n):
+        value = [value]
+    return value
+
+
+def expand(value: Any) -> Any:
+    """The corpus's markers turned into the values JSON cannot spell."""
+    if isinstance(value, list):
+        return [expand(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((key, arg),) = value.items()
+        if key == "$deep":
+            return _deep(arg)
+        if key == "$huge":
+            return "x" * arg
+        if key == "$nan":
+            return math.nan
+        if key == "$bytes":
+            return arg.encode()
+        if key == "$object":
+            return object()
+        if key == "$set":
+            return {1}
+        if key == "$tuple":
+            return (1,)
+        if key == "$self":
+            holder: dict[str, Any] = {}
+            holder["self"] = holder
+            return holder
+        if key == "$intkeys":
+            return {5: "five"}
+    return {k: expand(v) for k, v in value.items()}
+
+
+def _base(kind: str) -> dict[str, Any]:
+    """The good request each case spoils in one place; the secret is in its texts."""
+    if kind == "anthropic":
+        return {
+            "model": "claude-opus-4-6",
+            "max_tokens": 10,
+            "thinking": {"type": "enabled", "budget_tokens": 5},
+            "messages": [
+                {"role": "user", "content": f"my key is {SECRET}"},
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "thinking", "thinking": f"use {SECRET}", "signature": "s"},
+                        {"type": "tool_use", "id": "c1", "name": "run", "input": {}},
+                    ],
+                },
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "c1"}]},
+            ],
+        }
+    return {
+        "model": "deepseek-v4-pro",
+        "messages": [
+            {"role": "user", "content": f"my key is {SECRET}"},
+            {
+                "role": "assistant",
+                "content": None,
+                "reasoning_content": f"use {SECRET}",
+                "tool_calls": [
+                    {"id": "c1", "type": "function", "function": {"name": "run", "arguments": ""}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": "c1", "content": "done"},
+        ],
+    }
+
+
+def _spoiled(case: dict[str, Any]) -> dict[str, Any]:
+    body = _base(case["base"])
+    if "set" in case:
+        path, value = case["set"]
+        target: Any = body
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = expand(value)
+    return body
+
+
+def _pipe() -> Pipeline:
+    return Pipeline([ToolPairing(), ThinkingRoundTrip()])
+
+
+def _run(case: dict[str, Any]) -> Any:
+    call = case["call"]
+    if call == "pipe":
+        request = Request(
+            api=case["api"], base_url=expand(case.get("base_url")), body=_spoiled(case)
+        )
+        pipe = _pipe()
+        out = pipe(request)
+        assert out.body == pipe.explain(request).body, "explain sends what a call sends"
+        assert pipe(out).body == out.body, "a second run changes nothing more"
+        return out if out is not request else "same"
+    if call == "observe":
+        pipe = _pipe()
+        base = "anthropic" if case["api"] == "anthropic_messages" else "chat"
+        request = Request(api=case["api"], body=_base(base))
+        pipe.observe(request, expand(case["response"]))
+        return pipe(request)
+    if call == "recover":
+        request = Request(api="anthropic_messages", body=_base("anthropic"))
+        return _pipe().recover(request, request, expand(case["status"]), expand(case["error"]))
+    if call == "request":
+        fields = {k: expand(v) for k, v in case["fields"].items()}
+        return _pipe()(Request(api="anthropic_messages", body=_base("anthropic"), **fields))
+    if call == "pipeline":
+        return Pipeline(expand(case["middleware"]))
+    if call == "option":
+        return ThinkingRoundTrip(**{k: expand(v) for k, v in case["options"].items()})
+    raise AssertionError(f"unknown call {call}")
+
+
+def _check_error(case: dict[str, Any], exc: AgentError) -> None:
+    expect = case["expect"]
+    assert "error" in expect, f"{case['name']}: unexpected {type(exc).__name__}: {exc}"
+    assert expect["error"] == type(exc).__name__
+    assert expect["where"] == getattr(exc, "where", None)
+    text = str(exc)
+    assert len(text) <= BOUND, f"{len(text)} characters"
+    assert SECRET not in text and SECRET not in repr(exc)
+
+
+@pytest.mark.parametrize("case", REQUESTS, ids=[c["name"] for c in REQUESTS])
+def test_request(case: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
+    """Each bad request gets the behaviour its case names, and nothing raw."""
+    expect = case["expect"]
+    try:
+        result = _run(case)
+    except AgentError as exc:
+        _check_error(case, exc)
+        return
+    assert "error" not in expect, f"expected {expect['error']} at {expect['where']!r}"
+    if "none" in expect:
+        assert result is None
+    if isinstance(result, Request) and "$" not in json.dumps(case):
+        json.dumps(result.body)  # what was JSON stays JSON
+    assert SECRET not in caplog.text, "a log shows body content"
+
+
+CONFIGS = json.loads((CORPUS / "configs.json").read_text())
+
+
+def _generated(how: str) -> bytes:
+    """The config files the corpus describes by how they are made."""
+    if how == "deep-yaml":
+        return b"providers: " + b"[" * 20_000 + b"]" * 20_000 + b"\n"
+    if how == "deep-toml":
+        return b"a = " + b"[" * 20_000 + b"]" * 20_000 + b"\n"
+    if how == "billion-laughs":
+        lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+        for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+            lines.append(f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]")
+        lines.append("providers: *i")
+        return ("\n".join(lines) + "\n").encode()
+    if how == "huge-scalar":
+        return b"providers: {p: {model: '" + b"x" * 50_000_000 + b"'}}\n"
+    if how == "utf-16":
+        return "providers: {p: {model: m}}\n".encode("utf-16")
+    if how == "latin-1":
+        return "# caf\xe9\nproviders: {p: {model: m}}\n".encode("latin-1")
+    if how == "binary":
+        return bytes(range(256)) * 4
+    raise AssertionError(how)
+
+
+@pytest.mark.parametrize("case", CONFIGS, ids=[c["name"] for c in CONFIGS])
+def test_config(
+    case: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Each bad config fails at load with a ConfigError naming its entry, bounded and without
+    the secret; a good one loads and builds its pipelines without creating a file."""
+    from agent import ConfigError, load_config
+
+    monkeypatch.delenv("AGENT_CORPUS_UNSET", raising=False)
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    path = folder / f"agent{case['suffix']}"
+    data = _generated(case["gen"]) if "gen" in case else case["text"].encode()
+    path.write_bytes(data)
+
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        assert "entry" in case["expect"], f"unexpected: {exc}"
+        assert case["expect"]["entry"] == exc.entry
+        for shown in (str(exc), repr(exc)):
+            assert len(shown) <= BOUND
+            assert SECRET not in shown
+        assert SECRET not in caplog.text
+        return
+    assert "pass" in case["expect"], f"expected a ConfigError at {case['expect']['entry']!r}"
+    for name in [None, *config.providers]:
+        Pipeline.from_config(config, provider=name)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["agent" + case["suffix"], "conf"]
