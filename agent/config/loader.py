@@ -188,9 +188,11 @@ def _entry(reader: Reader, item: object, at: str, parent: object, key: str) -> M
     try:  # build once now, so a bad value fails at load, not at the first call
         MIDDLEWARE[name](**options)
     except InvalidOption as exc:
-        where = f"{at}.{name}.{exc.where}" if exc.where in options else f"{at}.{name}"
-        key = exc.where if exc.where in options else None
-        raise reader.error(where, exc.problem, options, key) from None
+        if exc.where in options:  # the option at fault, on its own line
+            raise reader.error(
+                f"{at}.{name}.{exc.where}", exc.problem, options, exc.where
+            ) from None
+        raise reader.error(f"{at}.{name}", str(exc), options) from None
     return MiddlewareEntry(name, dict(options), enabled, at)
 
 
