@@ -237,3 +237,59 @@ def test_config(
     for name in [None, *config.providers]:
         Pipeline.from_config(config, provider=name)
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["agent" + case["suffix"], "conf"]
+
+
+INVOCATIONS = json.loads((CORPUS / "cli.json").read_text())
+
+
+def _cli_file(content: Any) -> bytes:
+    if isinstance(content, str):
+        return content.encode()
+    how = content["gen"]
+    if how == "binary":
+        return bytes(range(256)) * 4
+    if how == "utf-16":
+        return '{"model": "m", "messages": []}'.encode("utf-16")
+    if how == "deep":
+        return b"[" * 100_000 + b"]" * 100_000
+    if how == "large":
+        return b'{"model": "' + b"x" * 33_000_000 + b'"}'
+    raise AssertionError(how)
+
+
+class _Stdin:
+    def __init__(self, data: bytes) -> None:
+        import io
+
+        self.buffer = io.BytesIO(data)
+
+
+@pytest.mark.parametrize("case", INVOCATIONS, ids=[c["name"] for c in INVOCATIONS])
+def test_cli(
+    case: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each command line gets its exit code: 0, 1 with one line on stderr, or 2 (usage);
+    never 70 (a bug), never a traceback, never the planted key."""
+    from agent.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    for name, content in case.get("files", {}).items():
+        (tmp_path / name).write_bytes(_cli_file(content))
+    monkeypatch.setattr("sys.stdin", _Stdin(case.get("stdin", "").encode()))
+
+    try:
+        code = main(case["args"])
+    except SystemExit as exit_:  # argparse: usage errors and --help
+        code = exit_.code if isinstance(exit_.code, int) else 2
+    out, err = capsys.readouterr()
+
+    assert case["expect"]["code"] == code, err
+    assert "Traceback" not in out + err
+    assert SECRET not in out + err
+    if code == 1:
+        assert 1 == len(err.strip().splitlines()), err
+        assert len(err) <= BOUND
+        assert err.startswith("error: ")
