@@ -17,6 +17,7 @@ from agent.families import APIS, UNKNOWN, FamilyRegistry, ModelFamily
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.pipeline import Pipeline
 from agent.request import Request
+from agent.wire import safe_url
 
 EXIT_OK = 0
 EXIT_INPUT = 1  # the body or config given is invalid
@@ -124,7 +125,7 @@ def _check_record(config: Config) -> dict[str, Any]:
             {
                 "name": name,
                 "api_mode": provider.api_mode,
-                "base_url": provider.base_url,
+                "base_url": safe_url(provider.base_url),
                 "host": match.host,
                 "model": provider.model,
                 "family": match.family.name,

@@ -10,7 +10,7 @@ from attrs import Attribute, field, frozen
 from agent.errors import InvalidRequest, shown
 from agent.explain import JSONObject
 from agent.families import FamilyMatch, FamilyRegistry
-from agent.wire import APIS, thinking_requested
+from agent.wire import APIS, safe_url, thinking_requested
 
 if TYPE_CHECKING:
     from agent.history import History
@@ -28,7 +28,13 @@ def _check_body(_: object, __: Attribute[Any], value: object) -> None:
 
 def _check_base_url(_: object, __: Attribute[Any], value: object) -> None:
     if value is not None and not isinstance(value, str):
-        raise InvalidRequest("base_url", f"expected a URL string or None, got {shown(value)}")
+        raise InvalidRequest(
+            "base_url", f"expected a URL string or None, got {type(value).__name__}"
+        )
+
+
+def _url_repr(url: str | None) -> str:
+    return repr(safe_url(url))
 
 
 def _check_family(_: object, __: Attribute[Any], value: object) -> None:
@@ -67,7 +73,7 @@ class Request:
 
     api: str = field(validator=_check_api)
     body: JSONObject = field(validator=_check_body)
-    base_url: str | None = field(default=None, validator=_check_base_url)
+    base_url: str | None = field(default=None, validator=_check_base_url, repr=_url_repr)
     provider: str | None = None
     family: str | None = field(default=None, validator=_check_family)
     resolved: FamilyMatch | None = field(default=None, eq=False, repr=False)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Literal, get_args
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
-from agent.errors import InvalidRequest, shown
+from agent.errors import InvalidRequest
 
 Api = Literal["anthropic_messages", "chat_completions"]
 APIS: tuple[str, ...] = get_args(Api)
@@ -45,6 +45,26 @@ def model_candidates(model: str) -> tuple[str, ...]:
     return (normalized,) if stripped == normalized else (normalized, stripped)
 
 
+def safe_url(url: str | None) -> str | None:
+    """``url`` as it may be printed: a password in its user info and every query value (some
+    providers take the key as ``?key=``) replaced by ``***``; the fragment left out."""
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            netloc = "***@" + netloc.rsplit("@", 1)[1]
+        query = "&".join(
+            f"{item.split('=', 1)[0]}=***" if "=" in item else "***"
+            for item in parts.query.split("&")
+            if item
+        )
+        return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    except ValueError:
+        return "(not a URL)"
+
+
 def host_of(base_url: str | None, api: str) -> str:
     """Return the lowercased host a request goes to (the wire's official host for None)."""
     if base_url is None:
@@ -55,5 +75,8 @@ def host_of(base_url: str | None, api: str) -> str:
     try:
         host = urlsplit(text).hostname
     except ValueError:  # "http://[::1": a bracket never closed, a bad port
-        raise InvalidRequest("base_url", f"not a URL: {shown(base_url)}") from None
+        # (the value is not shown: a URL can carry a key in its user info or query)
+        raise InvalidRequest(
+            "base_url", "not a URL (a bracket never closed, or a bad port)"
+        ) from None
     return (host or "").lower().rstrip(".")

@@ -18,6 +18,7 @@ from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.pipeline import Middleware, Pipeline
 from agent.sqlite_store import SqliteStore
 from agent.store import MemoryStore, ThinkingStore
+from agent.wire import safe_url
 
 #: Built-in middleware by config name. Options are the attrs fields of the class, minus the
 #: ones the config itself supplies (the shared store).
@@ -85,7 +86,7 @@ class ProviderConfig:
     """
 
     name: str
-    base_url: str | None = None
+    base_url: str | None = field(default=None, repr=lambda url: repr(safe_url(url)))
     model: str | None = None
     api_mode: str = "chat_completions"
     family: str | None = None

@@ -20,6 +20,7 @@ import yaml
 from agent.errors import ConfigError, shown
 
 VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_REFERENCE = re.compile(r"\$\{[^}]*\}")
 Lines = dict[int, tuple[int, dict[str, int]]]
 #: A config is a few kilobytes; anything this large is not one.
 MAX_CONFIG_BYTES = 4_000_000
@@ -95,6 +96,14 @@ class Reader:
                 )
             return os.environ[name]
 
+        for found in _REFERENCE.finditer(value):
+            if not VAR.fullmatch(found.group(0)):  # not echoed: it may be a key written there
+                raise self.error(
+                    where,
+                    "a ${...} that names no environment variable (letters, digits and _)",
+                    parent,
+                    key,
+                )
         return VAR.sub(sub, value)
 
 

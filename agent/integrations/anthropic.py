@@ -27,6 +27,7 @@ from agent.errors import ConfigError
 from agent.integrations._sse import MessageAccumulator, loads
 from agent.pipeline import Pipeline
 from agent.request import Request
+from agent.wire import safe_url
 
 log = logging.getLogger("agent")
 
@@ -67,7 +68,9 @@ class PipelineMiddleware(anthropic.Middleware):
         self._learned: dict[str, str] = {}
 
     def __repr__(self) -> str:
-        return f"PipelineMiddleware(base_url={self.base_url!r}, provider={self.provider!r})"
+        return (
+            f"PipelineMiddleware(base_url={safe_url(self.base_url)!r}, provider={self.provider!r})"
+        )
 
     def _prepare(self, request: APIRequest) -> tuple[APIRequest, Request, Request] | None:
         """(the request to send, ours resolved, what the pipeline made of it), or None."""
