@@ -86,3 +86,25 @@ class TestPipelineMiddleware:
         PipelineMiddleware(Pipeline([ThinkingRoundTrip()])).handle(request, capture(seen))
 
         assert [request] == seen
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"model": 5, "messages": []},
+            {"model": "claude-opus-4-6", "messages": "text"},
+            {"model": "claude-opus-4-6", "messages": [{"role": "user", "content": [{"x": 1}]}]},
+        ],
+        ids=["model-a-number", "messages-text", "block-without-type"],
+    )
+    def test_unreadable_body_goes_as_written(
+        self, body: Any, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A Messages body the pipeline cannot read is sent as the agent wrote it (the
+        provider answers it, not a library exception), with a warning naming the path."""
+        request = api_request("/v1/messages", body)
+        seen: list[APIRequest] = []
+
+        PipelineMiddleware(Pipeline([ThinkingRoundTrip()])).handle(request, capture(seen))
+
+        assert [request] == seen
+        assert "sent as is" in caplog.text

@@ -23,7 +23,7 @@ import httpx2  # the anthropic SDK's own HTTP layer; its stream types are checke
 from anthropic import APIRequest, APIResponse, AsyncAPIResponse, AsyncCallNext, CallNext
 
 from agent.config import Config, ProviderConfig, load_config
-from agent.errors import ConfigError
+from agent.errors import ConfigError, InvalidRequest
 from agent.integrations._sse import MessageAccumulator, loads
 from agent.pipeline import Pipeline
 from agent.request import Request
@@ -77,6 +77,17 @@ class PipelineMiddleware(anthropic.Middleware):
         body = request.json
         if not _is_messages(request) or not isinstance(body, Mapping):
             return None
+        try:
+            return self._run(request, body)
+        except InvalidRequest as exc:
+            # a body the pipeline cannot read goes as the agent wrote it: the provider, not
+            # this library, answers it (do no harm); the path, never the value, is logged
+            log.warning("request body not read by the pipeline, sent as is (%s)", exc.where)
+            return None
+
+    def _run(
+        self, request: APIRequest, body: Mapping[str, Any]
+    ) -> tuple[APIRequest, Request, Request]:
         model = body.get("model")
         ours = self.pipeline.resolve(
             Request(
