@@ -32,13 +32,13 @@ def check_path(path: str) -> None:
     if not os.path.isdir(folder):
         raise StoreError(path, "its folder does not exist")
     if not os.path.exists(path):
-        if not os.access(folder, os.W_OK):
+        if not _writable(folder):
             raise StoreError(path, "its folder is not writable")
         return
     if not os.path.isfile(path):
         raise StoreError(path, "not a regular file")
-    if not os.access(path, os.R_OK | os.W_OK):
-        raise StoreError(path, "not readable and writable")
+    if not os.access(path, os.R_OK) or not _writable(path):
+        raise StoreError(path, "not readable and writable (read-only?)")
     with open(path, "rb") as file:
         head = file.read(len(_HEADER))
     if head and head != _HEADER:
@@ -48,6 +48,14 @@ def check_path(path: str) -> None:
 #: Bumped when the tables change; a file of an older version is emptied and remade (the
 #: store is a cache of what providers answered: losing it costs only restores of old turns).
 _VERSION = 2
+
+
+def _writable(path: str) -> bool:
+    """Writable by us, and not marked read-only (root may write to a 0444 file, but a file
+    made read-only is not meant to be a store)."""
+    return os.access(path, os.W_OK) and bool(os.stat(path).st_mode & 0o222)
+
+
 _SCHEMA = """
 DROP TABLE IF EXISTS turns; DROP TABLE IF EXISTS by_signature; DROP TABLE IF EXISTS by_text;
 DROP TABLE IF EXISTS by_tool; DROP TABLE IF EXISTS rejected;

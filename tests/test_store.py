@@ -146,8 +146,19 @@ class TestSqliteFiles:
             (lambda d: d / "missing" / "t.db", "folder does not exist"),
             (lambda d: _corrupt(d / "t.db"), "not a SQLite database"),
             (lambda d: "", "expected a file path"),
+            (lambda d: _read_only(d / "t.db"), "read-only"),
+            (lambda d: _read_only(d / "ro", folder=True) / "t.db", "folder is not writable"),
+            (lambda d: "/dev/null", "not a regular file"),
         ],
-        ids=["a-folder", "missing-folder", "corrupt-file", "empty-path"],
+        ids=[
+            "a-folder",
+            "missing-folder",
+            "corrupt-file",
+            "empty-path",
+            "read-only-file",
+            "read-only-folder",
+            "dev-null",
+        ],
     )
     def test_bad_paths_are_refused(self, tmp_path: Path, make: Any, problem: str) -> None:
         """A path that cannot hold a store is refused when the store is built, by name."""
@@ -254,6 +265,18 @@ class TestProcesses:
 
         assert 1 == len(store)
         assert store.turn_for_tool("c") is not None
+
+
+def _read_only(path: Path, folder: bool = False) -> Path:
+    """A store file (or folder) made read-only with chmod."""
+    if folder:
+        path.mkdir()
+    else:
+        SqliteStore(str(path)).record(
+            StoredTurn(Origin("mimo", "h", "m"), ((th_u("x", ""), 0),), None, ("c",))
+        )
+    path.chmod(0o555 if folder else 0o444)
+    return path
 
 
 def _corrupt(path: Path) -> Path:
