@@ -100,10 +100,24 @@ def plain_json(value: object, depth: int = 32) -> bool:
     if depth <= 0:
         return False
     if isinstance(value, Mapping):
-        return all(isinstance(k, str) and plain_json(v, depth - 1) for k, v in value.items())
+        for k, v in value.items():  # a thinking block: a few strings, checked inline
+            if type(k) is not str or (type(v) is not str and not plain_json(v, depth - 1)):
+                return False
+        return True
     if isinstance(value, list | tuple):
         return all(plain_json(v, depth - 1) for v in value)
     return False
+
+
+def thought_signature(call: object) -> str | None:
+    """A chat tool call's Gemini thought signature
+    (``extra_content.google.thought_signature``), or None."""
+    if not isinstance(call, Mapping):
+        return None
+    extra = call.get("extra_content")
+    google = extra.get("google") if isinstance(extra, Mapping) else None
+    signature = google.get("thought_signature") if isinstance(google, Mapping) else None
+    return signature if isinstance(signature, str) and signature else None
 
 
 def without(item: Mapping[str, Any], key: str) -> dict[str, Any]:

@@ -134,8 +134,10 @@ def _signature_error(text: str) -> ThinkingError | None:
     short = text[:2000]
     if "bound to a different conversation" in text:
         return ThinkingError("bound_prefix", message, block, None, short)
-    if "Invalid `signature` in `thinking` block" in text or (
-        "Invalid `data` in `redacted_thinking` block" in text
+    if (
+        "Invalid `signature` in `thinking` block" in text
+        or "Invalid `data` in `redacted_thinking` block" in text
+        or "Thought signature is not valid" in text  # Vertex (Gemini)
     ):
         return ThinkingError("invalid_signature", message, block, None, short)
     if "blocks in the latest assistant message cannot be modified" in text or (
@@ -148,9 +150,15 @@ def _signature_error(text: str) -> ThinkingError | None:
 
 
 def _pass_back_error(texts: list[str]) -> ThinkingError | None:
-    """A "must be passed back" error, attributed by its wording: MiMo's ``Param Incorrect``
-    with the text in ``param``, Kimi's "reasoning_content is missing", DeepSeek's others."""
+    """A "must be passed back" error, attributed by its wording: Gemini's "missing a
+    thought_signature" (also as OpenRouter words it), MiMo's ``Param Incorrect`` with the text
+    in ``param``, Kimi's "reasoning_content is missing", DeepSeek's others."""
     joined = " ".join(texts)[:_MAX_TEXT]
+    if (
+        "missing a thought_signature" in joined
+        or "require OpenRouter reasoning details to be preserved" in joined
+    ):
+        return ThinkingError("must_pass_back", None, None, "gemini", joined[:2000])
     if not (
         "must be passed back to the API" in joined
         or "reasoning_content is missing" in joined

@@ -47,7 +47,7 @@ def check_path(path: str) -> None:
 
 #: Bumped when the tables change; a file of an older version is emptied and remade (the
 #: store is a cache of what providers answered: losing it costs only restores of old turns).
-_VERSION = 2
+_VERSION = 3
 
 
 def _writable(path: str) -> bool:
@@ -62,7 +62,8 @@ DROP TABLE IF EXISTS by_tool; DROP TABLE IF EXISTS rejected;
 CREATE TABLE turns (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     family BLOB NOT NULL, host BLOB NOT NULL, model BLOB NOT NULL,
-    blocks TEXT NOT NULL, reasoning BLOB, tool_ids TEXT NOT NULL, size INTEGER NOT NULL
+    blocks TEXT NOT NULL, reasoning BLOB, tool_ids TEXT NOT NULL, size INTEGER NOT NULL,
+    details TEXT NOT NULL DEFAULT '[]', signatures TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE by_signature (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
 CREATE TABLE by_text (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
@@ -149,8 +150,8 @@ class SqliteStore:
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             cursor = self._db.execute(
-                "INSERT INTO turns (family, host, model, blocks, reasoning, tool_ids, size) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO turns (family, host, model, blocks, reasoning, tool_ids, size, "
+                "details, signatures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     _bytes(origin.family),
                     _bytes(origin.host),
@@ -159,6 +160,8 @@ class SqliteStore:
                     None if turn.reasoning is None else _bytes(turn.reasoning),
                     json.dumps(list(turn.tool_ids)),
                     turn.size,
+                    json.dumps([dict(d) for d in turn.details]),
+                    json.dumps(list(turn.signatures)),
                 ),
             )
             key = cursor.lastrowid
@@ -205,19 +208,22 @@ class SqliteStore:
             if conn is None:
                 return None
             row = conn.execute(
-                f"SELECT t.family, t.host, t.model, t.blocks, t.reasoning, t.tool_ids, t.size "
+                "SELECT t.family, t.host, t.model, t.blocks, t.reasoning, t.tool_ids, t.size, "
+                f"t.details, t.signatures "
                 f"FROM {table} k JOIN turns t ON t.id = k.turn WHERE k.key = ?",
                 (key,),
             ).fetchone()
         if row is None:
             return None
-        family, host, model, blocks, reasoning, tool_ids, size = row
+        family, host, model, blocks, reasoning, tool_ids, size, details, signatures = row
         return StoredTurn(
             Origin(_text(family), _text(host), _text(model)),
             tuple((b, anchor) for b, anchor in json.loads(blocks)),
             None if reasoning is None else _text(reasoning),
             tuple(json.loads(tool_ids)),
             size,
+            tuple(json.loads(details)),
+            tuple(json.loads(signatures)),
         )
 
     def origin_of_signature(self, signature: str) -> Origin | None:

@@ -49,6 +49,9 @@ class StoredTurn:
         reasoning: Chat wire: the ``reasoning_content`` text.
         tool_ids: the ids of the turn's tool calls, in order.
         size: Anthropic wire: how many content blocks the response had.
+        details: Chat wire: OpenRouter's ``reasoning_details`` items, in order.
+        signatures: Chat wire: each tool call's thought signature (Gemini), aligned with
+            ``tool_ids`` (None where a call had none).
     """
 
     origin: Origin
@@ -56,6 +59,8 @@ class StoredTurn:
     reasoning: str | None = None
     tool_ids: tuple[str, ...] = ()
     size: int = 0
+    details: tuple[Mapping[str, Any], ...] = ()
+    signatures: tuple[str | None, ...] = ()
 
 
 @runtime_checkable
@@ -140,13 +145,22 @@ class MemoryStore:
         # copies of the blocks: what the agent later does to its response objects does not
         # change what is kept
         blocks = tuple((dict(block), position) for block, position in turn.blocks)
-        size = _size(blocks, turn)
+        details = tuple(dict(item) for item in turn.details)
+        size = _size([b for b, _ in blocks] + list(details), turn)
         if size > self.max_bytes:
             return  # larger than the whole bound: keeping it would evict everything
         with self._lock:
             shared, uses = self._origins.get(turn.origin, (turn.origin, 0))
             self._origins[shared] = (shared, uses + 1)
-            turn = StoredTurn(shared, blocks, turn.reasoning, turn.tool_ids, turn.size)
+            turn = StoredTurn(
+                shared,
+                blocks,
+                turn.reasoning,
+                turn.tool_ids,
+                turn.size,
+                details,
+                turn.signatures,
+            )
             key = self._next
             self._next += 1
             self._turns[key] = turn
@@ -215,11 +229,12 @@ class MemoryStore:
 _BLOCK_CHARGE = 256
 
 
-def _size(blocks: tuple[tuple[Mapping[str, Any], int], ...], turn: StoredTurn) -> int:
+def _size(items: list[Mapping[str, Any]], turn: StoredTurn) -> int:
     """The bytes a turn is counted as: its strings' lengths plus a charge per block."""
     size = _BLOCK_CHARGE + len(turn.reasoning or "") + sum(len(t) + 64 for t in turn.tool_ids)
-    for block, _ in blocks:
-        size += _BLOCK_CHARGE + sum(len(v) for v in block.values() if isinstance(v, str))
+    size += sum(len(x) for x in turn.signatures if x)
+    for item in items:
+        size += _BLOCK_CHARGE + sum(len(v) for v in item.values() if isinstance(v, str))
     return size
 
 
@@ -231,4 +246,14 @@ def keys_of(turn: StoredTurn) -> list[tuple[str | None, str | None]]:
         keys.append((block_key(block), text if isinstance(text, str) and text.strip() else None))
     if turn.reasoning and turn.reasoning.strip():
         keys.append((None, turn.reasoning))
+    for item in turn.details:  # OpenRouter: reasoning.text has a signature, .encrypted data
+        key = item.get("signature") or item.get("data")
+        text = item.get("text")
+        keys.append(
+            (
+                key if isinstance(key, str) and key else None,
+                text if isinstance(text, str) and text.strip() else None,
+            )
+        )
+    keys.extend((signature, None) for signature in turn.signatures if signature)
     return keys

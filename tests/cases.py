@@ -21,6 +21,7 @@ from tests.builders import (
     T,
     U,
     anthropic_body,
+    call,
     chat_body,
     rth,
     text,
@@ -119,6 +120,19 @@ RULES: Mapping[str, str] = {
     "goes instead.",
     "restore-chat-rc-by-tool-call-id": "A chat turn that lost its reasoning_content gets its own "
     "back, found by tool call id.",
+    "gemini-own-signature": "Gemini gets its own tool-call thought signatures back verbatim.",
+    "gemini-lost-signature": "A Gemini tool call that lost its thought signature gets its own "
+    "back, found by tool call id.",
+    "gemini-unknown-signature": "A current-turn Gemini 3 step whose signature is unknown gets "
+    "the documented bypass value on its first call only, recorded in explain.",
+    "gemini-foreign-signature": "A thought signature from another model is never sent; where "
+    "Gemini 3 requires one, the bypass value goes instead.",
+    "openrouter-lost-details": "A turn behind OpenRouter that lost its reasoning_details gets "
+    "its own back, found by tool call id.",
+    "openrouter-foreign-details": "Another model's reasoning_details are never replayed after a "
+    "model switch behind OpenRouter.",
+    "strict-drops-carriers": "A strict server gets neither reasoning_details nor thought "
+    "signatures.",
 }
 
 
@@ -362,6 +376,77 @@ def _observed_anthropic(base_url: str | None, model: str, *blocks: Any) -> Obser
 def _observed_chat(base_url: str | None, model: str, reasoning: str, *ids: str) -> Observed:
     message = CA(reasoning, *ids)
     return Observed(CHAT, base_url, model, {"choices": [{"index": 0, "message": message}]})
+
+
+GEMINI = "https://generativelanguage.googleapis.com/v1beta/openai/"
+OPENROUTER = "https://openrouter.ai/api/v1"
+
+
+def signed_call(id_: str, signature: str) -> dict[str, Any]:
+    """A chat tool call carrying a Gemini thought signature."""
+    return {**call(id_), "extra_content": {"google": {"thought_signature": signature}}}
+
+
+def gemini_turn(*calls: dict[str, Any], details: list[Any] | None = None) -> dict[str, Any]:
+    """A chat assistant message with these tool calls (and OpenRouter details, if given)."""
+    message: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": list(calls)}
+    if details is not None:
+        message["reasoning_details"] = details
+    return message
+
+
+def _observed_gemini(base_url: str, model: str, message: dict[str, Any]) -> Observed:
+    return Observed(CHAT, base_url, model, {"choices": [{"index": 0, "message": message}]})
+
+
+DETAILS = [
+    {"type": "reasoning.text", "text": "look first", "format": "google-gemini-v1", "index": 0},
+    {"type": "reasoning.encrypted", "data": "gsig-c1", "id": "c1", "format": "google-gemini-v1"},
+]
+CLAUDE_DETAILS = [
+    {"type": "reasoning.text", "text": "claude plan", "signature": "csig", "index": 0},
+]
+
+
+def _signatures(expected: list[str | None], same: bool) -> Check:
+    def check(results: dict[str, Result]) -> None:
+        for r in results.values():
+            calls = r.messages[1]["tool_calls"]
+            got = [
+                c.get("extra_content", {}).get("google", {}).get("thought_signature") for c in calls
+            ]
+            assert expected == got
+            assert (r.after is r.before) == same
+
+    return check
+
+
+def _details(expected: list[Any] | None) -> Check:
+    def check(results: dict[str, Result]) -> None:
+        for r in results.values():
+            assert expected == r.messages[1].get("reasoning_details")
+            assert "extra_content" not in r.messages[1]["tool_calls"][0]
+
+    return check
+
+
+def _signatures_at(results: dict[str, Result], i: int, expected: list[str | None]) -> None:
+    for r in results.values():
+        calls = r.messages[i]["tool_calls"]
+        got = [c.get("extra_content", {}).get("google", {}).get("thought_signature") for c in calls]
+        assert expected == got
+
+
+def _unknown_signature(results: dict[str, Result]) -> None:
+    """The earlier turn's step gets nothing; the current turn's first call gets the bypass."""
+    _signatures([None], same=False)(results)
+    _signatures_at(results, 4, ["skip_thought_signature_validator", None])
+
+
+def _no_carriers(results: dict[str, Result]) -> None:
+    for r in results.values():
+        assert "reasoning_details" not in r.messages[1]
+        assert all("extra_content" not in c for c in r.messages[1]["tool_calls"])
 
 
 CASES: tuple[Case, ...] = (
@@ -906,6 +991,157 @@ CASES: tuple[Case, ...] = (
             )
         },
         _chat_rc("check the logs first", same=False),
+    ),
+    Case(
+        "gemini-own-signature",
+        {
+            "gemini-3": Variant(
+                req(
+                    CHAT,
+                    GEMINI,
+                    chat_body(
+                        "gemini-3-pro-preview",
+                        CU(),
+                        gemini_turn(signed_call("c1", "gsig")),
+                        CT("c1"),
+                    ),
+                ),
+                observed=(
+                    _observed_gemini(
+                        GEMINI, "gemini-3-pro-preview", gemini_turn(signed_call("c1", "gsig"))
+                    ),
+                ),
+            )
+        },
+        _signatures(["gsig"], same=True),
+    ),
+    Case(
+        "gemini-lost-signature",
+        {
+            "gemini-3": Variant(
+                req(
+                    CHAT,
+                    GEMINI,
+                    chat_body(
+                        "gemini-3-pro-preview", CU(), CA(None, "c1", "c2"), CT("c1"), CT("c2")
+                    ),
+                ),
+                observed=(
+                    _observed_gemini(
+                        GEMINI,
+                        "gemini-3-pro-preview",
+                        gemini_turn(signed_call("c1", "gsig"), call("c2")),
+                    ),
+                ),
+            )
+        },
+        _signatures(["gsig", None], same=False),
+    ),
+    Case(
+        "gemini-unknown-signature",
+        {
+            "gemini-3": Variant(
+                req(
+                    CHAT,
+                    GEMINI,
+                    chat_body(
+                        "gemini-3-pro-preview",
+                        CU("earlier"),
+                        CA(None, "c0"),
+                        CT("c0"),
+                        CU(),
+                        CA(None, "c1", "c2"),
+                        CT("c1"),
+                        CT("c2"),
+                    ),
+                )
+            )
+        },
+        _unknown_signature,
+    ),
+    Case(
+        "gemini-foreign-signature",
+        {
+            "switch-2.5-to-3": Variant(
+                req(
+                    CHAT,
+                    GEMINI,
+                    chat_body(
+                        "gemini-3-pro-preview",
+                        CU(),
+                        gemini_turn(signed_call("c1", "old-sig")),
+                        CT("c1"),
+                    ),
+                ),
+                observed=(
+                    _observed_gemini(
+                        GEMINI, "gemini-2.5-flash", gemini_turn(signed_call("c1", "old-sig"))
+                    ),
+                ),
+            )
+        },
+        _signatures(["skip_thought_signature_validator"], same=False),
+    ),
+    Case(
+        "openrouter-lost-details",
+        {
+            "gemini": Variant(
+                req(
+                    CHAT,
+                    OPENROUTER,
+                    chat_body("google/gemini-3-pro", CU(), CA(None, "c1"), CT("c1")),
+                ),
+                observed=(
+                    _observed_gemini(
+                        OPENROUTER, "google/gemini-3-pro", gemini_turn(call("c1"), details=DETAILS)
+                    ),
+                ),
+            )
+        },
+        _details(DETAILS),
+    ),
+    Case(
+        "openrouter-foreign-details",
+        {
+            "claude-to-gemini": Variant(
+                req(
+                    CHAT,
+                    OPENROUTER,
+                    chat_body(
+                        "google/gemini-3-pro",
+                        CU(),
+                        gemini_turn(call("c1"), details=CLAUDE_DETAILS),
+                        CT("c1"),
+                    ),
+                ),
+                observed=(
+                    _observed_gemini(
+                        OPENROUTER,
+                        "anthropic/claude-opus-4-6",
+                        gemini_turn(call("c1"), details=CLAUDE_DETAILS),
+                    ),
+                ),
+            )
+        },
+        _details(None),
+    ),
+    Case(
+        "strict-drops-carriers",
+        {
+            "mistral": Variant(
+                req(
+                    CHAT,
+                    "https://api.mistral.ai/v1",
+                    chat_body(
+                        "mistral-large",
+                        CU(),
+                        gemini_turn(signed_call("c1", "gsig"), details=DETAILS),
+                        CT("c1"),
+                    ),
+                )
+            )
+        },
+        _no_carriers,
     ),
 )
 

@@ -105,10 +105,12 @@ def chat_loop(
     base_url: str | None = None,
     store: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     observe: bool = True,
+    sent_bodies: list[Any] | None = None,
     **extra: Any,
 ) -> list[tuple[int, Any]]:
     """An agent that builds chat payloads itself and calls pipe(req) / pipe.observe(...);
-    ``store`` shapes the assistant message it keeps (default: with or without its reasoning)."""
+    ``store`` shapes the assistant message it keeps (default: with or without its reasoning);
+    ``sent_bodies`` collects what went on the wire."""
     url = f"{emulator.openai_base_url}/chat/completions"
     history: list[dict[str, Any]] = [{"role": "user", "content": "go"}]
     results = []
@@ -121,6 +123,8 @@ def chat_loop(
         }
         request = Request(api="chat_completions", base_url=base_url, body=body)
         sent = pipeline(request) if pipeline else request
+        if sent_bodies is not None:
+            sent_bodies.append(sent.body)
         status, answer = post(url, dict(sent.body))
         results.append((status, answer))
         if status != 200:

@@ -49,6 +49,8 @@ BY_MODEL = {
     "minimax": ["MiniMax-M3", "minimax-m2.7-highspeed", "minimax/minimax-m2"],
     "glm": ["glm-4.7", "GLM-5.1", "z-ai/glm-4.6"],
     "qwen": ["qwen3.6-plus", "qwq-32b", "qwen/qwen3-max-preview"],
+    "gemini": ["gemini-3-pro-preview", "gemini-2.5-flash", "google/gemini-3-pro"],
+    "openai": ["gpt-5", "gpt-5.1-codex", "o3", "o4-mini", "openai/gpt-5"],
 }
 
 SPELLINGS = ["{m}", "  {m}  ", "{M}", "vendor/{m}", "a/b/{m}", "\t{m}\n"]
@@ -63,7 +65,9 @@ LOOK_ALIKES = {
     "deepseek-v3": "unknown",
     "deepseek-v3.2-exp": "unknown",
     "claude": "unknown",
-    "gpt-5": "unknown",
+    "gpt-4o": "unknown",  # no reasoning model
+    "o30": "unknown",
+    "geminiish": "unknown",
     "llama-4-maverick": "unknown",
     "my-mimo-v2": "unknown",
     "glm": "unknown",
@@ -90,6 +94,9 @@ HOSTS = {
     "https://open.bigmodel.cn/api/paas/v4": "glm",
     "https://dashscope-intl.aliyuncs.com/compatible-mode/v1": "qwen",
     "https://ws1.cn-beijing.maas.aliyuncs.com/apps/anthropic": "qwen",
+    "https://generativelanguage.googleapis.com/v1beta/openai/": "gemini",
+    "https://us-central1-aiplatform.googleapis.com/v1/projects/p": "gemini",
+    "https://api.openai.com/v1": "openai",
     # look-alike hosts
     "https://notxiaomimimo.com/v1": "unknown",
     "https://xiaomimimo.com.evil.example/v1": "unknown",
@@ -152,7 +159,7 @@ class TestByHost:
     def test_official_endpoint_when_no_base_url(self) -> None:
         """No base URL means the wire's official host."""
         assert "anthropic" == REGISTRY.resolve("house", None, A).family.name
-        assert "unknown" == REGISTRY.resolve("house", None, C).family.name
+        assert "openai" == REGISTRY.resolve("house", None, C).family.name
 
 
 class TestExplicit:

@@ -42,6 +42,20 @@ VERTEX = {
 
 
 MIMO_TEXT = json.dumps(MIMO_ERROR)
+#: Gemini's missing-signature error, exactly (a JSON array; shared/wild.md §4).
+GEMINI_MISSING = [
+    {
+        "error": {
+            "code": 400,
+            "message": "Function call is missing a thought_signature in functionCall parts. This "
+            "is required for tools to work correctly, and missing thought_signature may lead to "
+            "degraded model performance. Additional data, function call `default_api:run` , "
+            "position 2. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures "
+            "for more details.",
+            "status": "INVALID_ARGUMENT",
+        }
+    }
+]
 #: Provider errors as relays and aggregators deliver them (shared/wild.md §1, §4).
 WRAPPED = {
     "litellm-mimo": (
@@ -80,6 +94,46 @@ WRAPPED = {
         ("must_pass_back", "deepseek", None),
     ),
     "mimo-raw-text": (400, f"data:{MIMO_TEXT}", ("must_pass_back", "mimo", None)),
+    "gemini-array": (400, GEMINI_MISSING, ("must_pass_back", "gemini", None)),
+    "openrouter-gemini": (
+        400,
+        {
+            "error": {
+                "message": "Provider returned error",
+                "code": 400,
+                "metadata": {
+                    "raw": "Gemini models require OpenRouter reasoning details to be preserved "
+                    "in each request. Please refer to our docs: https://openrouter.ai/docs",
+                    "provider_name": "Google",
+                },
+            }
+        },
+        ("must_pass_back", "gemini", None),
+    ),
+    "openrouter-gemini-upstream": (
+        400,
+        {
+            "error": {
+                "message": "Provider returned error",
+                "code": 400,
+                "metadata": {"raw": json.dumps(GEMINI_MISSING), "provider_name": "Google"},
+            }
+        },
+        ("must_pass_back", "gemini", None),
+    ),
+    "vertex-invalid-signature": (
+        400,
+        {
+            "error": {
+                "code": 400,
+                "message": "Unable to submit request because Thought signature is not valid.. "
+                "Learn more: https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference"
+                "/gemini",
+                "status": "INVALID_ARGUMENT",
+            }
+        },
+        ("invalid_signature", None, None),
+    ),
     "siliconflow-kimi": (
         400,
         {

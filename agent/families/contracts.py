@@ -112,6 +112,10 @@ _FIELD_PARSERS: Mapping[str, _Parser] = {
     "reads": _reads,
     "empty_signature": lambda v, w: choice(v, get_args(EmptySignature), w),
     "reasoning_content": lambda v, w: choice(v, get_args(ReasoningMode), w),
+    "details": lambda v, w: choice(v, get_args(ReasoningMode), w),
+    "tool_signatures": lambda v, w: choice(v, get_args(ReasoningMode), w),
+    "signatures_required": _model_globs,
+    "signature_dummy": _pad,
     "pad": _pad,
     "pad_on": _pad_on,
     "empty_to_pad": _flag,
@@ -245,12 +249,33 @@ class ChatContract:
         pad: the documented filler for an assistant message that must carry it and has none.
         pad_on: ``tool_calls`` messages, and/or every assistant message of the ``active_loop``.
         empty_to_pad: whether ``""`` becomes the pad.
+        details: OpenRouter's ``reasoning_details`` (an assistant message's list of
+            ``reasoning.text`` / ``reasoning.encrypted`` / ``reasoning.summary`` items): ``keep``
+            (own-origin items verbatim, a lost list restored by tool call id), ``pass`` (as
+            sent), ``drop``; a list holding another model's items is never sent (the sequence
+            must match what the model produced).
+        tool_signatures: Gemini's ``tool_calls[].extra_content.google.thought_signature``:
+            ``keep`` (own verbatim, lost ones restored), ``pass`` (as sent), ``drop``; another
+            model's signature is never sent.
+        signatures_required: models (globs) that reject a step's first tool call of the current
+            turn without its signature (Gemini 3).
+        signature_dummy: the value the provider documents for a tool call it did not make
+            (Gemini: ``skip_thought_signature_validator``), used where a signature is required
+            and the real one is unknown.
     """
 
     reasoning_content: ReasoningMode = "drop"
     pad: str | None = None
     pad_on: frozenset[str] = frozenset()
     empty_to_pad: bool = False
+    details: ReasoningMode = "pass"
+    tool_signatures: ReasoningMode = "pass"
+    signatures_required: tuple[str, ...] = ()
+    signature_dummy: str | None = None
+
+    def requires_signatures(self, model: str) -> bool:
+        """Whether ``model`` rejects a step's first tool call without its thought signature."""
+        return any(fnmatch.fnmatchcase(model, p) for p in self.signatures_required)
 
     @classmethod
     def from_mapping(
@@ -261,15 +286,32 @@ class ChatContract:
 
     def describe(self) -> str:
         """One line saying what this contract does to ``reasoning_content``."""
+        if self.reasoning_content == "drop" and self.details == "drop":
+            return "reasoning fields removed" + self._carriers()
         if self.reasoning_content == "drop":
-            return "reasoning fields removed"
+            return "reasoning_content and its aliases removed" + self._carriers()
         if self.reasoning_content == "pass":
             return (
                 "reasoning_content passes through as sent, minus another target's known reasoning"
+                + self._carriers()
             )
         text = "reasoning_content kept"
         if self.empty_to_pad and self.pad is not None:
             text += f", '' becomes {self.pad!r}"
         if self.pad is not None and self.pad_on:
             text += f"; pad {self.pad!r} on {', '.join(sorted(self.pad_on))} without it"
-        return text
+        return text + self._carriers()
+
+    def _carriers(self) -> str:
+        """The carriers beyond reasoning_content, when they are kept or dropped."""
+        parts = []
+        if self.details == "keep":
+            parts.append("reasoning_details kept")
+        if self.tool_signatures == "keep":
+            signed = "tool-call thought signatures kept"
+            if self.signatures_required and self.signature_dummy:
+                signed += f" (required on {', '.join(self.signatures_required)})"
+            parts.append(signed)
+        elif self.tool_signatures == "drop":
+            parts.append("tool-call thought signatures removed")
+        return "; " + "; ".join(parts) if parts else ""

@@ -14,6 +14,7 @@ from typing import Any
 
 from agent.body import rebuild, without
 from agent.explain import Action
+from agent.middleware.chat_carriers import DETAILS, carriers
 from agent.middleware.context import HOW_TO_SET, Call
 from agent.request import Request
 
@@ -29,7 +30,8 @@ def run(call: Call) -> Request:
     changes: dict[int, Any] = {}
     for i in history.assistants:
         message = messages[i]
-        new = _message(call, i, message, in_loop=i >= history.loop_start)
+        current = i >= history.loop_start
+        new = carriers(call, i, _message(call, i, message, in_loop=current), current)
         if new is not message:
             changes[i] = new
     return call.finish(rebuild(messages, changes) if changes else None)
@@ -40,7 +42,12 @@ def _message(call: Call, i: int, message: Mapping[str, Any], in_loop: bool) -> M
     contract = call.family.chat
     reasoning = message.get(_RC)
     if contract.reasoning_content == "drop":
-        present = [f for f in REASONING_FIELDS if f in message]
+        # (reasoning_details are their own carrier: kept where OpenRouter needs them)
+        present = [
+            f
+            for f in REASONING_FIELDS
+            if f in message and (f != DETAILS or contract.details == "drop")
+        ]
         if not present:
             return message
         for field in present:
@@ -51,7 +58,7 @@ def _message(call: Call, i: int, message: Mapping[str, Any], in_loop: bool) -> M
                 call.match.describe(),
                 call.family.why,
             )
-        return {k: v for k, v in message.items() if k not in REASONING_FIELDS}
+        return {k: v for k, v in message.items() if k not in present}
     if contract.reasoning_content == "pass":
         return _pass(call, path, message, reasoning)
     renamed = _renamed(call, i, message)

@@ -23,7 +23,14 @@ from typing import Any, Literal
 
 from attrs import Attribute, field, frozen
 
-from agent.body import THINKING_TYPES, block_key, plain_json, tool_call_ids, tool_use_ids
+from agent.body import (
+    THINKING_TYPES,
+    block_key,
+    plain_json,
+    thought_signature,
+    tool_call_ids,
+    tool_use_ids,
+)
 from agent.errors import InvalidOption, shown
 from agent.explain import SILENT, Notes
 from agent.families import FamilyMatch
@@ -220,5 +227,24 @@ def observed_chat(origin: Origin, body: Mapping[str, Any]) -> StoredTurn | None:
     if not isinstance(reasoning, str) or not reasoning:
         reasoning = message.get("reasoning")  # the alias vLLM, OpenRouter, Together answer in
     if not isinstance(reasoning, str) or not reasoning:
+        reasoning = None
+    details = message.get("reasoning_details")  # OpenRouter
+    items = (
+        tuple(d for d in details if isinstance(d, Mapping) and plain_json(d))
+        if isinstance(details, list)
+        else ()
+    )
+    calls = message.get("tool_calls")
+    ids = tool_call_ids(calls)
+    signatures = (
+        tuple(thought_signature(c) for c in calls if _has_id(c)) if isinstance(calls, list) else ()
+    )
+    if reasoning is None and not items and not any(signatures):
         return None
-    return StoredTurn(origin, (), reasoning, tool_call_ids(message.get("tool_calls")))
+    return StoredTurn(
+        origin, (), reasoning, ids, details=items, signatures=signatures if any(signatures) else ()
+    )
+
+
+def _has_id(call: object) -> bool:
+    return isinstance(call, Mapping) and isinstance(call.get("id"), str)

@@ -12,8 +12,9 @@ and logs what it received.
         ...
         assert mimo.log[-1].status == 200
 
-Families: anthropic, deepseek, kimi, mimo, minimax, glm, qwen, and ``strict`` (an
-OpenAI-compatible server that answers 422 to unknown message fields).
+Families: anthropic, deepseek, kimi, mimo, minimax, glm, qwen, gemini (chat wire: tool-call
+thought signatures, Gemini 3 enforcing them), and ``strict`` (an OpenAI-compatible server that
+answers 422 to unknown message fields). Relays: litellm, ccr, openrouter.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ from typing import Any
 from attrs import Attribute, define, field, frozen
 
 from agent.testing.emulators.errors import HTTPError, anthropic_error
-from agent.testing.emulators.relays import RELAYS, forward, rewrap
+from agent.testing.emulators.relays import RELAYS, backward, forward, rewrap
 from agent.testing.emulators.replies import Script
 from agent.testing.emulators.rules import (
     RULES,
     Signer,
     check_chat,
     check_claude,
+    check_gemini,
     check_strict,
     check_tool_results,
     check_tool_turns,
@@ -280,8 +282,11 @@ class Emulator:
         return self._script().anthropic(body, self._next(), signer, self._sent)
 
     def _chat(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        signer = Signer(self.secret)
         if self.family == "strict":
             check_strict(body["messages"])
+        elif self.family == "gemini":
+            check_gemini(body["messages"], signer, body.get("model"))
         elif self._thinking_on(body) and (rule := RULES[self.family].chat) is not None:
             check_chat(rule, body["messages"])
-        return self._script().chat(body, self._next())
+        return backward(self.relay, self._script().chat(body, self._next(), signer))

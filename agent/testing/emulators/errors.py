@@ -77,3 +77,34 @@ def kimi_missing(i: int) -> HTTPError:
         "thinking is enabled but reasoning_content is missing in "
         f"assistant tool call message at index {i}"
     )
+
+
+def gemini_missing(position: int, name: str) -> HTTPError:
+    """Gemini's missing-signature error, exactly: a JSON *array* (shared/wild.md §4)."""
+    message = (
+        "Function call is missing a thought_signature in functionCall parts. This is required "
+        "for tools to work correctly, and missing thought_signature may lead to degraded model "
+        f"performance. Additional data, function call `default_api:{name}` , position "
+        f"{position}. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures "
+        "for more details."
+    )
+    return HTTPError(
+        400, [{"error": {"code": 400, "message": message, "status": "INVALID_ARGUMENT"}}]
+    )
+
+
+def gemini_invalid() -> HTTPError:
+    """A thought signature the model did not make (Vertex's words, shared/providers.md §10)."""
+    return HTTPError(
+        400,
+        {
+            "error": {
+                "code": 400,
+                "message": "Unable to submit request because Thought signature is not valid.. "
+                "Learn more: https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference"
+                "/gemini",
+                "status": "INVALID_ARGUMENT",
+                "details": [{"reason": "badRequest"}],
+            }
+        },
+    )

@@ -9,6 +9,12 @@ Measured in front of these emulators (shared/wild.md §1):
 - ``ccr`` (claude-code-router): model ids arrive as ``provider,model`` and the provider part
   is removed; errors become ``{"error":{"message":"Error from provider(provider,model: 400):
   {json}Error: ...<stack trace>"}}``.
+- ``openrouter`` (chat wire, in front of the Gemini emulator): model ids arrive as
+  ``vendor/model``; a reply's thought signatures travel as ``reasoning_details`` items
+  (``reasoning.encrypted`` with the call's ``id``, format ``google-gemini-v1``) and come back
+  to the upstream from them; errors arrive as ``{"error":{"message":"Provider returned
+  error","code":400,"metadata":{"raw":"<upstream body>","provider_name":...}}}``
+  (shared/providers.md §9).
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from typing import Any
 
 from agent.testing.emulators.errors import HTTPError
 
-RELAYS = ("litellm", "ccr")
+RELAYS = ("litellm", "ccr", "openrouter")
+#: The format OpenRouter names Gemini's reasoning items with.
+_GEMINI_FORMAT = "google-gemini-v1"
 _BLANK = ("", " ")
 
 
@@ -27,6 +35,8 @@ def forward(relay: str | None, body: Mapping[str, Any]) -> Mapping[str, Any]:
     """The body as the relay passes it on to the provider."""
     if relay == "ccr" and isinstance(body.get("model"), str):
         body = {**body, "model": body["model"].rsplit(",", 1)[-1]}
+    if relay == "openrouter":
+        return _to_upstream(body)
     if relay != "litellm":
         return body
     messages = []
@@ -54,6 +64,63 @@ def forward(relay: str | None, body: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**body, "messages": messages}
 
 
+def _to_upstream(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    """OpenRouter to Gemini: the vendor prefix off the model id; each assistant message's
+    ``reasoning.encrypted`` items back onto the tool calls they belong to (by ``id``)."""
+    model = body.get("model")
+    messages = []
+    for message in body["messages"]:
+        if not isinstance(message, Mapping) or "reasoning_details" not in message:
+            messages.append(message)
+            continue
+        details = message["reasoning_details"]
+        signed = {
+            d.get("id"): d.get("data")
+            for d in (details if isinstance(details, list) else [])
+            if isinstance(d, Mapping) and d.get("type") == "reasoning.encrypted"
+        }
+        calls = [
+            {**c, "extra_content": {"google": {"thought_signature": signed[c.get("id")]}}}
+            if isinstance(c, Mapping) and c.get("id") in signed
+            else c
+            for c in message.get("tool_calls") or []
+        ]
+        rest = {k: v for k, v in message.items() if k != "reasoning_details"}
+        messages.append({**rest, "tool_calls": calls} if calls else rest)
+    out = {**body, "messages": messages}
+    if isinstance(model, str):
+        out["model"] = model.rsplit("/", 1)[-1]
+    return out
+
+
+def backward(relay: str | None, reply: dict[str, Any]) -> dict[str, Any]:
+    """A chat reply as the relay hands it to the client: through OpenRouter, each tool call's
+    thought signature becomes a ``reasoning.encrypted`` item of ``reasoning_details``."""
+    if relay != "openrouter":
+        return reply
+    message = dict(reply["choices"][0]["message"])
+    details: list[dict[str, Any]] = []
+    calls = []
+    for call in message.get("tool_calls") or []:
+        extra = call.get("extra_content", {}).get("google", {})
+        if "thought_signature" in extra:
+            details.append(
+                {
+                    "type": "reasoning.encrypted",
+                    "data": extra["thought_signature"],
+                    "id": call["id"],
+                    "format": _GEMINI_FORMAT,
+                    "index": len(details),
+                }
+            )
+        calls.append({k: v for k, v in call.items() if k != "extra_content"})
+    if calls:
+        message["tool_calls"] = calls
+    if details:
+        message["reasoning_details"] = details
+    return {**reply, "choices": [{**reply["choices"][0], "message": message}]}
+
+
 def rewrap(relay: str | None, model: object, error: HTTPError) -> HTTPError:
     """The provider's error as the relay hands it to the client."""
     if relay == "litellm":
@@ -69,4 +136,21 @@ def rewrap(relay: str | None, model: object, error: HTTPError) -> HTTPError:
             "(/usr/lib/node_modules/@musistudio/claude-code-router/dist/cli.js:582:7451)"
         )
         return HTTPError(error.status, {"error": {"message": text}})
+    if relay == "openrouter":
+        raw = json.dumps(error.body)
+        if "missing a thought_signature" in raw:
+            raw = (
+                "Gemini models require OpenRouter reasoning details to be preserved in each "
+                "request. Please refer to our docs: https://openrouter.ai/docs/guides/"
+                "best-practices/reasoning-tokens#preserving-reasoning-blocks. Upstream error: "
+                + raw
+            )
+        body = {
+            "error": {
+                "message": "Provider returned error",
+                "code": error.status,
+                "metadata": {"raw": raw, "provider_name": "Google"},
+            }
+        }
+        return HTTPError(error.status, body)
     return error

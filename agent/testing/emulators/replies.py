@@ -105,11 +105,11 @@ class Script:
             )
         return content
 
-    def chat(self, body: Mapping[str, Any], n: int) -> dict[str, Any]:
-        """The ``n``-th reply on the chat wire."""
+    def chat(self, body: Mapping[str, Any], n: int, signer: Signer | None = None) -> dict[str, Any]:
+        """The ``n``-th reply on the chat wire (Gemini signs each step's first tool call)."""
         k = chat_round(body)
         message: dict[str, Any] = {"role": "assistant", "content": None}
-        if self.family != "strict":
+        if self.family not in ("strict", "gemini"):
             message["reasoning_content"] = f"[{self.family}] round {k + 1}: decide the next step"
         if k < self.rounds:
             message["tool_calls"] = [
@@ -123,6 +123,9 @@ class Script:
                 }
                 for t in range(self.tools_per_round)
             ]
+            if self.family == "gemini" and signer is not None:  # the step's first call only
+                first = message["tool_calls"][0]
+                first["extra_content"] = {"google": {"thought_signature": signer.sign(first["id"])}}
             finish = "tool_calls"
         else:
             message["content"] = f"Done after {k} tool calls."

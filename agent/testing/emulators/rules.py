@@ -22,6 +22,8 @@ from agent.testing.emulators.errors import (
     ANTHROPIC_MODIFIED,
     HTTPError,
     anthropic_error,
+    gemini_invalid,
+    gemini_missing,
     kimi_missing,
     mimo_error,
     openai_error,
@@ -95,8 +97,42 @@ RULES: Mapping[str, FamilyRules] = {
     "minimax": FamilyRules(),
     "glm": FamilyRules(),
     "qwen": FamilyRules(),
+    "gemini": FamilyRules(True),
     "strict": FamilyRules(),
 }
+
+#: What Google accepts in place of a signature for calls the model did not make.
+GEMINI_BYPASS = ("skip_thought_signature_validator", "context_engineering_is_the_way_to_go")
+
+
+def gemini_signature(call: object) -> str | None:
+    """A chat tool call's ``extra_content.google.thought_signature``."""
+    if not isinstance(call, Mapping):
+        return None
+    extra = call.get("extra_content")
+    google = extra.get("google") if isinstance(extra, Mapping) else None
+    value = google.get("thought_signature") if isinstance(google, Mapping) else None
+    return value if isinstance(value, str) else None
+
+
+def check_gemini(messages: list[Any], signer: Signer, model: object) -> None:
+    """Gemini 3 on the chat wire: the first function call of each step in the current turn
+    carries its thought signature, one the model made (or a documented bypass value)."""
+    if not (isinstance(model, str) and fnmatch.fnmatchcase(model, "gemini-3*")):
+        return  # Gemini 2.5 returns signatures without enforcing them
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    for i, message in enumerate(messages[last_user + 1 :], start=last_user + 1):
+        calls = message.get("tool_calls") if message.get("role") == "assistant" else None
+        if not isinstance(calls, list) or not calls or not isinstance(calls[0], Mapping):
+            continue
+        signature = gemini_signature(calls[0])
+        if signature is None:
+            name = calls[0].get("function", {}).get("name", "run")
+            raise gemini_missing(i, str(name))
+        if signature not in GEMINI_BYPASS and not signer.verifies(
+            str(calls[0].get("id")), signature
+        ):
+            raise gemini_invalid()
 
 
 def blocks(message: Mapping[str, Any]) -> list[Mapping[str, Any]]:
