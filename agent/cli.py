@@ -183,6 +183,7 @@ def _family_record(family: ModelFamily, builtin: FamilyRegistry) -> dict[str, An
         "authoritative": family.authoritative,
         "anthropic_messages": family.anthropic.describe(),
         "chat_completions": family.chat.describe(),
+        "responses": family.chat.describe_responses(),
         "why": family.why,
         "source": family.source,
         "sources": dict(family.sources),
@@ -207,6 +208,7 @@ def _families(args: argparse.Namespace) -> int:
         print(f"  hosts:   {hosts}{' (authoritative)' if r['authoritative'] else ''}")
         print(f"  anthropic_messages: {r['anthropic_messages']}")
         print(f"  chat_completions:   {r['chat_completions']}")
+        print(f"  responses:          {r['responses']}")
         for rule, source in [("contract", r["source"]), *r["sources"].items()]:
             if source:
                 print(f"  source ({rule}): {source}")

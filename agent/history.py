@@ -69,6 +69,11 @@ class History:
 
 def scan(api: str, body: Mapping[str, Any]) -> History:
     """The facts of ``body`` on wire ``api`` (raises InvalidRequest naming the path)."""
+    if api == "responses":  # items, not messages: the Responses pass walks them itself
+        items = body.get("input")
+        if items is not None and not isinstance(items, str | list):
+            raise InvalidRequest("input", f"expected a list of items, got {type(items).__name__}")
+        return History([])
     messages = message_list(body)
     history = History(messages)
     thread = body.get("thread")

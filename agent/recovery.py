@@ -40,7 +40,11 @@ _UNKNOWN_FIELD = re.compile(
     rf"|\b({_FIELDS})\b[^{{}}]{{0,80}}(?:Extra inputs are not permitted|extra_forbidden)"
     rf"|(?:Extra inputs are not permitted|extra_forbidden)[^{{}}]{{0,120}}\b({_FIELDS})\b"
 )
-_STATUSES = frozenset({400, 422, 500, 502})  # relays answer a wrapped provider 400 with 5xx
+#: relays answer a wrapped provider 400 with 5xx; the Responses API a lost item with 404
+_STATUSES = frozenset({400, 404, 422, 500, 502})
+_ENCRYPTED = re.compile(
+    r"encrypted content (?:for item (rs_[\w-]+) )?.{0,400}?could not be verified", re.S
+)
 _MAX_DEPTH = 6  # nesting a wrapper may add
 _MAX_TEXTS = 200  # strings looked at in one body
 _MAX_TEXT = 64_000  # characters of one string looked at
@@ -60,7 +64,8 @@ class ThinkingError:
         block: the index of the content block at fault, when the error names it.
         family: for ``must_pass_back``, the family whose wording it is.
         text: the provider's message (bounded).
-        field: for ``unknown_field``, the field rejected.
+        field: for ``unknown_field``, the field rejected; for a Responses item whose encrypted
+            content did not verify, the item's id.
     """
 
     kind: Kind
@@ -144,6 +149,10 @@ def _signature_error(text: str) -> ThinkingError | None:
         "must match the parameters during the original request" in text
     ):
         return ThinkingError("modified", message, block, None, short)
+    found = _ENCRYPTED.search(text)
+    if found is not None or "invalid_encrypted_content" in text:  # OpenAI Responses
+        item = found.group(1) if found is not None else None
+        return ThinkingError("invalid_signature", None, None, None, short, item)
     if "Expected `thinking` or `redacted_thinking`" in text:
         return ThinkingError("expected_thinking", message, 0, None, short)
     return None
@@ -159,6 +168,10 @@ def _pass_back_error(texts: list[str]) -> ThinkingError | None:
         or "require OpenRouter reasoning details to be preserved" in joined
     ):
         return ThinkingError("must_pass_back", None, None, "gemini", joined[:2000])
+    if "without its required 'reasoning' item" in joined or (
+        "Items are not persisted when `store` is set to false" in joined
+    ):
+        return ThinkingError("must_pass_back", None, None, "openai", joined[:2000])
     if not (
         "must be passed back to the API" in joined
         or "reasoning_content is missing" in joined

@@ -243,7 +243,11 @@ def keys_of(turn: StoredTurn) -> list[tuple[str | None, str | None]]:
     keys: list[tuple[str | None, str | None]] = []
     for block, _ in turn.blocks:
         text = block.get("thinking")
-        keys.append((block_key(block), text if isinstance(text, str) and text.strip() else None))
+        key = block_key(block)
+        if key is None and block.get("type") == "reasoning":  # Responses: encrypted_content
+            encrypted = block.get("encrypted_content")
+            key = encrypted if isinstance(encrypted, str) and encrypted else None
+        keys.append((key, text if isinstance(text, str) and text.strip() else None))
     if turn.reasoning and turn.reasoning.strip():
         keys.append((None, turn.reasoning))
     for item in turn.details:  # OpenRouter: reasoning.text has a signature, .encrypted data

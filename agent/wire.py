@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from agent.errors import InvalidRequest
 
-Api = Literal["anthropic_messages", "chat_completions"]
+Api = Literal["anthropic_messages", "chat_completions", "responses"]
 APIS: tuple[str, ...] = get_args(Api)
 
 
@@ -27,6 +27,7 @@ THINKING_ON = ("enabled", "adaptive", "between_tools")
 OFFICIAL_HOSTS: Mapping[str, str] = {
     "anthropic_messages": "api.anthropic.com",
     "chat_completions": "api.openai.com",
+    "responses": "api.openai.com",
 }
 
 _VENDOR_PREFIX = re.compile(r"^(?:[a-z]+\.)+(?=[a-z])")

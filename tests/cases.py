@@ -133,6 +133,12 @@ RULES: Mapping[str, str] = {
     "model switch behind OpenRouter.",
     "strict-drops-carriers": "A strict server gets neither reasoning_details nor thought "
     "signatures.",
+    "responses-bare-id-store-false": "With store false a bare reasoning id goes whole when it "
+    "was observed, is left out when not, and encrypted reasoning is asked for.",
+    "responses-lost-reasoning": "A function call that lost its reasoning item gets the observed "
+    "one back before it, found by call id.",
+    "responses-foreign-item": "Another model's reasoning item is left out and the function call "
+    "it led to loses its id.",
 }
 
 
@@ -441,6 +447,46 @@ def _unknown_signature(results: dict[str, Result]) -> None:
     """The earlier turn's step gets nothing; the current turn's first call gets the bypass."""
     _signatures([None], same=False)(results)
     _signatures_at(results, 4, ["skip_thought_signature_validator", None])
+
+
+RS = {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "enc_1"}
+FC = {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "run", "arguments": "{}"}
+FCO = {"type": "function_call_output", "call_id": "call_1", "output": "ok"}
+
+
+def responses_body(model: str, *items: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"model": model, "input": [{"role": "user", "content": "go"}, *items], **extra}
+
+
+def _observed_responses(model: str, *output: dict[str, Any]) -> Observed:
+    return Observed("responses", None, model, {"object": "response", "output": list(output)})
+
+
+def _input_types(*expected: str | None) -> Check:
+    def check(results: dict[str, Result]) -> None:
+        for r in results.values():
+            items = r.after.body["input"][1:]
+            assert list(expected) == [i.get("type") for i in items]
+
+    return check
+
+
+def _bare_id(results: dict[str, Result]) -> None:
+    observed, unknown = results["observed"], results["never-observed"]
+    assert observed.after.body["input"][1] == RS
+    assert [i.get("type") for i in unknown.after.body["input"][1:]] == [
+        "function_call",
+        "function_call_output",
+    ]
+    assert "id" not in unknown.after.body["input"][1]
+    for r in results.values():
+        assert ["reasoning.encrypted_content"] == r.after.body["include"]
+
+
+def _foreign_item(results: dict[str, Result]) -> None:
+    _input_types("function_call", "function_call_output")(results)
+    for r in results.values():
+        assert "id" not in r.after.body["input"][1]
 
 
 def _no_carriers(results: dict[str, Result]) -> None:
@@ -1142,6 +1188,59 @@ CASES: tuple[Case, ...] = (
             )
         },
         _no_carriers,
+    ),
+    Case(
+        "responses-bare-id-store-false",
+        {
+            "observed": Variant(
+                req(
+                    "responses",
+                    None,
+                    responses_body(
+                        "gpt-5",
+                        {"type": "reasoning", "id": "rs_1", "summary": []},
+                        FC,
+                        FCO,
+                        store=False,
+                    ),
+                ),
+                observed=(_observed_responses("gpt-5", RS, FC),),
+            ),
+            "never-observed": Variant(
+                req(
+                    "responses",
+                    None,
+                    responses_body(
+                        "gpt-5",
+                        {"type": "reasoning", "id": "rs_1", "summary": []},
+                        FC,
+                        FCO,
+                        store=False,
+                    ),
+                ),
+            ),
+        },
+        _bare_id,
+    ),
+    Case(
+        "responses-lost-reasoning",
+        {
+            "o3": Variant(
+                req("responses", None, responses_body("o3", FC, FCO)),
+                observed=(_observed_responses("o3", RS, FC),),
+            )
+        },
+        _input_types("reasoning", "function_call", "function_call_output"),
+    ),
+    Case(
+        "responses-foreign-item",
+        {
+            "gpt-5-to-o3": Variant(
+                req("responses", None, responses_body("o3", RS, FC, FCO)),
+                observed=(_observed_responses("gpt-5", RS, FC),),
+            )
+        },
+        _foreign_item,
     ),
 )
 

@@ -144,3 +144,51 @@ def chat_loop(
             for c in message["tool_calls"]
         )
     return results
+
+
+def responses_loop(
+    emulator: Emulator,
+    model: str,
+    pipeline: Pipeline | None,
+    *,
+    store: bool | None = False,
+    include: bool = False,
+    keep: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
+    history: list[dict[str, Any]] | None = None,
+    observe: bool = True,
+) -> list[tuple[int, Any]]:
+    """An agent on the Responses API that keeps its own ``input`` (``store: false`` by
+    default) and calls pipe(req) / pipe.observe(...); ``keep`` shapes the output items it
+    keeps."""
+    url = f"{emulator.openai_base_url}/responses"
+    items: list[dict[str, Any]] = (
+        history if history is not None else [{"role": "user", "content": "go"}]
+    )
+    results = []
+    for _ in range(8):
+        body: dict[str, Any] = {
+            "model": model,
+            "input": items,
+            "tools": [{"type": "function", "name": "run", "parameters": {}}],
+        }
+        if store is not None:
+            body["store"] = store
+        if include:
+            body["include"] = ["reasoning.encrypted_content"]
+        request = Request(api="responses", body=body)
+        sent = pipeline(request) if pipeline else request
+        status, answer = post(url, dict(sent.body))
+        results.append((status, answer))
+        if status != 200:
+            return results
+        if pipeline and observe:
+            pipeline.observe(sent, answer)
+        output = answer["output"]
+        items.extend(keep(output) if keep else output)
+        calls = [o for o in output if o["type"] == "function_call"]
+        if not calls:
+            return results
+        items.extend(
+            {"type": "function_call_output", "call_id": c["call_id"], "output": "ok"} for c in calls
+        )
+    return results

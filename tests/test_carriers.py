@@ -1,5 +1,6 @@
 """Other reasoning carriers end to end: Gemini's tool-call thought signatures (OpenAI-compatible
-wire) and OpenRouter's reasoning_details, against the emulators. Each loop fails without the
+wire), OpenRouter's reasoning_details and the OpenAI Responses API's reasoning items, against
+the emulators. Each loop fails without the
 pipeline the way the wild reports it, and completes with it."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from agent import Pipeline, Request
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.recovery import classify
 from agent.testing.emulators import Emulator
-from tests.loops import chat_loop, post
+from tests.loops import chat_loop, post, responses_loop
 
 GEMINI_3 = "gemini-3-pro-preview"
 
@@ -140,3 +141,101 @@ class TestOpenRouterDetails:
         replies = [a["choices"][0]["message"] for a in answers[:-1]]
         assert [r["reasoning_details"] for r in replies] == [t["reasoning_details"] for t in turns]
         assert all("extra_content" not in c for t in turns for c in t["tool_calls"])
+
+
+def no_reasoning(output: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A client that keeps only function calls and messages (mastra #8738)."""
+    return [o for o in output if o["type"] != "reasoning"]
+
+
+class TestResponses:
+    def test_bare_ids_with_store_false_fail_without_the_pipeline(self) -> None:
+        """With store: false and no encrypted content asked for, the kept reasoning items
+        are bare ids: the second call is the 404 users report."""
+        with Emulator("openai") as openai:
+            results = responses_loop(openai, "gpt-5", None)
+
+        status, body = results[-1]
+        assert (2, 404) == (len(results), status)
+        assert "Items are not persisted when `store` is set to false" in body["error"]["message"]
+        error = classify(status, body)
+        assert error is not None
+        assert ("must_pass_back", "openai") == (error.kind, error.family)
+
+    def test_the_pipeline_asks_for_encrypted_reasoning(self) -> None:
+        """The pipeline adds include: reasoning.encrypted_content (store: false), so each
+        reasoning item goes back whole and the loop completes."""
+        with Emulator("openai") as openai:
+            results = responses_loop(openai, "gpt-5", _pipe())
+            last = openai.log[-1].body
+
+        assert [200] * 5 == [s for s, _ in results]
+        assert ["reasoning.encrypted_content"] == last["include"]
+        reasoning = [i for i in last["input"] if i.get("type") == "reasoning"]
+        assert 4 == len(reasoning)
+        assert all("encrypted_content" in i for i in reasoning)
+
+    def test_lost_reasoning_items_fail_without_the_pipeline(self) -> None:
+        """store on (the default): a function call sent with its id but without its
+        reasoning item is the 400 users report."""
+        with Emulator("openai") as openai:
+            results = responses_loop(openai, "o3", None, store=None, keep=no_reasoning)
+
+        status, body = results[-1]
+        assert (2, 400) == (len(results), status)
+        assert "without its required 'reasoning' item" in body["error"]["message"]
+
+    def test_the_pipeline_restores_lost_reasoning_items(self) -> None:
+        """The observed reasoning items go back before their function calls (by call id)."""
+        with Emulator("openai") as openai:
+            results = responses_loop(openai, "o3", _pipe(), store=None, keep=no_reasoning)
+
+        assert [200] * 5 == [s for s, _ in results]
+
+    def test_model_switch_drops_the_old_models_items(self) -> None:
+        """Items made by gpt-5 (observed) are not sent to o3, which cannot verify them; the
+        function calls they led to lose their ids."""
+        pipe = _pipe()
+        with Emulator("openai") as openai:
+            first = responses_loop(openai, "gpt-5", pipe, include=True)
+            history = [dict(i) for i in openai.log[-1].body["input"]]
+            history.append({"role": "user", "content": "now with o3"})
+            raw = responses_loop(openai, "o3", None, include=True, history=list(history))
+            fixed = responses_loop(openai, "o3", pipe, include=True, history=list(history))
+
+        assert all(s == 200 for s, _ in first)
+        assert 400 == raw[0][0]
+        assert "could not be verified" in raw[0][1]["error"]["message"]
+        assert [200] * 5 == [s for s, _ in fixed]
+
+    def test_an_unverifiable_item_is_learned_and_left_out(self) -> None:
+        """An item never observed that the provider cannot verify: its 400 is classified, the
+        item is remembered as rejected, and the one retry goes without it."""
+        pipe = _pipe()
+        body = {
+            "model": "o3",
+            "store": False,
+            "include": ["reasoning.encrypted_content"],
+            "input": [
+                {"role": "user", "content": "go"},
+                {"type": "reasoning", "id": "rs_x", "summary": [], "encrypted_content": "enc_?"},
+                {"type": "function_call", "call_id": "c1", "name": "run", "arguments": "{}"},
+                {"type": "function_call_output", "call_id": "c1", "output": "ok"},
+            ],
+        }
+        request = Request(api="responses", body=body)
+        with Emulator("openai") as openai:
+            url = f"{openai.openai_base_url}/responses"
+            sent = pipe(request)
+            status, error = post(url, dict(sent.body))
+            retry = pipe.recover(request, sent, status, error)
+            assert retry is not None
+            again, _ = post(url, dict(retry.body))
+
+        assert 400 == status
+        assert [i.get("type") for i in retry.body["input"]] == [
+            None,
+            "function_call",
+            "function_call_output",
+        ]
+        assert 200 == again

@@ -252,7 +252,7 @@ BAD_CONFIGS: dict[str, tuple[str, str]] = {
     "wrong-type-base-url": ("providers: {p: {base_url: 5}}", ""),
     "unparseable-base-url": ("providers: {p: {base_url: 'http://[::1'}}", ""),
     "base-url-not-a-url": ("providers: {p: {base_url: 'not a url'}}", ""),
-    "bad-api-mode": ("providers: {p: {api_mode: responses}}", ""),
+    "bad-api-mode": ("providers: {p: {api_mode: completions}}", ""),
     "secret-of-wrong-type": ("providers: {p: {api_key: 123456789}}", ""),
     "missing-env-var": ("providers: {p: {api_key: '${NOT_SET_ANYWHERE_42}'}}", ""),
     "missing-key-env": ("providers: {p: {api_key_env: NOT_SET_ANYWHERE_42}}", ""),
@@ -287,14 +287,14 @@ class TestBadConfigs:
 
     def test_errors_carry_fields(self, tmp_path: Path) -> None:
         """A config error carries the file, line, entry and problem as fields."""
-        path = write(tmp_path, "providers:\n  p: {api_mode: responses}\n")
+        path = write(tmp_path, "providers:\n  p: {api_mode: completions}\n")
 
         with pytest.raises(ConfigError) as info:
             load_config(path)
 
         error = info.value
         assert (str(path), 2, "providers.p.api_mode") == (error.file, error.line, error.entry)
-        assert error.problem.startswith("'responses' is not one of")
+        assert error.problem.startswith("'completions' is not one of")
 
     def test_lines_are_named(self, tmp_path: Path) -> None:
         """A YAML error names the line of the entry at fault."""
@@ -305,7 +305,7 @@ class TestBadConfigs:
               good: {model: m}
               bad:
                 model: m
-                api_mode: responses
+                api_mode: completions
         """,
         )
 

@@ -103,7 +103,7 @@ class TestBadInput:
     def test_request_fields(self) -> None:
         """A bad wire name or body is the library's own error, not a bare TypeError."""
         with pytest.raises(InvalidRequest, match="api: expected one of"):
-            Request(api="responses", body={})
+            Request(api="completions", body={})
         with pytest.raises(InvalidRequest, match="body must be a JSON object"):
             Request(api=AM, body=[])  # type: ignore[arg-type]
 

@@ -11,7 +11,7 @@ left alone (a near miss of one of ours, like ``middelware:``, is an error). Sche
         base_url: https://open.markhub.top
         api_key: ${MIMO_API_KEY}   # or api_key_env: MIMO_API_KEY (hermes: key_env)
         model: mimo-v2.5-pro
-        api_mode: anthropic_messages   # or chat_completions (the default)
+        api_mode: anthropic_messages   # chat_completions (default), responses
         family: mimo               # optional: skip detection
         middleware:                # optional: merged into the global chain (see README)
           - thinking_round_trip: {on_missing_loop_thinking: raise}

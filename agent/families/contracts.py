@@ -302,6 +302,16 @@ class ChatContract:
             text += f"; pad {self.pad!r} on {', '.join(sorted(self.pad_on))} without it"
         return text + self._carriers()
 
+    def describe_responses(self) -> str:
+        """What the Responses wire's reasoning items get (they follow ``details``)."""
+        if self.details == "drop":
+            return "reasoning items removed"
+        text = (
+            "own reasoning items verbatim, another model's left out, "
+            "bare ids never with store: false"
+        )
+        return text + ("; lost ones restored by call id" if self.details == "keep" else "")
+
     def _carriers(self) -> str:
         """The carriers beyond reasoning_content, when they are kept or dropped."""
         parts = []

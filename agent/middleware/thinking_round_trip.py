@@ -37,6 +37,8 @@ from agent.families import FamilyMatch
 from agent.middleware.anthropic_wire import run as run_anthropic
 from agent.middleware.chat_wire import run as run_chat
 from agent.middleware.context import Call
+from agent.middleware.responses_wire import observed_responses
+from agent.middleware.responses_wire import run as run_responses
 from agent.recovery import ThinkingError
 from agent.request import Request, resolve
 from agent.store import MemoryStore, Origin, StoredTurn, ThinkingStore
@@ -119,7 +121,7 @@ class ThinkingRoundTrip:
         """Like ``__call__``, recording each decision in ``notes``."""
         resolved = resolve(request)
         call = Call(self, resolved, notes)
-        run = run_anthropic if request.api == "anthropic_messages" else run_chat
+        run = _RUNS[request.api]
         out = run(call)
         return request if out is resolved else out
 
@@ -130,11 +132,7 @@ class ThinkingRoundTrip:
             return
         match = resolve(request).match
         origin = Origin(match.family.name, match.host, match.model)
-        turn = (
-            observed_anthropic(origin, response_body)
-            if request.api == "anthropic_messages"
-            else observed_chat(origin, response_body)
-        )
+        turn = _OBSERVED[request.api](origin, response_body)
         if turn is not None:
             self.store.record(turn)
 
@@ -148,6 +146,8 @@ class ThinkingRoundTrip:
         """
         if error.kind not in ("invalid_signature", "modified", "bound_prefix"):
             return None
+        if sent.api == "responses":
+            return self._learn_item(sent, error)
         if error.message is None:
             return None
         messages = sent.body.get("messages")
@@ -180,6 +180,17 @@ class ThinkingRoundTrip:
         if not keys:
             return None
         return f"{len(keys)} signature(s) at messages[{error.message}] rejected by the provider"
+
+    def _learn_item(self, sent: Request, error: ThinkingError) -> str | None:
+        """Responses: the item whose encrypted content did not verify is not sent again."""
+        items = sent.body.get("input")
+        for item in items if isinstance(items, list) else ():
+            if isinstance(item, Mapping) and item.get("id") == error.field:
+                key = item.get("encrypted_content")
+                if isinstance(key, str) and key:
+                    self.store.reject(key)
+                    return f"the encrypted content of {error.field} was rejected by the provider"
+        return None
 
     def trusts(self, origin: Origin, match: FamilyMatch) -> bool:
         """Whether thinking observed at ``origin`` is the own thinking of the target of
@@ -248,3 +259,16 @@ def observed_chat(origin: Origin, body: Mapping[str, Any]) -> StoredTurn | None:
 
 def _has_id(call: object) -> bool:
     return isinstance(call, Mapping) and isinstance(call.get("id"), str)
+
+
+#: The pass of each wire, and how each wire's responses are observed.
+_RUNS = {
+    "anthropic_messages": run_anthropic,
+    "chat_completions": run_chat,
+    "responses": run_responses,
+}
+_OBSERVED = {
+    "anthropic_messages": observed_anthropic,
+    "chat_completions": observed_chat,
+    "responses": observed_responses,
+}

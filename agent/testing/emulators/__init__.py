@@ -14,7 +14,9 @@ and logs what it received.
 
 Families: anthropic, deepseek, kimi, mimo, minimax, glm, qwen, gemini (chat wire: tool-call
 thought signatures, Gemini 3 enforcing them), and ``strict`` (an OpenAI-compatible server that
-answers 422 to unknown message fields). Relays: litellm, ccr, openrouter.
+answers 422 to unknown message fields). Every family also answers ``POST .../v1/responses``
+(the OpenAI Responses API, with ``store`` semantics: ``responses``). Relays: litellm, ccr,
+openrouter.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from attrs import Attribute, define, field, frozen
 from agent.testing.emulators.errors import HTTPError, anthropic_error
 from agent.testing.emulators.relays import RELAYS, backward, forward, rewrap
 from agent.testing.emulators.replies import Script
+from agent.testing.emulators.responses import respond
 from agent.testing.emulators.rules import (
     RULES,
     Signer,
@@ -126,6 +129,9 @@ class Emulator:
     _sent: dict[str, list[dict[str, Any]]] = field(init=False, factory=dict, repr=False)
     # server-held conversations (message threads), by the id of the reply that ends them
     _threads: dict[str, list[Any]] = field(init=False, factory=dict, repr=False)
+    # Responses: the items the server kept (store not false), and function call -> reasoning
+    _kept: dict[str, Any] = field(init=False, factory=dict, repr=False)
+    _links: dict[str, str] = field(init=False, factory=dict, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if not self.secret:
@@ -202,6 +208,18 @@ class Emulator:
         route = path.split("?", 1)[0].rstrip("/")
         received = body
         try:
+            if route.endswith("/responses"):
+                answer = respond(
+                    body,
+                    self._next(),
+                    self.family,
+                    self.rounds,
+                    Signer(self.secret),
+                    self._kept,
+                    self._links,
+                )
+                self.log.append(Received(path, body, 200, answer))
+                return 200, answer, None
             if not isinstance(body, Mapping) or not isinstance(body.get("messages"), list):
                 raise HTTPError(400, {"error": {"message": "messages: Field required"}})
             body = forward(self.relay, body)

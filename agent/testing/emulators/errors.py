@@ -108,3 +108,28 @@ def gemini_invalid() -> HTTPError:
             }
         },
     )
+
+
+def responses_error(message: str, status: int = 400, code: str | None = None) -> HTTPError:
+    """An OpenAI Responses API error body."""
+    param = None if code else "input"
+    return HTTPError(
+        status,
+        {
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": param,
+                "code": code,
+            }
+        },
+    )
+
+
+def item_not_found(item_id: str) -> HTTPError:
+    """The 404 for an item referenced by id that was never persisted (shared/wild.md §4)."""
+    return responses_error(
+        f"Item with id '{item_id}' not found. Items are not persisted when `store` is set to "
+        "false. Try again with `store` set to true, or remove this item from your input.",
+        404,
+    )

@@ -98,6 +98,7 @@ RULES: Mapping[str, FamilyRules] = {
     "glm": FamilyRules(),
     "qwen": FamilyRules(),
     "gemini": FamilyRules(True),
+    "openai": FamilyRules(),
     "strict": FamilyRules(),
 }
 
