@@ -83,8 +83,8 @@ class Request:
 
     @property
     def model(self) -> str:
-        """The ``model`` of the body ('' when absent)."""
-        model = self.body.get("model")
+        """The ``model`` of the body ('' when absent; Converse: ``modelId`` too)."""
+        model = self.body.get("model", self.body.get("modelId"))
         return model if isinstance(model, str) else ""
 
     @property
@@ -115,6 +115,8 @@ def resolve(
     if request.resolved is not None:
         return request
     model = request.body.get("model")
+    if model is None and request.api == "bedrock_converse":
+        model = request.body.get("modelId")  # Converse's own name for it (also in the URL)
     if not isinstance(model, str):
         raise InvalidRequest("model", f"expected the model id as a string, got {shown(model)}")
     table = registry if registry is not None else FamilyRegistry.builtin()

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from agent.errors import InvalidRequest
 
-Api = Literal["anthropic_messages", "chat_completions", "responses"]
+Api = Literal["anthropic_messages", "chat_completions", "responses", "bedrock_converse"]
 APIS: tuple[str, ...] = get_args(Api)
 
 
@@ -28,6 +28,7 @@ OFFICIAL_HOSTS: Mapping[str, str] = {
     "anthropic_messages": "api.anthropic.com",
     "chat_completions": "api.openai.com",
     "responses": "api.openai.com",
+    "bedrock_converse": "bedrock-runtime.us-east-1.amazonaws.com",
 }
 
 _VENDOR_PREFIX = re.compile(r"^(?:[a-z]+\.)+(?=[a-z])")

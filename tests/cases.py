@@ -139,6 +139,8 @@ RULES: Mapping[str, str] = {
     "one back before it, found by call id.",
     "responses-foreign-item": "Another model's reasoning item is left out and the function call "
     "it led to loses its id.",
+    "bedrock-claude-reasoning": "Claude on Bedrock Converse gets its own signed reasoningContent "
+    "back (restored by toolUseId), never unsigned reasoning.",
 }
 
 
@@ -487,6 +489,30 @@ def _foreign_item(results: dict[str, Result]) -> None:
     _input_types("function_call", "function_call_output")(results)
     for r in results.values():
         assert "id" not in r.after.body["input"][1]
+
+
+BEDROCK = "https://bedrock-runtime.us-east-1.amazonaws.com"
+SIGNED_RC = {"reasoningContent": {"reasoningText": {"text": "plan", "signature": "sig-1"}}}
+TOOL_USE = {"toolUse": {"toolUseId": "t1", "name": "run", "input": {}}}
+
+
+def converse_body(*assistant: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "modelId": "us.anthropic.claude-opus-4-6-v1:0",
+        "messages": [
+            {"role": "user", "content": [{"text": "go"}]},
+            {"role": "assistant", "content": list(assistant)},
+            {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "content": []}}]},
+        ],
+        "additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": 1024}},
+    }
+
+
+def _bedrock(results: dict[str, Result]) -> None:
+    for r in results.values():
+        content = r.after.body["messages"][1]["content"]
+        assert [SIGNED_RC, TOOL_USE] == content
+        assert content[1] is r.before.body["messages"][1]["content"][-1]
 
 
 def _no_carriers(results: dict[str, Result]) -> None:
@@ -1241,6 +1267,40 @@ CASES: tuple[Case, ...] = (
             )
         },
         _foreign_item,
+    ),
+    Case(
+        "bedrock-claude-reasoning",
+        {
+            "unsigned": Variant(
+                req(
+                    "bedrock_converse",
+                    BEDROCK,
+                    converse_body(
+                        {"reasoningContent": {"reasoningText": {"text": "plan"}}}, TOOL_USE
+                    ),
+                ),
+                observed=(
+                    Observed(
+                        "bedrock_converse",
+                        BEDROCK,
+                        "us.anthropic.claude-opus-4-6-v1:0",
+                        {"output": {"message": {"content": [SIGNED_RC, TOOL_USE]}}},
+                    ),
+                ),
+            ),
+            "lost": Variant(
+                req("bedrock_converse", BEDROCK, converse_body(TOOL_USE)),
+                observed=(
+                    Observed(
+                        "bedrock_converse",
+                        BEDROCK,
+                        "us.anthropic.claude-opus-4-6-v1:0",
+                        {"output": {"message": {"content": [SIGNED_RC, TOOL_USE]}}},
+                    ),
+                ),
+            ),
+        },
+        _bedrock,
     ),
 )
 

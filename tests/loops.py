@@ -192,3 +192,53 @@ def responses_loop(
             {"type": "function_call_output", "call_id": c["call_id"], "output": "ok"} for c in calls
         )
     return results
+
+
+def converse_loop(
+    emulator: Emulator,
+    model: str,
+    pipeline: Pipeline | None,
+    *,
+    keep: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
+) -> list[tuple[int, Any]]:
+    """An agent on Bedrock Converse (thinking on) that calls pipe(req) / pipe.observe(...);
+    ``keep`` shapes the content blocks it keeps of each answer."""
+    from urllib.parse import quote
+
+    url = f"{emulator.base_url}/model/{quote(model, safe='')}/converse"
+    base_url = "https://bedrock-runtime.us-east-1.amazonaws.com"
+    messages: list[dict[str, Any]] = [{"role": "user", "content": [{"text": "go"}]}]
+    results = []
+    for _ in range(8):
+        body: dict[str, Any] = {
+            "modelId": model,
+            "messages": messages,
+            "toolConfig": {"tools": [{"toolSpec": {"name": "run", "inputSchema": {"json": {}}}}]},
+            "additionalModelRequestFields": {
+                "thinking": {"type": "enabled", "budget_tokens": 1024}
+            },
+        }
+        request = Request(api="bedrock_converse", base_url=base_url, body=body)
+        sent = pipeline(request) if pipeline else request
+        wire = {k: v for k, v in sent.body.items() if k != "modelId"}  # the model is in the URL
+        status, answer = post(url, wire)
+        results.append((status, answer))
+        if status != 200:
+            return results
+        if pipeline:
+            pipeline.observe(sent, answer)
+        content = answer["output"]["message"]["content"]
+        messages.append({"role": "assistant", "content": keep(content) if keep else content})
+        uses = [b["toolUse"] for b in content if "toolUse" in b]
+        if not uses:
+            return results
+        messages.append(
+            {
+                "role": "user",
+                "content": [
+                    {"toolResult": {"toolUseId": u["toolUseId"], "content": [{"text": "ok"}]}}
+                    for u in uses
+                ],
+            }
+        )
+    return results

@@ -1,6 +1,6 @@
 """Other reasoning carriers end to end: Gemini's tool-call thought signatures (OpenAI-compatible
-wire), OpenRouter's reasoning_details and the OpenAI Responses API's reasoning items, against
-the emulators. Each loop fails without the
+wire), OpenRouter's reasoning_details, the OpenAI Responses API's reasoning items and Bedrock
+Converse's reasoningContent, against the emulators. Each loop fails without the
 pipeline the way the wild reports it, and completes with it."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from agent import Pipeline, Request
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.recovery import classify
 from agent.testing.emulators import Emulator
-from tests.loops import chat_loop, post, responses_loop
+from tests.loops import chat_loop, converse_loop, post, responses_loop
 
 GEMINI_3 = "gemini-3-pro-preview"
 
@@ -239,3 +239,74 @@ class TestResponses:
             "function_call_output",
         ]
         assert 200 == again
+
+
+def unsigned(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A client that keeps reasoningText without its signature (llama_index #20851)."""
+    out = []
+    for block in content:
+        text = block.get("reasoningContent", {}).get("reasoningText")
+        if text is not None:
+            block = {"reasoningContent": {"reasoningText": {"text": text["text"]}}}
+        out.append(block)
+    return out
+
+
+def no_reasoning_content(content: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A client that keeps only text and tool use (spring-ai #6413)."""
+    return [b for b in content if "reasoningContent" not in b]
+
+
+CLAUDE_ON_BEDROCK = "us.anthropic.claude-opus-4-6-v1:0"
+
+
+class TestBedrockConverse:
+    def test_unsigned_reasoning_fails_without_the_pipeline(self) -> None:
+        """Bedrock enforces Anthropic's rule: reasoningText without its signature is the
+        ValidationException users report."""
+        with Emulator("anthropic") as bedrock:
+            results = converse_loop(bedrock, CLAUDE_ON_BEDROCK, None, keep=unsigned)
+
+        status, body = results[-1]
+        assert (2, 400) == (len(results), status)
+        assert "thinking.signature: Field required" in body["message"]
+
+    def test_the_pipeline_restores_the_signed_blocks(self) -> None:
+        """The observed signed reasoning goes back (by toolUseId) in place of the unsigned
+        copy, in Converse's own form."""
+        pipe = _pipe()
+        with Emulator("anthropic") as bedrock:
+            results = converse_loop(bedrock, CLAUDE_ON_BEDROCK, pipe, keep=unsigned)
+            last = bedrock.log[-1].body
+
+        assert [200] * 5 == [s for s, _ in results]
+        assistant = [m for m in last["messages"] if m["role"] == "assistant"]
+        assert all(
+            "signature" in m["content"][0]["reasoningContent"]["reasoningText"] for m in assistant
+        )
+
+    def test_lost_reasoning_fails_and_is_restored(self) -> None:
+        """Dropped reasoningContent is Anthropic's 'Expected thinking' 400 without the
+        pipeline; with it the loop completes."""
+        with Emulator("anthropic") as bedrock:
+            raw = converse_loop(bedrock, CLAUDE_ON_BEDROCK, None, keep=no_reasoning_content)
+            fixed = converse_loop(bedrock, CLAUDE_ON_BEDROCK, _pipe(), keep=no_reasoning_content)
+
+        assert 400 == raw[-1][0]
+        assert "Expected `thinking` or `redacted_thinking`" in raw[-1][1]["message"]
+        assert [200] * 5 == [s for s, _ in fixed]
+
+    def test_a_kept_history_goes_as_sent(self) -> None:
+        """Nothing to do for a client that keeps every block: the same request object."""
+        pipe = _pipe()
+        with Emulator("anthropic") as bedrock:
+            results = converse_loop(bedrock, CLAUDE_ON_BEDROCK, pipe)
+            last = bedrock.log[-1].body
+
+        assert [200] * 5 == [s for s, _ in results]
+        request = Request(
+            api="bedrock_converse",
+            base_url="https://bedrock-runtime.us-east-1.amazonaws.com",
+            body={**last, "modelId": CLAUDE_ON_BEDROCK},
+        )
+        assert pipe(request) is request

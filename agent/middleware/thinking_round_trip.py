@@ -24,24 +24,22 @@ from typing import Any, Literal
 from attrs import Attribute, field, frozen
 
 from agent.body import (
-    THINKING_TYPES,
     block_key,
-    plain_json,
-    thought_signature,
-    tool_call_ids,
-    tool_use_ids,
 )
 from agent.errors import InvalidOption, shown
 from agent.explain import SILENT, Notes
 from agent.families import FamilyMatch
 from agent.middleware.anthropic_wire import run as run_anthropic
+from agent.middleware.bedrock_wire import observed_converse
+from agent.middleware.bedrock_wire import run as run_bedrock
 from agent.middleware.chat_wire import run as run_chat
 from agent.middleware.context import Call
+from agent.middleware.observed import observed_anthropic, observed_chat
 from agent.middleware.responses_wire import observed_responses
 from agent.middleware.responses_wire import run as run_responses
 from agent.recovery import ThinkingError
 from agent.request import Request, resolve
-from agent.store import MemoryStore, Origin, StoredTurn, ThinkingStore
+from agent.store import MemoryStore, Origin, ThinkingStore
 
 
 def _one_of(*allowed: str) -> Any:
@@ -209,66 +207,16 @@ class ThinkingRoundTrip:
         return any(fnmatch.fnmatchcase(origin.model, p) for p in self.trusted_models)
 
 
-def observed_anthropic(origin: Origin, body: Mapping[str, Any]) -> StoredTurn | None:
-    """The thinking of an Anthropic ``message`` response, with each block's position."""
-    content = body.get("content")
-    if not isinstance(content, list):
-        return None
-    blocks = tuple(
-        (block, index)
-        for index, block in enumerate(content)
-        if isinstance(block, Mapping)
-        and block.get("type") in THINKING_TYPES
-        and plain_json(block)  # what cannot be sent as JSON is not kept to be sent again
-    )
-    if not blocks:
-        return None
-    return StoredTurn(origin, blocks, None, tool_use_ids(content), len(content))
-
-
-def observed_chat(origin: Origin, body: Mapping[str, Any]) -> StoredTurn | None:
-    """The ``reasoning_content`` of a chat completion, with its tool call ids."""
-    choices = body.get("choices")
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
-        return None
-    message = choices[0].get("message")
-    if not isinstance(message, Mapping):
-        return None
-    reasoning = message.get("reasoning_content")
-    if not isinstance(reasoning, str) or not reasoning:
-        reasoning = message.get("reasoning")  # the alias vLLM, OpenRouter, Together answer in
-    if not isinstance(reasoning, str) or not reasoning:
-        reasoning = None
-    details = message.get("reasoning_details")  # OpenRouter
-    items = (
-        tuple(d for d in details if isinstance(d, Mapping) and plain_json(d))
-        if isinstance(details, list)
-        else ()
-    )
-    calls = message.get("tool_calls")
-    ids = tool_call_ids(calls)
-    signatures = (
-        tuple(thought_signature(c) for c in calls if _has_id(c)) if isinstance(calls, list) else ()
-    )
-    if reasoning is None and not items and not any(signatures):
-        return None
-    return StoredTurn(
-        origin, (), reasoning, ids, details=items, signatures=signatures if any(signatures) else ()
-    )
-
-
-def _has_id(call: object) -> bool:
-    return isinstance(call, Mapping) and isinstance(call.get("id"), str)
-
-
 #: The pass of each wire, and how each wire's responses are observed.
 _RUNS = {
     "anthropic_messages": run_anthropic,
     "chat_completions": run_chat,
     "responses": run_responses,
+    "bedrock_converse": run_bedrock,
 }
 _OBSERVED = {
     "anthropic_messages": observed_anthropic,
     "chat_completions": observed_chat,
     "responses": observed_responses,
+    "bedrock_converse": observed_converse,
 }

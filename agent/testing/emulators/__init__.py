@@ -15,8 +15,9 @@ and logs what it received.
 Families: anthropic, deepseek, kimi, mimo, minimax, glm, qwen, gemini (chat wire: tool-call
 thought signatures, Gemini 3 enforcing them), and ``strict`` (an OpenAI-compatible server that
 answers 422 to unknown message fields). Every family also answers ``POST .../v1/responses``
-(the OpenAI Responses API, with ``store`` semantics: ``responses``). Relays: litellm, ccr,
-openrouter.
+(the OpenAI Responses API, with ``store`` semantics: ``responses``) and Bedrock Converse's
+``POST .../model/{modelId}/converse`` (its Anthropic-wire rules on ``reasoningContent``).
+Relays: litellm, ccr, openrouter.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ import threading
 from collections.abc import Iterator, Mapping
 from http.server import ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote
 
 from attrs import Attribute, define, field, frozen
 
+from agent.middleware.bedrock_wire import converse_block
+from agent.middleware.bedrock_wire import view as converse_view
 from agent.testing.emulators.errors import HTTPError, anthropic_error
 from agent.testing.emulators.relays import RELAYS, backward, forward, rewrap
 from agent.testing.emulators.replies import Script
@@ -208,6 +212,10 @@ class Emulator:
         route = path.split("?", 1)[0].rstrip("/")
         received = body
         try:
+            if route.endswith("/converse"):
+                answer = self._converse(unquote(route.rsplit("/", 2)[-2]), body)
+                self.log.append(Received(path, body, 200, answer))
+                return 200, answer, None
             if route.endswith("/responses"):
                 answer = respond(
                     body,
@@ -298,6 +306,34 @@ class Emulator:
             elif (rule := RULES[self.family].tool_turn) is not None:
                 check_tool_turns(rule, body["messages"])
         return self._script().anthropic(body, self._next(), signer, self._sent)
+
+    def _converse(self, model: str, body: Any) -> dict[str, Any]:
+        """Bedrock Converse (``POST /model/{modelId}/converse``): the family's Anthropic-wire
+        rules on the same blocks, errors as Bedrock's ValidationException."""
+        if not isinstance(body, Mapping) or not isinstance(body.get("messages"), list):
+            raise HTTPError(400, {"message": "1 validation error detected: messages: null"})
+        seen, _ = converse_view(body)
+        seen["model"] = model
+        try:
+            check_tool_results(seen["messages"])
+            reply = self._messages_reply(seen)
+        except HTTPError as exc:
+            error = exc.body.get("error") if isinstance(exc.body, Mapping) else None
+            text = error.get("message") if isinstance(error, Mapping) else json.dumps(exc.body)
+            raise HTTPError(
+                400, {"message": f"The model returned the following errors: {text}"}
+            ) from None
+        return {
+            "output": {
+                "message": {
+                    "role": "assistant",
+                    "content": [converse_block(b) for b in reply["content"]],
+                }
+            },
+            "stopReason": reply["stop_reason"],
+            "usage": {"inputTokens": 10, "outputTokens": 20, "totalTokens": 30},
+            "metrics": {"latencyMs": 1},
+        }
 
     def _chat(self, body: Mapping[str, Any]) -> dict[str, Any]:
         signer = Signer(self.secret)

@@ -1,0 +1,160 @@
+"""ThinkingRoundTrip on AWS Bedrock Converse: ``reasoningContent`` blocks, run as Anthropic's.
+
+Converse carries Claude's thinking as ``{"reasoningContent": {"reasoningText": {"text",
+"signature"}}}`` (or ``{"redactedContent": ...}``) beside ``{"toolUse": {...}}`` and
+``{"toolResult": {...}}`` blocks, and Bedrock enforces Anthropic's rules for Claude models
+(``ValidationException ... messages.1.content.0.thinking.signature: Field required``, the
+"Expected `thinking`" 400; shared/wild.md §4), while other reasoning models that return
+reasoning want it echoed. So this pass maps each message onto the Anthropic wire's view
+(``reasoningText`` -> ``thinking``, ``toolUse`` -> ``tool_use``, ...), runs the Anthropic pass
+with the request's one family answer, and maps the result back: every block the pass kept is
+the agent's own object again, only new blocks (a restored turn, a pad) are written in
+Converse's form. Paths in explain are the same indices in ``messages``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import evolve
+
+from agent.middleware.anthropic_wire import run as run_anthropic
+from agent.middleware.context import Call
+from agent.middleware.observed import observed_anthropic
+from agent.request import Request
+from agent.store import Origin, StoredTurn
+
+#: The view's type for a Converse block the Anthropic pass does not read (passes as it is).
+OTHER = "converse_block"
+
+
+def view_block(block: object) -> dict[str, Any]:
+    """One Converse content block as the Anthropic wire would carry it."""
+    if not isinstance(block, Mapping):
+        return {"type": OTHER}
+    if "text" in block and isinstance(block["text"], str):
+        return {"type": "text", "text": block["text"]}
+    use = block.get("toolUse")
+    if isinstance(use, Mapping):
+        return {
+            "type": "tool_use",
+            "id": use.get("toolUseId"),
+            "name": use.get("name"),
+            "input": use.get("input"),
+        }
+    result = block.get("toolResult")
+    if isinstance(result, Mapping):
+        return {"type": "tool_result", "tool_use_id": result.get("toolUseId")}
+    reasoning = block.get("reasoningContent")
+    if isinstance(reasoning, Mapping):
+        text = reasoning.get("reasoningText")
+        if isinstance(text, Mapping):
+            out: dict[str, Any] = {"type": "thinking", "thinking": text.get("text", "")}
+            if "signature" in text:
+                out["signature"] = text["signature"]
+            return out
+        if "redactedContent" in reasoning:
+            return {"type": "redacted_thinking", "data": reasoning["redactedContent"]}
+    return {"type": OTHER}
+
+
+def converse_block(block: Mapping[str, Any]) -> dict[str, Any]:
+    """An Anthropic-wire block in Converse's form (what the pass made: restored or padded
+    thinking; and the emulators' replies)."""
+    if block.get("type") == "redacted_thinking":
+        return {"reasoningContent": {"redactedContent": block.get("data")}}
+    if block.get("type") == "thinking":
+        text: dict[str, Any] = {"text": block.get("thinking", "")}
+        if block.get("signature"):
+            text["signature"] = block["signature"]
+        return {"reasoningContent": {"reasoningText": text}}
+    if block.get("type") == "tool_use":
+        use = {"toolUseId": block.get("id"), "name": block.get("name"), "input": block.get("input")}
+        return {"toolUse": use}
+    return {"text": str(block.get("text", ""))}
+
+
+def view(body: Mapping[str, Any]) -> tuple[dict[str, Any], dict[int, Any]]:
+    """The body as the Anthropic pass reads it, and each view block's Converse original."""
+    originals: dict[int, Any] = {}
+    messages = []
+    for message in body.get("messages") or []:
+        if not isinstance(message, Mapping) or not isinstance(message.get("content"), list):
+            messages.append(message)
+            continue
+        content = []
+        for block in message["content"]:
+            seen = view_block(block)
+            originals[id(seen)] = block
+            content.append(seen)
+        messages.append({"role": message.get("role"), "content": content})
+    fields = body.get("additionalModelRequestFields")
+    out: dict[str, Any] = {"model": body.get("modelId", body.get("model")), "messages": messages}
+    if isinstance(fields, Mapping) and "thinking" in fields:
+        out["thinking"] = fields["thinking"]
+    return out, originals
+
+
+def run(call: Call) -> Request:
+    """The Converse request with its reasoning fitted to the target's (Anthropic) contract."""
+    request = call.request
+    body = request.body
+    if not isinstance(body.get("messages"), list):
+        return request
+    seen, originals = view(body)
+    seen_request = evolve(request, api="anthropic_messages", body=seen, resolved=call.match)
+    out = run_anthropic(Call(call.options, seen_request, call.notes))
+    if out is seen_request:
+        return request
+    return call.finish(None, _back(body, seen, out.body, originals))
+
+
+def _back(
+    body: Mapping[str, Any],
+    seen: Mapping[str, Any],
+    out: Mapping[str, Any],
+    originals: Mapping[int, Any],
+) -> dict[str, Any]:
+    """The Converse body the Anthropic pass's output stands for."""
+    view_messages = seen["messages"]
+    converse = {id(v): c for v, c in zip(view_messages, body["messages"], strict=True)}
+    messages = []
+    for message in out["messages"]:
+        original = converse.get(id(message))
+        if original is not None:
+            messages.append(original)
+            continue
+        source = next(
+            (c for v, c in zip(view_messages, body["messages"], strict=True) if _same(v, message)),
+            {"role": message.get("role")},
+        )
+        content = [
+            originals[id(b)] if id(b) in originals else converse_block(b)
+            for b in message["content"]
+        ]
+        messages.append({**source, "content": content})
+    new = {**body, "messages": messages}
+    fields = body.get("additionalModelRequestFields")
+    if "thinking" in seen and "thinking" not in out and isinstance(fields, Mapping):
+        new["additionalModelRequestFields"] = {k: v for k, v in fields.items() if k != "thinking"}
+    return new
+
+
+def _same(view_message: Any, message: Mapping[str, Any]) -> bool:
+    """Whether ``message`` (a copy the pass made) came from ``view_message``: it shares one of
+    its blocks."""
+    if not isinstance(view_message, Mapping) or not isinstance(view_message.get("content"), list):
+        return False
+    ids = {id(b) for b in view_message["content"]}
+    return any(id(b) in ids for b in message.get("content") or ())
+
+
+def observed_converse(origin: Origin, body: Mapping[str, Any]) -> StoredTurn | None:
+    """The reasoning of a Converse response, as the Anthropic wire's observation records it."""
+    output = body.get("output")
+    message = output.get("message") if isinstance(output, Mapping) else None
+    content = message.get("content") if isinstance(message, Mapping) else None
+    if not isinstance(content, list):
+        return None
+    return observed_anthropic(origin, {"content": [view_block(b) for b in content]})
