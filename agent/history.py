@@ -69,7 +69,7 @@ class History:
 
 def scan(api: str, body: Mapping[str, Any]) -> History:
     """The facts of ``body`` on wire ``api`` (raises InvalidRequest naming the path)."""
-    if api in ("responses", "bedrock_converse"):  # their own passes walk them
+    if api in ("responses", "bedrock_converse", "gemini"):  # their own passes walk them
         items = body.get("input")
         if items is not None and not isinstance(items, str | list):
             raise InvalidRequest("input", f"expected a list of items, got {type(items).__name__}")

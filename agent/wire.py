@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from agent.errors import InvalidRequest
 
-Api = Literal["anthropic_messages", "chat_completions", "responses", "bedrock_converse"]
+Api = Literal["anthropic_messages", "chat_completions", "responses", "bedrock_converse", "gemini"]
 APIS: tuple[str, ...] = get_args(Api)
 
 
@@ -29,6 +29,7 @@ OFFICIAL_HOSTS: Mapping[str, str] = {
     "chat_completions": "api.openai.com",
     "responses": "api.openai.com",
     "bedrock_converse": "bedrock-runtime.us-east-1.amazonaws.com",
+    "gemini": "generativelanguage.googleapis.com",
 }
 
 _VENDOR_PREFIX = re.compile(r"^(?:[a-z]+\.)+(?=[a-z])")

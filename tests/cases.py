@@ -141,6 +141,8 @@ RULES: Mapping[str, str] = {
     "it led to loses its id.",
     "bedrock-claude-reasoning": "Claude on Bedrock Converse gets its own signed reasoningContent "
     "back (restored by toolUseId), never unsigned reasoning.",
+    "gemini-native-signatures": "Natively too, a lost thoughtSignature comes back by the call's "
+    "name and arguments and another model's is replaced by the bypass value.",
 }
 
 
@@ -513,6 +515,38 @@ def _bedrock(results: dict[str, Result]) -> None:
         content = r.after.body["messages"][1]["content"]
         assert [SIGNED_RC, TOOL_USE] == content
         assert content[1] is r.before.body["messages"][1]["content"][-1]
+
+
+GEMINI_3_ID = "gemini-3-pro-preview"
+CALL_PART = {"functionCall": {"name": "run", "args": {"step": 1}}}
+
+
+def native_body(model: str, *parts: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "model": model,
+        "contents": [
+            {"role": "user", "parts": [{"text": "go"}]},
+            {"role": "model", "parts": list(parts)},
+            {"role": "user", "parts": [{"functionResponse": {"name": "run", "response": {}}}]},
+        ],
+    }
+
+
+def _native(observed_model: str) -> Observed:
+    signed = {**CALL_PART, "thoughtSignature": "gsig-native"}
+    return Observed(
+        "gemini",
+        None,
+        observed_model,
+        {"candidates": [{"content": {"role": "model", "parts": [signed]}}]},
+    )
+
+
+def _native_check(results: dict[str, Result]) -> None:
+    lost, switched = results["lost"], results["switch-2.5-to-3"]
+    assert "gsig-native" == lost.after.body["contents"][1]["parts"][0]["thoughtSignature"]
+    part = switched.after.body["contents"][1]["parts"][0]
+    assert "skip_thought_signature_validator" == part["thoughtSignature"]
 
 
 def _no_carriers(results: dict[str, Result]) -> None:
@@ -1301,6 +1335,24 @@ CASES: tuple[Case, ...] = (
             ),
         },
         _bedrock,
+    ),
+    Case(
+        "gemini-native-signatures",
+        {
+            "lost": Variant(
+                req("gemini", None, native_body(GEMINI_3_ID, CALL_PART)),
+                observed=(_native(GEMINI_3_ID),),
+            ),
+            "switch-2.5-to-3": Variant(
+                req(
+                    "gemini",
+                    None,
+                    native_body(GEMINI_3_ID, {**CALL_PART, "thoughtSignature": "gsig-native"}),
+                ),
+                observed=(_native("gemini-2.5-flash"),),
+            ),
+        },
+        _native_check,
     ),
 )
 

@@ -242,3 +242,45 @@ def converse_loop(
             }
         )
     return results
+
+
+def gemini_loop(
+    emulator: Emulator,
+    model: str,
+    pipeline: Pipeline | None,
+    *,
+    keep: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
+    observe: bool = True,
+) -> list[tuple[int, Any]]:
+    """An agent on Gemini's native generateContent that calls pipe(req) / pipe.observe(...);
+    the model goes in the URL (the Request carries it as body["model"]); ``keep`` shapes the
+    parts it keeps of each answer."""
+    url = f"{emulator.base_url}/v1beta/models/{model}:generateContent"
+    contents: list[dict[str, Any]] = [{"role": "user", "parts": [{"text": "go"}]}]
+    results = []
+    for _ in range(8):
+        body = {"model": model, "contents": contents, "tools": [{"functionDeclarations": []}]}
+        request = Request(api="gemini", body=body)
+        sent = pipeline(request) if pipeline else request
+        wire = {k: v for k, v in sent.body.items() if k != "model"}
+        status, answer = post(url, wire)
+        results.append((status, answer))
+        if status != 200:
+            return results
+        if pipeline and observe:
+            pipeline.observe(sent, answer)
+        parts = answer["candidates"][0]["content"]["parts"]
+        contents.append({"role": "model", "parts": keep(parts) if keep else parts})
+        calls = [p["functionCall"] for p in parts if "functionCall" in p]
+        if not calls:
+            return results
+        contents.append(
+            {
+                "role": "user",
+                "parts": [
+                    {"functionResponse": {"name": c["name"], "response": {"ok": True}}}
+                    for c in calls
+                ],
+            }
+        )
+    return results

@@ -1,6 +1,6 @@
-"""Other reasoning carriers end to end: Gemini's tool-call thought signatures (OpenAI-compatible
-wire), OpenRouter's reasoning_details, the OpenAI Responses API's reasoning items and Bedrock
-Converse's reasoningContent, against the emulators. Each loop fails without the
+"""Other reasoning carriers end to end: Gemini's thought signatures (OpenAI-compatible and
+native wires), OpenRouter's reasoning_details, the OpenAI Responses API's reasoning items and
+Bedrock Converse's reasoningContent, against the emulators. Each loop fails without the
 pipeline the way the wild reports it, and completes with it."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from agent import Pipeline, Request
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.recovery import classify
 from agent.testing.emulators import Emulator
-from tests.loops import chat_loop, converse_loop, post, responses_loop
+from tests.loops import chat_loop, converse_loop, gemini_loop, post, responses_loop
 
 GEMINI_3 = "gemini-3-pro-preview"
 
@@ -310,3 +310,57 @@ class TestBedrockConverse:
             body={**last, "modelId": CLAUDE_ON_BEDROCK},
         )
         assert pipe(request) is request
+
+
+def unsigned_parts(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A client that rebuilds parts from their content and loses thoughtSignature (5ire #405)."""
+    return [{k: v for k, v in p.items() if k != "thoughtSignature"} for p in parts]
+
+
+class TestGeminiNative:
+    def test_lost_signatures_fail_without_the_pipeline(self) -> None:
+        """Gemini 3 natively: the missing signature is its 400, classified as Gemini's."""
+        with Emulator("gemini") as gemini:
+            results = gemini_loop(gemini, GEMINI_3, None, keep=unsigned_parts)
+
+        status, body = results[-1]
+        assert (2, 400) == (len(results), status)
+        error = classify(status, body)
+        assert error is not None
+        assert ("must_pass_back", "gemini") == (error.kind, error.family)
+
+    def test_the_pipeline_restores_them(self) -> None:
+        """Observed signatures come back by the call's name and arguments (no id natively)."""
+        with Emulator("gemini") as gemini:
+            results = gemini_loop(gemini, GEMINI_3, _pipe(), keep=unsigned_parts)
+            last = gemini.log[-1].body
+
+        assert [200] * 5 == [s for s, _ in results]
+        signatures = [
+            p["thoughtSignature"]
+            for c in last["contents"]
+            if c["role"] == "model"
+            for p in c["parts"]
+            if "functionCall" in p
+        ]
+        assert 4 == len(signatures)
+        assert "skip_thought_signature_validator" not in signatures
+
+    def test_unknown_signatures_get_the_bypass_value(self) -> None:
+        """Nothing observed: the current turn's steps get the documented bypass value."""
+        with Emulator("gemini") as gemini:
+            results = gemini_loop(gemini, GEMINI_3, _pipe(), keep=unsigned_parts, observe=False)
+
+        assert [200] * 5 == [s for s, _ in results]
+
+    def test_gemini_2_5_is_not_required_to_carry_them(self) -> None:
+        """Gemini 2.5 does not enforce signatures: nothing is padded for it."""
+        pipe = _pipe()
+        with Emulator("gemini") as gemini:
+            results = gemini_loop(
+                gemini, "gemini-2.5-flash", pipe, keep=unsigned_parts, observe=False
+            )
+            last = gemini.log[-1].body
+
+        assert [200] * 5 == [s for s, _ in results]
+        assert not any("thoughtSignature" in p for c in last["contents"] for p in c["parts"])

@@ -34,6 +34,8 @@ from agent.middleware.bedrock_wire import observed_converse
 from agent.middleware.bedrock_wire import run as run_bedrock
 from agent.middleware.chat_wire import run as run_chat
 from agent.middleware.context import Call
+from agent.middleware.gemini_wire import observed_gemini
+from agent.middleware.gemini_wire import run as run_gemini
 from agent.middleware.observed import observed_anthropic, observed_chat
 from agent.middleware.responses_wire import observed_responses
 from agent.middleware.responses_wire import run as run_responses
@@ -213,10 +215,12 @@ _RUNS = {
     "chat_completions": run_chat,
     "responses": run_responses,
     "bedrock_converse": run_bedrock,
+    "gemini": run_gemini,
 }
 _OBSERVED = {
     "anthropic_messages": observed_anthropic,
     "chat_completions": observed_chat,
     "responses": observed_responses,
     "bedrock_converse": observed_converse,
+    "gemini": observed_gemini,
 }

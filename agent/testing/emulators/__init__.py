@@ -17,7 +17,8 @@ thought signatures, Gemini 3 enforcing them), and ``strict`` (an OpenAI-compatib
 answers 422 to unknown message fields). Every family also answers ``POST .../v1/responses``
 (the OpenAI Responses API, with ``store`` semantics: ``responses``) and Bedrock Converse's
 ``POST .../model/{modelId}/converse`` (its Anthropic-wire rules on ``reasoningContent``).
-Relays: litellm, ccr, openrouter.
+The gemini family also answers ``POST .../models/{model}:generateContent``
+(Gemini's native wire, ``thoughtSignature`` on parts). Relays: litellm, ccr, openrouter.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from attrs import Attribute, define, field, frozen
 from agent.middleware.bedrock_wire import converse_block
 from agent.middleware.bedrock_wire import view as converse_view
 from agent.testing.emulators.errors import HTTPError, anthropic_error
+from agent.testing.emulators.gemini import respond as generate
 from agent.testing.emulators.relays import RELAYS, backward, forward, rewrap
 from agent.testing.emulators.replies import Script
 from agent.testing.emulators.responses import respond
@@ -212,6 +214,11 @@ class Emulator:
         route = path.split("?", 1)[0].rstrip("/")
         received = body
         try:
+            if route.endswith(":generateContent"):
+                named = unquote(route.rsplit("/", 1)[-1].split(":", 1)[0])
+                answer = generate(named, body, self.rounds, Signer(self.secret))
+                self.log.append(Received(path, body, 200, answer))
+                return 200, answer, None
             if route.endswith("/converse"):
                 answer = self._converse(unquote(route.rsplit("/", 2)[-2]), body)
                 self.log.append(Received(path, body, 200, answer))

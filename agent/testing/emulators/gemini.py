@@ -1,0 +1,94 @@
+"""Gemini's native API, emulated: ``POST .../v1beta/models/{model}:generateContent``.
+
+Gemini 3 models check that the first function call of each step of the current turn carries
+a ``thoughtSignature`` the model made (or a documented bypass value) and answer otherwise with
+Gemini's 400 (natively an object; the OpenAI-compatible wire wraps it in an array). Replies
+sign each step's function call.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from typing import Any
+
+from agent.middleware.gemini_wire import SIGNATURE, call_key, current_start
+from agent.testing.emulators.errors import HTTPError, gemini_invalid, gemini_missing
+from agent.testing.emulators.rules import GEMINI_BYPASS, Signer
+
+
+def check(model: str, contents: list[Any], signer: Signer) -> None:
+    """Gemini 3: each current-turn step's first function call carries its own signature."""
+    if not fnmatch.fnmatchcase(model, "gemini-3*"):
+        return
+    for i, content in enumerate(contents[current_start(contents) :], current_start(contents)):
+        if not isinstance(content, Mapping) or content.get("role") != "model":
+            continue
+        parts = [p for p in content.get("parts") or [] if isinstance(p, Mapping)]
+        calls = [p for p in parts if "functionCall" in p]
+        if not calls:
+            continue
+        signature = calls[0].get(SIGNATURE)
+        if not isinstance(signature, str):
+            missing = gemini_missing(i, str(calls[0]["functionCall"].get("name")))
+            raise HTTPError(400, missing.body[0])  # natively an object, not an array
+        if signature not in GEMINI_BYPASS and not signer.verifies(
+            str(call_key(calls[0])), signature
+        ):
+            raise gemini_invalid()
+
+
+def reply(model: str, contents: list[Any], rounds: int, signer: Signer) -> dict[str, Any]:
+    """The answer: the next step's function call (signed), or the final text."""
+    start = current_start(contents)
+    k = sum(
+        1
+        for c in contents[start:]
+        if isinstance(c, Mapping)
+        and c.get("role") == "user"
+        and any(isinstance(p, Mapping) and "functionResponse" in p for p in c.get("parts") or [])
+    )
+    if k < rounds:
+        part: dict[str, Any] = {"functionCall": {"name": "run", "args": {"step": k + 1}}}
+        part[SIGNATURE] = signer.sign(str(call_key(part)))
+        finish = "STOP"
+    else:
+        part = {"text": f"Done after {k} tool calls."}
+        finish = "STOP"
+    return {
+        "candidates": [
+            {"content": {"role": "model", "parts": [part]}, "finishReason": finish, "index": 0}
+        ],
+        "usageMetadata": {"promptTokenCount": 10, "candidatesTokenCount": 20},
+        "modelVersion": model,
+    }
+
+
+def respond(model: str, body: Any, rounds: int, signer: Signer) -> dict[str, Any]:
+    """Validate a ``generateContent`` body and answer it."""
+    contents = body.get("contents") if isinstance(body, Mapping) else None
+    if not isinstance(contents, list):
+        raise HTTPError(
+            400,
+            {
+                "error": {
+                    "code": 400,
+                    "message": "* GenerateContentRequest.contents: contents is not specified",
+                    "status": "INVALID_ARGUMENT",
+                }
+            },
+        )
+    if "model" in body:  # the model goes in the URL; the API does not know this field
+        raise HTTPError(
+            400,
+            {
+                "error": {
+                    "code": 400,
+                    "message": 'Invalid JSON payload received. Unknown name "model": Cannot find '
+                    "field.",
+                    "status": "INVALID_ARGUMENT",
+                }
+            },
+        )
+    check(model, contents, signer)
+    return reply(model, contents, rounds, signer)
