@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit, urlunsplit
 
 from agent.errors import InvalidRequest
@@ -83,3 +83,23 @@ def host_of(base_url: str | None, api: str) -> str:
             "base_url", "not a URL (a bracket never closed, or a bad port)"
         ) from None
     return (host or "").lower().rstrip(".")
+
+
+#: Wires whose model id travels in the URL path, not in the body, and the body fields that
+#: name it in a Request (Gemini: ``.../models/{model}:generateContent``; Converse:
+#: ``.../model/{modelId}/converse``).
+MODEL_IN_PATH: Mapping[str, tuple[str, ...]] = {
+    "gemini": ("model",),
+    "bedrock_converse": ("model", "modelId"),
+}
+
+
+def for_the_wire(api: str, body: Mapping[str, Any]) -> tuple[Mapping[str, Any], str | None]:
+    """The body as it goes on the wire, and the model id for the URL where the wire carries it
+    there (None elsewhere): a Request carries the model in its body on every wire, and the
+    provider must not get a field it does not know."""
+    fields = MODEL_IN_PATH.get(api, ())
+    if not any(f in body for f in fields):
+        return body, None
+    model = next((body[f] for f in fields if isinstance(body.get(f), str)), None)
+    return {k: v for k, v in body.items() if k not in fields}, model

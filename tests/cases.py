@@ -141,6 +141,10 @@ RULES: Mapping[str, str] = {
     "it led to loses its id.",
     "bedrock-claude-reasoning": "Claude on Bedrock Converse gets its own signed reasoningContent "
     "back (restored by toolUseId), never unsigned reasoning.",
+    "openrouter-own-details": "A turn's own reasoning_details go back behind OpenRouter as they "
+    "are: the same request.",
+    "responses-own-item": "A Responses request whose reasoning items are the target's own, with "
+    "store on, goes as it is.",
     "gemini-native-signatures": "Natively too, a lost thoughtSignature comes back by the call's "
     "name and arguments and another model's is replaced by the bypass value.",
 }
@@ -547,6 +551,11 @@ def _native_check(results: dict[str, Result]) -> None:
     assert "gsig-native" == lost.after.body["contents"][1]["parts"][0]["thoughtSignature"]
     part = switched.after.body["contents"][1]["parts"][0]
     assert "skip_thought_signature_validator" == part["thoughtSignature"]
+
+
+def _same_request(results: dict[str, Result]) -> None:
+    for r in results.values():
+        assert r.after is r.before
 
 
 def _no_carriers(results: dict[str, Result]) -> None:
@@ -1335,6 +1344,39 @@ CASES: tuple[Case, ...] = (
             ),
         },
         _bedrock,
+    ),
+    Case(
+        "openrouter-own-details",
+        {
+            "gemini": Variant(
+                req(
+                    CHAT,
+                    OPENROUTER,
+                    chat_body(
+                        "google/gemini-3-pro",
+                        CU(),
+                        gemini_turn(call("c1"), details=DETAILS),
+                        CT("c1"),
+                    ),
+                ),
+                observed=(
+                    _observed_gemini(
+                        OPENROUTER, "google/gemini-3-pro", gemini_turn(call("c1"), details=DETAILS)
+                    ),
+                ),
+            )
+        },
+        _same_request,
+    ),
+    Case(
+        "responses-own-item",
+        {
+            "o3": Variant(
+                req("responses", None, responses_body("o3", RS, FC, FCO)),
+                observed=(_observed_responses("o3", RS, FC),),
+            )
+        },
+        _same_request,
     ),
     Case(
         "gemini-native-signatures",

@@ -17,6 +17,7 @@ from agent.integrations.anthropic import PipelineMiddleware
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.testing.emulators import Emulator
 from agent.testing.loop import Mode, Step, run_tool_loop, run_tool_loop_async
+from agent.wire import for_the_wire
 
 RELAY = "https://open.markhub.top"
 TOOLS = [{"name": "run", "description": "run a step", "input_schema": {"type": "object"}}]
@@ -220,8 +221,9 @@ def converse_loop(
         }
         request = Request(api="bedrock_converse", base_url=base_url, body=body)
         sent = pipeline(request) if pipeline else request
-        wire = {k: v for k, v in sent.body.items() if k != "modelId"}  # the model is in the URL
-        status, answer = post(url, wire)
+        wire, in_url = for_the_wire("bedrock_converse", sent.body)  # the model is in the URL
+        assert in_url == model
+        status, answer = post(url, dict(wire))
         results.append((status, answer))
         if status != 200:
             return results
@@ -262,8 +264,9 @@ def gemini_loop(
         body = {"model": model, "contents": contents, "tools": [{"functionDeclarations": []}]}
         request = Request(api="gemini", body=body)
         sent = pipeline(request) if pipeline else request
-        wire = {k: v for k, v in sent.body.items() if k != "model"}
-        status, answer = post(url, wire)
+        wire, in_url = for_the_wire("gemini", sent.body)
+        assert in_url == model
+        status, answer = post(url, dict(wire))
         results.append((status, answer))
         if status != 200:
             return results

@@ -364,3 +364,63 @@ class TestGeminiNative:
 
         assert [200] * 5 == [s for s, _ in results]
         assert not any("thoughtSignature" in p for c in last["contents"] for p in c["parts"])
+
+
+class TestModelInPath:
+    def test_gemini_and_converse_move_the_model_to_the_url(self) -> None:
+        """A Request carries the model in its body on every wire; for_the_wire takes it out
+        where the wire carries it in the URL, and leaves other wires' bodies alone."""
+        from agent.wire import for_the_wire
+
+        gemini = {"model": "gemini-3-pro-preview", "contents": []}
+        converse = {"modelId": "us.anthropic.claude-opus-4-6-v1:0", "messages": []}
+        chat = {"model": "gpt-5", "messages": []}
+
+        assert ({"contents": []}, "gemini-3-pro-preview") == for_the_wire("gemini", gemini)
+        assert ({"messages": []}, converse["modelId"]) == for_the_wire("bedrock_converse", converse)
+        body, model = for_the_wire("chat_completions", chat)
+        assert (body, model) == (chat, None)
+        assert body is chat
+
+
+class TestResponsesErrors:
+    def test_each_error_is_classified(self) -> None:
+        """The Responses API's reasoning errors, as users report them, are ours to fix."""
+        not_found = {
+            "error": {
+                "message": "Item with id 'rs_1' not found. Items are not persisted when `store` "
+                "is set to false. Try again with `store` set to true, or remove this item from "
+                "your input.",
+                "type": "invalid_request_error",
+                "param": "input",
+                "code": None,
+            }
+        }
+        unverified = {
+            "error": {
+                "message": "The encrypted content for item rs_0a18 could not be verified. Reason: "
+                "Encrypted content could not be decrypted or parsed.",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "invalid_encrypted_content",
+            }
+        }
+        missing = {
+            "error": {
+                "message": "Item 'fc_0a03' of type 'function_call' was provided without its "
+                "required 'reasoning' item: 'rs_0a03'.",
+                "type": "invalid_request_error",
+                "param": "input",
+                "code": None,
+            }
+        }
+
+        found = [classify(404, not_found), classify(400, unverified), classify(400, missing)]
+
+        assert [
+            ("must_pass_back", "openai"),
+            ("invalid_signature", None),
+            ("must_pass_back", "openai"),
+        ] == [(e.kind, e.family) for e in found if e is not None]
+        assert found[1] is not None
+        assert "rs_0a18" == found[1].field
