@@ -222,6 +222,7 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
     {
         "name": "openai",
         "models": ["gpt-5*", "o1", "o1-*", "o3", "o3-*", "o4-*", "gpt-oss-*"],
+        "not_models": ["gpt-5-chat*"],
         "hosts": ["api.openai.com"],
         "authoritative": True,
         "anthropic": {"thinking": "pass"},
@@ -231,7 +232,14 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
             "model that made it (Responses items; reasoning_details behind OpenRouter)"
         ),
         "source": "https://platform.openai.com/docs/guides/reasoning",
-        "sources": {"chat.details": _OPENROUTER_DETAILS},
+        "sources": {
+            "chat.details": _OPENROUTER_DETAILS,
+            "not_models": "gpt-5-chat* is no reasoning model: nothing to send back, and "
+            "encrypted reasoning is not asked for it (platform.openai.com models)",
+            "responses": "with store: false a reasoning item goes back only with its "
+            "encrypted_content (include: reasoning.encrypted_content), else HTTP 404 'Item with "
+            "id ... not found' (shared/wild.md §4; openai/openai-agents-js #546)",
+        },
     },
     {
         "name": "strict",
