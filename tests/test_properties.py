@@ -511,3 +511,141 @@ class TestIdempotence:
                     message.pop("reasoning_content", None)
 
         _twice(pipe, Request(api="chat_completions", base_url=base_url, body=body))
+
+
+# ---------------------------------------------------------------- the other carriers
+
+MODELS_ELSEWHERE = ["gpt-5", "o3", "gemini-3-pro-preview", "gemini-2.5-flash"]
+
+
+@st.composite
+def responses_input(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A Responses input with reasoning items (whole, bare, referenced, lost) and the
+    responses observed before (each reasoning item from some model)."""
+    items: list[dict[str, Any]] = [{"role": "user", "content": "go"}]
+    observed: list[dict[str, Any]] = []
+    for n in range(draw(st.integers(0, 4))):
+        rs = {"type": "reasoning", "id": f"rs_{n}", "summary": [], "encrypted_content": f"e{n}"}
+        fc = {
+            "type": "function_call",
+            "id": f"fc_{n}",
+            "call_id": f"call_{n}",
+            "name": "run",
+            "arguments": "{}",
+        }
+        if draw(st.booleans()):
+            observed.append({"model": draw(st.sampled_from(MODELS_ELSEWHERE)), "output": [rs, fc]})
+        shape = draw(st.sampled_from(["whole", "bare", "reference", "lost", "fc-no-id"]))
+        if shape == "whole":
+            items.append(rs)
+        elif shape == "bare":
+            items.append({k: v for k, v in rs.items() if k != "encrypted_content"})
+        elif shape == "reference":
+            items.append({"type": "item_reference", "id": rs["id"]})
+        items.append(fc if shape != "fc-no-id" else {k: v for k, v in fc.items() if k != "id"})
+        if draw(st.booleans()):
+            items.append({"type": "function_call_output", "call_id": fc["call_id"], "output": "ok"})
+    return items, observed
+
+
+@st.composite
+def gemini_contents(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Native Gemini contents with signed, unsigned and foreign-signed function calls."""
+    contents: list[dict[str, Any]] = [{"role": "user", "parts": [{"text": "go"}]}]
+    observed: list[dict[str, Any]] = []
+    for n in range(draw(st.integers(0, 4))):
+        if draw(st.booleans()):
+            contents.append({"role": "user", "parts": [{"text": f"task {n}"}]})
+        part = {"functionCall": {"name": "run", "args": {"n": n}}, "thoughtSignature": f"s{n}"}
+        if draw(st.booleans()):
+            observed.append({"model": draw(st.sampled_from(MODELS_ELSEWHERE)), "parts": [part]})
+        if draw(st.booleans()):
+            part = {"functionCall": part["functionCall"]}
+        parts = [part] + ([{"functionCall": {"name": "run", "args": {"n": -n}}}] if n % 2 else [])
+        contents.append({"role": "model", "parts": parts})
+        contents.append(
+            {"role": "user", "parts": [{"functionResponse": {"name": "run", "response": {}}}]}
+        )
+    return contents, observed
+
+
+def _carrier_checks(pipe: Pipeline, request: Request) -> Request:
+    snapshot = copy.deepcopy(request.body)
+    out = pipe(request)
+    assert snapshot == request.body, "the input is never mutated"
+    assert out.body == pipe.explain(request).body, "explain sends what a plain call sends"
+    again = pipe(Request(api=out.api, base_url=out.base_url, body=out.body))
+    assert out.body == again.body, "running twice changes nothing more"
+    return out
+
+
+class TestOtherCarriers:
+    @SETTINGS
+    @given(
+        target=st.sampled_from(["gpt-5", "o3", "house-model"]),
+        store=st.sampled_from([None, True, False]),
+        history=responses_input(),
+    )
+    def test_responses(
+        self,
+        target: str,
+        store: bool | None,
+        history: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+    ) -> None:
+        """Responses: never a bare id with store false, never another model's item, a
+        reasoning item always followed by what it led to, no function call id without its
+        reasoning; idempotent, input untouched."""
+        items, observed = history
+        pipe = Pipeline([ToolPairing(), ThinkingRoundTrip()])
+        for seen in observed:
+            sent = Request(api="responses", body={"model": seen["model"], "input": []})
+            pipe.observe(sent, {"object": "response", "output": seen["output"]})
+        body: dict[str, Any] = {"model": target, "input": items}
+        if store is not None:
+            body["store"] = store
+        out = _carrier_checks(pipe, Request(api="responses", body=body)).body["input"]
+        foreign = {o["output"][0]["encrypted_content"] for o in observed if o["model"] != target}
+        for k, item in enumerate(out):
+            if item.get("type") == "reasoning":
+                assert item.get("encrypted_content") not in foreign
+                if store is False:
+                    assert "encrypted_content" in item
+                later = next((i for i in out[k + 1 :] if i.get("type") != "reasoning"), None)
+                assert later is not None
+                assert later.get("type") == "function_call"
+            if item.get("type") == "item_reference" and store is False:
+                raise AssertionError("a reference with store: false")
+
+    @SETTINGS
+    @given(
+        target=st.sampled_from(["gemini-3-pro-preview", "gemini-2.5-flash", "house-model"]),
+        history=gemini_contents(),
+    )
+    def test_gemini_native(
+        self, target: str, history: tuple[list[dict[str, Any]], list[dict[str, Any]]]
+    ) -> None:
+        """Gemini natively: no signature observed from another model is sent; Gemini 3's
+        current-turn steps always carry one; idempotent, input untouched."""
+        contents, observed = history
+        pipe = Pipeline([ThinkingRoundTrip()])
+        for seen in observed:
+            sent = Request(api="gemini", body={"model": seen["model"], "contents": []})
+            pipe.observe(
+                sent, {"candidates": [{"content": {"role": "model", "parts": seen["parts"]}}]}
+            )
+        request = Request(api="gemini", body={"model": target, "contents": contents})
+        out = _carrier_checks(pipe, request).body["contents"]
+        foreign = {
+            p["thoughtSignature"] for o in observed if o["model"] != target for p in o["parts"]
+        }
+        start = max(
+            (i + 1 for i, c in enumerate(out) if c["role"] == "user" and "text" in c["parts"][0]),
+            default=0,
+        )
+        for i, content in enumerate(out):
+            if content["role"] != "model":
+                continue
+            signatures = [p.get("thoughtSignature") for p in content["parts"]]
+            assert not foreign & set(signatures)
+            if i >= start and target.startswith("gemini-3"):
+                assert signatures[0] is not None
