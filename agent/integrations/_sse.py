@@ -1,7 +1,10 @@
-"""Server-Sent Events of the Messages API, rebuilt into the ``message`` they carry.
+"""Server-Sent Events rebuilt into the answer they carry, to observe a stream as it passes:
+the Messages API's ``message``, a Chat Completion (its ``reasoning_content``,
+``reasoning_details`` and tool calls with their thought signatures) and the Responses API's
+completed ``response``.
 
-Used by the SDK adapter (to observe a stream as it passes, fed raw bytes) and by the test
-loop (fed parsed events).
+Used by the SDK adapter and the transport (fed raw bytes) and by the test loop (fed parsed
+events).
 """
 
 from __future__ import annotations
@@ -92,3 +95,116 @@ class MessageAccumulator:
             block["text"] = block.get("text", "") + delta.get("text", "")
         elif kind == "input_json_delta":
             self._partial[index] = self._partial.get(index, "") + delta.get("partial_json", "")
+
+
+def _events(buffer: bytes) -> tuple[list[str], bytes]:
+    """The data of each complete event in ``buffer``, and what is left of it."""
+    out: list[str] = []
+    while True:
+        end = event_end(buffer)
+        if end is None:
+            return out, buffer
+        raw, buffer = buffer[: end[0]], buffer[end[1] :]
+        data = "\n".join(
+            line[5:].lstrip()
+            for line in raw.decode("utf-8", "replace").splitlines()
+            if line.startswith("data:")
+        )
+        if data:
+            out.append(data)
+
+
+class ChatAccumulator:
+    """Rebuilds a Chat Completion from its streamed chunks (up to ``data: [DONE]``).
+
+    Attributes:
+        completion: ``{"choices": [{"message": ...}], "model": ...}`` once anything arrived.
+        done: whether ``[DONE]`` (or a finish reason) arrived.
+    """
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._message: dict[str, Any] = {"role": "assistant", "content": None}
+        self._calls: dict[int, dict[str, Any]] = {}
+        self._model: Any = None
+        self.done = False
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next raw bytes of the stream."""
+        events, self._buffer = _events(self._buffer + chunk)
+        for data in events:
+            if data.strip() == "[DONE]":
+                self.done = True
+                continue
+            event = loads(data.encode())
+            if isinstance(event, dict):
+                self.add(event)
+
+    def add(self, event: Mapping[str, Any]) -> None:
+        """Take one parsed chunk."""
+        self._model = event.get("model", self._model)
+        choices = event.get("choices")
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
+            return
+        delta = choices[0].get("delta")
+        if choices[0].get("finish_reason"):
+            self.done = True
+        if not isinstance(delta, Mapping):
+            return
+        message = self._message
+        for key in ("content", "reasoning_content", "reasoning"):
+            piece = delta.get(key)
+            if isinstance(piece, str):
+                message[key] = (message.get(key) or "") + piece
+        details = delta.get("reasoning_details")
+        if isinstance(details, list):
+            message.setdefault("reasoning_details", []).extend(details)
+        for call in delta.get("tool_calls") or ():
+            if isinstance(call, Mapping):
+                self._call(call)
+
+    def _call(self, delta: Mapping[str, Any]) -> None:
+        index = delta.get("index", len(self._calls))
+        call = self._calls.setdefault(
+            index if isinstance(index, int) else len(self._calls),
+            {"type": "function", "function": {"name": "", "arguments": ""}},
+        )
+        for key in ("id", "type", "extra_content"):
+            if key in delta:
+                call[key] = delta[key]
+        function = delta.get("function")
+        if isinstance(function, Mapping):
+            for key in ("name", "arguments"):
+                if isinstance(function.get(key), str):
+                    call["function"][key] += function[key]
+
+    @property
+    def completion(self) -> dict[str, Any]:
+        """The completion so far, shaped like a non-streamed one."""
+        message = dict(self._message)
+        if self._calls:
+            message["tool_calls"] = [self._calls[i] for i in sorted(self._calls)]
+        return {
+            "object": "chat.completion",
+            "model": self._model,
+            "choices": [{"message": message}],
+        }
+
+
+class ResponsesAccumulator:
+    """The Responses API's completed ``response``, from its ``response.completed`` event."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self.response: dict[str, Any] | None = None
+        self.done = False
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next raw bytes of the stream."""
+        events, self._buffer = _events(self._buffer + chunk)
+        for data in events:
+            event = loads(data.encode())
+            if isinstance(event, dict) and event.get("type") == "response.completed":
+                response = event.get("response")
+                if isinstance(response, dict):
+                    self.response, self.done = response, True

@@ -92,8 +92,12 @@ def chat_events(response: Mapping[str, Any]) -> Iterator[bytes]:
     for piece in _chunks(message.get("reasoning_content") or ""):
         if piece:
             yield chunk({"reasoning_content": piece})
+    if message.get("reasoning_details"):  # OpenRouter streams its items whole
+        yield chunk({"reasoning_details": message["reasoning_details"]})
     for index, call in enumerate(message.get("tool_calls") or ()):
         head = {"index": index, "id": call["id"], "type": "function"}
+        if "extra_content" in call:  # Gemini's thought signature rides on the first chunk
+            head["extra_content"] = call["extra_content"]
         yield chunk(
             {
                 "tool_calls": [

@@ -1,0 +1,354 @@
+"""The pipeline as an HTTP transport, for any client built on the SDKs' HTTP layer (httpx2):
+
+    client = openai.OpenAI(base_url=URL, api_key=KEY,
+                           http_client=httpx2.Client(transport=PipelineTransport(pipe)))
+
+It recognises the endpoints it knows by method and path (``POST .../messages``,
+``.../chat/completions``, ``.../responses``), learns the base URL from the request itself, runs
+the pipeline on the JSON body, sends it on through ``inner`` (a plain ``httpx2.HTTPTransport``
+by default), feeds each successful answer to ``pipeline.observe`` (a streamed one as its events
+pass, without buffering the caller's stream), and after a classified thinking error retries
+once with what the error taught, like the anthropic adapter. Every other request, and a body
+the pipeline cannot read, goes through untouched. Observing never raises into the call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import Any, cast
+
+import httpx2
+
+from agent.errors import InvalidRequest
+from agent.integrations._sse import (
+    ChatAccumulator,
+    MessageAccumulator,
+    ResponsesAccumulator,
+    loads,
+)
+from agent.pipeline import Pipeline
+from agent.request import Request
+from agent.wire import Api
+
+log = logging.getLogger("agent")
+
+#: Statuses a thinking error comes back with (relays wrap a provider's 400 in a 5xx; the
+#: Responses API answers a lost item with 404).
+RETRIED = frozenset({400, 404, 422, 500, 502})
+#: Path endings -> the wire they speak.
+ENDPOINTS = (
+    ("/chat/completions", "chat_completions"),
+    ("/messages", "anthropic_messages"),
+    ("/responses", "responses"),
+)
+
+
+def api_of(request: httpx2.Request) -> tuple[str, str] | None:
+    """(the wire, the base URL) of a request the pipeline knows, or None."""
+    if request.method != "POST":
+        return None
+    path = request.url.path.rstrip("/")
+    for ending, api in ENDPOINTS:
+        if path.endswith(ending):
+            base = str(request.url.copy_with(path=path[: -len(ending)], query=None))
+            return api, base.rstrip("/")
+    return None
+
+
+class _Core:
+    """What both transports share: preparing a request, recovering, observing."""
+
+    def __init__(self, pipeline: Pipeline, provider: str | None) -> None:
+        self.pipeline = pipeline
+        self.provider = provider
+        self._learned: dict[str, str] = {}  # model id -> family, learned from an error
+
+    def prepare(
+        self, request: httpx2.Request, raw: bytes
+    ) -> tuple[httpx2.Request, Request, Request] | None:
+        known = api_of(request)
+        body = loads(raw) if known else None
+        if known is None or not isinstance(body, dict):
+            return None
+        api, base_url = known
+        model = body.get("model")
+        try:
+            ours = self.pipeline.resolve(
+                Request(
+                    api=cast(Api, api),
+                    base_url=base_url,
+                    body=body,
+                    provider=self.provider,
+                    family=self._learned.get(model) if isinstance(model, str) else None,
+                )
+            )
+            sent = self.pipeline(ours)
+        except InvalidRequest as exc:
+            log.warning("request body not read by the pipeline, sent as is (%s)", exc.where)
+            return None
+        return (request if sent.body is body else rebuilt(request, sent.body)), ours, sent
+
+    def recover(self, ours: Request, sent: Request, status: int, raw: bytes) -> Request | None:
+        body = loads(raw)
+        error = raw.decode("utf-8", "replace") if body is None else body
+        corrected = self.pipeline.recover(ours, sent, status, error)
+        if corrected is not None and corrected.family and corrected.family != ours.family:
+            self._learned[ours.model] = corrected.family
+        return corrected
+
+    def observe(self, sent: Request, answer: Any) -> None:
+        if not isinstance(answer, Mapping):
+            return
+        try:
+            self.pipeline.observe(sent, answer)
+        except Exception:  # observing must never break the agent's call
+            log.exception("observing a response failed")
+
+    def accumulator(self, sent: Request) -> Any:
+        if sent.api == "chat_completions":
+            return ChatAccumulator()
+        if sent.api == "responses":
+            return ResponsesAccumulator()
+        return MessageAccumulator()
+
+    def streamed(self, sent: Request) -> Callable[[Any], None]:
+        """What to do with a finished stream's accumulator: observe what it rebuilt."""
+
+        def report(acc: Any) -> None:
+            if isinstance(acc, ChatAccumulator):
+                self.observe(sent, acc.completion)
+            elif isinstance(acc, ResponsesAccumulator):
+                self.observe(sent, acc.response)
+            elif acc.message is not None:
+                self.observe(sent, acc.message)
+
+        return report
+
+
+def rebuilt(request: httpx2.Request, body: Mapping[str, Any]) -> httpx2.Request:
+    """A copy of ``request`` with a new JSON body (and its length)."""
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = httpx2.Headers(request.headers)
+    headers["content-length"] = str(len(content))
+    return httpx2.Request(
+        request.method,
+        request.url,
+        headers=headers,
+        content=content,
+        extensions=request.extensions,
+    )
+
+
+def _decoded(response: httpx2.Response, raw: bytes) -> bytes:
+    """The body's bytes as the client would read them (content-encoding undone)."""
+    probe = httpx2.Response(
+        response.status_code, headers=response.headers, stream=httpx2.ByteStream(raw)
+    )
+    probe.read()
+    return probe.content
+
+
+def _again(response: httpx2.Response, raw: bytes, request: httpx2.Request) -> httpx2.Response:
+    """A response the transport read, handed on with the same raw bytes."""
+    return httpx2.Response(
+        response.status_code,
+        headers=response.headers,
+        stream=httpx2.ByteStream(raw),
+        request=request,
+        extensions=response.extensions,
+    )
+
+
+def _is_stream(response: httpx2.Response) -> bool:
+    return response.headers.get("content-type", "").startswith("text/event-stream")
+
+
+def _encoded(response: httpx2.Response) -> bool:
+    """A compressed stream: observed only by the client that decodes it (passed as is)."""
+    return response.headers.get("content-encoding", "identity") not in ("", "identity")
+
+
+class PipelineTransport(httpx2.BaseTransport):
+    """An ``httpx2`` transport that runs the pipeline on the requests it knows.
+
+    Attributes:
+        pipeline: the chain to run.
+        inner: the transport that sends (default ``httpx2.HTTPTransport()``).
+        provider: the configured provider name, for explain and logs.
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        inner: httpx2.BaseTransport | None = None,
+        *,
+        provider: str | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.inner = inner if inner is not None else httpx2.HTTPTransport()
+        self.provider = provider
+        self._core = _Core(pipeline, provider)
+
+    def __repr__(self) -> str:
+        return f"PipelineTransport(provider={self.provider!r})"
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        """Run the pipeline, send, observe; retry once after a classified thinking error."""
+        if api_of(request) is None:
+            return self.inner.handle_request(request)
+        raw = request.read()
+        prepared = self._core.prepare(request, raw)
+        if prepared is None:
+            return self.inner.handle_request(request)
+        outgoing, ours, sent = prepared
+        response = self.inner.handle_request(outgoing)
+        if response.status_code < 400:
+            return self._settled(response, sent, request)
+        if response.status_code not in RETRIED:
+            return response
+        data = b"".join(response.iter_raw())
+        response.close()
+        corrected = self._core.recover(ours, sent, response.status_code, _decoded(response, data))
+        if corrected is None:
+            return _again(response, data, request)
+        retry = self.inner.handle_request(rebuilt(request, corrected.body))
+        return self._settled(retry, corrected, request) if retry.status_code < 400 else retry
+
+    def _settled(
+        self, response: httpx2.Response, sent: Request, request: httpx2.Request
+    ) -> httpx2.Response:
+        if _is_stream(response) and _encoded(response):
+            return response
+        if _is_stream(response):
+            tee = _TeeStream(
+                response.stream, self._core.accumulator(sent), self._core.streamed(sent)
+            )
+            return httpx2.Response(
+                response.status_code,
+                headers=response.headers,
+                stream=tee,
+                request=request,
+                extensions=response.extensions,
+            )
+        data = b"".join(response.iter_raw())
+        response.close()
+        self._core.observe(sent, loads(_decoded(response, data)))
+        return _again(response, data, request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
+    """The async twin of PipelineTransport."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        inner: httpx2.AsyncBaseTransport | None = None,
+        *,
+        provider: str | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
+        self.provider = provider
+        self._core = _Core(pipeline, provider)
+
+    def __repr__(self) -> str:
+        return f"AsyncPipelineTransport(provider={self.provider!r})"
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        """Run the pipeline, send, observe; retry once after a classified thinking error."""
+        if api_of(request) is None:
+            return await self.inner.handle_async_request(request)
+        raw = await request.aread()
+        prepared = self._core.prepare(request, raw)
+        if prepared is None:
+            return await self.inner.handle_async_request(request)
+        outgoing, ours, sent = prepared
+        response = await self.inner.handle_async_request(outgoing)
+        if response.status_code < 400:
+            return await self._settled(response, sent, request)
+        if response.status_code not in RETRIED:
+            return response
+        data = b"".join([chunk async for chunk in response.aiter_raw()])
+        await response.aclose()
+        corrected = self._core.recover(ours, sent, response.status_code, _decoded(response, data))
+        if corrected is None:
+            return _again(response, data, request)
+        retry = await self.inner.handle_async_request(rebuilt(request, corrected.body))
+        if retry.status_code < 400:
+            return await self._settled(retry, corrected, request)
+        return retry
+
+    async def _settled(
+        self, response: httpx2.Response, sent: Request, request: httpx2.Request
+    ) -> httpx2.Response:
+        if _is_stream(response) and _encoded(response):
+            return response
+        if _is_stream(response):
+            tee = _AsyncTeeStream(
+                response.stream, self._core.accumulator(sent), self._core.streamed(sent)
+            )
+            return httpx2.Response(
+                response.status_code,
+                headers=response.headers,
+                stream=tee,
+                request=request,
+                extensions=response.extensions,
+            )
+        data = b"".join([chunk async for chunk in response.aiter_raw()])
+        await response.aclose()
+        self._core.observe(sent, loads(_decoded(response, data)))
+        return _again(response, data, request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class _Tee:
+    def __init__(self, inner: Any, acc: Any, report: Callable[[Any], None]) -> None:
+        self._inner = inner
+        self._acc = acc
+        self._report_to = report
+        self._reported = False
+
+    def _take(self, chunk: bytes) -> None:
+        try:
+            self._acc.feed(chunk)
+        except Exception:  # a stream we cannot read is still the caller's to read
+            log.exception("reading a stream to observe it failed")
+            self._reported = True
+
+    def _report(self) -> None:
+        if not self._reported:
+            self._reported = True
+            self._report_to(self._acc)
+
+
+class _TeeStream(_Tee, httpx2.SyncByteStream):
+    """Lets the client read the stream as usual; observes the answer at its end."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            self._take(chunk)
+            yield chunk
+        self._report()
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _AsyncTeeStream(_Tee, httpx2.AsyncByteStream):
+    """The async twin of _TeeStream."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            self._take(chunk)
+            yield chunk
+        self._report()
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
