@@ -251,7 +251,8 @@ CLIENTS = {
 }
 
 #: Measured without the pipeline (2026-11-25): which (client, family) lose reasoning and get
-#: the provider's 400 (404 on the Responses API). The rest keep what the provider needs (or the provider needs nothing).
+#: the provider's 400 (404 on the Responses API). The rest keep what the provider needs (or
+#: the provider needs nothing).
 FAILS_WITHOUT = {
     ("anthropic-sdk", "mimo"),
     ("anthropic-sdk", "kimi"),

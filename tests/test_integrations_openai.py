@@ -298,3 +298,32 @@ class TestAnyClient:
             return response.status_code
 
         assert 200 == asyncio.run(go())
+
+
+class TestSdkObjects:
+    def test_sdk_message_objects_in_the_history(self, tmp_path: Path) -> None:
+        """The SDK's own ChatCompletionMessage objects in the history just work (the
+        transport sees the JSON the SDK builds from them), and provider keys go in
+        extra_body."""
+        with Emulator("deepseek", rounds=3) as deepseek:
+            config = _config(tmp_path, deepseek.openai_base_url, "deepseek-v4-pro")
+            client = openai_client(config, provider="p", max_retries=0)
+            messages: list[Any] = [{"role": "user", "content": "go"}]
+            for _ in range(6):
+                answer = client.chat.completions.create(
+                    model="deepseek-v4-pro",
+                    messages=messages,
+                    tools=TOOLS,
+                    extra_body={"thinking": {"type": "enabled"}},
+                )
+                message = answer.choices[0].message
+                messages.append(message)  # the SDK object itself
+                if not message.tool_calls:
+                    break
+                messages.extend(
+                    {"role": "tool", "tool_call_id": c.id, "content": "ok"}
+                    for c in message.tool_calls
+                )
+            statuses = [r.status for r in deepseek.log]
+
+        assert [200] * 4 == statuses
