@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import anthropic
@@ -25,6 +25,7 @@ from anthropic import APIRequest, APIResponse, AsyncAPIResponse, AsyncCallNext, 
 from agent.config import Config, ProviderConfig, load_config
 from agent.errors import ConfigError, InvalidRequest
 from agent.integrations._sse import MessageAccumulator, loads
+from agent.integrations._tee import AsyncTeeStream, TeeStream
 from agent.pipeline import Pipeline
 from agent.request import Request
 from agent.wire import safe_url
@@ -123,8 +124,10 @@ class PipelineMiddleware(anthropic.Middleware):
         if not http.is_success:
             return False
         if stream:
-            tee = _AsyncTeeStream if isinstance(http.stream, httpx2.AsyncByteStream) else _TeeStream
-            http.stream = tee(http.stream, lambda m: self._observe(sent, m))
+            tee = AsyncTeeStream if isinstance(http.stream, httpx2.AsyncByteStream) else TeeStream
+            http.stream = tee(
+                http.stream, MessageAccumulator(), lambda a: self._observe(sent, a.message)
+            )
         return True
 
     def handle(self, request: APIRequest, call_next: CallNext) -> APIResponse[Any]:
@@ -189,52 +192,6 @@ def _with_body(request: APIRequest, body: Mapping[str, Any]) -> APIRequest:
         stream_cls=request.stream_cls,
         retries_taken=request.retries_taken,
     )
-
-
-class _Tee:
-    """Feeds the bytes the SDK reads to an accumulator; reports the message once complete."""
-
-    def __init__(self, inner: Any, on_message: Callable[[dict[str, Any]], None]) -> None:
-        self._inner = inner
-        self._on_message = on_message
-        self._acc = MessageAccumulator()
-        self._reported = False
-
-    def _take(self, chunk: bytes) -> None:
-        self._acc.feed(chunk)
-        if self._acc.done:
-            self._report()
-
-    def _report(self) -> None:
-        if not self._reported and self._acc.done and self._acc.message is not None:
-            self._reported = True
-            self._on_message(self._acc.message)
-
-
-class _TeeStream(_Tee, httpx2.SyncByteStream):
-    """A sync byte stream that lets the SDK read as usual and observes the message at the end."""
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._inner:
-            self._take(chunk)
-            yield chunk
-        self._report()
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-class _AsyncTeeStream(_Tee, httpx2.AsyncByteStream):
-    """The async twin of _TeeStream."""
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            self._take(chunk)
-            yield chunk
-        self._report()
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
 
 
 ConfigSource = Config | str | os.PathLike[str]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import httpx2
@@ -28,6 +28,7 @@ from agent.integrations._sse import (
     ResponsesAccumulator,
     loads,
 )
+from agent.integrations._tee import AsyncTeeStream, TeeStream
 from agent.pipeline import Pipeline
 from agent.request import Request
 from agent.wire import Api
@@ -222,7 +223,7 @@ class PipelineTransport(httpx2.BaseTransport):
         if _is_stream(response) and _encoded(response):
             return response
         if _is_stream(response):
-            tee = _TeeStream(
+            tee = TeeStream(
                 response.stream, self._core.accumulator(sent), self._core.streamed(sent)
             )
             return httpx2.Response(
@@ -289,7 +290,7 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
         if _is_stream(response) and _encoded(response):
             return response
         if _is_stream(response):
-            tee = _AsyncTeeStream(
+            tee = AsyncTeeStream(
                 response.stream, self._core.accumulator(sent), self._core.streamed(sent)
             )
             return httpx2.Response(
@@ -306,49 +307,3 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-
-
-class _Tee:
-    def __init__(self, inner: Any, acc: Any, report: Callable[[Any], None]) -> None:
-        self._inner = inner
-        self._acc = acc
-        self._report_to = report
-        self._reported = False
-
-    def _take(self, chunk: bytes) -> None:
-        try:
-            self._acc.feed(chunk)
-        except Exception:  # a stream we cannot read is still the caller's to read
-            log.exception("reading a stream to observe it failed")
-            self._reported = True
-
-    def _report(self) -> None:
-        if not self._reported:
-            self._reported = True
-            self._report_to(self._acc)
-
-
-class _TeeStream(_Tee, httpx2.SyncByteStream):
-    """Lets the client read the stream as usual; observes the answer at its end."""
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._inner:
-            self._take(chunk)
-            yield chunk
-        self._report()
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-class _AsyncTeeStream(_Tee, httpx2.AsyncByteStream):
-    """The async twin of _TeeStream."""
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            self._take(chunk)
-            yield chunk
-        self._report()
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()

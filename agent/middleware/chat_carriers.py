@@ -138,7 +138,8 @@ def _signatures(call: Call, i: int, message: Mapping[str, Any], current: bool) -
                 origin,
             )
             changes[k] = tool_call = _signed_as(tool_call, None)
-        restored = _restored(call, ids[k], path) if contract.tool_signatures == "keep" else None
+        keep = contract.tool_signatures == "keep"
+        restored = restored_signature(call, ids[k], path) if keep else None
         if restored is not None:
             changes[k] = _signed_as(tool_call, restored)
         elif required and k == first:
@@ -158,20 +159,22 @@ def _signatures(call: Call, i: int, message: Mapping[str, Any], current: bool) -
     return {**message, "tool_calls": [changes.get(k, c) for k, c in enumerate(calls)]}
 
 
-def _restored(call: Call, tool_id: object, path: str) -> str | None:
-    """The call's own observed thought signature, found by its id, or None."""
-    if not isinstance(tool_id, str) or not call.options.restore:
+def restored_signature(call: Call, key: object, path: str) -> str | None:
+    """A tool call's own observed thought signature, found by its key (the call id; natively
+    also its name and arguments), or None; explain says where it came from."""
+    if not isinstance(key, str) or not call.options.restore:
         return None
-    turn = call.options.store.turn_for_tool(tool_id)
+    turn = call.options.store.turn_for_tool(key)
     if turn is None or not turn.signatures or not call.options.trusts(turn.origin, call.match):
         return None
-    found = dict(zip(turn.tool_ids, turn.signatures, strict=False)).get(tool_id)
+    found = dict(zip(turn.tool_ids, turn.signatures, strict=False)).get(key)
     if found is None:
         return None
     call.notes.add(
         path,
         Action.RESTORED,
-        "this call's own thought signature, observed from {}, found again by its id",
+        "this call's own thought signature, observed from {}, found again by the call's id "
+        "(natively, by its name and arguments when it has none)",
         turn.origin,
     )
     return found

@@ -21,6 +21,7 @@ from typing import Any
 
 from agent.body import plain_json
 from agent.explain import Action
+from agent.middleware.chat_carriers import restored_signature
 from agent.middleware.context import Call
 from agent.request import Request
 from agent.store import Origin, StoredTurn
@@ -115,7 +116,7 @@ def _parts(call: Call, i: int, parts: list[Any], current: bool) -> list[Any]:
             changes[j] = part = {k: v for k, v in part.items() if k != SIGNATURE}
         if "functionCall" not in part or mode != "keep":
             continue
-        restored = _restored(call, part, path)
+        restored = restored_signature(call, call_key(part), path)
         if restored is not None:
             changes[j] = {**part, SIGNATURE: restored}
         elif required and j == first:
@@ -133,26 +134,6 @@ def _parts(call: Call, i: int, parts: list[Any], current: bool) -> list[Any]:
     if not changes:
         return parts
     return [changes.get(j, p) for j, p in enumerate(parts)]
-
-
-def _restored(call: Call, part: Mapping[str, Any], path: str) -> str | None:
-    key = call_key(part)
-    if key is None or not call.options.restore:
-        return None
-    turn = call.options.store.turn_for_tool(key)
-    if turn is None or not turn.signatures or not call.options.trusts(turn.origin, call.match):
-        return None
-    found = dict(zip(turn.tool_ids, turn.signatures, strict=False)).get(key)
-    if found is None:
-        return None
-    call.notes.add(
-        path,
-        Action.RESTORED,
-        "this call's own thought signature, observed from {}, found again by the call's id "
-        "(or its name and arguments)",
-        turn.origin,
-    )
-    return found
 
 
 def observed_gemini(origin: Origin, body: Mapping[str, Any]) -> StoredTurn | None:
