@@ -327,3 +327,66 @@ class TestSdkObjects:
             statuses = [r.status for r in deepseek.log]
 
         assert [200] * 4 == statuses
+
+
+class TestModelInThePath:
+    def test_gemini_native_through_the_transport(self) -> None:
+        """A plain httpx2 client on Gemini's generateContent: the transport reads the model
+        from the path, the pipeline restores the lost signatures, and the body that goes
+        out carries no model (Gemini refuses one)."""
+        transport = PipelineTransport(_pipe())
+        with Emulator("gemini") as gemini, httpx2.Client(transport=transport) as client:
+            url = f"{gemini.base_url}/v1beta/models/gemini-3-pro-preview:generateContent"
+            contents: list[Any] = [{"role": "user", "parts": [{"text": "go"}]}]
+            for _ in range(8):
+                answer = client.post(url, json={"contents": contents}).json()
+                parts = answer["candidates"][0]["content"]["parts"]
+                kept = [{k: v for k, v in p.items() if k != "thoughtSignature"} for p in parts]
+                contents.append({"role": "model", "parts": kept})
+                calls = [p["functionCall"] for p in parts if "functionCall" in p]
+                if not calls:
+                    break
+                contents.append(
+                    {
+                        "role": "user",
+                        "parts": [
+                            {"functionResponse": {"name": c["name"], "response": {}}} for c in calls
+                        ],
+                    }
+                )
+            statuses = [r.status for r in gemini.log]
+            sent = gemini.log[-1].body
+
+        assert [200] * 5 == statuses
+        assert "model" not in sent
+
+    def test_gemini_stream_is_rebuilt(self) -> None:
+        """streamGenerateContent?alt=sse: the chunks' parts are observed as one answer."""
+        from agent.integrations._sse import GeminiAccumulator
+
+        acc = GeminiAccumulator()
+        call = {"functionCall": {"name": "run", "args": {}}, "thoughtSignature": "s1"}
+        chunks = [
+            {"candidates": [{"content": {"role": "model", "parts": [{"text": "a"}]}}]},
+            {"candidates": [{"content": {"parts": [call]}, "finishReason": "STOP"}]},
+        ]
+        for chunk in chunks:
+            acc.feed(b"data: " + json.dumps(chunk).encode() + b"\r\n\r\n")
+
+        assert acc.done
+        assert [{"text": "a"}, call] == acc.response["candidates"][0]["content"]["parts"]
+
+    def test_converse_path(self) -> None:
+        """Bedrock's /model/{modelId}/converse is recognised, its model read from the path."""
+        from agent.integrations.transport import target_of
+
+        request = httpx2.Request(
+            "POST",
+            "https://bedrock-runtime.us-east-1.amazonaws.com/model/us.anthropic.claude-opus-4-6-v1%3A0/converse",
+        )
+
+        assert (
+            "bedrock_converse",
+            "https://bedrock-runtime.us-east-1.amazonaws.com",
+            "us.anthropic.claude-opus-4-6-v1:0",
+        ) == target_of(request)

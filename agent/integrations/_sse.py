@@ -208,3 +208,33 @@ class ResponsesAccumulator:
                 response = event.get("response")
                 if isinstance(response, dict):
                     self.response, self.done = response, True
+
+
+class GeminiAccumulator:
+    """Gemini's ``streamGenerateContent?alt=sse``: the parts of every chunk, as one answer."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._parts: list[Any] = []
+        self.done = False
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next raw bytes of the stream."""
+        events, self._buffer = _events(self._buffer + chunk)
+        for data in events:
+            event = loads(data.encode())
+            candidates = event.get("candidates") if isinstance(event, dict) else None
+            if not isinstance(candidates, list) or not candidates:
+                continue
+            first = candidates[0] if isinstance(candidates[0], dict) else {}
+            content = first.get("content")
+            parts = content.get("parts") if isinstance(content, dict) else None
+            if isinstance(parts, list):
+                self._parts.extend(parts)
+            if first.get("finishReason"):
+                self.done = True
+
+    @property
+    def response(self) -> dict[str, Any]:
+        """The answer so far, shaped like a non-streamed one."""
+        return {"candidates": [{"content": {"role": "model", "parts": list(self._parts)}}]}

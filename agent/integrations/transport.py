@@ -4,11 +4,14 @@
                            http_client=httpx2.Client(transport=PipelineTransport(pipe)))
 
 It recognises the endpoints it knows by method and path (``POST .../messages``,
-``.../chat/completions``, ``.../responses``), learns the base URL from the request itself, runs
-the pipeline on the JSON body, sends it on through ``inner`` (a plain ``httpx2.HTTPTransport``
-by default), feeds each successful answer to ``pipeline.observe`` (a streamed one as its events
-pass, without buffering the caller's stream), and after a classified thinking error retries
-once with what the error taught, like the anthropic adapter. Every other request, and a body
+``.../chat/completions``, ``.../responses``, Gemini's ``.../models/{model}:generateContent``
+and Bedrock's ``.../model/{modelId}/converse``, whose model it reads from the path), learns
+the base URL from the request itself, runs the pipeline on the JSON body (the model put in
+the body for it, and taken out again before sending), sends it on through ``inner`` (a plain
+``httpx2.HTTPTransport`` by default), feeds each successful answer to ``pipeline.observe``
+(a streamed one as its events pass, without buffering the caller's stream), and after a
+classified thinking error retries once with what the error taught, like the anthropic
+adapter. Every other request, and a body
 the pipeline cannot read, goes through untouched. Observing never raises into the call.
 """
 
@@ -16,14 +19,17 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, cast
+from urllib.parse import unquote
 
 import httpx2
 
 from agent.errors import InvalidRequest
 from agent.integrations._sse import (
     ChatAccumulator,
+    GeminiAccumulator,
     MessageAccumulator,
     ResponsesAccumulator,
     loads,
@@ -46,15 +52,35 @@ ENDPOINTS = (
 )
 
 
+#: Wires that carry the model in the path: Gemini's ``.../models/{model}:generateContent``
+#: (``:streamGenerateContent``), Bedrock Converse's ``.../model/{modelId}/converse``.
+_IN_PATH = (
+    (re.compile(r"^(.*)/models/([^/:]+):(?:stream)?[gG]enerateContent$"), "gemini"),
+    (re.compile(r"^(.*)/model/([^/]+)/converse$"), "bedrock_converse"),
+)
+
+
 def api_of(request: httpx2.Request) -> tuple[str, str] | None:
     """(the wire, the base URL) of a request the pipeline knows, or None."""
+    target = target_of(request)
+    return None if target is None else (target[0], target[1])
+
+
+def target_of(request: httpx2.Request) -> tuple[str, str, str | None] | None:
+    """(the wire, the base URL, the model id the path carries) of a request the pipeline
+    knows, or None."""
     if request.method != "POST":
         return None
     path = request.url.path.rstrip("/")
     for ending, api in ENDPOINTS:
         if path.endswith(ending):
             base = str(request.url.copy_with(path=path[: -len(ending)], query=None))
-            return api, base.rstrip("/")
+            return api, base.rstrip("/"), None
+    for pattern, api in _IN_PATH:
+        found = pattern.match(path)
+        if found:
+            base = str(request.url.copy_with(path=found.group(1), query=None))
+            return api, base.rstrip("/"), unquote(found.group(2))
     return None
 
 
@@ -69,11 +95,14 @@ class _Core:
     def prepare(
         self, request: httpx2.Request, raw: bytes
     ) -> tuple[httpx2.Request, Request, Request] | None:
-        known = api_of(request)
+        known = target_of(request)
         body = loads(raw) if known else None
         if known is None or not isinstance(body, dict):
             return None
-        api, base_url = known
+        api, base_url, in_path = known
+        added = in_path is not None and "model" not in body
+        if added:  # the pipeline reads the model from the body on every wire
+            body = {**body, "model": in_path}
         model = body.get("model")
         try:
             ours = self.pipeline.resolve(
@@ -89,7 +118,20 @@ class _Core:
         except InvalidRequest as exc:
             log.warning("request body not read by the pipeline, sent as is (%s)", exc.where)
             return None
-        return (request if sent.body is body else rebuilt(request, sent.body)), ours, sent
+        if sent.body is body:
+            return request, ours, sent
+        out = {k: v for k, v in sent.body.items() if k != "model"} if added else sent.body
+        return rebuilt(request, out), ours, sent
+
+    def wire(self, corrected: Request, raw: bytes) -> Mapping[str, Any]:
+        """A corrected body as it goes out: without the model the path already carries (when
+        the agent's body did not have it)."""
+        agent_body = loads(raw)
+        if corrected.api in ("gemini", "bedrock_converse") and not (
+            isinstance(agent_body, dict) and "model" in agent_body
+        ):
+            return {k: v for k, v in corrected.body.items() if k != "model"}
+        return corrected.body
 
     def recover(self, ours: Request, sent: Request, status: int, raw: bytes) -> Request | None:
         body = loads(raw)
@@ -112,6 +154,8 @@ class _Core:
             return ChatAccumulator()
         if sent.api == "responses":
             return ResponsesAccumulator()
+        if sent.api == "gemini":
+            return GeminiAccumulator()
         return MessageAccumulator()
 
     def streamed(self, sent: Request) -> Callable[[Any], None]:
@@ -120,7 +164,7 @@ class _Core:
         def report(acc: Any) -> None:
             if isinstance(acc, ChatAccumulator):
                 self.observe(sent, acc.completion)
-            elif isinstance(acc, ResponsesAccumulator):
+            elif isinstance(acc, ResponsesAccumulator | GeminiAccumulator):
                 self.observe(sent, acc.response)
             elif acc.message is not None:
                 self.observe(sent, acc.message)
@@ -214,7 +258,7 @@ class PipelineTransport(httpx2.BaseTransport):
         corrected = self._core.recover(ours, sent, response.status_code, _decoded(response, data))
         if corrected is None:
             return _again(response, data, request)
-        retry = self.inner.handle_request(rebuilt(request, corrected.body))
+        retry = self.inner.handle_request(rebuilt(request, self._core.wire(corrected, raw)))
         return self._settled(retry, corrected, request) if retry.status_code < 400 else retry
 
     def _settled(
@@ -279,7 +323,9 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
         corrected = self._core.recover(ours, sent, response.status_code, _decoded(response, data))
         if corrected is None:
             return _again(response, data, request)
-        retry = await self.inner.handle_async_request(rebuilt(request, corrected.body))
+        retry = await self.inner.handle_async_request(
+            rebuilt(request, self._core.wire(corrected, raw))
+        )
         if retry.status_code < 400:
             return await self._settled(retry, corrected, request)
         return retry
