@@ -299,6 +299,38 @@ def _add_families(commands: Any) -> None:
     families.set_defaults(run=_families)
 
 
+def _add_serve(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="run the pipeline as an HTTP gateway in front of the configured providers",
+        description=(
+            "Serve /{provider}/... for every provider of CONFIG: requests go to the provider's "
+            "base_url with its key, after its chain; GET /health answers. Binding anything "
+            "but 127.0.0.1 needs gateway.tokens in the config. Needs the gateway extra "
+            "(pip install 'agent[gateway]'). Exit codes: 1 invalid config, 2 usage."
+        ),
+    )
+    serve.add_argument("--config", required=True, help="the config file (YAML or TOML)")
+    serve.add_argument("--host", default="127.0.0.1", help="where to listen (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8787, help="the port (default 8787)")
+    serve.set_defaults(run=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    try:
+        from agent.gateway import check_binding, serve
+    except ImportError as exc:
+        raise _Fail(
+            f"the gateway needs its extra: pip install 'agent[gateway]' ({exc.name})"
+        ) from None
+    refused = check_binding(config, args.host)
+    if refused is not None:
+        raise _Fail(refused, EXIT_USAGE)
+    serve(config, args.host, args.port)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(
@@ -306,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit the reasoning in an LLM request to its provider's contract.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_demo, _add_preview, _add_check, _add_families):
+    for add in (_add_demo, _add_preview, _add_check, _add_families, _add_serve):
         add(commands)
     return parser
 

@@ -20,6 +20,7 @@ def yaml_blocks() -> list[str]:
 def test_readme_config_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every YAML example in the README loads; the chain example gives the chains it states."""
     monkeypatch.setenv("MIMO_RELAY_API_KEY", "sk-example")
+    monkeypatch.setenv("GATEWAY_TOKEN", "gw-example")
     blocks = yaml_blocks()
     configs = []
     for n, block in enumerate(blocks):
@@ -27,7 +28,9 @@ def test_readme_config_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         path.write_text(block, encoding="utf-8")
         configs.append(load_config(path))
 
-    assert 2 == len(configs)
+    assert 3 == len(configs)
+    assert ("gw-example",) == configs[2].gateway.tokens
+    assert (32_000_000, 600.0) == (configs[2].gateway.max_body_bytes, configs[2].gateway.timeout)
     chains = {
         name: [m.describe() for m in configs[1].chain_for(name)] for name in configs[1].providers
     }

@@ -34,8 +34,10 @@ from typing import Any
 
 from agent.config.model import (
     DEFAULT_CHAIN,
+    MAX_BODY_BYTES,
     MIDDLEWARE,
     Config,
+    GatewaySpec,
     MiddlewareEntry,
     ProviderConfig,
     StoreSpec,
@@ -55,7 +57,7 @@ from agent.families import APIS, FamilyRegistry
 from agent.sqlite_store import check_path
 from agent.wire import host_of
 
-_TOP_KEYS = ("middleware", "providers", "custom_providers", "families", "store")
+_TOP_KEYS = ("middleware", "providers", "custom_providers", "families", "store", "gateway")
 _PROVIDER_KEYS = (
     "name",
     "base_url",
@@ -115,7 +117,35 @@ def load_config(path: str | os.PathLike[str]) -> Config:
                     )
                 providers[provider.name] = provider
     spec = _store(reader, root.get("store", "memory"), root)
-    return Config(str(file), middleware, providers, families, spec)
+    gateway = _gateway(reader, root.get("gateway"), root)
+    return Config(str(file), middleware, providers, families, spec, gateway)
+
+
+def _gateway(reader: Reader, value: object, root: object) -> GatewaySpec:
+    if value is None:
+        return GatewaySpec()
+    section = reader.mapping(value, "gateway", root, "gateway")
+    read = _Entry(reader, section, "gateway")
+    for key in section:
+        if key not in ("tokens", "max_body_bytes", "timeout"):
+            raise read.error(str(key), "unknown option (options: tokens, max_body_bytes, timeout)")
+    tokens = section.get("tokens") or []
+    if not isinstance(tokens, list):
+        raise read.error("tokens", "expected a list of tokens")
+    values = []
+    for index, token in enumerate(tokens):
+        where = f"gateway.tokens[{index}]"
+        raw = reader.string(token, where, section, "tokens", secret=True)
+        values.append(reader.interpolate(raw, where, section, "tokens"))
+    if any(not t.strip() for t in values):
+        raise read.error("tokens", "a token must not be empty")
+    size = section.get("max_body_bytes", MAX_BODY_BYTES)
+    if type(size) is not int or size < 1:
+        raise read.error("max_body_bytes", "expected a whole number >= 1")
+    timeout = section.get("timeout", 600.0)
+    if type(timeout) not in (int, float) or not 0 < timeout < 86_400:
+        raise read.error("timeout", "expected seconds, more than 0")
+    return GatewaySpec(tuple(values), size, float(timeout))
 
 
 def _families(reader: Reader, value: object, root: object, base: FamilyRegistry) -> FamilyRegistry:

@@ -116,6 +116,26 @@ class StoreSpec:
         return MemoryStore(**self.options)
 
 
+#: Anthropic's own request size limit, the gateway's default.
+MAX_BODY_BYTES = 32_000_000
+
+
+@frozen
+class GatewaySpec:
+    """What ``python -m agent serve`` reads from the config's ``gateway:`` section.
+
+    Attributes:
+        tokens: the tokens a client must present (``Authorization: Bearer`` or ``x-api-key``);
+            required when the gateway binds anything but 127.0.0.1. Never printed.
+        max_body_bytes: the largest request body taken (413 above it, upstream never called).
+        timeout: seconds an upstream call may take.
+    """
+
+    tokens: tuple[str, ...] = field(default=(), repr=False)
+    max_body_bytes: int = MAX_BODY_BYTES
+    timeout: float = 600.0
+
+
 @frozen
 class Config:
     """A loaded config: the chain, providers, families and store, all validated.
@@ -126,6 +146,7 @@ class Config:
         providers: configured providers by name.
         families: the family table (built-ins plus the file's definitions).
         store_spec: the store the file asks for.
+        gateway: the gateway's settings (``gateway:``).
     """
 
     path: str
@@ -133,6 +154,7 @@ class Config:
     providers: Mapping[str, ProviderConfig]
     families: FamilyRegistry
     store_spec: StoreSpec
+    gateway: GatewaySpec = field(factory=GatewaySpec)
     _store: list[ThinkingStore] = field(factory=list, init=False, eq=False, repr=False)
     _lock: threading.Lock = field(factory=threading.Lock, init=False, eq=False, repr=False)
 

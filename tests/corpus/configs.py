@@ -122,6 +122,17 @@ CASES = [
     bad("toml-duplicate-table", "[store]\n[store]\n", "", ".toml"),
     bad("toml-secret-in-bad-line", f'[providers.p]\napi_key = "{KEY}" junk\n', "", ".toml"),
     bad("unknown-suffix", "providers: {}\n", "", ".ini"),
+    ok("gateway-tokens", "gateway: {tokens: [a-token], max_body_bytes: 1000, timeout: 5}\n"),
+    bad("gateway-a-list", "gateway: [tokens]\n", "gateway"),
+    bad("gateway-tokens-a-string", "gateway: {tokens: a-token}\n", "gateway.tokens"),
+    bad("gateway-token-a-number", "gateway: {tokens: [12345]}\n", "gateway.tokens[0]"),
+    bad("gateway-token-empty", "gateway: {tokens: ['']}\n", "gateway.tokens"),
+    bad(
+        "gateway-token-unset", "gateway: {tokens: ['${AGENT_CORPUS_UNSET}']}\n", "gateway.tokens[0]"
+    ),
+    bad("gateway-bad-size", "gateway: {max_body_bytes: 0}\n", "gateway.max_body_bytes"),
+    bad("gateway-bad-timeout", "gateway: {timeout: -1}\n", "gateway.timeout"),
+    bad("gateway-unknown-option", "gateway: {port: 1}\n", "gateway.port"),
     gen("deep-yaml", "deep-yaml", ".yaml"),
     gen("deep-toml", "deep-toml", ".toml"),
     gen("billion-laughs", "billion-laughs", ".yaml", "providers[0]"),

@@ -1,0 +1,253 @@
+"""``python -m agent serve``: the pipeline as an HTTP gateway, for agents nobody can change.
+
+Point an agent's base URL at ``http://127.0.0.1:8787/{provider}`` (Anthropic SDKs) or
+``http://127.0.0.1:8787/{provider}/v1`` (OpenAI SDKs): each request goes to the configured
+provider's ``base_url`` with its key, after the provider's chain. Upstream URLs follow each
+SDK's convention: Messages go to ``{base_url}/v1/messages`` (a base URL without ``/v1``, like the
+anthropic SDK's), Chat Completions and Responses to ``{base_url}/chat/completions`` (a base URL
+with ``/v1``, like the openai SDK's). The pipeline runs in ``AsyncPipelineTransport``, so a stream
+is passed on chunk by chunk and observed as it passes, a plain answer is observed, and a
+classified thinking error is retried once; provider errors reach the client unchanged.
+
+Starlette (routing, streaming responses) on Uvicorn (an ASGI server) because both are small,
+maintained and what the Python ecosystem's own gateways use; upstream calls go through
+``httpx2``, the SDKs' HTTP layer. Needs the ``gateway`` extra.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import httpx2
+from starlette.applications import Starlette
+from starlette.requests import Request as HTTPRequest
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from agent.config import Config, ProviderConfig
+from agent.errors import AgentError
+from agent.integrations.transport import AsyncPipelineTransport
+from agent.pipeline import Pipeline
+from agent.request import Request
+from agent.wire import OFFICIAL_HOSTS
+
+log = logging.getLogger("agent.gateway")
+
+#: Headers that belong to one hop, never forwarded (RFC 9110 §7.6.1), plus the ones the
+#: gateway sets itself.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
+#: The client's credentials: for the gateway, never for the provider.
+CLIENT_KEYS = frozenset({"authorization", "x-api-key"})
+
+
+class Gateway:
+    """The gateway of one loaded config: one upstream client per provider."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._clients: dict[str, httpx2.AsyncClient] = {}
+        self._pipelines: dict[str, Pipeline] = {}
+
+    def pipeline(self, name: str) -> Pipeline:
+        """The provider's pipeline (the one its transport runs; made once)."""
+        if name not in self._pipelines:
+            self._pipelines[name] = self.config.pipeline(name)
+        return self._pipelines[name]
+
+    def client(self, name: str) -> httpx2.AsyncClient:
+        """The provider's upstream client, its pipeline in the transport (made once)."""
+        if name not in self._clients:
+            transport = AsyncPipelineTransport(self.pipeline(name), provider=name)
+            timeout = httpx2.Timeout(self.config.gateway.timeout)
+            self._clients[name] = httpx2.AsyncClient(transport=transport, timeout=timeout)
+        return self._clients[name]
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+
+    def authorized(self, request: HTTPRequest) -> bool:
+        """Whether the request presents a gateway token (always, when none is configured)."""
+        tokens = self.config.gateway.tokens
+        if not tokens:
+            return True
+        presented = request.headers.get("x-api-key") or ""
+        bearer = request.headers.get("authorization") or ""
+        if bearer.lower().startswith("bearer "):
+            presented = presented or bearer[7:].strip()
+        return any(hmac.compare_digest(presented.encode(), t.encode()) for t in tokens)
+
+    def access(self, name: str, url: str, body: bytes, status: int, started: float) -> None:
+        """One structured access line (provider, model, family, status, latency): no body,
+        no key."""
+        model = family = None
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, dict) and isinstance(parsed.get("model"), str):
+            model = parsed["model"]
+            provider = self.config.providers[name]
+            try:
+                request = Request(api=provider.api_mode, base_url=url, body=parsed)
+                family = self.pipeline(name).resolve(request).match.family.name
+            except AgentError:
+                family = None
+        log.info(
+            "%s",
+            json.dumps(
+                {
+                    "provider": name,
+                    "model": model,
+                    "family": family,
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                }
+            ),
+        )
+
+    async def health(self, request: HTTPRequest) -> Response:
+        return JSONResponse({"status": "ok", "providers": sorted(self.config.providers)})
+
+    async def forward(self, request: HTTPRequest) -> Response:
+        """One client request, through the provider's pipeline to its upstream."""
+        started = time.perf_counter()
+        name = request.path_params["provider"]
+        if name not in self.config.providers:
+            return _error(404, "not_found_error", f"no provider {name!r} in the gateway's config")
+        if not self.authorized(request):
+            return _error(401, "authentication_error", "a valid gateway token is required")
+        limit = self.config.gateway.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return _error(413, "request_too_large", f"request body over {limit} bytes")
+        body = await _read(request, limit)
+        if body is None:
+            return _error(413, "request_too_large", f"request body over {limit} bytes")
+        provider = self.config.providers[name]
+        upstream = httpx2.Request(
+            request.method,
+            upstream_url(provider, request.path_params["path"], request.url.query),
+            headers=_upstream_headers(request, provider),
+            content=body,
+        )
+        try:
+            response = await self.client(name).send(upstream, stream=True)
+        except httpx2.HTTPError as exc:
+            self.access(name, str(upstream.url), body, 502, started)
+            return _error(502, "upstream_error", f"upstream unreachable ({type(exc).__name__})")
+        self.access(name, str(upstream.url), body, response.status_code, started)
+        return StreamingResponse(
+            _relay(response),
+            status_code=response.status_code,
+            headers={k: v for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP},
+        )
+
+
+def upstream_url(provider: ProviderConfig, path: str, query: str) -> str:
+    """Where a client path goes: Messages under ``{base_url}/v1/...`` (anthropic SDK
+    convention), the OpenAI wires under ``{base_url}/...`` with the client's ``v1/`` dropped
+    (openai SDK convention: the base URL carries ``/v1``)."""
+    base = (provider.base_url or f"https://{OFFICIAL_HOSTS[provider.api_mode]}").rstrip("/")
+    if provider.base_url is None and provider.api_mode != "anthropic_messages":
+        base += "/v1"
+    path = path.lstrip("/")
+    if provider.api_mode != "anthropic_messages" and path.startswith("v1/"):
+        path = path[3:]
+    return f"{base}/{path}" + (f"?{query}" if query else "")
+
+
+def _upstream_headers(request: HTTPRequest, provider: ProviderConfig) -> dict[str, str]:
+    headers = {
+        k: v
+        for k, v in request.headers.items()
+        if k.lower() not in HOP_BY_HOP and k.lower() not in CLIENT_KEYS
+    }
+    if provider.api_key:
+        if provider.api_mode == "anthropic_messages":
+            headers["x-api-key"] = provider.api_key
+        else:
+            headers["authorization"] = f"Bearer {provider.api_key}"
+    return headers
+
+
+async def _read(request: HTTPRequest, limit: int) -> bytes | None:
+    """The request body, or None as soon as it passes ``limit`` (read no further)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _relay(response: httpx2.Response) -> AsyncIterator[bytes]:
+    """The upstream body, chunk by chunk as it arrives (the transport observes it)."""
+    try:
+        async for chunk in response.aiter_raw():
+            yield chunk
+    finally:
+        await response.aclose()
+
+
+def _error(status: int, kind: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"type": "error", "error": {"type": kind, "message": message}}, status_code=status
+    )
+
+
+def build_app(config: Config) -> Starlette:
+    """The ASGI app serving ``config``'s providers."""
+    gateway = Gateway(config)
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await gateway.close()
+
+    return Starlette(
+        routes=[
+            Route("/health", gateway.health, methods=["GET"]),
+            Route("/{provider}/{path:path}", gateway.forward, methods=methods),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def check_binding(config: Config, host: str) -> str | None:
+    """Why the gateway must not start on ``host`` (None when it may)."""
+    if host in ("127.0.0.1", "localhost", "::1") or config.gateway.tokens:
+        return None
+    return (
+        f"binding {host} exposes the providers' keys to the network: set gateway.tokens in "
+        "the config (clients present one as their api key)"
+    )
+
+
+def serve(config: Config, host: str = "127.0.0.1", port: int = 8787) -> None:
+    """Run the gateway (blocking) with Uvicorn."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    uvicorn.run(build_app(config), host=host, port=port, log_level="warning", access_log=False)

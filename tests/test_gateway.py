@@ -1,0 +1,264 @@
+"""``python -m agent serve``: the real SDKs, pointed at the gateway on 127.0.0.1, against the
+emulators. With the pipeline the originating loops complete; through a provider whose chain
+is empty they reproduce the provider's 400."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anthropic
+import httpx2
+import openai
+import pytest
+import uvicorn
+
+from agent import load_config
+from agent.cli import main
+from agent.gateway import build_app
+from agent.testing.emulators import Emulator
+from tests.builders import SECRET
+
+TOOL: Any = {"name": "run", "input_schema": {"type": "object"}}
+OPENAI_TOOL: Any = [{"type": "function", "function": {"name": "run", "parameters": {}}}]
+
+
+@contextlib.contextmanager
+def gateway(config: Any) -> Iterator[str]:
+    """The gateway app under Uvicorn on an ephemeral 127.0.0.1 port, for the test's length."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(build_app(config), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def _config(tmp_path: Path, text: str) -> Any:
+    path = tmp_path / "gateway.yaml"
+    path.write_text(text)
+    return load_config(path)
+
+
+def _providers(mimo: Emulator, deepseek: Emulator, extra: str = "") -> str:
+    return (
+        "providers:\n"
+        f"  mimo:\n    base_url: {mimo.base_url}\n    api_mode: anthropic_messages\n"
+        f"    api_key: {SECRET}\n"
+        f"  mimo-raw:\n    base_url: {mimo.base_url}\n    api_mode: anthropic_messages\n"
+        "    middleware: []\n    middleware_replace: true\n"
+        f"  deepseek:\n    base_url: {deepseek.openai_base_url}\n    api_key: {SECRET}\n"
+        f"  deepseek-raw:\n    base_url: {deepseek.openai_base_url}\n"
+        "    middleware: []\n    middleware_replace: true\n" + extra
+    )
+
+
+def anthropic_loop(base_url: str, stream: bool = False, api_key: str = "client-key") -> int:
+    """A lossy anthropic-SDK agent (it keeps no thinking); the tool calls it completed."""
+    client = anthropic.Anthropic(base_url=base_url, api_key=api_key, max_retries=0)
+    messages: list[Any] = [{"role": "user", "content": "go"}]
+    calls = 0
+    for _ in range(6):
+        params: Any = {
+            "model": "mimo-v2.5-pro",
+            "max_tokens": 100,
+            "messages": messages,
+            "tools": [TOOL],
+        }
+        if stream:
+            with client.messages.stream(**params) as events:
+                reply = events.get_final_message()
+        else:
+            reply = client.messages.create(**params)
+        kept = [b.model_dump() for b in reply.content if b.type != "thinking"]
+        messages.append({"role": "assistant", "content": kept})
+        uses = [b for b in kept if b["type"] == "tool_use"]
+        if not uses:
+            return calls
+        calls += len(uses)
+        messages.append(
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": u["id"], "content": "ok"} for u in uses
+                ],
+            }
+        )
+    return calls
+
+
+def openai_loop(base_url: str, stream: bool = False) -> int:
+    """A lossy openai-SDK agent (it keeps no reasoning_content)."""
+    client = openai.OpenAI(base_url=base_url, api_key="client-key", max_retries=0)
+    messages: list[Any] = [{"role": "user", "content": "go"}]
+    calls = 0
+    for _ in range(6):
+        if stream:
+            ids: dict[int, str] = {}
+            for chunk in client.chat.completions.create(
+                model="deepseek-v4-pro", messages=messages, tools=OPENAI_TOOL, stream=True
+            ):
+                for delta in chunk.choices[0].delta.tool_calls or ():
+                    ids[delta.index] = delta.id or ids.get(delta.index, "")
+            tool_calls = [
+                {"id": i, "type": "function", "function": {"name": "run", "arguments": "{}"}}
+                for i in ids.values()
+            ]
+        else:
+            answer = client.chat.completions.create(
+                model="deepseek-v4-pro", messages=messages, tools=OPENAI_TOOL
+            )
+            tool_calls = [c.model_dump() for c in answer.choices[0].message.tool_calls or ()]
+        message: dict[str, Any] = {"role": "assistant", "content": None}
+        if tool_calls:
+            message["tool_calls"] = tool_calls
+        messages.append(message)
+        if not tool_calls:
+            return calls
+        for call in tool_calls:
+            calls += 1
+            messages.append({"role": "tool", "tool_call_id": call["id"], "content": "ok"})
+    return calls
+
+
+class TestLoops:
+    @pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
+    def test_mimo_through_the_gateway(self, tmp_path: Path, stream: bool) -> None:
+        """The originating loop: completes through the gateway's pipeline; through the
+        same gateway with the chain empty, MiMo's 400 on call 2."""
+        with Emulator("mimo") as mimo, Emulator("deepseek") as deepseek:
+            config = _config(tmp_path, _providers(mimo, deepseek))
+            with gateway(config) as url:
+                assert 4 == anthropic_loop(f"{url}/mimo", stream)
+                mimo.clear()
+                with pytest.raises(anthropic.BadRequestError, match="Param Incorrect"):
+                    anthropic_loop(f"{url}/mimo-raw", stream)
+
+    @pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
+    def test_deepseek_chat_through_the_gateway(self, tmp_path: Path, stream: bool) -> None:
+        """The openai SDK on DeepSeek's chat wire, the same way."""
+        with Emulator("mimo") as mimo, Emulator("deepseek") as deepseek:
+            config = _config(tmp_path, _providers(mimo, deepseek))
+            with gateway(config) as url:
+                assert 4 == openai_loop(f"{url}/deepseek/v1", stream)
+                with pytest.raises(openai.BadRequestError, match="must be passed back"):
+                    openai_loop(f"{url}/deepseek-raw/v1", stream)
+
+
+class TestGuards:
+    def test_health(self, tmp_path: Path) -> None:
+        with (
+            Emulator("mimo") as mimo,
+            Emulator("deepseek") as deepseek,
+            gateway(_config(tmp_path, _providers(mimo, deepseek))) as url,
+        ):
+            answer = httpx2.get(f"{url}/health")
+
+        assert 200 == answer.status_code
+        assert "ok" == answer.json()["status"]
+
+    def test_tokens(self, tmp_path: Path) -> None:
+        """With gateway.tokens, a missing or wrong token is 401 (upstream never called); the
+        SDK's own api_key presents the right one."""
+        with Emulator("mimo") as mimo, Emulator("deepseek") as deepseek:
+            text = _providers(mimo, deepseek) + "gateway:\n  tokens: [gw-token-1]\n"
+            with gateway(_config(tmp_path, text)) as url:
+                with pytest.raises(anthropic.AuthenticationError):
+                    anthropic_loop(f"{url}/mimo", api_key="wrong")
+                assert [] == mimo.log
+                assert 4 == anthropic_loop(f"{url}/mimo", api_key="gw-token-1")
+
+    def test_oversized_body_is_413(self, tmp_path: Path) -> None:
+        """Above gateway.max_body_bytes: 413, and the upstream is never called."""
+        with Emulator("mimo") as mimo, Emulator("deepseek") as deepseek:
+            text = _providers(mimo, deepseek) + "gateway:\n  max_body_bytes: 2000\n"
+            with gateway(_config(tmp_path, text)) as url:
+                answer = httpx2.post(f"{url}/mimo/v1/messages", content=b"x" * 5000)
+
+            assert 413 == answer.status_code
+            assert [] == mimo.log
+
+    def test_unreachable_upstream_is_502(self, tmp_path: Path) -> None:
+        """An upstream nobody answers on: 502 with a clear body, no key in it."""
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        closed.close()
+        text = (
+            f"providers:\n  gone:\n    base_url: http://127.0.0.1:{port}\n"
+            f"    api_mode: anthropic_messages\n    api_key: {SECRET}\n"
+        )
+        with gateway(_config(tmp_path, text)) as url:
+            answer = httpx2.post(
+                f"{url}/gone/v1/messages",
+                json={
+                    "model": "m",
+                    "max_tokens": 1,
+                    "messages": [{"role": "user", "content": "x"}],
+                },
+            )
+
+        assert 502 == answer.status_code
+        assert "upstream unreachable" in answer.json()["error"]["message"]
+        assert SECRET not in answer.text
+
+    def test_unknown_provider_is_404(self, tmp_path: Path) -> None:
+        with (
+            Emulator("mimo") as mimo,
+            Emulator("deepseek") as deepseek,
+            gateway(_config(tmp_path, _providers(mimo, deepseek))) as url,
+        ):
+            answer = httpx2.post(f"{url}/nope/v1/messages", json={})
+
+        assert 404 == answer.status_code
+
+    def test_refuses_to_bind_elsewhere_without_tokens(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Binding beyond 127.0.0.1 without gateway.tokens: refused, exit 2, one line."""
+        path = tmp_path / "g.yaml"
+        path.write_text("providers:\n  p: {base_url: 'https://x.example', model: m}\n")
+
+        code = main(["serve", "--config", str(path), "--host", "0.0.0.0"])
+
+        assert 2 == code
+        assert "gateway.tokens" in capsys.readouterr().err
+
+
+class TestAccessLog:
+    def test_one_line_per_call_without_bodies_or_keys(
+        self, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """provider, model, family, status and latency; never the body or a key."""
+        import json
+        import logging
+
+        caplog.set_level(logging.INFO, logger="agent.gateway")
+        with (
+            Emulator("mimo") as mimo,
+            Emulator("deepseek") as deepseek,
+            gateway(_config(tmp_path, _providers(mimo, deepseek))) as url,
+        ):
+            anthropic_loop(f"{url}/mimo")
+
+        lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "agent.gateway"]
+        assert 5 == len(lines)
+        assert {("mimo", "mimo-v2.5-pro", "mimo", 200)} == {
+            (x["provider"], x["model"], x["family"], x["status"]) for x in lines
+        }
+        assert all(isinstance(x["ms"], float) for x in lines)
+        assert SECRET not in caplog.text
+        assert "tool_result" not in caplog.text
