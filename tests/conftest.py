@@ -46,3 +46,34 @@ def snapshot_ids() -> set[str]:
         "e2e-model-switch-minimax-to-claude",
         "e2e-strict-server-no-reasoning-content",
     }
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A real redis-server on a unix socket (no port to race for), for the session; skipped,
+    saying why, only where redis-server or the redis package is not installed (.ci/run
+    installs both)."""
+    import shutil
+    import subprocess
+    import time
+
+    pytest.importorskip("redis", reason="the redis package is not installed (agent[redis])")
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed here (.ci/run installs it)")
+    folder = tmp_path_factory.mktemp("redis")
+    sock = folder / "redis.sock"
+    process = subprocess.Popen(
+        [server, "--port", "0", "--unixsocket", str(sock), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=folder,
+    )
+    deadline = time.monotonic() + 10
+    while not sock.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield f"unix://{sock}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -260,7 +260,7 @@ BAD_CONFIGS: dict[str, tuple[str, str]] = {
     "top-level-typo": ("middelware: [tool_pairing]", ""),
     "duplicate-provider": ("providers: {p: {}}\ncustom_providers: [{name: p}]", ""),
     "providers-not-a-collection": ("providers: mimo", ""),
-    "store-unknown": ("store: redis", ""),
+    "store-unknown": ("store: postgres", ""),
     "store-bad-max-turns": ("store: {memory: {max_turns: 0}}", ""),
     "store-sqlite-no-path": ("store: {sqlite: {}}", ""),
     "yaml-syntax": ("providers:\n  p: {api_key: sk-live-THIS-MUST-NEVER-SHOW-4242\n", ""),

@@ -66,17 +66,20 @@ def _providers(mimo: Emulator, deepseek: Emulator, extra: str = "") -> str:
     )
 
 
-def anthropic_loop(base_url: str, stream: bool = False, api_key: str = "client-key") -> int:
+def anthropic_loop(
+    base_url: str, stream: bool = False, api_key: str = "client-key", model: str = "mimo-v2.5-pro"
+) -> int:
     """A lossy anthropic-SDK agent (it keeps no thinking); the tool calls it completed."""
     client = anthropic.Anthropic(base_url=base_url, api_key=api_key, max_retries=0)
     messages: list[Any] = [{"role": "user", "content": "go"}]
     calls = 0
     for _ in range(6):
         params: Any = {
-            "model": "mimo-v2.5-pro",
+            "model": model,
             "max_tokens": 100,
             "messages": messages,
             "tools": [TOOL],
+            "thinking": {"type": "enabled", "budget_tokens": 50},
         }
         if stream:
             with client.messages.stream(**params) as events:
@@ -100,7 +103,7 @@ def anthropic_loop(base_url: str, stream: bool = False, api_key: str = "client-k
     return calls
 
 
-def openai_loop(base_url: str, stream: bool = False) -> int:
+def openai_loop(base_url: str, stream: bool = False, model: str = "deepseek-v4-pro") -> int:
     """A lossy openai-SDK agent (it keeps no reasoning_content)."""
     client = openai.OpenAI(base_url=base_url, api_key="client-key", max_retries=0)
     messages: list[Any] = [{"role": "user", "content": "go"}]
@@ -109,7 +112,7 @@ def openai_loop(base_url: str, stream: bool = False) -> int:
         if stream:
             ids: dict[int, str] = {}
             for chunk in client.chat.completions.create(
-                model="deepseek-v4-pro", messages=messages, tools=OPENAI_TOOL, stream=True
+                model=model, messages=messages, tools=OPENAI_TOOL, stream=True
             ):
                 for delta in chunk.choices[0].delta.tool_calls or ():
                     ids[delta.index] = delta.id or ids.get(delta.index, "")
@@ -119,7 +122,7 @@ def openai_loop(base_url: str, stream: bool = False) -> int:
             ]
         else:
             answer = client.chat.completions.create(
-                model="deepseek-v4-pro", messages=messages, tools=OPENAI_TOOL
+                model=model, messages=messages, tools=OPENAI_TOOL
             )
             tool_calls = [c.model_dump() for c in answer.choices[0].message.tool_calls or ()]
         message: dict[str, Any] = {"role": "assistant", "content": None}
@@ -156,6 +159,46 @@ class TestLoops:
                 assert 4 == openai_loop(f"{url}/deepseek/v1", stream)
                 with pytest.raises(openai.BadRequestError, match="must be passed back"):
                     openai_loop(f"{url}/deepseek-raw/v1", stream)
+
+
+FAMILY_MODELS = {"kimi": "kimi-k2.6", "anthropic": "claude-opus-4-6", "mimo": "mimo-v2.5-pro"}
+
+
+def _one(emulator: Emulator, name: str, api_mode: str) -> str:
+    base = emulator.base_url if api_mode == "anthropic_messages" else emulator.openai_base_url
+    return (
+        "providers:\n"
+        f"  {name}:\n    base_url: {base}\n    api_mode: {api_mode}\n"
+        f"  {name}-raw:\n    base_url: {base}\n    api_mode: {api_mode}\n"
+        "    middleware: []\n    middleware_replace: true\n"
+    )
+
+
+class TestMoreFamilies:
+    @pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
+    @pytest.mark.parametrize("family", ["kimi", "anthropic"])
+    def test_anthropic_sdk(self, tmp_path: Path, family: str, stream: bool) -> None:
+        """Kimi and Claude loops through the gateway complete; with the chain empty, the
+        provider's 400 on call 2."""
+        model = FAMILY_MODELS[family]
+        with Emulator(family) as emulator:
+            config = _config(tmp_path, _one(emulator, "p", "anthropic_messages"))
+            with gateway(config) as url:
+                assert 4 == anthropic_loop(f"{url}/p", stream, model=model)
+                with pytest.raises(anthropic.BadRequestError):
+                    anthropic_loop(f"{url}/p-raw", stream, model=model)
+
+    @pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
+    @pytest.mark.parametrize("family", ["kimi", "mimo"])
+    def test_openai_sdk(self, tmp_path: Path, family: str, stream: bool) -> None:
+        """Kimi and MiMo chat loops through the gateway, the same way."""
+        model = FAMILY_MODELS[family]
+        with Emulator(family) as emulator:
+            config = _config(tmp_path, _one(emulator, "p", "chat_completions"))
+            with gateway(config) as url:
+                assert 4 == openai_loop(f"{url}/p/v1", stream, model=model)
+                with pytest.raises(openai.BadRequestError):
+                    openai_loop(f"{url}/p-raw/v1", stream, model=model)
 
 
 class TestGuards:
@@ -262,3 +305,95 @@ class TestAccessLog:
         assert all(isinstance(x["ms"], float) for x in lines)
         assert SECRET not in caplog.text
         assert "tool_result" not in caplog.text
+
+
+@contextlib.contextmanager
+def gateway_process(config_path: Path) -> Iterator[str]:
+    """``python -m agent serve`` in its own process, on a free 127.0.0.1 port."""
+    import subprocess
+    import sys
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agent", "serve", "--config", str(config_path), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx2.get(f"{url}/health").status_code == 200:
+                break
+        except httpx2.HTTPError:
+            time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def claude_loop(urls: list[str]) -> list[int]:
+    """A lossy Claude agent (it keeps no thinking), each call through the next gateway."""
+    messages: list[Any] = [{"role": "user", "content": "go"}]
+    statuses = []
+    for n in range(6):
+        client = anthropic.Anthropic(base_url=urls[n % len(urls)], api_key="k", max_retries=0)
+        try:
+            reply = client.messages.create(
+                model="claude-opus-4-6",
+                max_tokens=100,
+                messages=messages,
+                tools=[TOOL],
+                thinking={"type": "enabled", "budget_tokens": 50},
+            )
+        except anthropic.APIStatusError as exc:
+            statuses.append(exc.status_code)
+            return statuses
+        statuses.append(200)
+        kept = [b.model_dump() for b in reply.content if b.type != "thinking"]
+        messages.append({"role": "assistant", "content": kept})
+        uses = [b for b in kept if b["type"] == "tool_use"]
+        if not uses:
+            return statuses
+        messages.append(
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": u["id"], "content": "ok"} for u in uses
+                ],
+            }
+        )
+    return statuses
+
+
+class TestTwoGateways:
+    @pytest.mark.parametrize("store", ["redis", "memory"], ids=["redis", "memory"])
+    def test_a_conversation_moves_between_processes(
+        self, tmp_path: Path, redis_url: str, store: str
+    ) -> None:
+        """Two gateway processes sharing a Redis store continue one Claude conversation
+        (each restores the signed thinking the other observed); with each its own memory
+        store, the second call meets Claude's 'Expected thinking' 400."""
+        with Emulator("anthropic") as claude:
+            spec = (
+                f"{{redis: {{url: '{redis_url}', prefix: 'two:'}}}}"
+                if store == "redis"
+                else "memory"
+            )
+            path = tmp_path / "g.yaml"
+            path.write_text(
+                f"store: {spec}\nproviders:\n  claude:\n    base_url: {claude.base_url}\n"
+                "    api_mode: anthropic_messages\n"
+            )
+            with gateway_process(path) as one, gateway_process(path) as two:
+                statuses = claude_loop([f"{one}/claude", f"{two}/claude"])
+
+        if store == "redis":
+            assert [200] * 5 == statuses
+        else:
+            assert [200, 400] == statuses

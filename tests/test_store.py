@@ -354,3 +354,69 @@ class TestFaults:
 
         monkeypatch.setattr(store, "_read", broken)
         assert store.turn_for_tool("c") is None
+
+
+class TestRedis:
+    def test_same_semantics_as_the_others(self, redis_url: str, tmp_path: Path) -> None:
+        """Whatever an observed response holds, Redis gives back what memory gives back."""
+        from agent.redis_store import RedisStore
+
+        model = "claude-opus-4-6\ud800"
+        for n, block in enumerate(ODD.values()):
+            tool_id = f"c{n}\udc80"
+            request = Request(api=AM, body=anthropic_body(model, U(), A(tu(tool_id)), T(tool_id)))
+            outs = []
+            for store in (MemoryStore(), RedisStore(redis_url, prefix=f"same{n}:")):
+                pipe = Pipeline([ThinkingRoundTrip(store=store)])
+                pipe.observe(request, {"type": "message", "content": [block, tu(tool_id)]})
+                outs.append(pipe(request).body)
+            assert outs[0] == outs[1]
+
+    def test_shared_and_expiring(self, redis_url: str) -> None:
+        """Two stores on one Redis see each other's turns; every entry has the TTL."""
+        import redis
+
+        from agent.redis_store import RedisStore
+
+        one, two = (
+            RedisStore(redis_url, ttl=600, prefix="shared:"),
+            RedisStore(redis_url, ttl=600, prefix="shared:"),
+        )
+        one.record(StoredTurn(Origin("mimo", "h", "m"), ((th_s("plan", "s1"), 0),), None, ("c1",)))
+        one.reject("dead-sig")
+
+        turn = two.turn_for_tool("c1")
+        assert turn is not None
+        assert "plan" == turn.blocks[0][0]["thinking"]
+        assert Origin("mimo", "h", "m") == two.origin_of_signature("s1")
+        assert frozenset({"dead-sig"}) == two.rejected()
+        client = redis.Redis.from_url(redis_url)
+        ttls = [client.ttl(k) for k in client.scan_iter("shared:*")]
+        assert ttls
+        assert all(0 < t <= 600 for t in ttls)
+
+    def test_unreachable_redis(self, tmp_path: Path) -> None:
+        """A Redis nobody answers on: writes are a StoreError, reads count as not seen."""
+        from agent.redis_store import RedisStore
+
+        store = RedisStore(f"unix://{tmp_path}/none.sock")
+        turn = StoredTurn(Origin("mimo", "h", "m"), ((th_u("x", ""), 0),), None, ("c",))
+
+        with pytest.raises(StoreError, match="redis"):
+            store.record(turn)
+        assert store.turn_for_tool("c") is None
+        assert frozenset() == store.rejected()
+
+    def test_config(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """store: {redis: {url: ${VAR}}} loads without connecting; the URL never shows."""
+        from agent import load_config
+
+        monkeypatch.setenv("AGENT_REDIS_URL", "redis://:hunter2-secret@127.0.0.1:1/0")
+        path = tmp_path / "a.yaml"
+        path.write_text("store: {redis: {url: '${AGENT_REDIS_URL}', ttl: 60}}\n")
+
+        config = load_config(path)
+
+        assert "redis" == config.store_spec.kind
+        assert "hunter2" not in repr(config)
+        assert "hunter2" not in repr(config.store)

@@ -54,6 +54,7 @@ from agent.errors import (
     shown,
 )
 from agent.families import APIS, FamilyRegistry
+from agent.redis_store import DEFAULT_TTL
 from agent.sqlite_store import check_path
 from agent.wire import host_of
 
@@ -86,7 +87,11 @@ _HOST_AGENT_KEYS = frozenset(
 )
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HOST = re.compile(r"[a-z0-9_.-]+|[0-9a-f:]+")  # a host name or an IPv6 address
-_STORE_OPTIONS = {"memory": ("max_turns", "max_bytes"), "sqlite": ("path", "max_turns")}
+_STORE_OPTIONS = {
+    "memory": ("max_turns", "max_bytes"),
+    "sqlite": ("path", "max_turns"),
+    "redis": ("url", "ttl", "prefix"),
+}
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -119,6 +124,25 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     spec = _store(reader, root.get("store", "memory"), root)
     gateway = _gateway(reader, root.get("gateway"), root)
     return Config(str(file), middleware, providers, families, spec, gateway)
+
+
+def _redis(reader: Reader, options: Mapping[str, Any], owner: object) -> StoreSpec:
+    """store: {redis: {url, ttl, prefix}}: checked at load, nothing connected."""
+    if "url" not in options:
+        raise reader.error("store.redis", "missing field 'url'", owner, "redis")
+    raw = reader.string(options["url"], "store.redis.url", options, "url", secret=True)
+    url = reader.interpolate(raw, "store.redis.url", options, "url")
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise reader.error(
+            "store.redis.url", "expected a redis://, rediss:// or unix:// URL", options, "url"
+        )
+    ttl = options.get("ttl", DEFAULT_TTL)
+    if type(ttl) is not int or ttl < 1:
+        raise reader.error("store.redis.ttl", "expected whole seconds >= 1", options, "ttl")
+    prefix = options.get("prefix", "agent:")
+    if not isinstance(prefix, str):
+        raise reader.error("store.redis.prefix", "expected a string", options, "prefix")
+    return StoreSpec("redis", {"url": url, "ttl": ttl, "prefix": prefix})
 
 
 def _gateway(reader: Reader, value: object, root: object) -> GatewaySpec:
@@ -372,7 +396,7 @@ def _store(reader: Reader, value: object, root: object) -> StoreSpec:
     options = {} if options is None else options
     if kind not in _STORE_OPTIONS:
         raise reader.error(
-            "store", f"unknown store {kind!r} (known: memory, sqlite)", root, "store"
+            "store", f"unknown store {kind!r} (known: memory, sqlite, redis)", root, "store"
         )
     if not isinstance(options, Mapping):
         raise reader.error(
@@ -391,6 +415,8 @@ def _store(reader: Reader, value: object, root: object) -> StoreSpec:
             raise reader.error(where, "expected a whole number >= 1", options, option)
         if option == "path" and not isinstance(setting, str):
             raise reader.error(where, "expected a file path", options, option)
+    if kind == "redis":
+        return _redis(reader, options, owner)
     if kind == "sqlite":
         if "path" not in options:
             raise reader.error("store.sqlite", "missing field 'path'", owner, kind)

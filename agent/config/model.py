@@ -97,22 +97,31 @@ class ProviderConfig:
     where: str = ""
 
 
+def _redacted(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Store options as they may be printed: a URL (it may hold a password) as ``***``."""
+    return {k: "***" if k == "url" else v for k, v in options.items()}
+
+
 @frozen
 class StoreSpec:
     """Which ThinkingStore the config asks for.
 
     Attributes:
-        kind: ``memory`` or ``sqlite``.
+        kind: ``memory``, ``sqlite`` or ``redis``.
         options: ``max_turns``; ``max_bytes`` for memory; ``path`` for sqlite.
     """
 
     kind: str = "memory"
-    options: Mapping[str, Any] = field(factory=dict)
+    options: Mapping[str, Any] = field(factory=dict, repr=lambda o: repr(_redacted(o)))
 
     def build(self) -> ThinkingStore:
         """A new store of this kind."""
         if self.kind == "sqlite":
             return SqliteStore(**self.options)
+        if self.kind == "redis":
+            from agent.redis_store import RedisStore  # needs the redis extra
+
+            return RedisStore(**self.options)
         return MemoryStore(**self.options)
 
 
