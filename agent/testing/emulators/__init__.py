@@ -99,6 +99,14 @@ def _check_relay(_: object, __: Attribute[str | None], value: str | None) -> Non
         raise ValueError(f"relay: {value!r} is not one of {', '.join(RELAYS)}")
 
 
+class _Server(ThreadingHTTPServer):
+    """A threading server whose listen backlog takes many clients at once (benchmarks run 64
+    concurrent tool loops; the default backlog of 5 resets connections)."""
+
+    request_queue_size = 256
+    daemon_threads = True
+
+
 @define
 class Emulator:
     """A provider emulator for one family; a context manager that starts and stops it.
@@ -153,7 +161,7 @@ class Emulator:
             pass
 
         _Bound.owner = owner
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Bound)
+        self._server = _Server(("127.0.0.1", 0), _Bound)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"emulator-{self.family}", daemon=True

@@ -20,6 +20,7 @@ class Handler(BaseHTTPRequestHandler):
 
     owner: Answering
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # no 40 ms delayed-ACK stalls on loopback keep-alive
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the emulator keeps its own log."""
