@@ -30,10 +30,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from agent.config import Config, ProviderConfig
-from agent.errors import AgentError
-from agent.integrations.transport import AsyncPipelineTransport
+from agent.integrations.transport import EXTENSION, AsyncPipelineTransport
 from agent.pipeline import Pipeline
-from agent.request import Request
 from agent.wire import OFFICIAL_HOSTS
 
 log = logging.getLogger("agent.gateway")
@@ -96,30 +94,27 @@ class Gateway:
             presented = presented or bearer[7:].strip()
         return any(hmac.compare_digest(presented.encode(), t.encode()) for t in tokens)
 
-    def access(self, name: str, url: str, body: bytes, status: int, started: float) -> None:
-        """One structured access line (provider, model, family, status, latency): no body,
-        no key."""
-        model = family = None
+    def access(
+        self, name: str, body: bytes, response: httpx2.Response | None, started: float
+    ) -> None:
+        """One structured access line (provider, model, family, whether the pipeline changed
+        the body or retried, status, latency): no body, no key."""
         try:
             parsed = json.loads(body) if body else None
         except ValueError:
             parsed = None
-        if isinstance(parsed, dict) and isinstance(parsed.get("model"), str):
-            model = parsed["model"]
-            provider = self.config.providers[name]
-            try:
-                request = Request(api=provider.api_mode, base_url=url, body=parsed)
-                family = self.pipeline(name).resolve(request).match.family.name
-            except AgentError:
-                family = None
+        model = parsed.get("model") if isinstance(parsed, dict) else None
+        done = response.extensions.get(EXTENSION, {}) if response is not None else {}
         log.info(
             "%s",
             json.dumps(
                 {
                     "provider": name,
-                    "model": model,
-                    "family": family,
-                    "status": status,
+                    "model": model if isinstance(model, str) else None,
+                    "family": done.get("family"),
+                    "changed": done.get("changed"),
+                    "retried": done.get("retried"),
+                    "status": 502 if response is None else response.status_code,
                     "ms": round((time.perf_counter() - started) * 1000, 1),
                 }
             ),
@@ -153,9 +148,9 @@ class Gateway:
         try:
             response = await self.client(name).send(upstream, stream=True)
         except httpx2.HTTPError as exc:
-            self.access(name, str(upstream.url), body, 502, started)
+            self.access(name, body, None, started)
             return _error(502, "upstream_error", f"upstream unreachable ({type(exc).__name__})")
-        self.access(name, str(upstream.url), body, response.status_code, started)
+        self.access(name, body, response, started)
         return StreamingResponse(
             _relay(response),
             status_code=response.status_code,

@@ -285,7 +285,8 @@ class TestAccessLog:
     def test_one_line_per_call_without_bodies_or_keys(
         self, tmp_path: Path, caplog: pytest.LogCaptureFixture
     ) -> None:
-        """provider, model, family, status and latency; never the body or a key."""
+        """provider, model, family, whether the pipeline changed the body (calls 2-5: the
+        lost thinking put back) or retried, status and latency; never the body or a key."""
         import json
         import logging
 
@@ -299,9 +300,10 @@ class TestAccessLog:
 
         lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "agent.gateway"]
         assert 5 == len(lines)
-        assert {("mimo", "mimo-v2.5-pro", "mimo", 200)} == {
-            (x["provider"], x["model"], x["family"], x["status"]) for x in lines
+        assert {("mimo", "mimo-v2.5-pro", "mimo", 200, False)} == {
+            (x["provider"], x["model"], x["family"], x["status"], x["retried"]) for x in lines
         }
+        assert [False, True, True, True, True] == [x["changed"] for x in lines]
         assert all(isinstance(x["ms"], float) for x in lines)
         assert SECRET not in caplog.text
         assert "tool_result" not in caplog.text

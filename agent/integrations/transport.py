@@ -206,6 +206,23 @@ def _again(response: httpx2.Response, raw: bytes, request: httpx2.Request) -> ht
     )
 
 
+#: The response extension that says what the pipeline did (read by the gateway's access log).
+EXTENSION = "agent"
+
+
+def tagged(
+    response: httpx2.Response, ours: Request, sent: Request, retried: bool
+) -> httpx2.Response:
+    """``response`` carrying, in ``extensions["agent"]``, the family the call was sent as,
+    whether the pipeline changed the body, and whether it retried."""
+    response.extensions[EXTENSION] = {
+        "family": sent.match.family.name,
+        "changed": sent.body is not ours.body,
+        "retried": retried,
+    }
+    return response
+
+
 def _is_stream(response: httpx2.Response) -> bool:
     return response.headers.get("content-type", "").startswith("text/event-stream")
 
@@ -250,16 +267,18 @@ class PipelineTransport(httpx2.BaseTransport):
         outgoing, ours, sent = prepared
         response = self.inner.handle_request(outgoing)
         if response.status_code < 400:
-            return self._settled(response, sent, request)
+            return tagged(self._settled(response, sent, request), ours, sent, False)
         if response.status_code not in RETRIED:
-            return response
+            return tagged(response, ours, sent, False)
         data = b"".join(response.iter_raw())
         response.close()
         corrected = self._core.recover(ours, sent, response.status_code, _decoded(response, data))
         if corrected is None:
-            return _again(response, data, request)
+            return tagged(_again(response, data, request), ours, sent, False)
         retry = self.inner.handle_request(rebuilt(request, self._core.wire(corrected, raw)))
-        return self._settled(retry, corrected, request) if retry.status_code < 400 else retry
+        if retry.status_code < 400:
+            retry = self._settled(retry, corrected, request)
+        return tagged(retry, ours, corrected, True)
 
     def _settled(
         self, response: httpx2.Response, sent: Request, request: httpx2.Request
@@ -315,20 +334,20 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
         outgoing, ours, sent = prepared
         response = await self.inner.handle_async_request(outgoing)
         if response.status_code < 400:
-            return await self._settled(response, sent, request)
+            return tagged(await self._settled(response, sent, request), ours, sent, False)
         if response.status_code not in RETRIED:
-            return response
+            return tagged(response, ours, sent, False)
         data = b"".join([chunk async for chunk in response.aiter_raw()])
         await response.aclose()
         corrected = self._core.recover(ours, sent, response.status_code, _decoded(response, data))
         if corrected is None:
-            return _again(response, data, request)
+            return tagged(_again(response, data, request), ours, sent, False)
         retry = await self.inner.handle_async_request(
             rebuilt(request, self._core.wire(corrected, raw))
         )
         if retry.status_code < 400:
-            return await self._settled(retry, corrected, request)
-        return retry
+            retry = await self._settled(retry, corrected, request)
+        return tagged(retry, ours, corrected, True)
 
     async def _settled(
         self, response: httpx2.Response, sent: Request, request: httpx2.Request
