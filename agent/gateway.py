@@ -30,6 +30,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from agent.config import Config, ProviderConfig
+from agent.errors import shown
 from agent.integrations.transport import EXTENSION, AsyncPipelineTransport
 from agent.pipeline import Pipeline
 from agent.wire import OFFICIAL_HOSTS
@@ -128,7 +129,7 @@ class Gateway:
         started = time.perf_counter()
         name = request.path_params["provider"]
         if name not in self.config.providers:
-            return _error(404, "not_found_error", f"no provider {name!r} in the gateway's config")
+            return _error(404, "not_found_error", f"no provider {shown(name)} in the config")
         if not self.authorized(request):
             return _error(401, "authentication_error", "a valid gateway token is required")
         limit = self.config.gateway.max_body_bytes
@@ -163,11 +164,12 @@ def upstream_url(provider: ProviderConfig, path: str, query: str) -> str:
     convention), the OpenAI wires under ``{base_url}/...`` with the client's ``v1/`` dropped
     (openai SDK convention: the base URL carries ``/v1``)."""
     base = (provider.base_url or f"https://{OFFICIAL_HOSTS[provider.api_mode]}").rstrip("/")
-    if provider.base_url is None and provider.api_mode != "anthropic_messages":
+    openai_style = provider.api_mode in ("chat_completions", "responses")
+    if provider.base_url is None and openai_style:
         base += "/v1"
     path = path.lstrip("/")
-    if provider.api_mode != "anthropic_messages" and path.startswith("v1/"):
-        path = path[3:]
+    if openai_style and path.startswith("v1/"):
+        path = path[3:]  # (Gemini and Bedrock paths go on as the client wrote them)
     return f"{base}/{path}" + (f"?{query}" if query else "")
 
 

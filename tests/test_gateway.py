@@ -399,3 +399,56 @@ class TestTwoGateways:
             assert [200] * 5 == statuses
         else:
             assert [200, 400] == statuses
+
+
+class TestUpstreamUrls:
+    @pytest.mark.parametrize(
+        ("api_mode", "base_url", "path", "expected"),
+        [
+            (
+                "anthropic_messages",
+                "https://relay.example",
+                "v1/messages",
+                "https://relay.example/v1/messages",
+            ),
+            ("anthropic_messages", None, "v1/messages", "https://api.anthropic.com/v1/messages"),
+            (
+                "chat_completions",
+                "https://api.deepseek.com/v1",
+                "v1/chat/completions",
+                "https://api.deepseek.com/v1/chat/completions",
+            ),
+            (
+                "chat_completions",
+                None,
+                "v1/chat/completions",
+                "https://api.openai.com/v1/chat/completions",
+            ),
+            ("responses", None, "v1/responses", "https://api.openai.com/v1/responses"),
+            (
+                "gemini",
+                None,
+                "v1beta/models/gemini-3-pro:generateContent",
+                "https://generativelanguage.googleapis.com/v1beta/models/gemini-3-pro:generateContent",
+            ),
+        ],
+        ids=[
+            "messages-relay",
+            "messages-official",
+            "chat-relay",
+            "chat-official",
+            "responses",
+            "gemini",
+        ],
+    )
+    def test_each_sdk_convention(
+        self, api_mode: str, base_url: str | None, path: str, expected: str
+    ) -> None:
+        """Messages under {base_url}/v1/..., the OpenAI wires under a base URL with /v1,
+        Gemini's paths as the client wrote them."""
+        from agent.config import ProviderConfig
+        from agent.gateway import upstream_url
+
+        provider = ProviderConfig("p", base_url=base_url, api_mode=api_mode)
+
+        assert expected == upstream_url(provider, path, "")
