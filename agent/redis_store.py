@@ -74,6 +74,7 @@ class RedisStore:
         self.prefix = prefix
         self._redis = redis.Redis.from_url(url)
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self._read_errors = (*self._errors, ValueError, KeyError, TypeError)
 
     def __repr__(self) -> str:
         return f"RedisStore(prefix={self.prefix!r}, ttl={self.ttl})"  # the URL may hold a password
@@ -103,10 +104,11 @@ class RedisStore:
         try:
             name = self._redis.get(f"{self.prefix}{index}:{_digest(key)}")
             data = self._redis.get(name) if name is not None else None
-        except self._errors as exc:  # a store that cannot be read must not fail the call
+            return None if data is None else turn_from_json(data)
+        except self._read_errors as exc:
+            # a store that cannot be read (or holds what is no turn) must not fail the call
             log.warning("thinking store (redis) cannot be read (%s); not seen", type(exc).__name__)
             return None
-        return None if data is None else turn_from_json(data)
 
     def origin_of_signature(self, signature: str) -> Origin | None:
         """The origin of a signature or redacted ``data``, if observed."""

@@ -420,3 +420,18 @@ class TestRedis:
         assert "redis" == config.store_spec.kind
         assert "hunter2" not in repr(config)
         assert "hunter2" not in repr(config.store)
+
+
+class TestRedisGarbage:
+    def test_a_value_that_is_no_turn_counts_as_not_seen(self, redis_url: str) -> None:
+        """Whatever else wrote under the prefix, a read never raises into the call."""
+        import redis
+
+        from agent.redis_store import RedisStore, _digest
+
+        store = RedisStore(redis_url, prefix="garbage:")
+        client = redis.Redis.from_url(redis_url)
+        client.set(f"garbage:tool:{_digest('c1')}", "garbage:turn:x")
+        client.set("garbage:turn:x", "{not json")
+
+        assert store.turn_for_tool("c1") is None
