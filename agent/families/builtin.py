@@ -18,6 +18,13 @@ _OPENROUTER_DETAILS = (
 )
 _UNSIGNED_CARRY = {"thinking": "carry", "turns": "all", "empty_signature": "forbidden"}
 
+#: Hosts where a model's signatures travel inside ``reasoning_details`` (so no Gemini
+#: ``extra_content`` of the pipeline's own is added there), with the source.
+DETAILS_HOSTS: Mapping[str, str] = {
+    "openrouter.ai": "OpenRouter carries Gemini's thought signatures as reasoning.encrypted items "
+    "of reasoning_details (shared/providers.md §9; Roo-Code #10307)",
+}
+
 #: The built-in table (design §4; sources in shared/providers.md), in the config schema.
 BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
     {
@@ -226,7 +233,7 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
         "hosts": ["api.openai.com"],
         "authoritative": True,
         "anthropic": {"thinking": "pass"},
-        "chat": {"reasoning_content": "pass", "details": "keep"},
+        "chat": {"reasoning_content": "pass", "details": "keep", "ask_encrypted": True},
         "why": (
             "OpenAI reasoning models: encrypted reasoning comes back unmodified and only to the "
             "model that made it (Responses items; reasoning_details behind OpenRouter)"
@@ -236,7 +243,7 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
             "chat.details": _OPENROUTER_DETAILS,
             "not_models": "gpt-5-chat* is no reasoning model: nothing to send back, and "
             "encrypted reasoning is not asked for it (platform.openai.com models)",
-            "responses": "with store: false a reasoning item goes back only with its "
+            "chat.ask_encrypted": "with store: false a reasoning item goes back only with its "
             "encrypted_content (include: reasoning.encrypted_content), else HTTP 404 'Item with "
             "id ... not found' (shared/wild.md §4; openai/openai-agents-js #546)",
         },

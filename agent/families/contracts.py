@@ -113,6 +113,7 @@ _FIELD_PARSERS: Mapping[str, _Parser] = {
     "empty_signature": lambda v, w: choice(v, get_args(EmptySignature), w),
     "reasoning_content": lambda v, w: choice(v, get_args(ReasoningMode), w),
     "details": lambda v, w: choice(v, get_args(ReasoningMode), w),
+    "ask_encrypted": _flag,
     "tool_signatures": lambda v, w: choice(v, get_args(ReasoningMode), w),
     "signatures_required": _model_globs,
     "signature_dummy": _pad,
@@ -254,6 +255,9 @@ class ChatContract:
             (own-origin items verbatim, a lost list restored by tool call id), ``pass`` (as
             sent), ``drop``; a list holding another model's items is never sent (the sequence
             must match what the model produced).
+        ask_encrypted: Responses wire: with ``store: false``, ask for
+            ``include: ["reasoning.encrypted_content"]`` (the family's models return encrypted
+            reasoning, and only that can be sent back without a stored item).
         tool_signatures: Gemini's ``tool_calls[].extra_content.google.thought_signature``:
             ``keep`` (own verbatim, lost ones restored), ``pass`` (as sent), ``drop``; another
             model's signature is never sent.
@@ -269,6 +273,7 @@ class ChatContract:
     pad_on: frozenset[str] = frozenset()
     empty_to_pad: bool = False
     details: ReasoningMode = "pass"
+    ask_encrypted: bool = False
     tool_signatures: ReasoningMode = "pass"
     signatures_required: tuple[str, ...] = ()
     signature_dummy: str | None = None

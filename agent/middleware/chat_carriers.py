@@ -16,16 +16,15 @@ from typing import Any
 
 from agent.body import thought_signature, tool_call_ids, without
 from agent.explain import Action
+from agent.families.builtin import DETAILS_HOSTS
 from agent.middleware.context import Call
 
 DETAILS = "reasoning_details"
-#: Hosts where a model's signatures travel inside ``reasoning_details`` instead (OpenRouter:
-#: shared/providers.md §9), so no ``extra_content`` of our own is added there.
-_DETAILS_HOSTS = ("openrouter.ai",)
 
 
 def _details_host(host: str) -> bool:
-    return any(host == h or host.endswith("." + h) for h in _DETAILS_HOSTS)
+    """A host whose carrier is reasoning_details (the family table's DETAILS_HOSTS)."""
+    return any(host == h or host.endswith("." + h) for h in DETAILS_HOSTS)
 
 
 def carriers(call: Call, i: int, message: Mapping[str, Any], current: bool) -> Mapping[str, Any]:

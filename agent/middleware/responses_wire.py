@@ -220,7 +220,7 @@ def _included(
 ) -> Mapping[str, Any]:
     """With store: false, an OpenAI reasoning model is asked for its encrypted reasoning
     (``include``), so the next answer's reasoning can be sent back."""
-    if not store_off or call.family.name != "openai":
+    if not store_off or not call.family.chat.ask_encrypted:
         return body
     include = body.get("include")
     if isinstance(include, list) and INCLUDE in include:
