@@ -99,8 +99,76 @@ def _base(kind: str) -> dict[str, Any]:
     }
 
 
+def _other_base(kind: str) -> dict[str, Any] | None:
+    """The good requests of the other wires, the secret in their texts."""
+    if kind == "responses":
+        return {
+            "model": "gpt-5",
+            "store": False,
+            "input": [
+                {"role": "user", "content": f"my key is {SECRET}"},
+                {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "e1"},
+                {"type": "function_call", "id": "fc_1", "call_id": "c1", "name": "run"},
+                {"type": "function_call_output", "call_id": "c1", "output": "ok"},
+            ],
+        }
+    if kind == "gemini":
+        return {
+            "model": "gemini-3-pro-preview",
+            "contents": [
+                {"role": "user", "parts": [{"text": f"my key is {SECRET}"}]},
+                {
+                    "role": "model",
+                    "parts": [
+                        {"functionCall": {"name": "run", "args": {}}, "thoughtSignature": "s"}
+                    ],
+                },
+                {"role": "user", "parts": [{"functionResponse": {"name": "run", "response": {}}}]},
+            ],
+        }
+    if kind == "converse":
+        text = {"text": f"use {SECRET}", "signature": "s"}
+        return {
+            "modelId": "us.anthropic.claude-opus-4-6-v1:0",
+            "messages": [
+                {"role": "user", "content": [{"text": "go"}]},
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"reasoningContent": {"reasoningText": text}},
+                        {"toolUse": {"toolUseId": "t1", "name": "run", "input": {}}},
+                    ],
+                },
+                {"role": "user", "content": [{"toolResult": {"toolUseId": "t1", "content": []}}]},
+            ],
+            "additionalModelRequestFields": {"thinking": {"type": "enabled", "budget_tokens": 9}},
+        }
+    if kind == "openrouter":
+        return {
+            "model": "google/gemini-3-pro",
+            "messages": [
+                {"role": "user", "content": f"my key is {SECRET}"},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "reasoning_details": [{"type": "reasoning.encrypted", "data": "d", "id": "c1"}],
+                    "tool_calls": [
+                        {
+                            "id": "c1",
+                            "type": "function",
+                            "function": {"name": "run", "arguments": "{}"},
+                            "extra_content": {"google": {"thought_signature": "s"}},
+                        }
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+            ],
+        }
+    return None
+
+
 def _spoiled(case: dict[str, Any]) -> dict[str, Any]:
-    body = _base(case["base"])
+    body = _other_base(case["base"]) or _base(case["base"])
     if "set" in case:
         path, value = case["set"]
         target: Any = body

@@ -49,7 +49,11 @@ def run(call: Call) -> Request:
     out: list[Any] = []
     changed = False
     strip_ids = False  # the function calls after a left-out reasoning item lose their ids
-    present = {i.get("id") for i in items if isinstance(i, Mapping) and i.get("type") == REASONING}
+    present = {
+        i["id"]
+        for i in items
+        if isinstance(i, Mapping) and i.get("type") == REASONING and isinstance(i.get("id"), str)
+    }
     for k, item in enumerate(items):
         kind = item.get("type") if isinstance(item, Mapping) else None
         if kind in (REASONING, "item_reference") and _refers_to_reasoning(item):

@@ -85,10 +85,61 @@ CHAT = {
 }
 
 
+#: The other wires' passes read less and validate nothing but what they must: a bad value
+#: anywhere is passed over (sent as the agent wrote it), except where named.
+RESPONSES = {
+    "input": (["input"], STRINGS | {"null", "list", "deep"}, "input"),
+    "reasoning-item": (["input", 1], set(VALUES), ""),
+    "reasoning-id": (["input", 1, "id"], set(VALUES), ""),
+    "encrypted-content": (["input", 1, "encrypted_content"], set(VALUES), ""),
+    "function-call": (["input", 2], set(VALUES), ""),
+    "call-id": (["input", 2, "call_id"], set(VALUES), ""),
+    "store": (["store"], set(VALUES), ""),
+    "include": (["include"], set(VALUES), ""),
+}
+GEMINI = {
+    "contents": (["contents"], set(VALUES), ""),
+    "model-turn": (["contents", 1], set(VALUES), ""),
+    "parts": (["contents", 1, "parts"], set(VALUES), ""),
+    "part": (["contents", 1, "parts", 0], set(VALUES), ""),
+    "function-call": (["contents", 1, "parts", 0, "functionCall"], set(VALUES), ""),
+    "thought-signature": (["contents", 1, "parts", 0, "thoughtSignature"], set(VALUES), ""),
+}
+CONVERSE = {
+    "model-id": (["modelId"], STRINGS, "model"),
+    # (the Converse pass runs the Anthropic pass on a view: what that pass reads, it checks)
+    "messages": (["messages"], set(VALUES) - {"deep"}, "messages[0]"),
+    "content": (
+        ["messages", 1, "content"],
+        STRINGS | {"null", "list", "deep"},
+        "messages[1].content",
+    ),
+    "reasoning-content": (["messages", 1, "content", 0, "reasoningContent"], set(VALUES), ""),
+    "signature": (
+        ["messages", 1, "content", 0, "reasoningContent", "reasoningText", "signature"],
+        STRINGS | {"null"},
+        "messages[1].content[0].signature",
+    ),
+    "tool-use-id": (["messages", 1, "content", 1, "toolUse", "toolUseId"], set(VALUES), ""),
+}
+OPENROUTER = {
+    "reasoning-details": (["messages", 1, "reasoning_details"], set(VALUES), ""),
+    "detail": (["messages", 1, "reasoning_details", 0], set(VALUES), ""),
+    "extra-content": (["messages", 1, "tool_calls", 0, "extra_content"], set(VALUES), ""),
+    "thought-signature": (
+        ["messages", 1, "tool_calls", 0, "extra_content", "google", "thought_signature"],
+        set(VALUES),
+        "",
+    ),
+}
+
+
 def _where(place: str, kind: str, where: str) -> str:
     """Where the error points: a nested value is named by its first bad part."""
     if kind == "deep" and place in ("messages",):
         return "messages[0]"
+    if place in ("model-id",):
+        return where
     if kind == "deep" and place in ("content", "user-content"):
         return where + "[0]"
     if kind in OBJECTS and place in ("assistant-message",):
@@ -261,6 +312,10 @@ def build() -> list[dict[str, Any]]:
     return [
         *_body_cases("anthropic_messages", "anthropic", ANTHROPIC),
         *_body_cases("chat_completions", "chat", CHAT),
+        *_body_cases("responses", "responses", RESPONSES),
+        *_body_cases("gemini", "gemini", GEMINI),
+        *_body_cases("bedrock_converse", "converse", CONVERSE),
+        *_body_cases("chat_completions", "openrouter", OPENROUTER),
         *_other_cases(),
     ]
 
