@@ -111,12 +111,7 @@ def _signatures(call: Call, i: int, message: Mapping[str, Any], current: bool) -
     calls: list[Any] = message["tool_calls"]
     ids = [c.get("id") if isinstance(c, Mapping) else None for c in calls]
     first = next((k for k, x in enumerate(ids) if isinstance(x, str)), None)
-    required = (
-        current
-        and not _details_host(call.match.host)
-        and contract.signature_dummy is not None
-        and contract.requires_signatures(call.match.model)
-    )
+    required = signature_required(call, current) and not _details_host(call.match.host)
     changes: dict[int, Any] = {}
     for k, tool_call in enumerate(calls):
         path = f"messages[{i}].tool_calls[{k}].extra_content.google.thought_signature"
@@ -127,35 +122,60 @@ def _signatures(call: Call, i: int, message: Mapping[str, Any], current: bool) -
                 changes[k] = _signed_as(tool_call, None)
             continue
         if signature is not None:
-            origin = call.foreign_origin(signature, None)
-            if origin is None:
+            if not foreign_signature(call, signature, path):
                 continue  # its own (or never seen): verbatim
-            call.notes.add(
-                path,
-                Action.DROPPED,
-                "observed from {}: a thought signature is bound to the model that made it",
-                origin,
-            )
             changes[k] = tool_call = _signed_as(tool_call, None)
         keep = contract.tool_signatures == "keep"
         restored = restored_signature(call, ids[k], path) if keep else None
         if restored is not None:
             changes[k] = _signed_as(tool_call, restored)
         elif required and k == first:
-            call.notes.add(
-                path,
-                Action.PADDED,
-                "{} needs a signature on the first function call of each step of the current "
-                "turn and this one's is unknown; sent {!r}, the value Google documents for calls "
-                "the model did not make ({})",
-                call.match.model,
-                contract.signature_dummy,
-                call.family.why,
-            )
-            changes[k] = _signed_as(tool_call, contract.signature_dummy)
+            changes[k] = _signed_as(tool_call, bypass_signature(call, path))
     if not changes:
         return message
     return {**message, "tool_calls": [changes.get(k, c) for k, c in enumerate(calls)]}
+
+
+def signature_required(call: Call, current: bool) -> bool:
+    """Whether a current-turn step's first function call must carry a signature (the family
+    names the models that check, and the value to send when the real one is unknown)."""
+    contract = call.family.chat
+    return (
+        current
+        and contract.signature_dummy is not None
+        and contract.requires_signatures(call.match.model)
+    )
+
+
+def foreign_signature(call: Call, signature: str, path: str) -> bool:
+    """Whether a thought signature was observed from another model (then it is not sent)."""
+    origin = call.foreign_origin(signature, None)
+    if origin is None:
+        return False
+    call.notes.add(
+        path,
+        Action.DROPPED,
+        "observed from {}: a thought signature is bound to the model that made it",
+        origin,
+    )
+    return True
+
+
+def bypass_signature(call: Call, path: str) -> str:
+    """The value the provider documents for a call the model did not make, said in explain."""
+    dummy = call.family.chat.signature_dummy
+    assert dummy is not None
+    call.notes.add(
+        path,
+        Action.PADDED,
+        "{} needs a signature on the first function call of each step of the current turn and "
+        "this one's is unknown; sent {!r}, the value Google documents for calls the model did "
+        "not make ({})",
+        call.match.model,
+        dummy,
+        call.family.why,
+    )
+    return dummy
 
 
 def restored_signature(call: Call, key: object, path: str) -> str | None:

@@ -21,7 +21,12 @@ from typing import Any
 
 from agent.body import plain_json
 from agent.explain import Action
-from agent.middleware.chat_carriers import restored_signature
+from agent.middleware.chat_carriers import (
+    bypass_signature,
+    foreign_signature,
+    restored_signature,
+    signature_required,
+)
 from agent.middleware.context import Call
 from agent.request import Request
 from agent.store import Origin, StoredTurn
@@ -85,11 +90,7 @@ def run(call: Call) -> Request:
 def _parts(call: Call, i: int, parts: list[Any], current: bool) -> list[Any]:
     contract = call.family.chat
     mode = contract.tool_signatures
-    required = (
-        current
-        and contract.signature_dummy is not None
-        and contract.requires_signatures(call.match.model)
-    )
+    required = signature_required(call, current)
     first = next(
         (j for j, p in enumerate(parts) if isinstance(p, Mapping) and "functionCall" in p), None
     )
@@ -104,15 +105,8 @@ def _parts(call: Call, i: int, parts: list[Any], current: bool) -> list[Any]:
                 call.notes.add(path, Action.DROPPED, "{}; not sent", call.match.describe())
                 changes[j] = part = {k: v for k, v in part.items() if k != SIGNATURE}
                 continue
-            origin = call.foreign_origin(signature, None)
-            if origin is None:
+            if not foreign_signature(call, signature, path):
                 continue  # its own (or never seen): verbatim
-            call.notes.add(
-                path,
-                Action.DROPPED,
-                "observed from {}: a thought signature is bound to the model that made it",
-                origin,
-            )
             changes[j] = part = {k: v for k, v in part.items() if k != SIGNATURE}
         if "functionCall" not in part or mode != "keep":
             continue
@@ -120,17 +114,7 @@ def _parts(call: Call, i: int, parts: list[Any], current: bool) -> list[Any]:
         if restored is not None:
             changes[j] = {**part, SIGNATURE: restored}
         elif required and j == first:
-            call.notes.add(
-                path,
-                Action.PADDED,
-                "{} needs a signature on the first function call of each step of the current "
-                "turn and this one's is unknown; sent {!r}, the value Google documents for calls "
-                "the model did not make ({})",
-                call.match.model,
-                contract.signature_dummy,
-                call.family.why,
-            )
-            changes[j] = {**part, SIGNATURE: contract.signature_dummy}
+            changes[j] = {**part, SIGNATURE: bypass_signature(call, path)}
     if not changes:
         return parts
     return [changes.get(j, p) for j, p in enumerate(parts)]
