@@ -34,28 +34,22 @@ from typing import Any
 
 from agent.config.model import (
     DEFAULT_CHAIN,
-    MAX_BODY_BYTES,
     MIDDLEWARE,
     Config,
-    GatewaySpec,
     MiddlewareEntry,
     ProviderConfig,
-    StoreSpec,
     options_of,
 )
 from agent.config.parse import VAR, Reader, kind_of, near, parse
+from agent.config.sections import Entry, gateway_section, named_entry, store_section
 from agent.errors import (
-    ConfigError,
     FamilyDefinitionError,
     InvalidOption,
     InvalidRequest,
-    StoreError,
     UnknownFamily,
     shown,
 )
 from agent.families import APIS, FamilyRegistry
-from agent.redis_store import DEFAULT_TTL
-from agent.sqlite_store import check_path
 from agent.wire import host_of
 
 _TOP_KEYS = ("middleware", "providers", "custom_providers", "families", "store", "gateway")
@@ -87,11 +81,6 @@ _HOST_AGENT_KEYS = frozenset(
 )
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HOST = re.compile(r"[a-z0-9_.-]+|[0-9a-f:]+")  # a host name or an IPv6 address
-_STORE_OPTIONS = {
-    "memory": ("max_turns", "max_bytes"),
-    "sqlite": ("path", "max_turns"),
-    "redis": ("url", "ttl", "prefix"),
-}
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -121,55 +110,9 @@ def load_config(path: str | os.PathLike[str]) -> Config:
                         provider.where, f"provider {provider.name!r} is defined twice"
                     )
                 providers[provider.name] = provider
-    spec = _store(reader, root.get("store", "memory"), root)
-    gateway = _gateway(reader, root.get("gateway"), root)
+    spec = store_section(reader, root.get("store", "memory"), root)
+    gateway = gateway_section(reader, root.get("gateway"), root)
     return Config(str(file), middleware, providers, families, spec, gateway)
-
-
-def _redis(reader: Reader, options: Mapping[str, Any], owner: object) -> StoreSpec:
-    """store: {redis: {url, ttl, prefix}}: checked at load, nothing connected."""
-    if "url" not in options:
-        raise reader.error("store.redis", "missing field 'url'", owner, "redis")
-    raw = reader.string(options["url"], "store.redis.url", options, "url", secret=True)
-    url = reader.interpolate(raw, "store.redis.url", options, "url")
-    if not url.startswith(("redis://", "rediss://", "unix://")):
-        raise reader.error(
-            "store.redis.url", "expected a redis://, rediss:// or unix:// URL", options, "url"
-        )
-    ttl = options.get("ttl", DEFAULT_TTL)
-    if type(ttl) is not int or ttl < 1:
-        raise reader.error("store.redis.ttl", "expected whole seconds >= 1", options, "ttl")
-    prefix = options.get("prefix", "agent:")
-    if not isinstance(prefix, str):
-        raise reader.error("store.redis.prefix", "expected a string", options, "prefix")
-    return StoreSpec("redis", {"url": url, "ttl": ttl, "prefix": prefix})
-
-
-def _gateway(reader: Reader, value: object, root: object) -> GatewaySpec:
-    if value is None:
-        return GatewaySpec()
-    section = reader.mapping(value, "gateway", root, "gateway")
-    read = _Entry(reader, section, "gateway")
-    for key in section:
-        if key not in ("tokens", "max_body_bytes", "timeout"):
-            raise read.error(str(key), "unknown option (options: tokens, max_body_bytes, timeout)")
-    tokens = section.get("tokens") or []
-    if not isinstance(tokens, list):
-        raise read.error("tokens", "expected a list of tokens")
-    values = []
-    for index, token in enumerate(tokens):
-        where = f"gateway.tokens[{index}]"
-        raw = reader.string(token, where, section, "tokens", secret=True)
-        values.append(reader.interpolate(raw, where, section, "tokens"))
-    if any(not t.strip() for t in values):
-        raise read.error("tokens", "a token must not be empty")
-    size = section.get("max_body_bytes", MAX_BODY_BYTES)
-    if type(size) is not int or size < 1:
-        raise read.error("max_body_bytes", "expected a whole number >= 1")
-    timeout = section.get("timeout", 600.0)
-    if type(timeout) not in (int, float) or not 0 < timeout < 86_400:
-        raise read.error("timeout", "expected seconds, more than 0")
-    return GatewaySpec(tuple(values), size, float(timeout))
 
 
 def _families(reader: Reader, value: object, root: object, base: FamilyRegistry) -> FamilyRegistry:
@@ -206,7 +149,7 @@ def _chain(
 
 
 def _entry(reader: Reader, item: object, at: str, parent: object, key: str) -> MiddlewareEntry:
-    named = _named(item, parent)
+    named = named_entry(item, parent)
     if named is None:
         raise reader.error(
             at,
@@ -268,26 +211,6 @@ def _providers(
     return out
 
 
-class _Entry:
-    """One provider entry being read: its mapping, where it is, and the reader."""
-
-    def __init__(self, reader: Reader, entry: Mapping[str, Any], where: str) -> None:
-        self.reader = reader
-        self.entry = entry
-        self.where = where
-
-    def error(self, key: str, problem: str) -> ConfigError:
-        return self.reader.error(f"{self.where}.{key}", problem, self.entry, key)
-
-    def text(self, key: str, secret: bool = False) -> str | None:
-        """A string field, ``${VAR}`` interpolated; None when absent."""
-        if key not in self.entry or self.entry[key] is None:
-            return None
-        where = f"{self.where}.{key}"
-        raw = self.reader.string(self.entry[key], where, self.entry, key, secret)
-        return self.reader.interpolate(raw, where, self.entry, key)
-
-
 def _provider(
     reader: Reader, entry: Mapping[str, Any], where: str, name: object, families: FamilyRegistry
 ) -> ProviderConfig:
@@ -305,7 +228,7 @@ def _provider(
     if not name.strip():
         raise reader.error(f"{where}.name", "a provider name cannot be empty", entry, "name")
     where = f"{where.split('[')[0].split('.')[0]}.{name}" if "[" in where else where
-    read = _Entry(reader, entry, where)
+    read = Entry(reader, entry, where)
     api_key, source = _api_key(read)
     replace = entry.get("middleware_replace", False)
     if not isinstance(replace, bool):
@@ -327,7 +250,7 @@ def _provider(
     )
 
 
-def _base_url(read: _Entry) -> str | None:
+def _base_url(read: Entry) -> str | None:
     base_url = read.text("base_url")
     if base_url is None:
         return None
@@ -340,14 +263,14 @@ def _base_url(read: _Entry) -> str | None:
     return base_url
 
 
-def _api_mode(read: _Entry) -> str:
+def _api_mode(read: Entry) -> str:
     api_mode = read.text("api_mode") or "chat_completions"
     if api_mode not in APIS:
         raise read.error("api_mode", f"{shown(api_mode)} is not one of {', '.join(APIS)}")
     return api_mode
 
 
-def _family(read: _Entry, families: FamilyRegistry) -> str | None:
+def _family(read: Entry, families: FamilyRegistry) -> str | None:
     family = read.text("family")
     if family is None:
         return None
@@ -357,7 +280,7 @@ def _family(read: _Entry, families: FamilyRegistry) -> str | None:
         raise read.error("family", exc.problem) from None
 
 
-def _api_key(read: _Entry) -> tuple[str | None, str]:
+def _api_key(read: Entry) -> tuple[str | None, str]:
     """The key and where it came from (safe to print): inline, ``${VAR}``, or a named env."""
     entry = read.entry
     api_key = read.text("api_key", secret=True)
@@ -373,62 +296,3 @@ def _api_key(read: _Entry) -> tuple[str | None, str]:
                 raise read.error(env_key, f"environment variable {variable} is not set")
             api_key, source = os.environ[variable], f"env {variable}"
     return api_key, source
-
-
-def _named(item: object, parent: object) -> tuple[str, Any, object] | None:
-    """A ``name`` or a one-key ``{name: options}`` entry as (name, options, owner), else None;
-    the owner is the mapping whose lines locate the options."""
-    if isinstance(item, str):
-        return item, {}, parent
-    if isinstance(item, Mapping) and len(item) == 1:
-        name, options = next(iter(item.items()))
-        return str(name), options, item
-    return None
-
-
-def _store(reader: Reader, value: object, root: object) -> StoreSpec:
-    named = _named(value, root)
-    if named is None:
-        raise reader.error(
-            "store", "expected 'memory', 'sqlite', or {kind: {options}}", root, "store"
-        )
-    kind, options, owner = named
-    options = {} if options is None else options
-    if kind not in _STORE_OPTIONS:
-        raise reader.error(
-            "store", f"unknown store {kind!r} (known: memory, sqlite, redis)", root, "store"
-        )
-    if not isinstance(options, Mapping):
-        raise reader.error(
-            f"store.{kind}", f"expected options as a mapping, got {kind_of(options)}", owner, kind
-        )
-    for option, setting in options.items():
-        where = f"store.{kind}.{option}"
-        if option not in _STORE_OPTIONS[kind]:
-            raise reader.error(
-                where,
-                f"unknown option (options: {', '.join(_STORE_OPTIONS[kind])})",
-                options,
-                option,
-            )
-        if option in ("max_turns", "max_bytes") and (type(setting) is not int or setting < 1):
-            raise reader.error(where, "expected a whole number >= 1", options, option)
-        if option == "path" and not isinstance(setting, str):
-            raise reader.error(where, "expected a file path", options, option)
-    if kind == "redis":
-        return _redis(reader, options, owner)
-    if kind == "sqlite":
-        if "path" not in options:
-            raise reader.error("store.sqlite", "missing field 'path'", owner, kind)
-        given = Path(os.path.expanduser(options["path"]))
-        if ".." in given.parts:
-            raise reader.error(
-                "store.sqlite.path", "must not climb out of a folder ('..')", options, "path"
-            )
-        path = given if given.is_absolute() else Path(reader.path).resolve().parent / given
-        try:
-            check_path(str(path))  # creates nothing: the file is made on the first write
-        except StoreError as exc:
-            raise reader.error("store.sqlite.path", exc.problem, options, "path") from None
-        options = {**options, "path": str(path)}
-    return StoreSpec(kind, dict(options))
