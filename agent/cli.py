@@ -134,6 +134,8 @@ def _check_record(config: Config) -> dict[str, Any]:
                 "does": match.family.contract(provider.api_mode).describe(),
                 "chain": [m.describe() for m in config.chain_for(name)],
                 "api_key": provider.api_key_source,
+                "upstream_timeout": provider.timeout,
+                "forward_client_key": provider.forward_client_key,
             }
         )
     return {
@@ -165,6 +167,10 @@ def _check(args: argparse.Namespace) -> int:
         print(f"  chain:   {' -> '.join(p['chain']) or '(empty)'}")
         key = p["api_key"]
         print(f"  api key: {'not set' if key == 'none' else 'set (' + key + ')'}")
+        serving = [f"waits {p['upstream_timeout']:g} s"] if p["upstream_timeout"] else []
+        serving += ["sends the client's own key upstream"] if p["forward_client_key"] else []
+        if serving:
+            print(f"  gateway: {'; '.join(serving)}")
     return EXIT_OK
 
 

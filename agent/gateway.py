@@ -54,8 +54,11 @@ HOP_BY_HOP = frozenset(
         "content-length",
     }
 )
-#: The client's credentials: for the gateway, never for the provider.
+#: The client's credentials: for the gateway, never for the provider (unless the provider
+#: says ``forward_client_key``).
 CLIENT_KEYS = frozenset({"authorization", "x-api-key"})
+#: Where a client presents a gateway token when its own key goes upstream; never forwarded.
+TOKEN_HEADER = "x-gateway-token"
 
 
 class Gateway:
@@ -76,27 +79,40 @@ class Gateway:
         """The provider's upstream client, its pipeline in the transport (made once)."""
         if name not in self._clients:
             transport = AsyncPipelineTransport(self.pipeline(name), provider=name)
-            timeout = httpx2.Timeout(self.config.gateway.timeout)
+            timeout = httpx2.Timeout(self.timeout(name))
             self._clients[name] = httpx2.AsyncClient(transport=transport, timeout=timeout)
         return self._clients[name]
+
+    def timeout(self, name: str) -> float:
+        """Seconds an upstream call to ``name`` may take (its own, or the gateway's)."""
+        own = self.config.providers[name].timeout
+        return self.config.gateway.timeout if own is None else own
 
     async def close(self) -> None:
         for client in self._clients.values():
             await client.aclose()
 
-    def authorized(self, request: HTTPRequest) -> bool:
-        """Whether the request presents a gateway token (always, when none is configured)."""
+    def authorized(self, request: HTTPRequest, provider: ProviderConfig) -> bool:
+        """Whether the request presents a gateway token (always, when none is configured):
+        in ``x-gateway-token``, or as the client's api key unless that key goes upstream."""
         tokens = self.config.gateway.tokens
         if not tokens:
             return True
-        presented = request.headers.get("x-api-key") or ""
-        bearer = request.headers.get("authorization") or ""
-        if bearer.lower().startswith("bearer "):
-            presented = presented or bearer[7:].strip()
+        presented = request.headers.get(TOKEN_HEADER) or ""
+        if not provider.forward_client_key:
+            bearer = request.headers.get("authorization") or ""
+            if bearer.lower().startswith("bearer "):
+                bearer = bearer[7:].strip()
+            presented = presented or request.headers.get("x-api-key") or bearer
         return any(hmac.compare_digest(presented.encode(), t.encode()) for t in tokens)
 
     def access(
-        self, name: str, body: bytes, response: httpx2.Response | None, started: float
+        self,
+        name: str,
+        body: bytes,
+        response: httpx2.Response | None,
+        started: float,
+        failed: int = 502,
     ) -> None:
         """One structured access line (provider, model, family, whether the pipeline changed
         the body or retried, status, latency): no body, no key."""
@@ -115,7 +131,7 @@ class Gateway:
                     "family": done.get("family"),
                     "changed": done.get("changed"),
                     "retried": done.get("retried"),
-                    "status": 502 if response is None else response.status_code,
+                    "status": failed if response is None else response.status_code,
                     "ms": round((time.perf_counter() - started) * 1000, 1),
                 }
             ),
@@ -130,7 +146,8 @@ class Gateway:
         name = request.path_params["provider"]
         if name not in self.config.providers:
             return _error(404, "not_found_error", f"no provider {shown(name)} in the config")
-        if not self.authorized(request):
+        provider = self.config.providers[name]
+        if not self.authorized(request, provider):
             return _error(401, "authentication_error", "a valid gateway token is required")
         limit = self.config.gateway.max_body_bytes
         declared = request.headers.get("content-length")
@@ -139,7 +156,6 @@ class Gateway:
         body = await _read(request, limit)
         if body is None:
             return _error(413, "request_too_large", f"request body over {limit} bytes")
-        provider = self.config.providers[name]
         upstream = httpx2.Request(
             request.method,
             upstream_url(provider, request.path_params["path"], request.url.query),
@@ -148,6 +164,10 @@ class Gateway:
         )
         try:
             response = await self.client(name).send(upstream, stream=True)
+        except httpx2.TimeoutException:
+            self.access(name, body, None, started, 504)
+            seconds = f"{self.timeout(name):g}"
+            return _error(504, "upstream_timeout", f"upstream did not answer within {seconds} s")
         except httpx2.HTTPError as exc:
             self.access(name, body, None, started)
             return _error(502, "upstream_error", f"upstream unreachable ({type(exc).__name__})")
@@ -174,11 +194,14 @@ def upstream_url(provider: ProviderConfig, path: str, query: str) -> str:
 
 
 def _upstream_headers(request: HTTPRequest, provider: ProviderConfig) -> dict[str, str]:
-    headers = {
-        k: v
-        for k, v in request.headers.items()
-        if k.lower() not in HOP_BY_HOP and k.lower() not in CLIENT_KEYS
-    }
+    """The client's headers, minus hop-by-hop ones and the gateway token; the client's key
+    only where the provider forwards it, else the provider's key."""
+    dropped = HOP_BY_HOP | {TOKEN_HEADER}
+    if not provider.forward_client_key:
+        dropped |= CLIENT_KEYS
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
+    if provider.forward_client_key and CLIENT_KEYS & {k.lower() for k in headers}:
+        return headers
     if provider.api_key:
         if provider.api_mode == "anthropic_messages":
             headers["x-api-key"] = provider.api_key

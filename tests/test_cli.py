@@ -60,6 +60,22 @@ class TestCommands:
         assert "family:  deepseek by model rule" in result.stdout
         assert "chain:   thinking_round_trip" in result.stdout  # strict-gateway removed one
 
+    def test_check_shows_gateway_options(self, cli: Cli, tmp_path: Path) -> None:
+        """A provider's gateway options are shown (text and JSON), and only when set."""
+        path = tmp_path / "g.yaml"
+        path.write_text(
+            "providers:\n  a: {model: m, upstream_timeout: 30, forward_client_key: true}\n"
+            "  b: {model: m}\n"
+        )
+
+        text = cli("check", str(path)).stdout
+        record = json.loads(cli("check", "--json", str(path)).stdout)
+
+        assert 1 == text.count("gateway: waits 30 s; sends the client's own key upstream")
+        assert [(30.0, True), (None, False)] == [
+            (p["upstream_timeout"], p["forward_client_key"]) for p in record["providers"]
+        ]
+
     def test_check_json(self, cli: Cli) -> None:
         """check --json is machine-readable."""
         result = cli("check", "--json", "examples/hermes-mimo-relay.yaml", env=ENV)

@@ -452,3 +452,135 @@ class TestUpstreamUrls:
         provider = ProviderConfig("p", base_url=base_url, api_mode=api_mode)
 
         assert expected == upstream_url(provider, path, "")
+
+
+@contextlib.contextmanager
+def header_recorder() -> Iterator[tuple[str, list[dict[str, str]]]]:
+    """An upstream on 127.0.0.1 that records each request's headers and answers a message."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[dict[str, str]] = []
+    answer = (
+        b'{"id":"m","type":"message","role":"assistant","model":"m","content":'
+        b'[{"type":"text","text":"ok"}],"stop_reason":"end_turn","usage":'
+        b'{"input_tokens":1,"output_tokens":1}}'
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet."""
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            seen.append({k.lower(): v for k, v in self.headers.items()})
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+MESSAGE: Any = {"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}]}
+
+
+class TestKeys:
+    """Whose key goes upstream: the provider's, unless the provider forwards the client's."""
+
+    def _config(self, tmp_path: Path, upstream: str, extra: str = "", gw: str = "") -> Any:
+        text = (
+            f"providers:\n  p:\n    base_url: {upstream}\n    api_mode: anthropic_messages\n"
+            f"    api_key: {SECRET}\n" + extra + gw
+        )
+        return _config(tmp_path, text)
+
+    def test_the_client_key_never_goes_upstream_by_default(self, tmp_path: Path) -> None:
+        """The client's x-api-key and Authorization stay at the gateway; the provider's key
+        goes; a gateway token header is never forwarded."""
+        with header_recorder() as (upstream, seen):
+            with gateway(self._config(tmp_path, upstream)) as url:
+                answer = httpx2.post(
+                    f"{url}/p/v1/messages",
+                    json=MESSAGE,
+                    headers={
+                        "x-api-key": "client-key",
+                        "authorization": "Bearer client-bearer",
+                        "x-gateway-token": "tok",
+                        "anthropic-version": "2023-06-01",
+                    },
+                )
+
+        assert 200 == answer.status_code
+        assert SECRET == seen[0]["x-api-key"]
+        assert "authorization" not in seen[0]
+        assert "x-gateway-token" not in seen[0]
+        assert "2023-06-01" == seen[0]["anthropic-version"]  # end-to-end headers go on
+
+    def test_forward_client_key(self, tmp_path: Path) -> None:
+        """forward_client_key: the client's own key goes upstream instead of the config's;
+        with none from the client, the provider's key fills in."""
+        extra = "    forward_client_key: true\n"
+        with header_recorder() as (upstream, seen):
+            with gateway(self._config(tmp_path, upstream, extra)) as url:
+                httpx2.post(f"{url}/p/v1/messages", json=MESSAGE, headers={"x-api-key": "own"})
+                httpx2.post(
+                    f"{url}/p/v1/messages", json=MESSAGE, headers={"authorization": "Bearer b"}
+                )
+                httpx2.post(f"{url}/p/v1/messages", json=MESSAGE)
+
+        assert ("own", None) == (seen[0]["x-api-key"], seen[0].get("authorization"))
+        assert (None, "Bearer b") == (seen[1].get("x-api-key"), seen[1]["authorization"])
+        assert SECRET == seen[2]["x-api-key"]
+
+    def test_forwarding_with_tokens_takes_the_token_header_only(self, tmp_path: Path) -> None:
+        """With tokens and a forwarded key, the token comes in x-gateway-token: a token sent
+        as the api key (which would go upstream) does not open the gateway."""
+        extra = "    forward_client_key: true\n"
+        gw = "gateway:\n  tokens: [gw-token]\n"
+        with header_recorder() as (upstream, seen):
+            with gateway(self._config(tmp_path, upstream, extra, gw)) as url:
+                refused = httpx2.post(
+                    f"{url}/p/v1/messages", json=MESSAGE, headers={"x-api-key": "gw-token"}
+                )
+                taken = httpx2.post(
+                    f"{url}/p/v1/messages",
+                    json=MESSAGE,
+                    headers={"x-api-key": "own", "x-gateway-token": "gw-token"},
+                )
+
+        assert (401, 200) == (refused.status_code, taken.status_code)
+        assert 1 == len(seen)
+        assert "own" == seen[0]["x-api-key"]
+        assert "gw-token" not in str(seen[0])
+
+
+class TestTimeouts:
+    def test_a_slow_upstream_is_504_within_the_provider_timeout(self, tmp_path: Path) -> None:
+        """upstream_timeout per provider wins over gateway.timeout: the short one answers 504
+        with the time in the body; the long one waits for the answer."""
+        with Emulator("mimo", latency=0.6) as mimo:
+            text = (
+                "gateway:\n  timeout: 0.2\n"
+                f"providers:\n  short:\n    base_url: {mimo.base_url}\n"
+                f"    api_mode: anthropic_messages\n    api_key: {SECRET}\n"
+                f"  long:\n    base_url: {mimo.base_url}\n    api_mode: anthropic_messages\n"
+                "    upstream_timeout: 10\n"
+            )
+            body = {**MESSAGE, "model": "mimo-v2.5-pro"}
+            with gateway(_config(tmp_path, text)) as url:
+                short = httpx2.post(f"{url}/short/v1/messages", json=body, timeout=10)
+                long = httpx2.post(f"{url}/long/v1/messages", json=body, timeout=10)
+
+        assert 504 == short.status_code
+        assert "within 0.2 s" in short.json()["error"]["message"]
+        assert SECRET not in short.text
+        assert 200 == long.status_code

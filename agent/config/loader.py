@@ -15,9 +15,13 @@ left alone (a near miss of one of ours, like ``middelware:``, is an error). Sche
         family: mimo               # optional: skip detection
         middleware:                # optional: merged into the global chain (see README)
           - thinking_round_trip: {on_missing_loop_thinking: raise}
+        upstream_timeout: 120      # gateway only: seconds to wait (default gateway.timeout)
+        forward_client_key: false  # gateway only: send the client's own key upstream
     custom_providers: [...]        # hermes-style list, read like providers:
     families: [...]                # add a family, or override a built-in one by name
-    store: memory                  # or {memory: {max_turns: N, max_bytes: B}}, {sqlite: {path: F}}
+    store: memory                  # or {memory: {max_turns: N, max_bytes: B}}, {sqlite: {path: F}},
+                                   #   {redis: {url: U, ttl: S, prefix: P}}
+    gateway: {tokens: [...], max_body_bytes: B, timeout: S}   # python -m agent serve
 
 Errors name the file, the line where the parser gives one, the entry and what is wrong.
 Secrets (api keys) never appear in reprs, output or error messages.
@@ -41,7 +45,7 @@ from agent.config.model import (
     options_of,
 )
 from agent.config.parse import VAR, Reader, kind_of, near, parse
-from agent.config.sections import Entry, gateway_section, named_entry, store_section
+from agent.config.sections import Entry, gateway_section, named_entry, seconds, store_section
 from agent.errors import (
     FamilyDefinitionError,
     InvalidOption,
@@ -64,6 +68,8 @@ _PROVIDER_KEYS = (
     "family",
     "middleware",
     "middleware_replace",
+    "upstream_timeout",
+    "forward_client_key",
 )
 #: Keys hermes (and similar agents) keep in provider entries; theirs, never near misses of ours.
 _HOST_AGENT_KEYS = frozenset(
@@ -233,6 +239,9 @@ def _provider(
     replace = entry.get("middleware_replace", False)
     if not isinstance(replace, bool):
         raise read.error("middleware_replace", "expected true or false")
+    forward = entry.get("forward_client_key", False)
+    if not isinstance(forward, bool):
+        raise read.error("forward_client_key", "expected true or false")
     chain = None
     if entry.get("middleware") is not None:
         chain = _chain(reader, entry["middleware"], f"{where}.middleware", entry, "middleware")
@@ -246,6 +255,8 @@ def _provider(
         api_key_source=source,
         middleware=chain,
         middleware_replace=replace,
+        timeout=seconds(read, "upstream_timeout"),
+        forward_client_key=forward,
         where=where,
     )
 

@@ -82,6 +82,11 @@ class ProviderConfig:
         api_key_source: where the key came from, safe to print (``env MIMO_KEY``, ``inline``).
         middleware: the provider's own entries (merged into the global chain), if any.
         middleware_replace: whether the provider's list replaces the global chain instead.
+        timeout: seconds the gateway waits for this provider (``upstream_timeout``; None:
+            the gateway's ``timeout``).
+        forward_client_key: the gateway sends the client's own ``x-api-key`` /
+            ``Authorization`` upstream (the provider's ``api_key`` only when the client sent
+            none); clients then present a gateway token as ``x-gateway-token``.
         where: the entry in the config file.
     """
 
@@ -94,6 +99,8 @@ class ProviderConfig:
     api_key_source: str = "none"
     middleware: tuple[MiddlewareEntry, ...] | None = None
     middleware_replace: bool = False
+    timeout: float | None = None
+    forward_client_key: bool = False
     where: str = ""
 
 

@@ -131,10 +131,18 @@ def gateway_section(reader: Reader, value: object, root: object) -> GatewaySpec:
     size = section.get("max_body_bytes", MAX_BODY_BYTES)
     if type(size) is not int or size < 1:
         raise read.error("max_body_bytes", "expected a whole number >= 1")
-    timeout = section.get("timeout", 600.0)
-    if type(timeout) not in (int, float) or not 0 < timeout < 86_400:
-        raise read.error("timeout", "expected seconds, more than 0")
-    return GatewaySpec(tuple(values), size, float(timeout))
+    timeout = seconds(read, "timeout")
+    return GatewaySpec(tuple(values), size, 600.0 if timeout is None else timeout)
+
+
+def seconds(read: Entry, key: str) -> float | None:
+    """A time-out in seconds (more than 0, less than a day); None when absent."""
+    value = read.entry.get(key)
+    if value is None:
+        return None
+    if type(value) not in (int, float) or not 0 < value < 86_400:
+        raise read.error(key, "expected seconds, more than 0 and less than a day")
+    return float(value)
 
 
 def named_entry(item: object, parent: object) -> tuple[str, Any, object] | None:

@@ -139,6 +139,30 @@ CASES = [
     bad("gateway-bad-size", "gateway: {max_body_bytes: 0}\n", "gateway.max_body_bytes"),
     bad("gateway-bad-timeout", "gateway: {timeout: -1}\n", "gateway.timeout"),
     bad("gateway-unknown-option", "gateway: {port: 1}\n", "gateway.port"),
+    ok(
+        "provider-gateway-options",
+        "providers: {p: {model: m, upstream_timeout: 30, forward_client_key: true}}\n",
+    ),
+    bad(
+        "provider-bad-timeout",
+        "providers: {p: {model: m, upstream_timeout: 0}}\n",
+        "providers.p.upstream_timeout",
+    ),
+    bad(
+        "provider-timeout-a-string",
+        "providers: {p: {model: m, upstream_timeout: '30'}}\n",
+        "providers.p.upstream_timeout",
+    ),
+    bad(
+        "provider-forward-not-a-bool",
+        "providers: {p: {model: m, forward_client_key: 'yes'}}\n",
+        "providers.p.forward_client_key",
+    ),
+    bad(
+        "provider-near-miss-forward",
+        "providers: {p: {model: m, forward_client_keys: true}}\n",
+        "providers.p.forward_client_keys",
+    ),
     gen("deep-yaml", "deep-yaml", ".yaml"),
     gen("deep-toml", "deep-toml", ".toml"),
     gen("billion-laughs", "billion-laughs", ".yaml", "providers[0]"),

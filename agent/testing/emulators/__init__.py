@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from http.server import ThreadingHTTPServer
 from typing import Any
@@ -124,6 +125,8 @@ class Emulator:
         secret: the key the emulator signs its own thinking with (never sent).
         prefix: a path prefix the base URL carries (``/anthropic``, ``/coding``).
         relay: put a relay's behaviour in front (``litellm``, ``ccr``; see ``relays``).
+        latency: seconds it takes before answering each request, as a model takes to
+            answer (for time-out tests and benchmarks; 0 answers at once).
     """
 
     family: str = field(validator=_check_family)
@@ -135,6 +138,7 @@ class Emulator:
     secret: bytes = field(default=b"", repr=False)
     prefix: str = ""
     relay: str | None = field(default=None, validator=_check_relay)
+    latency: float = 0.0
     log: list[Received] = field(init=False, factory=list, repr=False)
     _server: ThreadingHTTPServer | None = field(init=False, default=None, repr=False)
     _thread: threading.Thread | None = field(init=False, default=None, repr=False)
@@ -219,6 +223,8 @@ class Emulator:
 
     def handle(self, path: str, body: Any) -> tuple[int, Any, Iterator[bytes] | None]:
         """Answer one request: (status, JSON, SSE chunks for a stream or None)."""
+        if self.latency > 0:
+            time.sleep(self.latency)
         route = path.split("?", 1)[0].rstrip("/")
         received = body
         try:
