@@ -92,6 +92,21 @@ class _Silent(Notes):
 SILENT: Notes = _Silent("")
 
 
+class Tally(Notes):
+    """Notes that only count the decisions by action (the gateway's access log): nothing is
+    formatted or kept. One Tally may be shared by every middleware of a chain."""
+
+    __slots__ = ("counts",)
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.counts: dict[str, int] = {}
+
+    def add(self, path: object, action: Action, reason: str, *args: object) -> None:
+        """Count the decision."""
+        self.counts[action.value] = self.counts.get(action.value, 0) + 1
+
+
 @frozen
 class Explanation:
     """What ``Pipeline.explain`` returns: the target, every change, and the body that results.

@@ -59,6 +59,8 @@ HOP_BY_HOP = frozenset(
 CLIENT_KEYS = frozenset({"authorization", "x-api-key"})
 #: Where a client presents a gateway token when its own key goes upstream; never forwarded.
 TOKEN_HEADER = "x-gateway-token"
+#: The largest body parsed again only to log its model (the pipeline's calls carry it).
+_PARSED_FOR_LOG = 1_000_000
 
 
 class Gateway:
@@ -78,7 +80,9 @@ class Gateway:
     def client(self, name: str) -> httpx2.AsyncClient:
         """The provider's upstream client, its pipeline in the transport (made once)."""
         if name not in self._clients:
-            transport = AsyncPipelineTransport(self.pipeline(name), provider=name)
+            transport = AsyncPipelineTransport(
+                self.pipeline(name), provider=name, count=self.config.gateway.decisions
+            )
             timeout = httpx2.Timeout(self.timeout(name))
             self._clients[name] = httpx2.AsyncClient(transport=transport, timeout=timeout)
         return self._clients[name]
@@ -115,13 +119,18 @@ class Gateway:
         failed: int = 502,
     ) -> None:
         """One structured access line (provider, model, family, whether the pipeline changed
-        the body or retried, status, latency): no body, no key."""
-        try:
-            parsed = json.loads(body) if body else None
-        except ValueError:
-            parsed = None
-        model = parsed.get("model") if isinstance(parsed, dict) else None
+        the body or retried, its decisions counted by action, status, latency): no body, no
+        key."""
+        if not log.isEnabledFor(logging.INFO):
+            return
         done = response.extensions.get(EXTENSION, {}) if response is not None else {}
+        model = done.get("model")
+        if model is None and len(body) <= _PARSED_FOR_LOG:  # a call the pipeline did not read
+            try:
+                parsed = json.loads(body) if body else None
+            except ValueError:
+                parsed = None
+            model = parsed.get("model") if isinstance(parsed, dict) else None
         log.info(
             "%s",
             json.dumps(
@@ -131,6 +140,7 @@ class Gateway:
                     "family": done.get("family"),
                     "changed": done.get("changed"),
                     "retried": done.get("retried"),
+                    "decisions": done.get("decisions"),
                     "status": failed if response is None else response.status_code,
                     "ms": round((time.perf_counter() - started) * 1000, 1),
                 }

@@ -9,7 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 from attrs import evolve, field, frozen
 
 from agent.errors import InvalidOption, StoreError, shown
-from agent.explain import Action, Change, Explanation, Notes
+from agent.explain import Action, Change, Explanation, Notes, Tally
 from agent.families import FamilyRegistry
 from agent.recovery import ThinkingError, classify
 from agent.request import Request, resolve
@@ -111,6 +111,22 @@ class Pipeline:
         if current.body is request.body and current.base_url == request.base_url:
             return request
         return current
+
+    def counted(self, request: Request) -> tuple[Request, dict[str, int]]:
+        """Run the chain like ``__call__`` (the same object back when nothing changes) and
+        count its decisions by action (``{"kept": 12, "restored": 2}``), nothing formatted."""
+        current = self.resolve(request)
+        tally = Tally()
+        for middleware in self.middleware:
+            if isinstance(middleware, Explaining):
+                current = middleware.transform(current, tally)
+            else:
+                after = middleware(current)
+                _diff(current.body, after.body, tally)
+                current = after
+        if current.body is request.body and current.base_url == request.base_url:
+            return request, tally.counts
+        return current, tally.counts
 
     def explain(self, request: Request) -> Explanation:
         """Run the chain and say what each middleware changed, where, and why."""

@@ -12,6 +12,8 @@ best of several runs:
   behind a relay with the thinking stored without a signature field (every turn rewritten).
 
 Every assistant turn is first fed to ``observe``, as in a live agent, so provenance lookups hit.
+Also timed: ``Pipeline.counted`` (the same chain counting its decisions, as the gateway's access
+log does), shown as its ratio to the plain call.
 
 Usage: python bench/bench_pipeline.py [N ...]   (default: 100 1000 5000)
 """
@@ -110,7 +112,7 @@ def main(sizes: list[int]) -> None:
     print(
         f"{'N':>5} {'target':<16} {'body MB':>8} {'dumps ms':>9} {'deepcopy ms':>12} "
         f"{'bare ms':>8} {'chain ms':>9} {'chain/dumps':>12} {'chain/deepcopy':>15} "
-        f"{'bare/dumps':>11} {'changed':>8}"
+        f"{'bare/dumps':>11} {'changed':>8} {'counted/chain':>14}"
     )
     for n in sizes:
         repeat = 15 if n <= 1000 else 3  # best of many: the machine is shared
@@ -136,10 +138,12 @@ def main(sizes: list[int]) -> None:
             bare = best(partial(bare_loop, body), repeat)
             chain = best(partial(pipe, request), repeat)
             changed = pipe(request) is not request
+            counted = best(partial(pipe.counted, request), repeat)
             print(
                 f"{n:>5} {target:<16} {size_mb:>8.1f} {dumps * 1e3:>9.2f} {deep * 1e3:>12.1f} "
                 f"{bare * 1e3:>8.3f} {chain * 1e3:>9.3f} {chain / dumps:>11.2%} "
-                f"{chain / deep:>14.3%} {bare / dumps:>10.2%} {changed!s:>8}"
+                f"{chain / deep:>14.3%} {bare / dumps:>10.2%} {changed!s:>8} "
+                f"{counted / chain:>13.1f}x"
             )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +191,12 @@ def _run(case: dict[str, Any]) -> Any:
         )
         pipe = _pipe()
         out = pipe(request)
-        assert out.body == pipe.explain(request).body, "explain sends what a call sends"
+        explained = pipe.explain(request)
+        assert out.body == explained.body, "explain sends what a call sends"
+        counted, counts = pipe.counted(request)
+        assert (counted is request) == (out is request), "counted changes what a call changes"
+        assert out.body == counted.body, "counted sends what a call sends"
+        assert Counter(c.action.value for c in explained.changes) == counts, "explain's count"
         assert pipe(out).body == out.body, "a second run changes nothing more"
         return out if out is not request else "same"
     if call == "observe":

@@ -304,9 +304,29 @@ class TestAccessLog:
             (x["provider"], x["model"], x["family"], x["status"], x["retried"]) for x in lines
         }
         assert [False, True, True, True, True] == [x["changed"] for x in lines]
+        # each call puts back the thinking of every earlier turn of the loop (MiMo keeps all)
+        assert [{}, {"restored": 1}, {"restored": 2}, {"restored": 3}, {"restored": 4}] == [
+            x["decisions"] for x in lines
+        ]
         assert all(isinstance(x["ms"], float) for x in lines)
         assert SECRET not in caplog.text
         assert "tool_result" not in caplog.text
+
+    def test_decisions_off(self, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        """gateway.decisions: false logs no counts (the chain takes its plain path); the
+        loop completes the same."""
+        import json
+        import logging
+
+        caplog.set_level(logging.INFO, logger="agent.gateway")
+        with Emulator("mimo") as mimo, Emulator("deepseek") as deepseek:
+            text = _providers(mimo, deepseek) + "gateway:\n  decisions: false\n"
+            with gateway(_config(tmp_path, text)) as url:
+                assert 4 == anthropic_loop(f"{url}/mimo")
+
+        lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "agent.gateway"]
+        assert [None] * 5 == [x["decisions"] for x in lines]
+        assert [False, True, True, True, True] == [x["changed"] for x in lines]
 
 
 @contextlib.contextmanager
@@ -506,18 +526,20 @@ class TestKeys:
     def test_the_client_key_never_goes_upstream_by_default(self, tmp_path: Path) -> None:
         """The client's x-api-key and Authorization stay at the gateway; the provider's key
         goes; a gateway token header is never forwarded."""
-        with header_recorder() as (upstream, seen):
-            with gateway(self._config(tmp_path, upstream)) as url:
-                answer = httpx2.post(
-                    f"{url}/p/v1/messages",
-                    json=MESSAGE,
-                    headers={
-                        "x-api-key": "client-key",
-                        "authorization": "Bearer client-bearer",
-                        "x-gateway-token": "tok",
-                        "anthropic-version": "2023-06-01",
-                    },
-                )
+        with (
+            header_recorder() as (upstream, seen),
+            gateway(self._config(tmp_path, upstream)) as url,
+        ):
+            answer = httpx2.post(
+                f"{url}/p/v1/messages",
+                json=MESSAGE,
+                headers={
+                    "x-api-key": "client-key",
+                    "authorization": "Bearer client-bearer",
+                    "x-gateway-token": "tok",
+                    "anthropic-version": "2023-06-01",
+                },
+            )
 
         assert 200 == answer.status_code
         assert SECRET == seen[0]["x-api-key"]
@@ -529,13 +551,13 @@ class TestKeys:
         """forward_client_key: the client's own key goes upstream instead of the config's;
         with none from the client, the provider's key fills in."""
         extra = "    forward_client_key: true\n"
-        with header_recorder() as (upstream, seen):
-            with gateway(self._config(tmp_path, upstream, extra)) as url:
-                httpx2.post(f"{url}/p/v1/messages", json=MESSAGE, headers={"x-api-key": "own"})
-                httpx2.post(
-                    f"{url}/p/v1/messages", json=MESSAGE, headers={"authorization": "Bearer b"}
-                )
-                httpx2.post(f"{url}/p/v1/messages", json=MESSAGE)
+        with (
+            header_recorder() as (upstream, seen),
+            gateway(self._config(tmp_path, upstream, extra)) as url,
+        ):
+            httpx2.post(f"{url}/p/v1/messages", json=MESSAGE, headers={"x-api-key": "own"})
+            httpx2.post(f"{url}/p/v1/messages", json=MESSAGE, headers={"authorization": "Bearer b"})
+            httpx2.post(f"{url}/p/v1/messages", json=MESSAGE)
 
         assert ("own", None) == (seen[0]["x-api-key"], seen[0].get("authorization"))
         assert (None, "Bearer b") == (seen[1].get("x-api-key"), seen[1]["authorization"])
@@ -546,16 +568,18 @@ class TestKeys:
         as the api key (which would go upstream) does not open the gateway."""
         extra = "    forward_client_key: true\n"
         gw = "gateway:\n  tokens: [gw-token]\n"
-        with header_recorder() as (upstream, seen):
-            with gateway(self._config(tmp_path, upstream, extra, gw)) as url:
-                refused = httpx2.post(
-                    f"{url}/p/v1/messages", json=MESSAGE, headers={"x-api-key": "gw-token"}
-                )
-                taken = httpx2.post(
-                    f"{url}/p/v1/messages",
-                    json=MESSAGE,
-                    headers={"x-api-key": "own", "x-gateway-token": "gw-token"},
-                )
+        with (
+            header_recorder() as (upstream, seen),
+            gateway(self._config(tmp_path, upstream, extra, gw)) as url,
+        ):
+            refused = httpx2.post(
+                f"{url}/p/v1/messages", json=MESSAGE, headers={"x-api-key": "gw-token"}
+            )
+            taken = httpx2.post(
+                f"{url}/p/v1/messages",
+                json=MESSAGE,
+                headers={"x-api-key": "own", "x-gateway-token": "gw-token"},
+            )
 
         assert (401, 200) == (refused.status_code, taken.status_code)
         assert 1 == len(seen)

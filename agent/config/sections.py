@@ -16,6 +16,7 @@ from agent.errors import ConfigError, StoreError
 from agent.redis_store import DEFAULT_TTL
 from agent.sqlite_store import check_path
 
+_GATEWAY_OPTIONS = ("tokens", "max_body_bytes", "timeout", "decisions")
 _STORE_OPTIONS = {
     "memory": ("max_turns", "max_bytes"),
     "sqlite": ("path", "max_turns"),
@@ -116,8 +117,8 @@ def gateway_section(reader: Reader, value: object, root: object) -> GatewaySpec:
     section = reader.mapping(value, "gateway", root, "gateway")
     read = Entry(reader, section, "gateway")
     for key in section:
-        if key not in ("tokens", "max_body_bytes", "timeout"):
-            raise read.error(str(key), "unknown option (options: tokens, max_body_bytes, timeout)")
+        if key not in _GATEWAY_OPTIONS:
+            raise read.error(str(key), f"unknown option (options: {', '.join(_GATEWAY_OPTIONS)})")
     tokens = section.get("tokens") or []
     if not isinstance(tokens, list):
         raise read.error("tokens", "expected a list of tokens")
@@ -132,7 +133,10 @@ def gateway_section(reader: Reader, value: object, root: object) -> GatewaySpec:
     if type(size) is not int or size < 1:
         raise read.error("max_body_bytes", "expected a whole number >= 1")
     timeout = seconds(read, "timeout")
-    return GatewaySpec(tuple(values), size, 600.0 if timeout is None else timeout)
+    decisions = section.get("decisions", True)
+    if not isinstance(decisions, bool):
+        raise read.error("decisions", "expected true or false")
+    return GatewaySpec(tuple(values), size, 600.0 if timeout is None else timeout, decisions)
 
 
 def seconds(read: Entry, key: str) -> float | None:

@@ -87,14 +87,15 @@ def target_of(request: httpx2.Request) -> tuple[str, str, str | None] | None:
 class _Core:
     """What both transports share: preparing a request, recovering, observing."""
 
-    def __init__(self, pipeline: Pipeline, provider: str | None) -> None:
+    def __init__(self, pipeline: Pipeline, provider: str | None, count: bool = False) -> None:
         self.pipeline = pipeline
         self.provider = provider
+        self.count = count
         self._learned: dict[str, str] = {}  # model id -> family, learned from an error
 
     def prepare(
         self, request: httpx2.Request, raw: bytes
-    ) -> tuple[httpx2.Request, Request, Request] | None:
+    ) -> tuple[httpx2.Request, Request, Request, dict[str, int] | None] | None:
         known = target_of(request)
         body = loads(raw) if known else None
         if known is None or not isinstance(body, dict):
@@ -114,14 +115,17 @@ class _Core:
                     family=self._learned.get(model) if isinstance(model, str) else None,
                 )
             )
-            sent = self.pipeline(ours)
+            if self.count:
+                sent, counts = self.pipeline.counted(ours)
+            else:
+                sent, counts = self.pipeline(ours), None
         except InvalidRequest as exc:
             log.warning("request body not read by the pipeline, sent as is (%s)", exc.where)
             return None
         if sent.body is body:
-            return request, ours, sent
+            return request, ours, sent, counts
         out = {k: v for k, v in sent.body.items() if k != "model"} if added else sent.body
-        return rebuilt(request, out), ours, sent
+        return rebuilt(request, out), ours, sent, counts
 
     def wire(self, corrected: Request, raw: bytes) -> Mapping[str, Any]:
         """A corrected body as it goes out: without the model the path already carries (when
@@ -211,14 +215,21 @@ EXTENSION = "agent"
 
 
 def tagged(
-    response: httpx2.Response, ours: Request, sent: Request, retried: bool
+    response: httpx2.Response,
+    ours: Request,
+    sent: Request,
+    retried: bool,
+    counts: dict[str, int] | None,
 ) -> httpx2.Response:
     """``response`` carrying, in ``extensions["agent"]``, the family the call was sent as,
-    whether the pipeline changed the body, and whether it retried."""
+    whether the pipeline changed the body, whether it retried, and (when the transport
+    counts) its decisions by action."""
     response.extensions[EXTENSION] = {
+        "model": sent.model,
         "family": sent.match.family.name,
         "changed": sent.body is not ours.body,
         "retried": retried,
+        "decisions": counts,
     }
     return response
 
@@ -239,6 +250,9 @@ class PipelineTransport(httpx2.BaseTransport):
         pipeline: the chain to run.
         inner: the transport that sends (default ``httpx2.HTTPTransport()``).
         provider: the configured provider name, for explain and logs.
+        count: count the chain's decisions by action, in the response's
+            ``extensions["agent"]["decisions"]`` (the gateway's access log; the chain then
+            takes its explaining path, a few times slower than a plain call).
     """
 
     def __init__(
@@ -247,11 +261,12 @@ class PipelineTransport(httpx2.BaseTransport):
         inner: httpx2.BaseTransport | None = None,
         *,
         provider: str | None = None,
+        count: bool = False,
     ) -> None:
         self.pipeline = pipeline
         self.inner = inner if inner is not None else httpx2.HTTPTransport()
         self.provider = provider
-        self._core = _Core(pipeline, provider)
+        self._core = _Core(pipeline, provider, count)
 
     def __repr__(self) -> str:
         return f"PipelineTransport(provider={self.provider!r})"
@@ -264,21 +279,21 @@ class PipelineTransport(httpx2.BaseTransport):
         prepared = self._core.prepare(request, raw)
         if prepared is None:
             return self.inner.handle_request(request)
-        outgoing, ours, sent = prepared
+        outgoing, ours, sent, counts = prepared
         response = self.inner.handle_request(outgoing)
         if response.status_code < 400:
-            return tagged(self._settled(response, sent, request), ours, sent, False)
+            return tagged(self._settled(response, sent, request), ours, sent, False, counts)
         if response.status_code not in RETRIED:
-            return tagged(response, ours, sent, False)
+            return tagged(response, ours, sent, False, counts)
         data = b"".join(response.iter_raw())
         response.close()
         corrected = self._core.recover(ours, sent, response.status_code, _decoded(response, data))
         if corrected is None:
-            return tagged(_again(response, data, request), ours, sent, False)
+            return tagged(_again(response, data, request), ours, sent, False, counts)
         retry = self.inner.handle_request(rebuilt(request, self._core.wire(corrected, raw)))
         if retry.status_code < 400:
             retry = self._settled(retry, corrected, request)
-        return tagged(retry, ours, corrected, True)
+        return tagged(retry, ours, corrected, True, counts)
 
     def _settled(
         self, response: httpx2.Response, sent: Request, request: httpx2.Request
@@ -314,11 +329,12 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
         inner: httpx2.AsyncBaseTransport | None = None,
         *,
         provider: str | None = None,
+        count: bool = False,
     ) -> None:
         self.pipeline = pipeline
         self.inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
         self.provider = provider
-        self._core = _Core(pipeline, provider)
+        self._core = _Core(pipeline, provider, count)
 
     def __repr__(self) -> str:
         return f"AsyncPipelineTransport(provider={self.provider!r})"
@@ -331,23 +347,23 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
         prepared = self._core.prepare(request, raw)
         if prepared is None:
             return await self.inner.handle_async_request(request)
-        outgoing, ours, sent = prepared
+        outgoing, ours, sent, counts = prepared
         response = await self.inner.handle_async_request(outgoing)
         if response.status_code < 400:
-            return tagged(await self._settled(response, sent, request), ours, sent, False)
+            return tagged(await self._settled(response, sent, request), ours, sent, False, counts)
         if response.status_code not in RETRIED:
-            return tagged(response, ours, sent, False)
+            return tagged(response, ours, sent, False, counts)
         data = b"".join([chunk async for chunk in response.aiter_raw()])
         await response.aclose()
         corrected = self._core.recover(ours, sent, response.status_code, _decoded(response, data))
         if corrected is None:
-            return tagged(_again(response, data, request), ours, sent, False)
+            return tagged(_again(response, data, request), ours, sent, False, counts)
         retry = await self.inner.handle_async_request(
             rebuilt(request, self._core.wire(corrected, raw))
         )
         if retry.status_code < 400:
             retry = await self._settled(retry, corrected, request)
-        return tagged(retry, ours, corrected, True)
+        return tagged(retry, ours, corrected, True, counts)
 
     async def _settled(
         self, response: httpx2.Response, sent: Request, request: httpx2.Request

@@ -139,6 +139,8 @@ CASES = [
     bad("gateway-bad-size", "gateway: {max_body_bytes: 0}\n", "gateway.max_body_bytes"),
     bad("gateway-bad-timeout", "gateway: {timeout: -1}\n", "gateway.timeout"),
     bad("gateway-unknown-option", "gateway: {port: 1}\n", "gateway.port"),
+    ok("gateway-decisions-off", "gateway: {decisions: false}\n"),
+    bad("gateway-decisions-not-bool", "gateway: {decisions: 'no'}\n", "gateway.decisions"),
     ok(
         "provider-gateway-options",
         "providers: {p: {model: m, upstream_timeout: 30, forward_client_key: true}}\n",
