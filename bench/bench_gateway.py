@@ -1,14 +1,24 @@
 """What the gateway adds per call, and whether its memory stays flat.
 
 N concurrent clients (default 1, 8, 64) each run MiMo tool loops (the originating
-conversation, four tool calls, the agent keeping no thinking) against the MiMo emulator on
-127.0.0.1, twice in the same run: straight to the emulator with the pipeline in the client
-(the transport), and through ``python -m agent serve`` (a separate process). Printed per N:
-the median and p99 latency of a call both ways and their difference, failed calls, and the
-gateway's resident memory before and after. Then ``--calls`` calls (default 10,000) through
-the gateway, with its memory read every 1,000.
+conversation, four tool calls, the agent keeping no thinking) against the MiMo emulator, both
+ways in the same run, in alternating rounds so both see the same machine:
 
-Usage: python bench/bench_gateway.py [--clients 1 8 64] [--calls 10000]
+- direct: straight to the emulator, the pipeline in the client (``AsyncPipelineTransport``);
+- gateway: through ``python -m agent serve``, the pipeline in the gateway.
+
+Three processes on 127.0.0.1: the emulator, the gateway, and this one (the clients). The
+emulator answers after ``--model-ms`` (default: 0 and 50): at 0 the clients send back to back
+and keep every CPU busy, so the figure at 64 clients is mostly the gateway's share of a
+saturated machine; a model that takes time to answer, as real ones do, leaves the CPUs free
+and shows the latency the gateway adds to a call. Printed per model time and N: median and
+p99 latency both ways, the difference, failed calls, and the chain's own time per call (the
+pipeline with its decisions counted, as the gateway runs it, on the loop's last body).
+
+Then ``--calls`` calls (default 10,000) through the gateway with 8 clients, its resident memory
+read after every batch.
+
+Usage: python bench/bench_gateway.py [--clients 1 8 64] [--model-ms 0 50] [--calls 10000]
 """
 
 from __future__ import annotations
@@ -21,17 +31,26 @@ import subprocess
 import sys
 import tempfile
 import time
+import timeit
 from pathlib import Path
 from typing import Any
 
 import httpx2
 
-from agent import Pipeline
+from agent import Pipeline, Request
 from agent.integrations.transport import AsyncPipelineTransport
 from agent.middleware import ThinkingRoundTrip, ToolPairing
-from agent.testing.emulators import Emulator
 
 TOOLS = [{"name": "run", "input_schema": {"type": "object"}}]
+ROUNDS = 4  # rounds per (N, path): direct and gateway alternate
+
+_EMULATOR = """
+import sys
+from agent.testing.emulators import Emulator
+with Emulator("mimo", rounds=4, latency=float(sys.argv[1])) as mimo:
+    print(mimo.base_url, flush=True)
+    sys.stdin.read()
+"""
 
 
 def _rss_kb(pid: int) -> int:
@@ -51,9 +70,11 @@ def _free_port() -> int:
 
 async def _loop(
     client: httpx2.AsyncClient, url: str, times: list[float], failed: list[int]
-) -> None:
-    """One MiMo tool loop, the agent keeping no thinking; each call's latency recorded."""
+) -> tuple[list[Any], list[Any]]:
+    """One MiMo tool loop, the agent keeping no thinking; each call's latency recorded.
+    Returns the last messages sent and the answers."""
     messages: list[Any] = [{"role": "user", "content": "go"}]
+    replies: list[Any] = []
     for _ in range(6):
         body = {"model": "mimo-v2.5-pro", "max_tokens": 100, "messages": messages, "tools": TOOLS}
         start = time.perf_counter()
@@ -61,13 +82,14 @@ async def _loop(
         times.append(time.perf_counter() - start)
         if response.status_code != 200:
             failed.append(response.status_code)
-            return
+            return messages, replies
         reply = response.json()
+        replies.append(reply)
         kept = [b for b in reply["content"] if b["type"] != "thinking"]
         messages.append({"role": "assistant", "content": kept})
         uses = [b for b in kept if b["type"] == "tool_use"]
         if not uses:
-            return
+            return messages, replies
         messages.append(
             {
                 "role": "user",
@@ -76,11 +98,15 @@ async def _loop(
                 ],
             }
         )
+    return messages, replies
 
 
-async def _run(url: str, clients: int, loops: int, direct: bool) -> tuple[list[float], list[int]]:
+async def _run(
+    url: str, clients: int, loops: int, direct: bool
+) -> tuple[list[float], list[int], tuple[list[Any], list[Any]]]:
     times: list[float] = []
     failed: list[int] = []
+    last: tuple[list[Any], list[Any]] = ([], [])
     transport = (
         AsyncPipelineTransport(Pipeline([ToolPairing(), ThinkingRoundTrip()])) if direct else None
     )
@@ -88,11 +114,26 @@ async def _run(url: str, clients: int, loops: int, direct: bool) -> tuple[list[f
     async with httpx2.AsyncClient(transport=transport, limits=limits, timeout=60) as client:
 
         async def worker() -> None:
+            nonlocal last
             for _ in range(loops):
-                await _loop(client, url, times, failed)
+                last = await _loop(client, url, times, failed)
 
         await asyncio.gather(*(worker() for _ in range(clients)))
-    return times, failed
+    return times, failed, last
+
+
+def _chain_ms(upstream: str, loop: tuple[list[Any], list[Any]]) -> float:
+    """The chain's time on a loop's last body, counting its decisions as the gateway does
+    (best of several; the loop's answers observed first, as the gateway has them, so the
+    lost thinking of every turn is put back)."""
+    messages, replies = loop
+    pipe = Pipeline([ToolPairing(), ThinkingRoundTrip()])
+    body = {"model": "mimo-v2.5-pro", "max_tokens": 100, "messages": messages, "tools": TOOLS}
+    request = pipe.resolve(Request(api="anthropic_messages", base_url=upstream, body=body))
+    for reply in replies:
+        pipe.observe(request, reply)
+    assert pipe.counted(request)[1].get("restored"), "the bench body has nothing to restore"
+    return min(timeit.repeat(lambda: pipe.counted(request), number=200, repeat=5)) / 200 * 1000
 
 
 def _ms(values: list[float], q: float) -> float:
@@ -100,65 +141,99 @@ def _ms(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
+def _started(command: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+
+
+def _gateway(config: Path) -> tuple[subprocess.Popen[str], str]:
+    port = _free_port()
+    process = _started(
+        [sys.executable, "-m", "agent", "serve", "--config", str(config), "--port", str(port)]
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx2.get(f"{base}/health").status_code == 200:
+                return process, base
+        except httpx2.HTTPError:
+            time.sleep(0.05)
+    raise SystemExit("the gateway did not start")
+
+
+def _compare(emulator: str, through: str, clients: list[int], gateway_pid: int) -> None:
+    direct = f"{emulator}/v1/messages"
+    print(
+        f"{'N':>4} {'calls':>6} {'direct p50':>10} {'gw p50':>8} {'added p50':>9} "
+        f"{'direct p99':>10} {'gw p99':>8} {'added p99':>9} {'failed':>6} {'chain ms':>8} "
+        f"{'rss KB':>13}"
+    )
+    for n in clients:
+        loops = max(1, 60 // n)  # per round: about 300 calls at 1 client, 320 at 64
+        before = _rss_kb(gateway_pid)
+        d_times: list[float] = []
+        g_times: list[float] = []
+        failed: list[int] = []
+        last: tuple[list[Any], list[Any]] = ([], [])
+        for _ in range(ROUNDS):
+            times, lost, last = asyncio.run(_run(direct, n, loops, True))
+            d_times += times
+            failed += lost
+            times, lost, _ = asyncio.run(_run(through, n, loops, False))
+            g_times += times
+            failed += lost
+        after = _rss_kb(gateway_pid)
+        d50, g50 = statistics.median(d_times) * 1000, statistics.median(g_times) * 1000
+        d99, g99 = _ms(d_times, 0.99), _ms(g_times, 0.99)
+        print(
+            f"{n:>4} {len(g_times):>6} {d50:>8.2f}ms {g50:>6.2f}ms {g50 - d50:>7.2f}ms "
+            f"{d99:>8.2f}ms {g99:>6.2f}ms {g99 - d99:>7.2f}ms {len(failed):>6} "
+            f"{_chain_ms(emulator, last):>8.3f} {before:>6}->{after:<6}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, nargs="*", default=[1, 8, 64])
+    parser.add_argument("--model-ms", type=float, nargs="*", default=[0.0, 50.0])
     parser.add_argument("--calls", type=int, default=10_000)
     args = parser.parse_args()
-    with Emulator("mimo", rounds=4) as mimo, tempfile.TemporaryDirectory() as folder:
-        config = Path(folder) / "gateway.yaml"
-        config.write_text(  # a store bounded at 1,000 turns: flat memory once it is full
-            "store: {memory: {max_turns: 1000}}\n"
-            f"providers:\n  mimo:\n    base_url: {mimo.base_url}\n"
-            "    api_mode: anthropic_messages\n"
-        )
-        port = _free_port()
-        gateway = subprocess.Popen(
-            [sys.executable, "-m", "agent", "serve", "--config", str(config), "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            while True:
-                try:
-                    if httpx2.get(f"{base}/health").status_code == 200:
-                        break
-                except httpx2.HTTPError:
-                    time.sleep(0.05)
-            through = f"{base}/mimo/v1/messages"
-            direct = f"{mimo.base_url}/v1/messages"
-            print(
-                f"{'N':>4} {'calls':>6} {'direct p50':>10} {'gw p50':>8} {'added p50':>9} "
-                f"{'direct p99':>10} {'gw p99':>8} {'added p99':>9} {'failed':>6} {'rss KB':>13}"
-            )
-            for clients in args.clients:
-                loops = max(1, 200 // (clients * 5))
-                before = _rss_kb(gateway.pid)
-                d_times, d_failed = asyncio.run(_run(direct, clients, loops, True))
-                g_times, g_failed = asyncio.run(_run(through, clients, loops, False))
-                after = _rss_kb(gateway.pid)
-                d50, g50 = statistics.median(d_times) * 1000, statistics.median(g_times) * 1000
-                d99, g99 = _ms(d_times, 0.99), _ms(g_times, 0.99)
-                print(
-                    f"{clients:>4} {len(g_times):>6} {d50:>9.2f}ms {g50:>6.2f}ms "
-                    f"{g50 - d50:>7.2f}ms {d99:>9.2f}ms {g99:>6.2f}ms {g99 - d99:>7.2f}ms "
-                    f"{len(d_failed) + len(g_failed):>6} {before:>6}->{after:<6}"
+    processes: list[subprocess.Popen[str]] = []
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            for model_ms in args.model_ms:
+                emulator = _started([sys.executable, "-c", _EMULATOR, str(model_ms / 1000)])
+                processes.append(emulator)
+                assert emulator.stdout is not None
+                upstream = emulator.stdout.readline().strip()
+                config = Path(folder) / f"gateway-{model_ms:g}.yaml"
+                config.write_text(  # a store bounded at 1,000 turns: flat memory once full
+                    "store: {memory: {max_turns: 1000}}\n"
+                    f"providers:\n  mimo:\n    base_url: {upstream}\n"
+                    "    api_mode: anthropic_messages\n"
                 )
-            done, rss = 0, [_rss_kb(gateway.pid)]  # (the store fills in the first 1,000 calls)
-            failures = 0
-            while done < args.calls:
-                times, failed = asyncio.run(_run(through, 8, 25, False))
-                done += len(times)
-                failures += len(failed)
-                rss.append(_rss_kb(gateway.pid))
-            print(
-                f"{done} calls through the gateway, {failures} failed; resident memory KB: "
-                f"{rss[0]} at start, {rss[1]} after the first batch, {rss[-1]} at the end"
-            )
-        finally:
-            gateway.terminate()
-            gateway.wait(timeout=10)
+                gateway, base = _gateway(config)
+                processes.append(gateway)
+                print(f"model time {model_ms:g} ms")
+                _compare(upstream, f"{base}/mimo/v1/messages", args.clients, gateway.pid)
+            if args.calls:
+                through = f"{base}/mimo/v1/messages"
+                done, failures, rss = 0, 0, [_rss_kb(gateway.pid)]
+                while done < args.calls:
+                    times, failed, _ = asyncio.run(_run(through, 8, 25, False))
+                    done += len(times)
+                    failures += len(failed)
+                    rss.append(_rss_kb(gateway.pid))
+                print(
+                    f"{done} calls through the gateway, {failures} failed; resident memory KB: "
+                    f"{rss[0]} at start, {rss[1]} after the first batch, {rss[-1]} at the end"
+                )
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 if __name__ == "__main__":
