@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from agent.config import Config, ProviderConfig
 from agent.errors import shown
+from agent.integrations._tee import decodable
 from agent.integrations.transport import EXTENSION, AsyncPipelineTransport
 from agent.pipeline import Pipeline
 from agent.wire import OFFICIAL_HOSTS
@@ -59,6 +60,7 @@ HOP_BY_HOP = frozenset(
 CLIENT_KEYS = frozenset({"authorization", "x-api-key"})
 #: Where a client presents a gateway token when its own key goes upstream; never forwarded.
 TOKEN_HEADER = "x-gateway-token"
+_DECODABLE = decodable()
 #: The largest body parsed again only to log its model (the pipeline's calls carry it).
 _PARSED_FOR_LOG = 1_000_000
 
@@ -210,6 +212,8 @@ def _upstream_headers(request: HTTPRequest, provider: ProviderConfig) -> dict[st
     if not provider.forward_client_key:
         dropped |= CLIENT_KEYS
     headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
+    for key in [k for k in headers if k.lower() == "accept-encoding"]:
+        headers[key] = accepted_codings(headers[key])
     if provider.forward_client_key and CLIENT_KEYS & {k.lower() for k in headers}:
         return headers
     if provider.api_key:
@@ -218,6 +222,18 @@ def _upstream_headers(request: HTTPRequest, provider: ProviderConfig) -> dict[st
         else:
             headers["authorization"] = f"Bearer {provider.api_key}"
     return headers
+
+
+def accepted_codings(accept_encoding: str) -> str:
+    """The client's Accept-Encoding cut to the codings the gateway can decode: the answer
+    still reaches the client as upstream sent it (in a coding the client accepts), and the
+    gateway can read a compressed stream to observe it."""
+    kept = [
+        part.strip()
+        for part in accept_encoding.split(",")
+        if part.split(";")[0].strip().lower() in _DECODABLE
+    ]
+    return ", ".join(kept) or "identity"
 
 
 async def _read(request: HTTPRequest, limit: int) -> bytes | None:

@@ -31,6 +31,16 @@ def test_readme_config_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert 3 == len(configs)
     assert ("gw-example",) == configs[2].gateway.tokens
     assert (32_000_000, 600.0) == (configs[2].gateway.max_body_bytes, configs[2].gateway.timeout)
+    assert configs[2].gateway.decisions
+    gateway_providers = configs[2].providers
+    assert (120.0, False) == (
+        gateway_providers["mimo-relay"].timeout,
+        gateway_providers["mimo-relay"].forward_client_key,
+    )
+    assert (None, True) == (
+        gateway_providers["team-anthropic"].timeout,
+        gateway_providers["team-anthropic"].forward_client_key,
+    )
     chains = {
         name: [m.describe() for m in configs[1].chain_for(name)] for name in configs[1].providers
     }

@@ -25,7 +25,7 @@ from anthropic import APIRequest, APIResponse, AsyncAPIResponse, AsyncCallNext, 
 from agent.config import Config, ProviderConfig, load_config
 from agent.errors import ConfigError, InvalidRequest
 from agent.integrations._sse import MessageAccumulator, loads
-from agent.integrations._tee import AsyncTeeStream, TeeStream
+from agent.integrations._tee import AsyncTeeStream, TeeStream, decoder
 from agent.pipeline import Pipeline
 from agent.request import Request
 from agent.wire import safe_url
@@ -123,10 +123,11 @@ class PipelineMiddleware(anthropic.Middleware):
         http = response.http_response
         if not http.is_success:
             return False
-        if stream:
+        decode = decoder(http.headers.get("content-encoding")) if stream else None
+        if decode is not None:  # (None: a coding this process cannot undo, not observed)
             tee = AsyncTeeStream if isinstance(http.stream, httpx2.AsyncByteStream) else TeeStream
             http.stream = tee(
-                http.stream, MessageAccumulator(), lambda a: self._observe(sent, a.message)
+                http.stream, MessageAccumulator(), lambda a: self._observe(sent, a.message), decode
             )
         return True
 

@@ -34,7 +34,7 @@ from agent.integrations._sse import (
     ResponsesAccumulator,
     loads,
 )
-from agent.integrations._tee import AsyncTeeStream, TeeStream
+from agent.integrations._tee import AsyncTeeStream, TeeStream, decoder
 from agent.pipeline import Pipeline
 from agent.request import Request
 from agent.wire import Api
@@ -238,11 +238,6 @@ def _is_stream(response: httpx2.Response) -> bool:
     return response.headers.get("content-type", "").startswith("text/event-stream")
 
 
-def _encoded(response: httpx2.Response) -> bool:
-    """A compressed stream: observed only by the client that decodes it (passed as is)."""
-    return response.headers.get("content-encoding", "identity") not in ("", "identity")
-
-
 class PipelineTransport(httpx2.BaseTransport):
     """An ``httpx2`` transport that runs the pipeline on the requests it knows.
 
@@ -298,11 +293,12 @@ class PipelineTransport(httpx2.BaseTransport):
     def _settled(
         self, response: httpx2.Response, sent: Request, request: httpx2.Request
     ) -> httpx2.Response:
-        if _is_stream(response) and _encoded(response):
-            return response
         if _is_stream(response):
+            decode = decoder(response.headers.get("content-encoding"))
+            if decode is None:  # a coding this process cannot undo: passed on unobserved
+                return response
             tee = TeeStream(
-                response.stream, self._core.accumulator(sent), self._core.streamed(sent)
+                response.stream, self._core.accumulator(sent), self._core.streamed(sent), decode
             )
             return httpx2.Response(
                 response.status_code,
@@ -368,11 +364,12 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
     async def _settled(
         self, response: httpx2.Response, sent: Request, request: httpx2.Request
     ) -> httpx2.Response:
-        if _is_stream(response) and _encoded(response):
-            return response
         if _is_stream(response):
+            decode = decoder(response.headers.get("content-encoding"))
+            if decode is None:  # a coding this process cannot undo: passed on unobserved
+                return response
             tee = AsyncTeeStream(
-                response.stream, self._core.accumulator(sent), self._core.streamed(sent)
+                response.stream, self._core.accumulator(sent), self._core.streamed(sent), decode
             )
             return httpx2.Response(
                 response.status_code,

@@ -127,6 +127,8 @@ class Emulator:
         relay: put a relay's behaviour in front (``litellm``, ``ccr``; see ``relays``).
         latency: seconds it takes before answering each request, as a model takes to
             answer (for time-out tests and benchmarks; 0 answers at once).
+        gzip: compress answers, streams included, when the client accepts gzip, as the
+            Anthropic API does behind Cloudflare (github/gh-aw-firewall#1550).
     """
 
     family: str = field(validator=_check_family)
@@ -139,6 +141,7 @@ class Emulator:
     prefix: str = ""
     relay: str | None = field(default=None, validator=_check_relay)
     latency: float = 0.0
+    gzip: bool = False
     log: list[Received] = field(init=False, factory=list, repr=False)
     _server: ThreadingHTTPServer | None = field(init=False, default=None, repr=False)
     _thread: threading.Thread | None = field(init=False, default=None, repr=False)

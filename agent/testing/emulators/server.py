@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 
 
 class Answering(Protocol):
-    """What the handler asks: (status, JSON, SSE chunks for a stream or None)."""
+    """What the handler asks: (status, JSON, SSE chunks for a stream or None), and whether to
+    gzip what it answers when the client accepts gzip."""
+
+    gzip: bool
 
     def handle(self, path: str, body: Any) -> tuple[int, Any, Iterator[bytes] | None]:
         """Answer one request."""
@@ -41,16 +45,36 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Connection", "close")
+        packer = self._gzip()
         self.end_headers()
         for event in stream:
-            self.wfile.write(event)
+            # each event flushed on its own, as a compressing server that streams does
+            self.wfile.write(
+                event
+                if packer is None
+                else packer.compress(event) + packer.flush(zlib.Z_SYNC_FLUSH)
+            )
             self.wfile.flush()
+        if packer is not None:
+            self.wfile.write(packer.flush())
         self.close_connection = True
+
+    def _gzip(self) -> Any:
+        """A gzip compressor when the emulator compresses and the client accepts gzip (the
+        Content-Encoding header sent), else None."""
+        accepted = self.headers.get("Accept-Encoding") or ""
+        if not self.owner.gzip or "gzip" not in accepted.lower():
+            return None
+        self.send_header("Content-Encoding", "gzip")
+        return zlib.compressobj(wbits=zlib.MAX_WBITS | 16)
 
     def _send(self, status: int, payload: Any) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        packer = self._gzip()
+        if packer is not None:
+            data = packer.compress(data) + packer.flush()
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
