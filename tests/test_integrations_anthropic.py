@@ -108,3 +108,52 @@ class TestPipelineMiddleware:
 
         assert [request] == seen
         assert "sent as is" in caplog.text
+
+
+def answering(reply: Any) -> Any:
+    """A call_next that answers ``reply`` with 200."""
+
+    def call_next(request: APIRequest) -> APIResponse[Any]:
+        raw = httpx2.Response(200, json=reply, request=httpx2.Request("POST", "http://x"))
+        return APIResponse(
+            raw=raw,
+            cast_to=anthropic.types.Message,
+            client=None,  # type: ignore[arg-type]
+            stream=False,
+            stream_cls=None,
+            options=request.options,
+            retries_taken=0,
+        )
+
+    return call_next
+
+
+class TestObservingAnswers:
+    @pytest.mark.parametrize(
+        ("content", "parsed", "kept"),
+        [
+            ([{"type": "text", "text": "done"}], 0, 0),
+            ([{"type": "thinking", "thinking": "t", "signature": "s"}, tu("toolu_1")], 1, 1),
+        ],
+        ids=["no-thinking-not-parsed", "thinking-observed"],
+    )
+    def test_only_answers_with_thinking_are_parsed(
+        self, monkeypatch: pytest.MonkeyPatch, content: Any, parsed: int, kept: int
+    ) -> None:
+        """An answer without a thinking block costs a substring search, not a parse: there
+        is nothing in it for the store."""
+        import agent.integrations.anthropic as adapter
+
+        calls: list[bytes] = []
+        real = adapter.loads
+        monkeypatch.setattr(adapter, "loads", lambda raw: calls.append(raw) or real(raw))
+        trt = ThinkingRoundTrip()
+        middleware = PipelineMiddleware(Pipeline([ToolPairing(), trt]), base_url=RELAY)
+        reply = {"type": "message", "role": "assistant", "content": content}
+
+        middleware.handle(
+            api_request("/v1/messages", anthropic_body("claude-opus-4-6", U("go"))),
+            answering(reply),
+        )
+
+        assert (parsed, kept) == (len(calls), len(trt.store))

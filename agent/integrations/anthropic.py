@@ -118,6 +118,12 @@ class PipelineMiddleware(anthropic.Middleware):
         except Exception:  # observing must never break the agent's call
             log.exception("observing a response failed")
 
+    def _observe_raw(self, sent: Request, raw: bytes) -> None:
+        """Observe a plain answer; one with no thinking block is not even parsed (the store
+        keeps only thinking: most calls without thinking cost a substring search)."""
+        if b"thinking" in raw:
+            self._observe(sent, loads(raw))
+
     def _settle(self, response: Any, stream: bool, sent: Request) -> bool:
         """Observe a successful stream as it is read (True), or say it failed (False)."""
         http = response.http_response
@@ -141,7 +147,7 @@ class PipelineMiddleware(anthropic.Middleware):
         response = call_next(outgoing)
         if self._settle(response, outgoing.stream, sent):
             if not outgoing.stream:
-                self._observe(sent, loads(response.http_response.read()))
+                self._observe_raw(sent, response.http_response.read())
             return response
         status = response.http_response.status_code
         if status in RETRIED:
@@ -150,7 +156,7 @@ class PipelineMiddleware(anthropic.Middleware):
                 response.http_response.close()
                 response = call_next(_with_body(request, corrected.body))
                 if self._settle(response, outgoing.stream, corrected) and not outgoing.stream:
-                    self._observe(corrected, loads(response.http_response.read()))
+                    self._observe_raw(corrected, response.http_response.read())
         return response
 
     async def handle_async(
@@ -164,7 +170,7 @@ class PipelineMiddleware(anthropic.Middleware):
         response = await call_next(outgoing)
         if self._settle(response, outgoing.stream, sent):
             if not outgoing.stream:
-                self._observe(sent, loads(await response.http_response.aread()))
+                self._observe_raw(sent, await response.http_response.aread())
             return response
         status = response.http_response.status_code
         if status in RETRIED:
@@ -173,7 +179,7 @@ class PipelineMiddleware(anthropic.Middleware):
                 await response.http_response.aclose()
                 response = await call_next(_with_body(request, corrected.body))
                 if self._settle(response, outgoing.stream, corrected) and not outgoing.stream:
-                    self._observe(corrected, loads(await response.http_response.aread()))
+                    self._observe_raw(corrected, await response.http_response.aread())
         return response
 
 
