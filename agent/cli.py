@@ -319,21 +319,28 @@ def _add_serve(commands: Any) -> None:
     serve.add_argument("--config", required=True, help="the config file (YAML or TOML)")
     serve.add_argument("--host", default="127.0.0.1", help="where to listen (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8787, help="the port (default 8787)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes on the one port (default 1); more than one needs a shared store "
+        "(sqlite or redis) so any worker can continue any conversation",
+    )
     serve.set_defaults(run=_serve)
 
 
 def _serve(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     try:
-        from agent.gateway import check_binding, serve
+        from agent.gateway import check_binding, check_workers, serve
     except ImportError as exc:
         raise _Fail(
             f"the gateway needs its extra: pip install 'agent[gateway]' ({exc.name})"
         ) from None
-    refused = check_binding(config, args.host)
+    refused = check_binding(config, args.host) or check_workers(config, args.workers)
     if refused is not None:
         raise _Fail(refused, EXIT_USAGE)
-    serve(config, args.host, args.port)
+    serve(config, args.host, args.port, args.workers)
     return EXIT_OK
 
 

@@ -20,8 +20,11 @@ import contextlib
 import hmac
 import json
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 import httpx2
 from starlette.applications import Starlette
@@ -121,8 +124,8 @@ class Gateway:
         failed: int = 502,
     ) -> None:
         """One structured access line (provider, model, family, whether the pipeline changed
-        the body or retried, its decisions counted by action, status, latency): no body, no
-        key."""
+        the body or retried, its decisions counted by action, status, the worker's process
+        id, latency): no body, no key."""
         if not log.isEnabledFor(logging.INFO):
             return
         done = response.extensions.get(EXTENSION, {}) if response is not None else {}
@@ -144,6 +147,7 @@ class Gateway:
                     "retried": done.get("retried"),
                     "decisions": done.get("decisions"),
                     "status": failed if response is None else response.status_code,
+                    "worker": os.getpid(),
                     "ms": round((time.perf_counter() - started) * 1000, 1),
                 }
             ),
@@ -291,9 +295,47 @@ def check_binding(config: Config, host: str) -> str | None:
     )
 
 
-def serve(config: Config, host: str = "127.0.0.1", port: int = 8787) -> None:
-    """Run the gateway (blocking) with Uvicorn."""
+def check_workers(config: Config, workers: int) -> str | None:
+    """Why the gateway must not start ``workers`` processes (None when it may)."""
+    if workers < 1:
+        return "--workers must be 1 or more"
+    if workers > 1 and config.store_spec.kind == "memory":
+        return (
+            f"--workers {workers} with the memory store: each worker would keep its own "
+            "thinking, and a conversation continued through another worker could not be "
+            "restored; use store: {sqlite: {path: ...}} or {redis: {url: ...}}"
+        )
+    return None
+
+
+#: Where ``serve`` tells its worker processes which config to load.
+CONFIG_ENV = "AGENT_GATEWAY_CONFIG"
+
+
+def app_from_environment() -> Starlette:
+    """The app of the config named in ``AGENT_GATEWAY_CONFIG`` (each worker loads it)."""
+    from agent.config import load_config
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # a fresh process
+    return build_app(load_config(os.environ[CONFIG_ENV]))
+
+
+def serve(config: Config, host: str = "127.0.0.1", port: int = 8787, workers: int = 1) -> None:
+    """Run the gateway (blocking) with Uvicorn; with ``workers`` > 1, that many processes on
+    one port, sharing the config's store (SQLite or Redis)."""
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    uvicorn.run(build_app(config), host=host, port=port, log_level="warning", access_log=False)
+    quiet: dict[str, Any] = {"log_level": "warning", "access_log": False}
+    if workers == 1:
+        uvicorn.run(build_app(config), host=host, port=port, **quiet)
+        return
+    os.environ[CONFIG_ENV] = str(Path(config.path).resolve())
+    uvicorn.run(
+        "agent.gateway:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        **quiet,
+    )

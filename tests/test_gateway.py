@@ -330,7 +330,7 @@ class TestAccessLog:
 
 
 @contextlib.contextmanager
-def gateway_process(config_path: Path) -> Iterator[str]:
+def gateway_process(config_path: Path, *options: str) -> Iterator[str]:
     """``python -m agent serve`` in its own process, on a free 127.0.0.1 port."""
     import subprocess
     import sys
@@ -340,7 +340,10 @@ def gateway_process(config_path: Path) -> Iterator[str]:
     port = probe.getsockname()[1]
     probe.close()
     process = subprocess.Popen(
-        [sys.executable, "-m", "agent", "serve", "--config", str(config_path), "--port", str(port)],
+        [
+            *(sys.executable, "-m", "agent", "serve", "--config", str(config_path)),
+            *("--port", str(port), *options),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -394,19 +397,21 @@ def claude_loop(urls: list[str]) -> list[int]:
 
 
 class TestTwoGateways:
-    @pytest.mark.parametrize("store", ["redis", "memory"], ids=["redis", "memory"])
+    @pytest.mark.parametrize("store", ["redis", "sqlite", "memory"])
     def test_a_conversation_moves_between_processes(
-        self, tmp_path: Path, redis_url: str, store: str
+        self, tmp_path: Path, request: pytest.FixtureRequest, store: str
     ) -> None:
-        """Two gateway processes sharing a Redis store continue one Claude conversation
-        (each restores the signed thinking the other observed); with each its own memory
-        store, the second call meets Claude's 'Expected thinking' 400."""
+        """Two gateway processes sharing a Redis or SQLite store continue one Claude
+        conversation (each restores the signed thinking the other observed); with each its
+        own memory store, the second call meets Claude's 'Expected thinking' 400."""
         with Emulator("anthropic") as claude:
-            spec = (
-                f"{{redis: {{url: '{redis_url}', prefix: 'two:'}}}}"
-                if store == "redis"
-                else "memory"
-            )
+            if store == "redis":
+                url = request.getfixturevalue("redis_url")
+                spec = f"{{redis: {{url: '{url}', prefix: 'two:'}}}}"
+            elif store == "sqlite":
+                spec = f"{{sqlite: {{path: '{tmp_path / 'thinking.db'}'}}}}"
+            else:
+                spec = "memory"
             path = tmp_path / "g.yaml"
             path.write_text(
                 f"store: {spec}\nproviders:\n  claude:\n    base_url: {claude.base_url}\n"
@@ -415,10 +420,37 @@ class TestTwoGateways:
             with gateway_process(path) as one, gateway_process(path) as two:
                 statuses = claude_loop([f"{one}/claude", f"{two}/claude"])
 
-        if store == "redis":
-            assert [200] * 5 == statuses
-        else:
+        if store == "memory":
             assert [200, 400] == statuses
+        else:
+            assert [200] * 5 == statuses
+
+    def test_workers_share_the_store(self, tmp_path: Path) -> None:
+        """serve --workers 2 with a SQLite store: one port, two processes, the lossy Claude
+        loop completes on fresh connections (whichever worker takes each)."""
+        with Emulator("anthropic") as claude:
+            path = tmp_path / "g.yaml"
+            path.write_text(
+                f"store: {{sqlite: {{path: '{tmp_path / 'thinking.db'}'}}}}\n"
+                f"providers:\n  claude:\n    base_url: {claude.base_url}\n"
+                "    api_mode: anthropic_messages\n"
+            )
+            with gateway_process(path, "--workers", "2") as url:
+                statuses = claude_loop([f"{url}/claude"])
+
+        assert [200] * 5 == statuses
+
+    def test_workers_refuse_the_memory_store(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Workers with a memory store each would keep their own thinking: refused, exit 2."""
+        path = tmp_path / "g.yaml"
+        path.write_text("providers:\n  p: {base_url: 'https://x.example', model: m}\n")
+
+        code = main(["serve", "--config", str(path), "--workers", "2"])
+
+        assert 2 == code
+        assert "memory store" in capsys.readouterr().err
 
 
 class TestUpstreamUrls:

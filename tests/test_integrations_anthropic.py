@@ -142,13 +142,19 @@ class TestObservingAnswers:
     ) -> None:
         """An answer without a thinking block costs a substring search, not a parse: there
         is nothing in it for the store."""
-        import agent.integrations.anthropic as adapter
+        from agent.integrations._sse import loads
+        from agent.store import MemoryStore
 
         calls: list[bytes] = []
-        real = adapter.loads
-        monkeypatch.setattr(adapter, "loads", lambda raw: calls.append(raw) or real(raw))
-        trt = ThinkingRoundTrip()
-        middleware = PipelineMiddleware(Pipeline([ToolPairing(), trt]), base_url=RELAY)
+
+        def counting(raw: bytes) -> Any:
+            calls.append(raw)
+            return loads(raw)
+
+        monkeypatch.setattr("agent.integrations.anthropic.loads", counting)
+        store = MemoryStore()
+        pipeline = Pipeline([ToolPairing(), ThinkingRoundTrip(store=store)])
+        middleware = PipelineMiddleware(pipeline, base_url=RELAY)
         reply = {"type": "message", "role": "assistant", "content": content}
 
         middleware.handle(
@@ -156,4 +162,4 @@ class TestObservingAnswers:
             answering(reply),
         )
 
-        assert (parsed, kept) == (len(calls), len(trt.store))
+        assert (parsed, kept) == (len(calls), len(store))
