@@ -18,7 +18,11 @@ pipeline with its decisions counted, as the gateway runs it, on the loop's last 
 Then ``--calls`` calls (default 10,000) through the gateway with 8 clients, its resident memory
 read after every batch.
 
+``--workers N`` runs the gateway with N worker processes (then on a SQLite store, which they
+share).
+
 Usage: python bench/bench_gateway.py [--clients 1 8 64] [--model-ms 0 50] [--calls 10000]
+                                     [--workers 1]
 """
 
 from __future__ import annotations
@@ -54,10 +58,15 @@ with Emulator("mimo", rounds=4, latency=float(sys.argv[1])) as mimo:
 
 
 def _rss_kb(pid: int) -> int:
+    """The resident memory of a process and its children (the gateway's workers)."""
+    total = 0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+            total = int(line.split()[1])
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in children.read_text().split() if children.exists() else ():
+        total += _rss_kb(int(child))
+    return total
 
 
 def _free_port() -> int:
@@ -147,10 +156,13 @@ def _started(command: list[str]) -> subprocess.Popen[str]:
     )
 
 
-def _gateway(config: Path) -> tuple[subprocess.Popen[str], str]:
+def _gateway(config: Path, workers: int) -> tuple[subprocess.Popen[str], str]:
     port = _free_port()
     process = _started(
-        [sys.executable, "-m", "agent", "serve", "--config", str(config), "--port", str(port)]
+        [
+            *(sys.executable, "-m", "agent", "serve", "--config", str(config)),
+            *("--port", str(port), "--workers", str(workers)),
+        ]
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -199,6 +211,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="*", default=[1, 8, 64])
     parser.add_argument("--model-ms", type=float, nargs="*", default=[0.0, 50.0])
     parser.add_argument("--calls", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     processes: list[subprocess.Popen[str]] = []
     try:
@@ -209,12 +222,18 @@ def main() -> None:
                 assert emulator.stdout is not None
                 upstream = emulator.stdout.readline().strip()
                 config = Path(folder) / f"gateway-{model_ms:g}.yaml"
-                config.write_text(  # a store bounded at 1,000 turns: flat memory once full
-                    "store: {memory: {max_turns: 1000}}\n"
+                db = f"{folder}/thinking-{model_ms:g}.db"
+                store = (  # bounded at 1,000 turns: flat memory once full
+                    "{memory: {max_turns: 1000}}"
+                    if args.workers == 1
+                    else f"{{sqlite: {{path: '{db}', max_turns: 1000}}}}"
+                )
+                config.write_text(
+                    f"store: {store}\n"
                     f"providers:\n  mimo:\n    base_url: {upstream}\n"
                     "    api_mode: anthropic_messages\n"
                 )
-                gateway, base = _gateway(config)
+                gateway, base = _gateway(config, args.workers)
                 processes.append(gateway)
                 print(f"model time {model_ms:g} ms")
                 _compare(upstream, f"{base}/mimo/v1/messages", args.clients, gateway.pid)
