@@ -188,11 +188,22 @@ class Gateway:
             self.access(name, body, None, started)
             return _error(502, "upstream_error", f"upstream unreachable ({type(exc).__name__})")
         self.access(name, body, response, started)
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP}
+        if EXTENSION in response.extensions and not _is_stream(response):
+            # the transport read this answer whole to observe it: sent in one piece
+            # (its raw bytes: a compressed answer reaches the client as upstream sent it)
+            try:
+                content = b"".join([chunk async for chunk in response.aiter_raw()])
+            finally:
+                await response.aclose()
+            return Response(content, status_code=response.status_code, headers=headers)
         return StreamingResponse(
-            _relay(response),
-            status_code=response.status_code,
-            headers={k: v for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP},
+            _relay(response), status_code=response.status_code, headers=headers
         )
+
+
+def _is_stream(response: httpx2.Response) -> bool:
+    return response.headers.get("content-type", "").startswith("text/event-stream")
 
 
 def upstream_url(provider: ProviderConfig, path: str, query: str) -> str:
