@@ -64,6 +64,9 @@ CLIENT_KEYS = frozenset({"authorization", "x-api-key"})
 #: Where a client presents a gateway token when its own key goes upstream; never forwarded.
 TOKEN_HEADER = "x-gateway-token"
 _DECODABLE = decodable()
+#: No cap on concurrent upstream calls (httpx2's default of 100 would queue the 101st of a
+#: fleet's long streams); up to 100 idle connections kept per provider for reuse.
+UPSTREAM_LIMITS = httpx2.Limits(max_connections=None, max_keepalive_connections=100)
 #: The largest body parsed again only to log its model (the pipeline's calls carry it).
 _PARSED_FOR_LOG = 1_000_000
 
@@ -86,7 +89,10 @@ class Gateway:
         """The provider's upstream client, its pipeline in the transport (made once)."""
         if name not in self._clients:
             transport = AsyncPipelineTransport(
-                self.pipeline(name), provider=name, count=self.config.gateway.decisions
+                self.pipeline(name),
+                httpx2.AsyncHTTPTransport(limits=UPSTREAM_LIMITS),  # (the client's are unused)
+                provider=name,
+                count=self.config.gateway.decisions,
             )
             timeout = httpx2.Timeout(self.timeout(name))
             self._clients[name] = httpx2.AsyncClient(transport=transport, timeout=timeout)

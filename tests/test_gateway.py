@@ -640,3 +640,64 @@ class TestTimeouts:
         assert "within 0.2 s" in short.json()["error"]["message"]
         assert SECRET not in short.text
         assert 200 == long.status_code
+
+
+class TestConcurrency:
+    def test_more_than_a_hundred_upstream_calls_at_once(self, tmp_path: Path) -> None:
+        """The gateway puts no cap of its own on concurrent upstream calls (httpx2's default
+        pool of 100 would hold the 101st of a fleet's long streams until one ended)."""
+        import asyncio
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        lock = threading.Lock()
+        state = {"now": 0, "most": 0}
+        answer = b'{"type":"message","content":[]}'
+
+        class Slow(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with lock:
+                    state["now"] += 1
+                    state["most"] = max(state["most"], state["now"])
+                time.sleep(1.0)  # a long answer: the others arrive meanwhile
+                with lock:
+                    state["now"] -= 1
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256
+            daemon_threads = True
+
+        upstream = Server(("127.0.0.1", 0), Slow)
+        threading.Thread(target=upstream.serve_forever, daemon=True).start()
+        text = (
+            f"providers:\n  p:\n    base_url: http://127.0.0.1:{upstream.server_address[1]}\n"
+            "    api_mode: anthropic_messages\n"
+        )
+
+        async def many(url: str) -> list[int]:
+            limits = httpx2.Limits(max_connections=None)
+            async with httpx2.AsyncClient(limits=limits, timeout=60) as client:
+                answers = await asyncio.gather(
+                    *(client.post(f"{url}/p/v1/messages", json=MESSAGE) for _ in range(120))
+                )
+            return [a.status_code for a in answers]
+
+        try:
+            with gateway(_config(tmp_path, text)) as url:
+                statuses = asyncio.run(many(url))
+        finally:
+            upstream.shutdown()
+            upstream.server_close()
+
+        assert [200] * 120 == statuses
+        assert state["most"] > 100
