@@ -701,3 +701,87 @@ class TestConcurrency:
 
         assert [200] * 120 == statuses
         assert state["most"] > 100
+
+
+class TestStreaming:
+    @pytest.mark.parametrize("packed", [False, True], ids=["plain", "gzip"])
+    def test_events_pass_as_they_come(self, tmp_path: Path, packed: bool) -> None:
+        """The client reads the first event while upstream still holds the rest: the gateway
+        (and the pipeline observing the stream) buffers nothing."""
+        import zlib
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        first_read = threading.Event()
+        held: dict[str, bool] = {}
+        start = (
+            'event: message_start\ndata: {"type":"message_start","message":{"id":"m",'
+            '"type":"message","role":"assistant","model":"claude-opus-4-6","content":[],'
+            '"usage":{"input_tokens":1,"output_tokens":1}}}\n\n'
+        )
+        rest = [
+            'event: content_block_start\ndata: {"type":"content_block_start","index":0,'
+            '"content_block":{"type":"text","text":""}}\n\n',
+            'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+            '"delta":{"type":"text_delta","text":"done"}}\n\n',
+            'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n',
+            'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":'
+            '"end_turn"},"usage":{"output_tokens":1}}\n\n',
+            'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+        ]
+
+        class Holding(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                packer = zlib.compressobj(wbits=zlib.MAX_WBITS | 16) if packed else None
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                if packer is not None:
+                    self.send_header("Content-Encoding", "gzip")
+                self.end_headers()
+
+                def send(text: str) -> None:
+                    data = text.encode()
+                    if packer is not None:
+                        data = packer.compress(data) + packer.flush(zlib.Z_SYNC_FLUSH)
+                    self.wfile.write(data)
+                    self.wfile.flush()
+
+                send(start)
+                held["released_by_client"] = first_read.wait(timeout=20)
+                for event in rest:
+                    send(event)
+                if packer is not None:
+                    self.wfile.write(packer.flush())
+                self.close_connection = True
+
+        upstream = ThreadingHTTPServer(("127.0.0.1", 0), Holding)
+        threading.Thread(target=upstream.serve_forever, daemon=True).start()
+        text = (
+            f"providers:\n  p:\n    base_url: http://127.0.0.1:{upstream.server_address[1]}\n"
+            "    api_mode: anthropic_messages\n"
+        )
+        body = {**MESSAGE, "model": "claude-opus-4-6", "stream": True}
+        lines: list[str] = []
+        try:
+            with (
+                gateway(_config(tmp_path, text)) as url,
+                httpx2.stream(
+                    "POST", f"{url}/p/v1/messages", json=body, headers={"accept-encoding": "gzip"}
+                ) as answer,
+            ):
+                for line in answer.iter_lines():
+                    lines.append(line)
+                    if line.startswith("data:") and "message_start" in line:
+                        first_read.set()
+        finally:
+            upstream.shutdown()
+            upstream.server_close()
+
+        assert held["released_by_client"], "the first event only arrived with the rest"
+        assert any("message_stop" in line for line in lines)
