@@ -22,7 +22,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +194,7 @@ class Gateway:
             self.access(name, body, None, started)
             return _error(502, "upstream_error", f"upstream unreachable ({type(exc).__name__})")
         self.access(name, body, response, started)
-        headers = {k: v for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP}
+        headers = end_to_end(response.headers.items())
         if EXTENSION in response.extensions and not _is_stream(response):
             # the transport read this answer whole to observe it: sent in one piece
             # (its raw bytes: a compressed answer reaches the client as upstream sent it)
@@ -206,6 +206,14 @@ class Gateway:
         return StreamingResponse(
             _relay(response), status_code=response.status_code, headers=headers
         )
+
+
+def end_to_end(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The headers that go on to the next hop (lower-cased names): not the hop-by-hop ones,
+    nor any a ``Connection`` header names (RFC 9110 §7.6.1)."""
+    items = [(k.lower(), v) for k, v in headers]
+    named = {token.strip().lower() for k, v in items if k == "connection" for token in v.split(",")}
+    return {k: v for k, v in items if k not in HOP_BY_HOP and k not in named}
 
 
 def _is_stream(response: httpx2.Response) -> bool:
@@ -229,13 +237,11 @@ def upstream_url(provider: ProviderConfig, path: str, query: str) -> str:
 def _upstream_headers(request: HTTPRequest, provider: ProviderConfig) -> dict[str, str]:
     """The client's headers, minus hop-by-hop ones and the gateway token; the client's key
     only where the provider forwards it, else the provider's key."""
-    dropped = HOP_BY_HOP | {TOKEN_HEADER}
-    if not provider.forward_client_key:
-        dropped |= CLIENT_KEYS
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
-    for key in [k for k in headers if k.lower() == "accept-encoding"]:
-        headers[key] = accepted_codings(headers[key])
-    if provider.forward_client_key and CLIENT_KEYS & {k.lower() for k in headers}:
+    dropped = {TOKEN_HEADER} if provider.forward_client_key else {TOKEN_HEADER, *CLIENT_KEYS}
+    headers = {k: v for k, v in end_to_end(request.headers.items()).items() if k not in dropped}
+    if "accept-encoding" in headers:
+        headers["accept-encoding"] = accepted_codings(headers["accept-encoding"])
+    if provider.forward_client_key and CLIENT_KEYS & headers.keys():
         return headers
     if provider.api_key:
         if provider.api_mode == "anthropic_messages":

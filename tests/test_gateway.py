@@ -578,6 +578,8 @@ class TestKeys:
         assert "authorization" not in seen[0]
         assert "x-gateway-token" not in seen[0]
         assert "2023-06-01" == seen[0]["anthropic-version"]  # end-to-end headers go on
+        assert "x-hop" not in seen[0]  # named by Connection: hop-by-hop (RFC 9110 7.6.1)
+        assert "te" not in seen[0]
 
     def test_forward_client_key(self, tmp_path: Path) -> None:
         """forward_client_key: the client's own key goes upstream instead of the config's;
