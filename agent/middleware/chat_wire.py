@@ -42,23 +42,7 @@ def _message(call: Call, i: int, message: Mapping[str, Any], in_loop: bool) -> M
     contract = call.family.chat
     reasoning = message.get(_RC)
     if contract.reasoning_content == "drop":
-        # (reasoning_details are their own carrier: kept where OpenRouter needs them)
-        present = [
-            f
-            for f in REASONING_FIELDS
-            if f in message and (f != DETAILS or contract.details == "drop")
-        ]
-        if not present:
-            return message
-        for field in present:
-            call.notes.add(
-                f"messages[{i}].{field}",
-                Action.DROPPED,
-                "{}; reasoning fields are not sent ({})",
-                call.match.describe(),
-                call.family.why,
-            )
-        return {k: v for k, v in message.items() if k not in present}
+        return _dropped(call, i, message)
     if contract.reasoning_content == "pass":
         return _pass(call, path, message, reasoning)
     renamed = _renamed(call, i, message)
@@ -101,6 +85,27 @@ def _message(call: Call, i: int, message: Mapping[str, Any], in_loop: bool) -> M
         )
         foreign_removed = True
     return _back_fill(call, i, message, in_loop, foreign_removed)
+
+
+def _dropped(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The message without its reasoning fields, for a family that takes none
+    (reasoning_details are their own carrier: kept where OpenRouter needs them)."""
+    present = [
+        f
+        for f in REASONING_FIELDS
+        if f in message and (f != DETAILS or call.family.chat.details == "drop")
+    ]
+    if not present:
+        return message
+    for field in present:
+        call.notes.add(
+            f"messages[{i}].{field}",
+            Action.DROPPED,
+            "{}; reasoning fields are not sent ({})",
+            call.match.describe(),
+            call.family.why,
+        )
+    return {k: v for k, v in message.items() if k not in present}
 
 
 #: Aliases aggregators use for reasoning_content (vLLM, OpenRouter, Together, ZenMux).
