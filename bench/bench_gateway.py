@@ -8,12 +8,17 @@ ways in the same run, in alternating rounds so both see the same machine:
 - gateway: through ``python -m agent serve``, the pipeline in the gateway.
 
 Three processes on 127.0.0.1: the emulator, the gateway, and this one (the clients). The
-emulator answers after ``--model-ms`` (default: 0 and 50): at 0 the clients send back to back
+emulator answers after ``--model-ms`` on average (default: 0 and 50; each answer takes between
+half and one and a half times it, as a model's time varies): at 0 the clients send back to back
 and keep every CPU busy, so the figure at 64 clients is mostly the gateway's share of a
 saturated machine; a model that takes time to answer, as real ones do, leaves the CPUs free
-and shows the latency the gateway adds to a call. Printed per model time and N: median and
-p99 latency both ways, the difference, failed calls, and the chain's own time per call (the
-pipeline with its decisions counted, as the gateway runs it, on the loop's last body).
+and shows the latency the gateway adds to a call (the clients then start at random moments
+within one model time, not all at once). Each call's time is taken minus the
+emulator's own time for it (which the emulator reports in the answer), so the varying model
+time does not blur the comparison. Printed per model time and N: median and p99 of that
+overhead both ways, the differences (the gateway's added latency), failed calls, and the
+chain's own time per call (the pipeline with its decisions counted, as the gateway runs it,
+on the loop's last body).
 
 Then ``--calls`` calls (default 10,000) through the gateway with 8 clients, its resident memory
 read after every batch.
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import socket
 import statistics
 import subprocess
@@ -49,9 +55,21 @@ TOOLS = [{"name": "run", "input_schema": {"type": "object"}}]
 ROUNDS = 4  # rounds per (N, path): direct and gateway alternate
 
 _EMULATOR = """
-import sys
+import random, sys, time
 from agent.testing.emulators import Emulator
-with Emulator("mimo", rounds=4, latency=float(sys.argv[1])) as mimo:
+
+class Varying(Emulator):
+    # a model's time to answer varies: uniform between half and one and a half times the
+    # given one (a fixed time would keep every client in lockstep, all arriving at once)
+    def handle(self, path, body):
+        start = time.perf_counter()
+        time.sleep(random.uniform(0.5, 1.5) * float(sys.argv[1]))
+        status, answer, stream = super().handle(path, body)
+        if isinstance(answer, dict):  # the emulator's own time, so the client can take it out
+            answer = {**answer, "bench_upstream_s": time.perf_counter() - start}
+        return status, answer, stream
+
+with Varying("mimo", rounds=4) as mimo:
     print(mimo.base_url, flush=True)
     sys.stdin.read()
 """
@@ -88,11 +106,12 @@ async def _loop(
         body = {"model": "mimo-v2.5-pro", "max_tokens": 100, "messages": messages, "tools": TOOLS}
         start = time.perf_counter()
         response = await client.post(url, json=body, headers={"x-api-key": "k"})
-        times.append(time.perf_counter() - start)
+        elapsed = time.perf_counter() - start
         if response.status_code != 200:
             failed.append(response.status_code)
             return messages, replies
         reply = response.json()
+        times.append(elapsed - reply.get("bench_upstream_s", 0.0))  # the call minus the model
         replies.append(reply)
         kept = [b for b in reply["content"] if b["type"] != "thinking"]
         messages.append({"role": "assistant", "content": kept})
@@ -111,8 +130,10 @@ async def _loop(
 
 
 async def _run(
-    url: str, clients: int, loops: int, direct: bool
+    url: str, clients: int, loops: int, direct: bool, spread: float = 0.0
 ) -> tuple[list[float], list[int], tuple[list[Any], list[Any]]]:
+    """``clients`` concurrent workers running ``loops`` loops each; each worker starts at a
+    random moment within ``spread`` seconds (agents do not start in lockstep)."""
     times: list[float] = []
     failed: list[int] = []
     last: tuple[list[Any], list[Any]] = ([], [])
@@ -124,6 +145,7 @@ async def _run(
 
         async def worker() -> None:
             nonlocal last
+            await asyncio.sleep(random.uniform(0, spread))
             for _ in range(loops):
                 last = await _loop(client, url, times, failed)
 
@@ -175,7 +197,9 @@ def _gateway(config: Path, workers: int) -> tuple[subprocess.Popen[str], str]:
     raise SystemExit("the gateway did not start")
 
 
-def _compare(emulator: str, through: str, clients: list[int], gateway_pid: int) -> None:
+def _compare(
+    emulator: str, through: str, clients: list[int], gateway_pid: int, model_s: float
+) -> None:
     direct = f"{emulator}/v1/messages"
     print(
         f"{'N':>4} {'calls':>6} {'direct p50':>10} {'gw p50':>8} {'added p50':>9} "
@@ -190,10 +214,10 @@ def _compare(emulator: str, through: str, clients: list[int], gateway_pid: int) 
         failed: list[int] = []
         last: tuple[list[Any], list[Any]] = ([], [])
         for _ in range(ROUNDS):
-            times, lost, last = asyncio.run(_run(direct, n, loops, True))
+            times, lost, last = asyncio.run(_run(direct, n, loops, True, model_s))
             d_times += times
             failed += lost
-            times, lost, _ = asyncio.run(_run(through, n, loops, False))
+            times, lost, _ = asyncio.run(_run(through, n, loops, False, model_s))
             g_times += times
             failed += lost
         after = _rss_kb(gateway_pid)
@@ -236,7 +260,8 @@ def main() -> None:
                 gateway, base = _gateway(config, args.workers)
                 processes.append(gateway)
                 print(f"model time {model_ms:g} ms")
-                _compare(upstream, f"{base}/mimo/v1/messages", args.clients, gateway.pid)
+                through = f"{base}/mimo/v1/messages"
+                _compare(upstream, through, args.clients, gateway.pid, model_ms / 1000)
             if args.calls:
                 through = f"{base}/mimo/v1/messages"
                 done, failures, rss = 0, 0, [_rss_kb(gateway.pid)]
