@@ -192,6 +192,8 @@ def rebuilt(request: httpx2.Request, body: Mapping[str, Any]) -> httpx2.Request:
 
 def _decoded(response: httpx2.Response, raw: bytes) -> bytes:
     """The body's bytes as the client would read them (content-encoding undone)."""
+    if response.headers.get("content-encoding", "identity") in ("", "identity"):
+        return raw
     probe = httpx2.Response(
         response.status_code, headers=response.headers, stream=httpx2.ByteStream(raw)
     )
