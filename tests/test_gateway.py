@@ -312,6 +312,27 @@ class TestAccessLog:
         assert SECRET not in caplog.text
         assert "tool_result" not in caplog.text
 
+    def test_a_thinking_error_is_retried_once(
+        self, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """An alias nobody can classify in front of DeepSeek: its 400 reaches the gateway,
+        which retries once as the family the error names (the client sees only the 200), and
+        later calls go right the first time."""
+        import json
+        import logging
+
+        caplog.set_level(logging.INFO, logger="agent.gateway")
+        with Emulator("mimo") as mimo, Emulator("deepseek") as deepseek:
+            with gateway(_config(tmp_path, _providers(mimo, deepseek))) as url:
+                assert 4 == openai_loop(f"{url}/deepseek/v1", model="relay-pro")
+            statuses = [r.status for r in deepseek.log]
+
+        lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "agent.gateway"]
+        assert 1 == statuses.count(400)
+        assert [200] * 5 == [x["status"] for x in lines]
+        assert 1 == sum(x["retried"] for x in lines)
+        assert "deepseek" == lines[-1]["family"]
+
     def test_decisions_off(self, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
         """gateway.decisions: false logs no counts (the chain takes its plain path); the
         loop completes the same."""
