@@ -15,7 +15,7 @@ left alone (a near miss of one of ours, like ``middelware:``, is an error). Sche
         family: mimo               # optional: skip detection
         middleware:                # optional: merged into the global chain (see README)
           - thinking_round_trip: {on_missing_loop_thinking: raise}
-        upstream_timeout: 120      # gateway only: seconds to wait (default gateway.timeout)
+        upstream_timeout: 120      # seconds to wait: the gateway and the clients built here
         forward_client_key: false  # gateway only: send the client's own key upstream
     custom_providers: [...]        # hermes-style list, read like providers:
     families: [...]                # add a family, or override a built-in one by name

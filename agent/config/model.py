@@ -82,8 +82,9 @@ class ProviderConfig:
         api_key_source: where the key came from, safe to print (``env MIMO_KEY``, ``inline``).
         middleware: the provider's own entries (merged into the global chain), if any.
         middleware_replace: whether the provider's list replaces the global chain instead.
-        timeout: seconds the gateway waits for this provider (``upstream_timeout``; None:
-            the gateway's ``timeout``).
+        timeout: seconds to wait for this provider (``upstream_timeout``): the gateway's
+            upstream calls (None: the gateway's ``timeout``) and the SDK clients built from
+            the config (None: the SDK's default).
         forward_client_key: the gateway sends the client's own ``x-api-key`` /
             ``Authorization`` upstream (the provider's ``api_key`` only when the client sent
             none); clients then present a gateway token as ``x-gateway-token``.
@@ -102,6 +103,13 @@ class ProviderConfig:
     timeout: float | None = None
     forward_client_key: bool = False
     where: str = ""
+
+    def client_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Options for an SDK client of this provider: ``options``, with this provider's
+        ``upstream_timeout`` as the ``timeout`` unless ``options`` sets one."""
+        if self.timeout is None or "timeout" in options:
+            return dict(options)
+        return {**options, "timeout": self.timeout}
 
 
 def _redacted(options: Mapping[str, Any]) -> dict[str, Any]:

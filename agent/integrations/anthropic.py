@@ -226,7 +226,10 @@ def anthropic_client(config: ConfigSource, provider: str, **options: Any) -> ant
     """
     entry, middleware = _client_parts(config, provider)
     return anthropic.Anthropic(
-        base_url=entry.base_url, api_key=entry.api_key, middleware=[middleware], **options
+        base_url=entry.base_url,
+        api_key=entry.api_key,
+        middleware=[middleware],
+        **entry.client_options(options),
     )
 
 
@@ -236,5 +239,8 @@ def async_anthropic_client(
     """The async twin of ``anthropic_client``."""
     entry, middleware = _client_parts(config, provider)
     return anthropic.AsyncAnthropic(
-        base_url=entry.base_url, api_key=entry.api_key, middleware=[middleware], **options
+        base_url=entry.base_url,
+        api_key=entry.api_key,
+        middleware=[middleware],
+        **entry.client_options(options),
     )

@@ -62,6 +62,8 @@ def chat_anthropic(config: ConfigSource, provider: str, **kwargs: Any) -> ChatAn
     options: dict[str, Any] = {"model": entry.model, "api_key": entry.api_key or "not-set"}
     if entry.base_url:
         options["base_url"] = entry.base_url
+    if entry.timeout is not None:
+        options["timeout"] = entry.timeout  # (ChatAnthropic's alias of default_request_timeout)
     llm = PipelinedChatAnthropic(**{**options, **kwargs})
     llm._middleware = PipelineMiddleware(
         loaded.pipeline(provider), base_url=entry.base_url, provider=provider
@@ -92,4 +94,6 @@ def chat_openai(config: ConfigSource, provider: str, **kwargs: Any) -> ChatOpenA
     }
     if entry.base_url:
         options["base_url"] = entry.base_url
+    if entry.timeout is not None:
+        options["timeout"] = entry.timeout  # (ChatOpenAI's alias of request_timeout)
     return ChatOpenAI(**{**options, **kwargs})

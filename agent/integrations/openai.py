@@ -51,7 +51,7 @@ def openai_client(config: ConfigSource, provider: str, **options: Any) -> openai
         base_url=entry.base_url,
         api_key=entry.api_key or "not-set",
         http_client=httpx2.Client(transport=transport),
-        **options,
+        **entry.client_options(options),
     )
 
 
@@ -63,5 +63,5 @@ def async_openai_client(config: ConfigSource, provider: str, **options: Any) -> 
         base_url=entry.base_url,
         api_key=entry.api_key or "not-set",
         http_client=httpx2.AsyncClient(transport=transport),
-        **options,
+        **entry.client_options(options),
     )
