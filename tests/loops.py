@@ -157,11 +157,13 @@ def responses_loop(
     keep: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
     history: list[dict[str, Any]] | None = None,
     observe: bool = True,
+    base: str | None = None,
 ) -> list[tuple[int, Any]]:
     """An agent on the Responses API that keeps its own ``input`` (``store: false`` by
     default) and calls pipe(req) / pipe.observe(...); ``keep`` shapes the output items it
-    keeps."""
-    url = f"{emulator.openai_base_url}/responses"
+    keeps; ``base`` is the OpenAI-style base URL it posts ``/responses`` under (default: the
+    emulator's)."""
+    url = f"{base or emulator.openai_base_url}/responses"
     items: list[dict[str, Any]] = (
         history if history is not None else [{"role": "user", "content": "go"}]
     )
@@ -201,12 +203,14 @@ def converse_loop(
     pipeline: Pipeline | None,
     *,
     keep: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
+    base: str | None = None,
 ) -> list[tuple[int, Any]]:
     """An agent on Bedrock Converse (thinking on) that calls pipe(req) / pipe.observe(...);
-    ``keep`` shapes the content blocks it keeps of each answer."""
+    ``keep`` shapes the content blocks it keeps of each answer; ``base`` is where it posts
+    ``/model/{id}/converse`` (default: the emulator)."""
     from urllib.parse import quote
 
-    url = f"{emulator.base_url}/model/{quote(model, safe='')}/converse"
+    url = f"{base or emulator.base_url}/model/{quote(model, safe='')}/converse"
     base_url = "https://bedrock-runtime.us-east-1.amazonaws.com"
     messages: list[dict[str, Any]] = [{"role": "user", "content": [{"text": "go"}]}]
     results = []
@@ -253,11 +257,13 @@ def gemini_loop(
     *,
     keep: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
     observe: bool = True,
+    base: str | None = None,
 ) -> list[tuple[int, Any]]:
     """An agent on Gemini's native generateContent that calls pipe(req) / pipe.observe(...);
     the model goes in the URL (the Request carries it as body["model"]); ``keep`` shapes the
-    parts it keeps of each answer."""
-    url = f"{emulator.base_url}/v1beta/models/{model}:generateContent"
+    parts it keeps of each answer; ``base`` is where it posts ``/v1beta/models/...``
+    (default: the emulator)."""
+    url = f"{base or emulator.base_url}/v1beta/models/{model}:generateContent"
     contents: list[dict[str, Any]] = [{"role": "user", "parts": [{"text": "go"}]}]
     results = []
     for _ in range(8):

@@ -808,3 +808,77 @@ class TestStreaming:
 
         assert held["released_by_client"], "the first event only arrived with the rest"
         assert any("message_stop" in line for line in lines)
+
+
+class TestCarriers:
+    """The other wires through the gateway: Responses, Gemini's native generateContent and
+    Bedrock Converse. A client that loses what its provider needs back completes its loop
+    through the gateway; through the same gateway with the chain empty it gets the provider's
+    error."""
+
+    def _gateway_of(self, tmp_path: Path, base_url: str, api_mode: str) -> Any:
+        text = (
+            f"providers:\n  p:\n    base_url: {base_url}\n    api_mode: {api_mode}\n"
+            f"  p-raw:\n    base_url: {base_url}\n    api_mode: {api_mode}\n"
+            "    middleware: []\n    middleware_replace: true\n"
+        )
+        return gateway(_config(tmp_path, text))
+
+    def test_responses(self, tmp_path: Path) -> None:
+        """o3 with store on: function calls whose reasoning items the client dropped."""
+        from tests.loops import responses_loop
+        from tests.test_carriers import no_reasoning
+
+        with (
+            Emulator("openai") as openai_emulator,
+            self._gateway_of(tmp_path, openai_emulator.openai_base_url, "responses") as url,
+        ):
+            fixed = responses_loop(
+                openai_emulator, "o3", None, store=None, keep=no_reasoning, base=f"{url}/p/v1"
+            )
+            raw = responses_loop(
+                openai_emulator, "o3", None, store=None, keep=no_reasoning, base=f"{url}/p-raw/v1"
+            )
+
+        assert [200] * 5 == [s for s, _ in fixed]
+        assert (2, 400) == (len(raw), raw[-1][0])
+
+    def test_gemini_native(self, tmp_path: Path) -> None:
+        """Gemini 3 natively: parts rebuilt without their thoughtSignature."""
+        from tests.loops import gemini_loop
+        from tests.test_carriers import GEMINI_3, unsigned_parts
+
+        with (
+            Emulator("gemini") as gemini,
+            self._gateway_of(tmp_path, gemini.base_url, "gemini") as url,
+        ):
+            fixed = gemini_loop(gemini, GEMINI_3, None, keep=unsigned_parts, base=f"{url}/p")
+            raw = gemini_loop(gemini, GEMINI_3, None, keep=unsigned_parts, base=f"{url}/p-raw")
+            signatures = [
+                p.get("thoughtSignature")
+                for c in gemini.log[len(fixed) - 1].body["contents"]
+                if c["role"] == "model"
+                for p in c["parts"]
+                if "functionCall" in p
+            ]
+
+        assert [200] * 5 == [s for s, _ in fixed]
+        assert 4 == len(signatures)
+        assert "skip_thought_signature_validator" not in signatures  # the real ones came back
+        assert (2, 400) == (len(raw), raw[-1][0])
+
+    def test_bedrock_converse(self, tmp_path: Path) -> None:
+        """Claude on Bedrock: reasoningContent the client dropped."""
+        from tests.loops import converse_loop
+        from tests.test_carriers import CLAUDE_ON_BEDROCK, no_reasoning_content
+
+        with (
+            Emulator("anthropic") as bedrock,
+            self._gateway_of(tmp_path, bedrock.base_url, "bedrock_converse") as url,
+        ):
+            keep = no_reasoning_content
+            fixed = converse_loop(bedrock, CLAUDE_ON_BEDROCK, None, keep=keep, base=f"{url}/p")
+            raw = converse_loop(bedrock, CLAUDE_ON_BEDROCK, None, keep=keep, base=f"{url}/p-raw")
+
+        assert [200] * 5 == [s for s, _ in fixed]
+        assert (2, 400) == (len(raw), raw[-1][0])
