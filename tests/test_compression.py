@@ -6,12 +6,16 @@ keeps no thinking would fail its next tool turn."""
 from __future__ import annotations
 
 import gzip
+import itertools
+import os
 import zlib
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent import load_config
 from agent.gateway import accepted_codings
@@ -22,6 +26,7 @@ from tests.loops import LOSE, completed, converse, fixed
 from tests.test_gateway import anthropic_loop, gateway
 from tests.test_integrations_openai import chat_tool_loop
 
+EXAMPLES = int(os.environ.get("AGENT_EXAMPLES", "150"))
 TEXT = b"event: message_start\ndata: {}\n\n" * 200
 
 
@@ -192,3 +197,55 @@ class TestObservedThroughGzip:
 
         assert "gzip" == raw.headers["content-encoding"]
         assert "message" == raw.json()["type"]
+
+
+MESSAGE: Any = {
+    "id": "msg_1",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude-opus-4-6",
+    "content": [
+        {"type": "thinking", "thinking": "think é ✓ " * 40, "signature": "Eq" + "s" * 300},
+        {"type": "text", "text": "ok"},
+        {"type": "tool_use", "id": "toolu_1", "name": "run", "input": {"cmd": "ls"}},
+    ],
+    "stop_reason": "tool_use",
+    "stop_sequence": None,
+    "usage": {"input_tokens": 1, "output_tokens": 1},
+}
+
+
+def _packed(data: bytes, coding: str) -> bytes:
+    if coding == "gzip":
+        return gzip.compress(data)
+    if coding == "deflate":
+        return _deflated(data, zlib.MAX_WBITS)
+    return data
+
+
+class TestTeeProperty:
+    @settings(max_examples=EXAMPLES, deadline=None)
+    @given(
+        coding=st.sampled_from(["gzip", "deflate", "identity"]),
+        cuts=st.lists(st.integers(min_value=0, max_value=1 << 16), max_size=40),
+    )
+    def test_any_chunking_observes_the_same_message(self, coding: str, cuts: list[int]) -> None:
+        """However the compressed stream is cut into chunks, the client reads the exact
+        bytes that came, and the message rebuilt on the side is the one the events carry."""
+        from agent.integrations._sse import MessageAccumulator
+        from agent.integrations._tee import TeeStream
+        from agent.testing.emulators.sse import anthropic_events
+
+        raw = _packed(b"".join(anthropic_events(MESSAGE)), coding)
+        points = sorted({c % (len(raw) + 1) for c in cuts} | {0, len(raw)})
+        chunks = [raw[a:b] for a, b in itertools.pairwise(points)]
+        seen: list[Any] = []
+        decode = decoder(coding)
+        assert decode is not None
+
+        tee = TeeStream(
+            iter(chunks), MessageAccumulator(), lambda a: seen.append(a.message), decode
+        )
+
+        assert raw == b"".join(tee)
+        assert [MESSAGE] == seen
