@@ -35,7 +35,7 @@ from starlette.routing import Route
 from agent.config import Config, ProviderConfig
 from agent.errors import shown
 from agent.integrations._tee import decodable
-from agent.integrations.transport import EXTENSION, AsyncPipelineTransport
+from agent.integrations.transport import EXTENSION, AsyncPipelineTransport, is_stream
 from agent.pipeline import Pipeline
 from agent.wire import OFFICIAL_HOSTS
 
@@ -195,7 +195,7 @@ class Gateway:
             return _error(502, "upstream_error", f"upstream unreachable ({type(exc).__name__})")
         self.access(name, body, response, started)
         headers = end_to_end(response.headers.items())
-        if EXTENSION in response.extensions and not _is_stream(response):
+        if EXTENSION in response.extensions and not is_stream(response):
             # the transport read this answer whole to observe it: sent in one piece
             # (its raw bytes: a compressed answer reaches the client as upstream sent it)
             try:
@@ -214,10 +214,6 @@ def end_to_end(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     items = [(k.lower(), v) for k, v in headers]
     named = {token.strip().lower() for k, v in items if k == "connection" for token in v.split(",")}
     return {k: v for k, v in items if k not in HOP_BY_HOP and k not in named}
-
-
-def _is_stream(response: httpx2.Response) -> bool:
-    return response.headers.get("content-type", "").startswith("text/event-stream")
 
 
 def upstream_url(provider: ProviderConfig, path: str, query: str) -> str:

@@ -22,19 +22,26 @@ def api_request(url: str, body: Any, method: str = "post") -> APIRequest:
     return APIRequest(options=options, cast_to=anthropic.types.Message)
 
 
+def answer(request: APIRequest, status: int, body: Any) -> APIResponse[Any]:
+    """The SDK's response to ``request``: ``status`` with the JSON ``body``."""
+    raw = httpx2.Response(status, json=body, request=httpx2.Request("POST", "http://x"))
+    return APIResponse(
+        raw=raw,
+        cast_to=anthropic.types.Message,
+        client=None,  # type: ignore[arg-type]
+        stream=False,
+        stream_cls=None,
+        options=request.options,
+        retries_taken=0,
+    )
+
+
 def capture(seen: list[APIRequest]) -> Any:
+    """A call_next that records each request and answers 500."""
+
     def call_next(request: APIRequest) -> APIResponse[Any]:
         seen.append(request)
-        raw = httpx2.Response(500, json={}, request=httpx2.Request("POST", "http://x"))
-        return APIResponse(
-            raw=raw,
-            cast_to=anthropic.types.Message,
-            client=None,  # type: ignore[arg-type]
-            stream=False,
-            stream_cls=None,
-            options=request.options,
-            retries_taken=0,
-        )
+        return answer(request, 500, {})
 
     return call_next
 
@@ -112,20 +119,7 @@ class TestPipelineMiddleware:
 
 def answering(reply: Any) -> Any:
     """A call_next that answers ``reply`` with 200."""
-
-    def call_next(request: APIRequest) -> APIResponse[Any]:
-        raw = httpx2.Response(200, json=reply, request=httpx2.Request("POST", "http://x"))
-        return APIResponse(
-            raw=raw,
-            cast_to=anthropic.types.Message,
-            client=None,  # type: ignore[arg-type]
-            stream=False,
-            stream_cls=None,
-            options=request.options,
-            retries_taken=0,
-        )
-
-    return call_next
+    return lambda request: answer(request, 200, reply)
 
 
 class TestObservingAnswers:

@@ -236,7 +236,8 @@ def tagged(
     return response
 
 
-def _is_stream(response: httpx2.Response) -> bool:
+def is_stream(response: httpx2.Response) -> bool:
+    """Whether the answer is a Server-Sent Events stream."""
     return response.headers.get("content-type", "").startswith("text/event-stream")
 
 
@@ -295,7 +296,7 @@ class PipelineTransport(httpx2.BaseTransport):
     def _settled(
         self, response: httpx2.Response, sent: Request, request: httpx2.Request
     ) -> httpx2.Response:
-        if _is_stream(response):
+        if is_stream(response):
             decode = decoder(response.headers.get("content-encoding"))
             if decode is None:  # a coding this process cannot undo: passed on unobserved
                 return response
@@ -366,7 +367,7 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
     async def _settled(
         self, response: httpx2.Response, sent: Request, request: httpx2.Request
     ) -> httpx2.Response:
-        if _is_stream(response):
+        if is_stream(response):
             decode = decoder(response.headers.get("content-encoding"))
             if decode is None:  # a coding this process cannot undo: passed on unobserved
                 return response
