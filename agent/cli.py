@@ -138,10 +138,17 @@ def _check_record(config: Config) -> dict[str, Any]:
                 "forward_client_key": provider.forward_client_key,
             }
         )
+    gateway = config.gateway
     return {
         "config": config.path,
         "chain": [m.describe() for m in config.middleware],
         "store": config.store_spec.kind,
+        "gateway": {  # the number of tokens, never a token
+            "tokens": len(gateway.tokens),
+            "max_body_bytes": gateway.max_body_bytes,
+            "timeout": gateway.timeout,
+            "decisions": gateway.decisions,
+        },
         "families": list(config.families.names),
         "providers": providers,
     }
@@ -156,6 +163,12 @@ def _check(args: argparse.Namespace) -> int:
     print(f"{config.path}: ok")
     print(f"global chain: {' -> '.join(record['chain'])}")
     print(f"store: {record['store']}")
+    served = record["gateway"]
+    print(
+        f"gateway (serve): {served['tokens']} token(s), bodies up to {served['max_body_bytes']} "
+        f"bytes, {served['timeout']:g} s upstream, decisions "
+        f"{'counted' if served['decisions'] else 'not counted'}"
+    )
     if not record["providers"]:
         print("no providers configured")
     for p in record["providers"]:

@@ -72,6 +72,10 @@ class TestCommands:
         record = json.loads(cli("check", "--json", str(path)).stdout)
 
         assert 1 == text.count("gateway: waits 30 s; sends the client's own key upstream")
+        assert "gateway (serve): 0 token(s), bodies up to 32000000 bytes, 600 s upstream" in text
+        assert {"tokens": 0, "max_body_bytes": 32_000_000, "timeout": 600.0, "decisions": True} == (
+            record["gateway"]
+        )
         assert [(30.0, True), (None, False)] == [
             (p["upstream_timeout"], p["forward_client_key"]) for p in record["providers"]
         ]
