@@ -53,6 +53,11 @@ class ThinkingContractError(AgentError):
         return self.where
 
 
+class UnreadableFile(AgentError):
+    """A file named by a path is not a regular file of a sane size, or cannot be read;
+    ``where`` is the path (callers turn it into their own error: ConfigError, a CLI line)."""
+
+
 class StoreError(AgentError, OSError):
     """A store cannot use its file; ``where`` is the path."""
 

@@ -34,6 +34,7 @@ from starlette.routing import Route
 
 from agent.config import Config, ProviderConfig
 from agent.errors import shown
+from agent.inputs import loads
 from agent.integrations._tee import decodable
 from agent.integrations.transport import EXTENSION, AsyncPipelineTransport, is_stream
 from agent.pipeline import Pipeline
@@ -138,7 +139,7 @@ class Gateway:
         model = done.get("model")
         if model is None and len(body) <= _PARSED_FOR_LOG:  # a call the pipeline did not read
             try:
-                parsed = json.loads(body) if body else None
+                parsed = loads(body) if body else None
             except ValueError:
                 parsed = None
             model = parsed.get("model") if isinstance(parsed, dict) else None

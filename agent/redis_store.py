@@ -18,6 +18,7 @@ import uuid
 from typing import Any
 
 from agent.errors import InvalidOption, StoreError
+from agent.inputs import loads
 from agent.store import Origin, StoredTurn, keys_of
 
 log = logging.getLogger("agent")
@@ -43,7 +44,7 @@ def turn_to_json(turn: StoredTurn) -> str:
 
 def turn_from_json(text: str | bytes) -> StoredTurn:
     """The turn ``turn_to_json`` wrote."""
-    data: Any = json.loads(text)
+    data: Any = loads(text)
     return StoredTurn(
         Origin(*data["origin"]),
         tuple((b, at) for b, at in data["blocks"]),
@@ -53,6 +54,14 @@ def turn_from_json(text: str | bytes) -> StoredTurn:
         tuple(data["details"]),
         tuple(data["signatures"]),
     )
+
+
+def _member(text: bytes | str) -> Any:
+    """One member of the rejected set, or None when it is no JSON string (never raised)."""
+    try:
+        return loads(text)
+    except ValueError:
+        return None
 
 
 def _digest(text: str) -> str:
@@ -142,7 +151,7 @@ class RedisStore:
         except self._errors as exc:
             log.warning("thinking store (redis) cannot be read (%s)", type(exc).__name__)
             return frozenset()
-        return frozenset(json.loads(m) for m in members)
+        return frozenset(k for m in members if isinstance(k := _member(m), str))
 
     def close(self) -> None:
         """Close the connections."""

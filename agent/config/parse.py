@@ -1,6 +1,8 @@
 """Parsing a config file into plain data, and the reader that turns problems into errors.
 
-YAML keeps the line of every mapping and key, so an error names ``file:line``; a parser's own
+The file is read only when it is a regular file within ``MAX_CONFIG_BYTES`` (``read_file``),
+and a document nesting deeper than the library's one bound (``MAX_DEPTH``) is refused. YAML
+keeps the line of every mapping and key, so an error names ``file:line``; a parser's own
 message is cut to its position and problem (it quotes the offending line, which may hold a
 secret).
 """
@@ -17,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from agent.errors import ConfigError, shown
+from agent.errors import ConfigError, UnreadableFile, shown
+from agent.inputs import MAX_DEPTH, TOO_DEEP, read_file, too_deep
 
 VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _REFERENCE = re.compile(r"\$\{[^}]*\}")
@@ -26,20 +29,51 @@ Lines = dict[int, tuple[int, dict[str, int]]]
 MAX_CONFIG_BYTES = 4_000_000
 
 
+class Refused(yaml.YAMLError):
+    """A YAML document refused before any value is built: the problem and where."""
+
+    def __init__(self, problem: str, mark: yaml.Mark | None) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.mark = mark
+
+
 class LineLoader(yaml.SafeLoader):
     """A YAML loader that remembers the line of every mapping and of each of its keys."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.lines: Lines = {}
+        self.depth = 0
+
+    def compose_sequence_node(self, anchor: Any) -> yaml.SequenceNode:
+        self._enter()
+        try:
+            return super().compose_sequence_node(anchor)
+        finally:
+            self.depth -= 1
+
+    def compose_mapping_node(self, anchor: Any) -> yaml.MappingNode:
+        self._enter()
+        try:
+            return super().compose_mapping_node(anchor)
+        finally:
+            self.depth -= 1
+
+    def _enter(self) -> None:
+        """One level deeper while composing: refused past the bound, before Python's own
+        recursion limit is anywhere near."""
+        if self.depth >= MAX_DEPTH:
+            raise Refused(TOO_DEEP, self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+        self.depth += 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         keys: dict[str, int] = {}
         for key, _ in node.value:
+            if not isinstance(key, yaml.ScalarNode):
+                continue  # a collection as a key: the constructor refuses it
             if str(key.value) in keys:  # YAML would silently keep the last one
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {str(key.value)[:60]!r}", key.start_mark
-                )
+                raise Refused(f"duplicate key {str(key.value)[:60]!r}", key.start_mark)
             keys[str(key.value)] = key.start_mark.line + 1
         mapping = super().construct_mapping(node, deep=deep)
         self.lines[id(mapping)] = (node.start_mark.line + 1, keys)
@@ -132,41 +166,54 @@ def parse(path: Path) -> tuple[Any, Lines]:
     suffix = path.suffix.lower()
     file = str(path)
     try:
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise ConfigError(file, f"larger than {MAX_CONFIG_BYTES // 1_000_000} MB")
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(file, f"cannot read: {exc.strerror or exc}") from None
+        raw = read_file(path, MAX_CONFIG_BYTES)
+    except UnreadableFile as exc:
+        raise ConfigError(file, exc.problem) from None
+    try:  # (newlines read as text mode reads them, as before)
+        text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         raise ConfigError(file, f"not UTF-8 text (byte {exc.start})") from None
     try:
         return _parse_text(file, suffix, text)
-    except RecursionError:
-        raise ConfigError(file, "nested too deeply") from None
+    except RecursionError:  # (the bounds below come first; this is the last guard)
+        raise ConfigError(file, TOO_DEEP) from None
 
 
 def _parse_text(file: str, suffix: str, text: str) -> tuple[Any, Lines]:
     if suffix in (".yaml", ".yml"):
-        loader = LineLoader(text)
-        try:
-            return loader.get_single_data(), loader.lines
-        except yaml.MarkedYAMLError as exc:
-            # the parser's own message quotes the offending line, which may hold a secret:
-            # keep the position and the problem only
-            mark = exc.problem_mark or exc.context_mark
-            raise ConfigError(
-                file,
-                f"YAML syntax: {exc.problem or exc.context}",
-                line=mark.line + 1 if mark else None,
-                column=mark.column + 1 if mark else None,
-            ) from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(file, f"YAML syntax: {type(exc).__name__}") from None
-        finally:
-            loader.dispose()
+        return _parse_yaml(file, text)
     if suffix == ".toml":
         try:
-            return tomllib.loads(text), {}
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(file, f"TOML syntax: {exc}") from None
+        if too_deep(data):  # the one bound (a YAML document is measured on its nodes)
+            raise ConfigError(file, TOO_DEEP)
+        return data, {}
     raise ConfigError(file, f"unknown config format {shown(suffix)} (use .yaml, .yml or .toml)")
+
+
+def _parse_yaml(file: str, text: str) -> tuple[Any, Lines]:
+    loader = LineLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, loader.lines
+        return loader.construct_document(node), loader.lines
+    except Refused as exc:
+        line = exc.mark.line + 1 if exc.mark else None
+        raise ConfigError(file, exc.problem, line=line) from None
+    except yaml.MarkedYAMLError as exc:
+        # the parser's own message quotes the offending line, which may hold a secret:
+        # keep the position and the problem only
+        mark = exc.problem_mark or exc.context_mark
+        raise ConfigError(
+            file,
+            f"YAML syntax: {exc.problem or exc.context}",
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(file, f"YAML syntax: {type(exc).__name__}") from None
+    finally:
+        loader.dispose()

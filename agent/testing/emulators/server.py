@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 
+from agent.inputs import loads
+
 
 class Answering(Protocol):
     """What the handler asks: (status, JSON, SSE chunks for a stream or None), and whether to
@@ -33,8 +35,8 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         try:
-            body = json.loads(raw or b"null")
-        except json.JSONDecodeError:
+            body = loads(raw or b"null")
+        except ValueError:  # no JSON, or nested deeper than the library's bound
             self._send(400, {"error": {"message": "invalid JSON body"}})
             return
         status, payload, stream = self.owner.handle(self.path, body)
