@@ -313,6 +313,32 @@ def test_config(
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["agent" + case["suffix"], "conf"]
 
 
+def test_the_alias_bombs_reach_every_config_field() -> None:
+    """Each alias bomb of the corpus is tried in every field the config schema reads (the keys
+    taken from the code, so a field added later without its bombs fails here)."""
+    import attrs
+
+    from agent.config.loader import _PROVIDER_KEYS
+    from agent.config.model import options_of
+    from agent.config.sections import _GATEWAY_OPTIONS, _STORE_OPTIONS
+    from agent.families import ModelFamily
+    from agent.families.contracts import AnthropicContract, ChatContract
+
+    fields = {
+        *(f"providers.p.{k}" for k in _PROVIDER_KEYS),
+        *(f"middleware[0].thinking_round_trip.{k}" for k in options_of("thinking_round_trip")),
+        *(f"store.{kind}.{k}" for kind, keys in _STORE_OPTIONS.items() for k in keys),
+        *(f"gateway.{k}" for k in _GATEWAY_OPTIONS),
+        *(f"families[0].{f.name}" for f in attrs.fields(ModelFamily)),
+        *(f"families[0].anthropic.{f.name}" for f in attrs.fields(AnthropicContract)),
+        *(f"families[0].chat.{f.name}" for f in attrs.fields(ChatContract)),
+    }
+    bombed = Counter(c["name"].split("/")[1] for c in CONFIGS if c["name"].startswith("alias/"))
+
+    assert set() == fields - set(bombed)
+    assert {3} == set(bombed.values())
+
+
 INVOCATIONS = json.loads((CORPUS / "cli.json").read_text())
 
 

@@ -64,6 +64,15 @@ class TestDecodeBound:
         with pytest.raises(ConfigError, match="nested too deeply"):
             load_config(path)
 
+    def test_yaml_aliases_count_toward_the_bound(self, tmp_path: Path) -> None:
+        """An alias puts its value where it stands: the depth counted is the expanded one."""
+        half = MAX_DEPTH // 2 + 1
+        path = tmp_path / "agent.yaml"
+        path.write_text(f"a: &a {nested(half)}\nb: {'[' * half}*a{']' * half}\n")
+
+        with pytest.raises(ConfigError, match="nested too deeply"):
+            load_config(path)
+
 
 class TestReadFile:
     @pytest.mark.parametrize("kind", SPECIAL)

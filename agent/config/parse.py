@@ -1,10 +1,12 @@
 """Parsing a config file into plain data, and the reader that turns problems into errors.
 
-The file is read only when it is a regular file within ``MAX_CONFIG_BYTES`` (``read_file``),
-and a document nesting deeper than the library's one bound (``MAX_DEPTH``) is refused. YAML
-keeps the line of every mapping and key, so an error names ``file:line``; a parser's own
+The file is read only when it is a regular file within ``MAX_CONFIG_BYTES`` (``read_file``).
+YAML keeps the line of every mapping and key, so an error names ``file:line``; a parser's own
 message is cut to its position and problem (it quotes the offending line, which may hold a
-secret).
+secret). YAML aliases are measured on the parsed nodes before any value is built: a document
+whose aliases would expand to more than ``MAX_ALIAS_VALUES`` extra values (a "billion laughs"),
+that refers to itself, or that nests deeper than the library's one bound (``MAX_DEPTH``) once
+expanded is refused whole, so no field's check ever meets an expanding value.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ _REFERENCE = re.compile(r"\$\{[^}]*\}")
 Lines = dict[int, tuple[int, dict[str, int]]]
 #: A config is a few kilobytes; anything this large is not one.
 MAX_CONFIG_BYTES = 4_000_000
+#: How many values YAML aliases may add to a document when expanded (a defaults block reused by
+#: every provider adds a few hundred; a "billion laughs" adds billions).
+MAX_ALIAS_VALUES = 10_000
 
 
 class Refused(yaml.YAMLError):
@@ -199,6 +204,7 @@ def _parse_yaml(file: str, text: str) -> tuple[Any, Lines]:
         node = loader.get_single_node()
         if node is None:
             return None, loader.lines
+        check_aliases(node)
         return loader.construct_document(node), loader.lines
     except Refused as exc:
         line = exc.mark.line + 1 if exc.mark else None
@@ -217,3 +223,58 @@ def _parse_yaml(file: str, text: str) -> tuple[Any, Lines]:
         raise ConfigError(file, f"YAML syntax: {type(exc).__name__}") from None
     finally:
         loader.dispose()
+
+
+def check_aliases(root: yaml.Node) -> None:
+    """Refuse (``Refused``) a node graph whose aliases would expand to more than
+    ``MAX_ALIAS_VALUES`` extra values, that refers to itself, or that nests deeper than
+    ``MAX_DEPTH`` once expanded: measured on the nodes (each counted once), nothing built."""
+    order = _post_order(root)
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    cap = len(order) + MAX_ALIAS_VALUES
+    for node in order:
+        children = _children(node)
+        size[id(node)] = min(cap + 1, 1 + sum(size[id(c)] for c in children))
+        nested = max((depth[id(c)] for c in children), default=0)
+        depth[id(node)] = nested + (0 if isinstance(node, yaml.ScalarNode) else 1)
+        if size[id(node)] > cap:
+            raise Refused(
+                f"YAML aliases here expand to more than {MAX_ALIAS_VALUES:,} values "
+                "(an alias bomb?); write the values out",
+                node.start_mark,
+            )
+        if depth[id(node)] > MAX_DEPTH:
+            raise Refused(TOO_DEEP + " (with its aliases expanded)", node.start_mark)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _post_order(root: yaml.Node) -> list[yaml.Node]:
+    """Every distinct node once, children before their parents; Refused on a cycle (an
+    anchored collection that holds an alias of itself)."""
+    order: list[yaml.Node] = []
+    done: set[int] = set()
+    open_: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        if finished:
+            open_.discard(id(node))
+            done.add(id(node))
+            order.append(node)
+            continue
+        if id(node) in done:
+            continue
+        if id(node) in open_:
+            raise Refused("a YAML alias refers to the collection it is in", node.start_mark)
+        open_.add(id(node))
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in done)
+    return order

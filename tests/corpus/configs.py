@@ -4,6 +4,7 @@ whole file). Generated files: ``{"gen": ...}`` (deep, billion-laughs, huge, non-
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -167,12 +168,154 @@ CASES = [
     ),
     gen("deep-yaml", "deep-yaml", ".yaml"),
     gen("deep-toml", "deep-toml", ".toml"),
-    gen("billion-laughs", "billion-laughs", ".yaml", "providers[0]"),
+    gen("billion-laughs", "billion-laughs", ".yaml"),
     gen("fifty-mb-scalar", "huge-scalar", ".yaml"),
     gen("utf-16", "utf-16", ".yaml"),
     gen("latin-1", "latin-1", ".yaml"),
     gen("binary", "binary", ".toml"),
 ]
+
+#: Every field of the schema (``{B}`` marks where the value goes), each given each bomb below.
+FIELDS: dict[str, str] = {
+    "middleware": "middleware: {B}",
+    "middleware[0]": "middleware: [{B}]",
+    "middleware[0].tool_pairing": "middleware: [{{tool_pairing: {B}}}]",
+    "middleware[0].thinking_round_trip": "middleware: [{{thinking_round_trip: {B}}}]",
+    "providers": "providers: {B}",
+    "providers.p": "providers: {{p: {B}}}",
+    "custom_providers": "custom_providers: {B}",
+    "custom_providers[0]": "custom_providers: [{B}]",
+    "families": "families: {B}",
+    "families[0]": "families: [{B}]",
+    "families.x": "families: {{x: {B}}}",
+    "store": "store: {B}",
+    "gateway": "gateway: {B}",
+    "gateway.tokens[0]": "gateway: {{tokens: [{B}]}}",
+    "a-foreign-key": "terminal: {B}",
+}
+PROVIDER_KEYS = (
+    "name",
+    "base_url",
+    "api_key",
+    "api_key_env",
+    "key_env",
+    "model",
+    "api_mode",
+    "family",
+    "middleware",
+    "middleware_replace",
+    "upstream_timeout",
+    "forward_client_key",
+    "headers",  # a host agent's own key, passed over
+)
+for _key in PROVIDER_KEYS:
+    FIELDS[f"providers.p.{_key}"] = f"providers: {{{{p: {{{{model: m, {_key}: {{B}}}}}}}}}}"
+FIELDS["custom_providers[0].name"] = "custom_providers: [{{name: {B}, model: m}}]"
+THINKING_OPTIONS = (
+    "unsigned_to_anthropic",
+    "foreign",
+    "trusted_models",
+    "on_missing_loop_thinking",
+    "restore",
+)
+for _key in THINKING_OPTIONS:
+    FIELDS[f"middleware[0].thinking_round_trip.{_key}"] = (
+        f"middleware: [{{{{thinking_round_trip: {{{{{_key}: {{B}}}}}}}}}}]"
+    )
+STORE_OPTIONS = {
+    "memory": ("max_turns", "max_bytes"),
+    "sqlite": ("path", "max_turns"),
+    "redis": ("url", "ttl", "prefix"),
+}
+for _kind, _keys in STORE_OPTIONS.items():
+    FIELDS[f"store.{_kind}"] = f"store: {{{{{_kind}: {{B}}}}}}"
+    for _key in _keys:
+        FIELDS[f"store.{_kind}.{_key}"] = f"store: {{{{{_kind}: {{{{{_key}: {{B}}}}}}}}}}"
+for _key in ("tokens", "max_body_bytes", "timeout", "decisions"):
+    FIELDS[f"gateway.{_key}"] = f"gateway: {{{{{_key}: {{B}}}}}}"
+FAMILY_KEYS = (
+    "name",
+    "models",
+    "not_models",
+    "when_thinking",
+    "hosts",
+    "authoritative",
+    "anthropic",
+    "chat",
+    "why",
+    "source",
+    "sources",
+)
+for _key in FAMILY_KEYS:
+    FIELDS[f"families[0].{_key}"] = f"families: [{{{{name: x, models: [x], {_key}: {{B}}}}}}]"
+ANTHROPIC_KEYS = (
+    "thinking",
+    "turns",
+    "keep_all_from",
+    "adaptive_from",
+    "cannot_disable",
+    "prefix_bound",
+    "reads",
+    "empty_signature",
+    "pad",
+    "pad_on",
+    "empty_to_pad",
+)
+CHAT_KEYS = (
+    "reasoning_content",
+    "details",
+    "ask_encrypted",
+    "tool_signatures",
+    "signatures_required",
+    "signature_dummy",
+    "pad",
+    "pad_on",
+    "empty_to_pad",
+)
+for _wire, _keys in (("anthropic", ANTHROPIC_KEYS), ("chat", CHAT_KEYS)):
+    for _key in _keys:
+        FIELDS[f"families[0].{_wire}.{_key}"] = (
+            f"families: [{{{{name: x, models: [x], {_wire}: {{{{{_key}: {{B}}}}}}}}}}]"
+        )
+for _key in ("keep_all_from", "adaptive_from", "reads"):  # the values of mapping fields
+    FIELDS[f"families[0].anthropic.{_key}.opus"] = (
+        f"families: [{{{{name: x, models: [x], anthropic: {{{{{_key}: {{{{opus: {{B}}}}}}}}}}}}}}]"
+    )
+FIELDS["families[0].sources.models"] = (
+    "families: [{{name: x, models: [x], sources: {{models: {B}}}}}]"
+)
+
+
+def _levels(first: str, level: str) -> list[str]:
+    """A "billion laughs": nine anchored levels, each nine aliases of the one before."""
+    names = "abcdefghi"
+    out = [f"&{names[0]} {first}"]
+    for prev, name in itertools.pairwise(names):
+        out.append(f"&{name} " + level.replace("X", f"*{prev}"))
+    return out
+
+
+#: the bombs, written where the value goes (their anchors defined inline, in the field)
+BOMBS = {
+    "list-bomb": "["
+    + ", ".join(_levels("[" + ", ".join(["lol"] * 9) + "]", "[" + ", ".join(["X"] * 9) + "]"))
+    + "]",
+    "mapping-bomb": "{"
+    + ", ".join(
+        f"l{n}: {v}"
+        for n, v in enumerate(
+            _levels(
+                "{" + ", ".join(f"k{k}: lol" for k in range(9)) + "}",
+                "{" + ", ".join(f"k{k}: X" for k in range(9)) + "}",
+            )
+        )
+    )
+    + "}",
+    "self-holding": "&s [*s]",
+}
+for _field, _template in FIELDS.items():
+    for _bomb, _text in BOMBS.items():
+        CASES.append(bad(f"alias/{_field}/{_bomb}", _template.format(B=_text) + "\n", ""))
 
 if __name__ == "__main__":
     (HERE / "configs.json").write_text(json.dumps(CASES, indent=1) + "\n")
