@@ -2,11 +2,13 @@
 
 The file is read only when it is a regular file within ``MAX_CONFIG_BYTES`` (``read_file``).
 YAML keeps the line of every mapping and key, so an error names ``file:line``; a parser's own
-message is cut to its position and problem (it quotes the offending line, which may hold a
-secret). YAML aliases are measured on the parsed nodes before any value is built: a document
-whose aliases would expand to more than ``MAX_ALIAS_VALUES`` extra values (a "billion laughs"),
-that refers to itself, or that nests deeper than the library's one bound (``MAX_DEPTH``) once
-expanded is refused whole, so no field's check ever meets an expanding value.
+message is cut to its position and problem, and a token it quotes (an alias, a tag, an anchor:
+any may be a key written there) is left out; a value that does not fit its core tag (``!!int
+sk-...``) is an error naming the tag, not PyYAML's raw exception quoting the value. YAML aliases
+are measured on the parsed nodes before any value is built: a document whose aliases would
+expand to more than ``MAX_ALIAS_VALUES`` extra values (a "billion laughs"), that refers to
+itself, or that nests deeper than the library's one bound (``MAX_DEPTH``) once expanded is
+refused whole, so no field's check ever meets an expanding value.
 """
 
 from __future__ import annotations
@@ -43,6 +45,16 @@ class Refused(yaml.YAMLError):
         self.mark = mark
 
 
+#: what PyYAML's constructors raise, raw, for a value that does not fit an explicit core tag
+_UNFIT = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError)
+
+
+def _tag(node: yaml.Node) -> str:
+    """A core tag as written (``!!int``); any other tag is not shown (it may be a key)."""
+    name = str(node.tag).removeprefix("tag:yaml.org,2002:")
+    return f"!!{name}" if name.isalpha() and len(name) <= 12 else "(not shown)"
+
+
 class LineLoader(yaml.SafeLoader):
     """A YAML loader that remembers the line of every mapping and of each of its keys."""
 
@@ -71,6 +83,16 @@ class LineLoader(yaml.SafeLoader):
         if self.depth >= MAX_DEPTH:
             raise Refused(TOO_DEEP, self.peek_event().start_mark)  # type: ignore[no-untyped-call]
         self.depth += 1
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except _UNFIT:
+            # a core tag (!!int, !!timestamp, !!set, ...) on a value it cannot read: PyYAML's
+            # own error is a raw exception quoting the value
+            raise Refused(
+                f"a value that does not fit its tag {_tag(node)}", node.start_mark
+            ) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         keys: dict[str, int] = {}
@@ -210,19 +232,34 @@ def _parse_yaml(file: str, text: str) -> tuple[Any, Lines]:
         line = exc.mark.line + 1 if exc.mark else None
         raise ConfigError(file, exc.problem, line=line) from None
     except yaml.MarkedYAMLError as exc:
-        # the parser's own message quotes the offending line, which may hold a secret:
-        # keep the position and the problem only
+        # the parser's own message quotes the offending line and tokens, which may hold a
+        # secret: keep the position and the problem only, without what it quotes
         mark = exc.problem_mark or exc.context_mark
         raise ConfigError(
             file,
-            f"YAML syntax: {exc.problem or exc.context}",
+            f"YAML syntax: {unquoted(exc.problem or exc.context or '')}",
             line=mark.line + 1 if mark else None,
             column=mark.column + 1 if mark else None,
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(file, f"YAML syntax: {type(exc).__name__}") from None
+    except _UNFIT:  # a core tag on a top-level document it cannot read
+        raise ConfigError(file, "YAML: a value that does not fit its tag") from None
     finally:
         loader.dispose()
+
+
+#: a token PyYAML quotes in a message ('...' or "..." as repr writes it)
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+#: what may stay: a token kind ('<block end>') or one character ('\t', ':')
+_HARMLESS = re.compile(r"(['\"])(?:<[a-z ]+>|\\?[^\\]|\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}))\1")
+
+
+def unquoted(problem: str) -> str:
+    """A parser's message without the tokens it quotes (an alias or tag name, a scalar: any
+    may be a key written there); a token kind or a single character stays."""
+    kept = _QUOTED.sub(lambda m: m[0] if _HARMLESS.fullmatch(m[0]) else "", problem)
+    return re.sub(r" +([;,:)]|$)", r"\1", re.sub(r"  +", " ", kept)).strip()
 
 
 def check_aliases(root: yaml.Node) -> None:

@@ -175,6 +175,28 @@ CASES = [
     gen("binary", "binary", ".toml"),
 ]
 
+#: A key written as a YAML token, where PyYAML's own message would quote it, and under every
+#: core tag whose constructor would raise raw on it: each fails at load without the key.
+TOKENS = {
+    "alias": f"*{KEY}",
+    "tag": f"!{KEY} x",
+    "tag-handle": f"!{KEY}!x y",
+    "verbatim-tag": f"!<{KEY}> x",
+    "python-tag": f"!!python/name:{KEY} x",
+    "anchor-then-bad-character": f"&{KEY}% x",
+    "duplicate-anchor": f"[&{KEY} a, &{KEY} b]",
+    **{
+        f"core-tag-{tag}": f"!!{tag} {KEY}"
+        for tag in ("int", "float", "bool", "timestamp", "binary", "map", "set", "omap")
+    },
+    "core-tag-seq-on-a-mapping": f"!!seq {{k: {KEY}}}",
+    "core-tag-str-on-a-list": f"!!str [{KEY}]",
+}
+for _name, _token in TOKENS.items():
+    CASES.append(bad(f"yaml-token/{_name}", P + f"    api_key: {_token}\n", ""))
+CASES.append(bad("yaml-token/alias-as-a-key", P + f"    *{KEY} : x\n", ""))
+CASES.append(bad("yaml-token/top-level-core-tag", f"!!set {KEY}\n", ""))
+
 #: Every field of the schema (``{B}`` marks where the value goes), each given each bomb below.
 FIELDS: dict[str, str] = {
     "middleware": "middleware: {B}",
