@@ -8,6 +8,7 @@ named errors, keep messages bounded, and never show the secret planted in its in
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections import Counter
@@ -275,6 +276,35 @@ def _generated(how: str) -> bytes:
     raise AssertionError(how)
 
 
+def _levels(first: str, level: str) -> list[str]:
+    """Nine anchored levels, each nine aliases of the one before ("X" in ``level``)."""
+    names = "abcdefghi"
+    out = [f"&a {first}"]
+    out += [
+        f"&{name} " + level.replace("X", f"*{prev}") for prev, name in itertools.pairwise(names)
+    ]
+    return out
+
+
+_LIST_LEVELS = _levels("[" + ", ".join(["lol"] * 9) + "]", "[" + ", ".join(["X"] * 9) + "]")
+_MAPPING_LEVELS = _levels(
+    "{" + ", ".join(f"k{k}: lol" for k in range(9)) + "}",
+    "{" + ", ".join(f"k{k}: X" for k in range(9)) + "}",
+)
+#: what the markers of configs.json's texts stand for
+MARKERS = {
+    "@HUGE@": "x" * 100_000,
+    "@LIST-BOMB@": "[" + ", ".join(_LIST_LEVELS) + "]",
+    "@MAPPING-BOMB@": "{" + ", ".join(f"l{n}: {x}" for n, x in enumerate(_MAPPING_LEVELS)) + "}",
+}
+
+
+def _expanded(text: str) -> str:
+    for marker, value in MARKERS.items():
+        text = text.replace(marker, value)
+    return text
+
+
 @pytest.mark.parametrize("case", CONFIGS, ids=[c["name"] for c in CONFIGS])
 def test_config(
     case: dict[str, Any],
@@ -291,7 +321,7 @@ def test_config(
     folder = tmp_path / "conf"
     folder.mkdir()
     path = folder / f"agent{case['suffix']}"
-    data = _generated(case["gen"]) if "gen" in case else case["text"].encode()
+    data = _generated(case["gen"]) if "gen" in case else _expanded(case["text"]).encode()
     path.write_bytes(data)
 
     failed: ConfigError | None = None

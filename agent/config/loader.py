@@ -44,7 +44,7 @@ from agent.config.model import (
     ProviderConfig,
     options_of,
 )
-from agent.config.parse import VAR, Reader, kind_of, near, parse
+from agent.config.parse import VAR, Reader, bounded, kind_of, near, parse
 from agent.config.sections import Entry, gateway_section, named_entry, seconds, store_section
 from agent.errors import (
     FamilyDefinitionError,
@@ -168,7 +168,10 @@ def _entry(reader: Reader, item: object, at: str, parent: object, key: str) -> M
         close = difflib.get_close_matches(name, MIDDLEWARE, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise reader.error(
-            at, f"unknown middleware {name!r} (known: {', '.join(MIDDLEWARE)}){hint}", owner, name
+            at,
+            f"unknown middleware {shown(name)} (known: {', '.join(MIDDLEWARE)}){hint}",
+            owner,
+            name,
         )
     enabled = True
     if options is False:
@@ -304,6 +307,6 @@ def _api_key(read: Entry) -> tuple[str | None, str]:
             if not _ENV_NAME.fullmatch(variable):  # a key written here by mistake: never echo it
                 raise read.error(env_key, "expected the name of an environment variable")
             if variable not in os.environ:
-                raise read.error(env_key, f"environment variable {variable} is not set")
+                raise read.error(env_key, f"environment variable {bounded(variable)} is not set")
             api_key, source = os.environ[variable], f"env {variable}"
     return api_key, source

@@ -149,9 +149,10 @@ class Reader:
         def sub(found: re.Match[str]) -> str:
             name = found.group(1)
             if name not in os.environ:
+                shown_name = bounded(name)
                 raise self.error(
                     where,
-                    f"environment variable {name} is not set (used as ${{{name}}})",
+                    f"environment variable {shown_name} is not set (used as ${{{shown_name}}})",
                     parent,
                     key,
                 )
@@ -168,6 +169,12 @@ class Reader:
         return VAR.sub(sub, value)
 
 
+def bounded(name: str) -> str:
+    """A name from the config (an environment variable's) as an error shows it: at most 60
+    characters."""
+    return name if len(name) <= 60 else name[:57] + "..."
+
+
 def kind_of(value: object) -> str:
     names = {
         dict: "a mapping",
@@ -180,7 +187,7 @@ def kind_of(value: object) -> str:
     }
     for kind, name in names.items():
         if isinstance(value, kind):
-            return name if kind is not str else f"the string {value!r}"
+            return name  # never the value: a key written in the wrong place is a string too
     return type(value).__name__
 
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from agent.body import BlockPath, block_key, without
-from agent.errors import InvalidRequest, shown
+from agent.errors import InvalidRequest, json_kind
 from agent.explain import Action
 from agent.families import AnthropicContract
 from agent.middleware.context import HOW_TO_SET, Call, Note
@@ -37,12 +37,12 @@ def _text_and_signature(block: Mapping[str, Any], i: int, j: int) -> tuple[str, 
     text = block.get("thinking")
     if not isinstance(text, str):
         raise InvalidRequest(
-            f"{BlockPath(i, j)}.thinking", f"expected the thinking text, got {shown(text)}"
+            f"{BlockPath(i, j)}.thinking", f"expected the thinking text, got {json_kind(text)}"
         )
     signature = block.get("signature")
     if signature is not None and not isinstance(signature, str):
         raise InvalidRequest(
-            f"{BlockPath(i, j)}.signature", f"expected a string, got {shown(signature)}"
+            f"{BlockPath(i, j)}.signature", f"expected a string, got {json_kind(signature)}"
         )
     return text, signature
 

@@ -1,16 +1,19 @@
 """Writes ``configs.json``, the bad-config corpus: each file's text (or how to make it) and
 the behaviour it must get at load: ``pass`` or a ConfigError naming its entry ('' for the
-whole file). Generated files: ``{"gen": ...}`` (deep, billion-laughs, huge, non-UTF-8)."""
+whole file). Generated files: ``{"gen": ...}`` (deep, billion-laughs, huge, non-UTF-8); in a
+text, ``@HUGE@`` stands for 100,000 characters, ``@LIST-BOMB@`` and ``@MAPPING-BOMB@`` for a
+billion-laughs value written in place."""
 
 from __future__ import annotations
 
-import itertools
 import json
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).parent
 KEY = "sk-live-THIS-MUST-NEVER-SHOW-4242"
+#: written in a text where the test puts 100,000 characters (kept out of the committed file)
+HUGE = "@HUGE@"
 
 P = "providers:\n  p:\n    base_url: https://x.example\n    model: m\n"
 
@@ -231,7 +234,8 @@ PROVIDER_KEYS = (
     "headers",  # a host agent's own key, passed over
 )
 for _key in PROVIDER_KEYS:
-    FIELDS[f"providers.p.{_key}"] = f"providers: {{{{p: {{{{model: m, {_key}: {{B}}}}}}}}}}"
+    _other = "" if _key == "model" else "model: m, "
+    FIELDS[f"providers.p.{_key}"] = f"providers: {{{{p: {{{{{_other}{_key}: {{B}}}}}}}}}}"
 FIELDS["custom_providers[0].name"] = "custom_providers: [{{name: {B}, model: m}}]"
 THINKING_OPTIONS = (
     "unsigned_to_anthropic",
@@ -249,10 +253,12 @@ STORE_OPTIONS = {
     "sqlite": ("path", "max_turns"),
     "redis": ("url", "ttl", "prefix"),
 }
+_REQUIRED = {"sqlite": "path: t.db, ", "redis": "url: 'redis://h', "}  # (the option is reached)
 for _kind, _keys in STORE_OPTIONS.items():
     FIELDS[f"store.{_kind}"] = f"store: {{{{{_kind}: {{B}}}}}}"
     for _key in _keys:
-        FIELDS[f"store.{_kind}.{_key}"] = f"store: {{{{{_kind}: {{{{{_key}: {{B}}}}}}}}}}"
+        _given = "" if _key in ("path", "url") else _REQUIRED.get(_kind, "")
+        FIELDS[f"store.{_kind}.{_key}"] = f"store: {{{{{_kind}: {{{{{_given}{_key}: {{B}}}}}}}}}}"
 for _key in ("tokens", "max_body_bytes", "timeout", "decisions"):
     FIELDS[f"gateway.{_key}"] = f"gateway: {{{{{_key}: {{B}}}}}}"
 FAMILY_KEYS = (
@@ -269,7 +275,8 @@ FAMILY_KEYS = (
     "sources",
 )
 for _key in FAMILY_KEYS:
-    FIELDS[f"families[0].{_key}"] = f"families: [{{{{name: x, models: [x], {_key}: {{B}}}}}}]"
+    _other = {"name": "models: [x], ", "models": "name: x, "}.get(_key, "name: x, models: [x], ")
+    FIELDS[f"families[0].{_key}"] = f"families: [{{{{{_other}{_key}: {{B}}}}}}]"
 ANTHROPIC_KEYS = (
     "thinking",
     "turns",
@@ -308,36 +315,99 @@ FIELDS["families[0].sources.models"] = (
 )
 
 
-def _levels(first: str, level: str) -> list[str]:
-    """A "billion laughs": nine anchored levels, each nine aliases of the one before."""
-    names = "abcdefghi"
-    out = [f"&{names[0]} {first}"]
-    for prev, name in itertools.pairwise(names):
-        out.append(f"&{name} " + level.replace("X", f"*{prev}"))
-    return out
-
-
-#: the bombs, written where the value goes (their anchors defined inline, in the field)
+#: the bombs, written where the value goes with their anchors inline (the test expands the
+#: markers: nine anchored levels, each nine aliases of the one before, as a list or a mapping)
 BOMBS = {
-    "list-bomb": "["
-    + ", ".join(_levels("[" + ", ".join(["lol"] * 9) + "]", "[" + ", ".join(["X"] * 9) + "]"))
-    + "]",
-    "mapping-bomb": "{"
-    + ", ".join(
-        f"l{n}: {v}"
-        for n, v in enumerate(
-            _levels(
-                "{" + ", ".join(f"k{k}: lol" for k in range(9)) + "}",
-                "{" + ", ".join(f"k{k}: X" for k in range(9)) + "}",
-            )
-        )
-    )
-    + "}",
+    "list-bomb": "@LIST-BOMB@",
+    "mapping-bomb": "@MAPPING-BOMB@",
     "self-holding": "&s [*s]",
 }
 for _field, _template in FIELDS.items():
     for _bomb, _text in BOMBS.items():
         CASES.append(bad(f"alias/{_field}/{_bomb}", _template.format(B=_text) + "\n", ""))
+
+#: A key two levels inside a value of the wrong type (never shown: a value that holds others
+#: is named by its kind), and a 100 KB string (shown, if at all, bounded), in every field.
+WRONG = {
+    "key-two-deep-in-a-mapping": f"{{k: {{v: {KEY}}}}}",
+    "key-two-deep-in-a-list": f"[[{KEY}]]",
+    "huge-string": f"'{HUGE}'",
+}
+#: where a field's error is not at the field itself: deeper (a mapping's keys are read first),
+#: or None where the value is taken (a foreign key, a name, a string field, a host agent's key)
+WHERE: dict[tuple[str, str], str | None] = {
+    **{
+        (f, "key-two-deep-in-a-mapping"): f + ".k"
+        for f in (
+            "middleware[0].tool_pairing",
+            "middleware[0].thinking_round_trip",
+            "families",
+            "gateway",
+            "store.memory",
+            "store.sqlite",
+            "store.redis",
+            "families[0].anthropic.keep_all_from",
+            "families[0].anthropic.adaptive_from",
+            "families[0].anthropic.reads",
+        )
+    },
+    **{
+        (f, "key-two-deep-in-a-list"): f + "[0]"
+        for f in (
+            "middleware",
+            "providers",
+            "custom_providers",
+            "families",
+            "providers.p.middleware",
+            "gateway.tokens",
+        )
+    },
+    ("families[0].sources.models", "key-two-deep-in-a-mapping"): "families[0].sources",
+    ("families[0].sources.models", "key-two-deep-in-a-list"): "families[0].sources",
+    **{
+        (f, v): None
+        for f in ("a-foreign-key", "providers.p.name", "providers.p.headers")
+        for v in WRONG
+    },
+    **{
+        (f, "key-two-deep-in-a-mapping"): None
+        for f in (
+            "providers",
+            "providers.p",
+            "custom_providers",
+            "middleware[0].thinking_round_trip.trusted_models",
+        )
+    },
+    **{
+        (f, "huge-string"): None
+        for f in (
+            "gateway.tokens[0]",
+            "providers.p.base_url",
+            "providers.p.api_key",
+            "providers.p.model",
+            "custom_providers[0].name",
+            "middleware[0].thinking_round_trip.trusted_models",
+            "store.sqlite.path",
+            "store.redis.prefix",
+            "families[0].name",
+            "families[0].models",
+            "families[0].not_models",
+            "families[0].when_thinking",
+            "families[0].hosts",
+            "families[0].why",
+            "families[0].source",
+            "families[0].anthropic.pad",
+            "families[0].chat.signature_dummy",
+            "families[0].chat.pad",
+            "families[0].sources.models",
+        )
+    },
+}
+for _field, _template in FIELDS.items():
+    for _value, _text in WRONG.items():
+        _name, _config = f"wrong/{_field}/{_value}", _template.format(B=_text) + "\n"
+        _entry = WHERE.get((_field, _value), _field)
+        CASES.append(ok(_name, _config) if _entry is None else bad(_name, _config, _entry))
 
 if __name__ == "__main__":
     (HERE / "configs.json").write_text(json.dumps(CASES, indent=1) + "\n")
