@@ -41,17 +41,27 @@ ANY_TARGET = st.one_of(
 )
 
 BLOCK_KINDS = ["th_s", "th_u", "th_u_empty", "th_u_empty_sig", "rth", "rth_no_data", "text"]
+THINKING_KINDS = BLOCK_KINDS[:-1]
 
 
 @st.composite
-def anthropic_history(draw: st.DrawFn) -> list[dict[str, Any]]:
+def anthropic_history(draw: st.DrawFn, odd: bool = False) -> list[dict[str, Any]]:
+    """A generated Anthropic-wire history; ``odd`` adds the shapes agents also send: steps
+    that hold only thinking (up to five blocks), empty assistant turns, and results messages
+    with an orphan result (its call never made) and text beside the real results."""
     messages: list[dict[str, Any]] = []
     for t in range(draw(st.integers(1, 4))):
         messages.append(U(f"task {t}"))
         for s in range(draw(st.integers(1, 3))):
             tag = f"{t}.{s}"
+            if odd and draw(st.integers(0, 7)) == 0:
+                messages.append(A())  # an empty assistant turn
+                break
+            only_thinking = odd and draw(st.booleans())
+            kinds = THINKING_KINDS if only_thinking else BLOCK_KINDS
             blocks: list[dict[str, Any]] = []
-            for k, kind in enumerate(draw(st.lists(st.sampled_from(BLOCK_KINDS), max_size=3))):
+            drawn = draw(st.lists(st.sampled_from(kinds), max_size=5 if odd else 3))
+            for k, kind in enumerate(drawn):
                 blocks.append(
                     {
                         "th_s": th_s(f"thought {tag}.{k}", f"sig-{tag}.{k}"),
@@ -63,7 +73,7 @@ def anthropic_history(draw: st.DrawFn) -> list[dict[str, Any]]:
                         "text": text(f"say {tag}.{k}"),
                     }[kind]
                 )
-            ids = [f"c{tag}.{i}" for i in range(draw(st.integers(0, 2)))]
+            ids = [] if only_thinking else [f"c{tag}.{i}" for i in range(draw(st.integers(0, 2)))]
             uses = [tu(i) for i in ids]
             if draw(st.booleans()) and blocks and uses:  # interleave a tool_use early
                 blocks.insert(1, uses.pop(0))
@@ -72,7 +82,13 @@ def anthropic_history(draw: st.DrawFn) -> list[dict[str, Any]]:
             messages.append(A(*blocks, *uses))
             if not ids:
                 break
-            messages.append(T(*ids))
+            results = T(*ids)
+            if odd and draw(st.booleans()):  # an orphan result beside the real ones
+                at = draw(st.integers(0, len(ids)))
+                results["content"].insert(at, {"type": "tool_result", "tool_use_id": f"g{tag}"})
+            if odd and draw(st.booleans()):
+                results["content"].append(text(f"more {tag}"))
+            messages.append(results)
     return messages
 
 
@@ -211,7 +227,7 @@ class TestAnthropicWire:
                     assert thinking, "a tool-call turn carries thinking"
 
     @SETTINGS
-    @given(target=ANY_TARGET, history=anthropic_history())
+    @given(target=ANY_TARGET, history=anthropic_history(odd=True))
     def test_any_model_id_or_host(
         self, target: tuple[str, str | None], history: list[dict[str, Any]]
     ) -> None:
@@ -376,9 +392,10 @@ ELSEWHERE = st.sampled_from(
 )
 
 
-def _decorated(history: list[dict[str, Any]], cache: bool, empty_tail: bool) -> None:
+def _decorated(history: list[dict[str, Any]], cache: bool, tail: str | None) -> None:
     """``cache_control`` on every thinking block (agents put it anywhere) and, optionally, a
-    trailing assistant message that holds only thinking."""
+    trailing assistant message that holds only thinking: in the last turn, or as a new turn of
+    its own (when it is left out, the turn before it is the latest one)."""
     for message in history:
         content = message.get("content")
         if cache and isinstance(content, list):
@@ -386,7 +403,9 @@ def _decorated(history: list[dict[str, Any]], cache: bool, empty_tail: bool) -> 
                 {**b, "cache_control": {"type": "ephemeral"}} if b.get("type") in THINKING else b
                 for b in content
             ]
-    if empty_tail:
+    if tail == "new-turn":
+        history.append(U("one more"))
+    if tail is not None:
         history.append(A(th_u("half a thought")))
 
 
@@ -423,17 +442,27 @@ def _twice(pipe: Pipeline, request: Request) -> None:
     assert pipe(request).body == expected, "no output object is shared with the store"
 
 
+#: which assistant messages' reasoning is observed a second time, from the other target
+ECHOES = st.sampled_from([(), (0,), (1,), (0, 1)])
+
+
+def _echoed(i: int, echo: tuple[int, ...]) -> bool:
+    return i % 2 in echo
+
+
 class TestIdempotence:
     @SETTINGS
     @given(
         target=TARGETS,
         options=OPTIONS,
-        history=anthropic_history(),
+        history=anthropic_history(odd=True),
         elsewhere=ELSEWHERE,
         thinking=st.booleans(),
         lost=st.booleans(),
         cache=st.booleans(),
-        empty_tail=st.booleans(),
+        tail=st.sampled_from([None, "same-turn", "new-turn"]),
+        echo=ECHOES,
+        one_target=st.booleans(),
     )
     def test_anthropic_wire(
         self,
@@ -444,13 +473,18 @@ class TestIdempotence:
         thinking: bool,
         lost: bool,
         cache: bool,
-        empty_tail: bool,
+        tail: str | None,
+        echo: tuple[int, ...],
+        one_target: bool,
     ) -> None:
         """For every option value, a second run changes nothing, and no output object is
-        the store's: also with cache_control on thinking, an emptied trailing message,
-        thinking observed at another target and lost by the agent."""
+        the store's: also with cache_control on thinking, a trailing message that holds only
+        thinking (in the last turn or a new one), thinking-only and empty assistant turns,
+        orphan results beside real ones, every turn observed at the target or every other
+        one at another target, thinking lost by the agent, and the same reasoning observed
+        again from the other target (the store's index then names that one)."""
         model, base_url = target
-        _decorated(history, cache, empty_tail)
+        _decorated(history, cache, tail)
         body: dict[str, Any] = {"model": model, "max_tokens": 100, "messages": history}
         if thinking:
             body["thinking"] = {"type": "enabled", "budget_tokens": 50}
@@ -459,22 +493,62 @@ class TestIdempotence:
         where = Request(
             api="anthropic_messages", base_url=elsewhere[1], body={**body, "model": elsewhere[0]}
         )
+        here = Request(api="anthropic_messages", base_url=base_url, body=body)
+        echoes: list[tuple[Request, list[dict[str, Any]]]] = []
         for i, message in enumerate(history):
             if message["role"] == "assistant" and isinstance(message["content"], list):
-                seen = (
-                    where
-                    if i % 2
-                    else Request(api="anthropic_messages", base_url=base_url, body=body)
-                )
+                seen = where if i % 2 and not one_target else here
                 pipe.observe(
                     seen, {"type": "message", "content": copy.deepcopy(message["content"])}
                 )
+                if _echoed(i, echo):
+                    other = here if seen is where else where
+                    thinking_only = [b for b in message["content"] if b["type"] in THINKING]
+                    echoes.append((other, copy.deepcopy(thinking_only)))
+                if lost:
+                    message["content"] = [
+                        b for b in message["content"] if b["type"] not in THINKING
+                    ] or [text("kept")]
+        for other, blocks in echoes:
+            pipe.observe(other, {"type": "message", "content": blocks})
+
+        _twice(pipe, Request(api="anthropic_messages", base_url=base_url, body=body))
+
+    @SETTINGS
+    @given(
+        model=st.sampled_from(["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"]),
+        history=anthropic_history(odd=True),
+        tail=st.sampled_from(["same-turn", "new-turn"]),
+        lost=st.booleans(),
+        thinking=st.booleans(),
+    )
+    def test_a_left_out_message_reveals_the_turn_before(
+        self,
+        model: str,
+        history: list[dict[str, Any]],
+        tail: str,
+        lost: bool,
+        thinking: bool,
+    ) -> None:
+        """On a model that keeps only the latest turn's thinking, a last message left out
+        (it held only unsigned thinking) makes the turn before it the latest: the first run
+        sends that turn as the latest one, so the second run, which no longer sees the
+        message, sends the same (every turn observed, so restore could put thinking back)."""
+        _decorated(history, False, tail)
+        body: dict[str, Any] = {"model": model, "max_tokens": 100, "messages": history}
+        if thinking:
+            body["thinking"] = {"type": "enabled", "budget_tokens": 50}
+        request = Request(api="anthropic_messages", body=body)
+        pipe = Pipeline([ToolPairing(), ThinkingRoundTrip()])
+        for message in history:
+            if message["role"] == "assistant":
+                pipe.observe(request, {"type": "message", "content": list(message["content"])})
                 if lost:
                     message["content"] = [
                         b for b in message["content"] if b["type"] not in THINKING
                     ] or [text("kept")]
 
-        _twice(pipe, Request(api="anthropic_messages", base_url=base_url, body=body))
+        _twice(pipe, request)
 
     @SETTINGS
     @given(
@@ -484,6 +558,7 @@ class TestIdempotence:
         elsewhere=ELSEWHERE,
         thinking=st.booleans(),
         lost=st.booleans(),
+        echo=ECHOES,
     )
     def test_chat_wire(
         self,
@@ -493,6 +568,7 @@ class TestIdempotence:
         elsewhere: tuple[str, str | None],
         thinking: bool,
         lost: bool,
+        echo: tuple[int, ...],
     ) -> None:
         """The same on the chat wire."""
         model, base_url = target
@@ -504,11 +580,17 @@ class TestIdempotence:
             api="chat_completions", base_url=elsewhere[1], body={**body, "model": elsewhere[0]}
         )
         here = Request(api="chat_completions", base_url=base_url, body=body)
+        echoes = []
         for i, message in enumerate(history):
             if message["role"] == "assistant":
                 pipe.observe(where if i % 2 else here, {"choices": [{"message": dict(message)}]})
+                if _echoed(i, echo) and message.get("reasoning_content"):
+                    reasoning = {"reasoning_content": message["reasoning_content"]}
+                    echoes.append((here if i % 2 else where, {"choices": [{"message": reasoning}]}))
                 if lost:
                     message.pop("reasoning_content", None)
+        for other, answer in echoes:
+            pipe.observe(other, answer)
 
         _twice(pipe, Request(api="chat_completions", base_url=base_url, body=body))
 

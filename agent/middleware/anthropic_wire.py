@@ -4,9 +4,10 @@ Per assistant message: each prior thinking block goes through the call's block p
 (``policies``); then the turn-level rules: a signed turn that no longer starts with its
 thinking was reordered (its signatures are dead); a tool turn that lost its thinking gets its
 own observed blocks back (restore) or, where the family needs reasoning, the documented pad;
-an emptied message is left out. Finally, with thinking on, the active tool loop's turn must
-start with thinking (``on_missing_loop_thinking``). Paths in ``explain`` refer to the body as it
-came in.
+an emptied message is left out (when that is the last assistant message, the turn before it
+is the latest one: ``_latest_start``). Finally, with thinking on, the active tool loop's turn
+must start with thinking (``on_missing_loop_thinking``). Paths in ``explain`` refer to the body
+as it came in.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from agent.body import REMOVE, THINKING_TYPES, rebuild
 from agent.errors import ThinkingContractError
-from agent.explain import Action
+from agent.explain import SILENT, Action
 from agent.history import History
 from agent.middleware.context import Call, Note
 from agent.middleware.policies import (
@@ -46,7 +47,8 @@ def run(call: Call) -> Request:
     policy = POLICIES[contract.thinking]
     turn = None if call.listening else TURNS[contract.thinking]
     keep_all = contract.keeps_all_turns(call.match.model)
-    messages, latest_start, thinking_at = history.messages, history.latest_start, history.thinking
+    messages, thinking_at = history.messages, history.thinking
+    latest_start = history.latest_start if keep_all else _latest_start(call, policy)
     changes: dict[int, Any] = {}
     known = contract.thinking in ("verify", "carry")  # only a known contract wants it back
     for i in history.assistants:
@@ -74,6 +76,44 @@ def run(call: Call) -> Request:
             if new_body is not call.request.body:
                 return call.finish(None, new_body)
     return call.finish(out)
+
+
+def _latest_start(call: Call, policy: Policy) -> int:
+    """The first message of the latest assistant turn of the body as it will be sent.
+
+    The last assistant message is left out when it held only thinking that cannot be sent;
+    the turn before it is then the latest one, and what is sent of that turn (a latest-turn
+    model keeps only the latest turn's thinking) is decided as of it: a second run, which no
+    longer sees the left-out message, would otherwise decide it again, differently.
+    """
+    history = call.request.history
+    messages, start, last = history.messages, history.latest_start, history.last_assistant
+    quiet = None
+    while last >= 0:
+        positions = history.thinking.get(last)
+        if positions is None or len(positions) != len(messages[last]["content"]):
+            break  # it holds more than thinking: it is sent
+        quiet = quiet or Call(call.options, call.request, SILENT)
+        if _message(quiet, policy, last, messages[last], positions, True) is not None:
+            break
+        last = max((k for k in history.assistants if k < last), default=-1)
+        start = _after_real_user(messages, last)
+    return start
+
+
+def _after_real_user(messages: Sequence[Any], before: int) -> int:
+    """The index after the last user message before ``before`` that carries anything other
+    than tool results (0 when there is none)."""
+    for k in range(before - 1, -1, -1):
+        message = messages[k]
+        content = message.get("content")
+        if message.get("role") == "user" and (
+            not isinstance(content, list)
+            or not content
+            or any(b.get("type") != "tool_result" for b in content)
+        ):
+            return k + 1
+    return 0
 
 
 def _continued_turn(history: History, changes: Mapping[int, Any]) -> int | None:

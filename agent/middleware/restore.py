@@ -38,6 +38,8 @@ def restore_turn(
         return None
     if not call.options.trusts(turn.origin, call.match):
         return None
+    if any(_seen_elsewhere(call, block) for block, _ in turn.blocks):
+        return None  # what the pass drops where it meets it: a second run would drop it
     contract = call.family.anthropic
     if contract.thinking == "verify":
         # all or nothing: a partial turn is a modified turn
@@ -67,6 +69,17 @@ def restore_turn(
         tool_ids[0],
     )
     return out
+
+
+def _seen_elsewhere(call: Call, block: Mapping[str, Any]) -> bool:
+    """Whether the store also attributes a stored block (by its signature or data, else its
+    text) to a target this one does not trust: the same reasoning observed from two targets,
+    whose latest observation wins the store's index. Restore puts back only what the pass
+    would keep where it met it in the history."""
+    text = block.get("thinking")
+    return (
+        call.foreign_origin(block_key(block), text if isinstance(text, str) else None) is not None
+    )
 
 
 def _sendable(block: Mapping[str, Any]) -> dict[str, Any]:
