@@ -8,6 +8,7 @@ named errors, keep messages bounded, and never show the secret planted in its in
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import math
@@ -20,6 +21,7 @@ import pytest
 from agent import AgentError, Pipeline, Request
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from tests.builders import SECRET
+from tests.test_hostile_inputs import special
 
 CORPUS = Path(__file__).parent / "corpus"
 REQUESTS = json.loads((CORPUS / "requests.json").read_text())
@@ -382,6 +384,10 @@ def _cli_file(content: Any) -> bytes:
         return '{"model": "m", "messages": []}'.encode("utf-16")
     if how == "deep":
         return b"[" * 100_000 + b"]" * 100_000
+    if how == "deep-object":
+        return b'{"a":' * 100_000 + b"{}" + b"}" * 100_000
+    if how == "alias-bomb":
+        return _expanded("terminal: @LIST-BOMB@\n").encode()
     if how == "large":
         return b'{"model": "' + b"x" * 33_000_000 + b'"}'
     raise AssertionError(how)
@@ -406,14 +412,19 @@ def test_cli(
     from agent.cli import main
 
     monkeypatch.chdir(tmp_path)
-    for name, content in case.get("files", {}).items():
-        (tmp_path / name).write_bytes(_cli_file(content))
-    monkeypatch.setattr("sys.stdin", _Stdin(case.get("stdin", "").encode()))
+    with contextlib.ExitStack() as files:
+        for name, content in case.get("files", {}).items():
+            if isinstance(content, dict) and "special" in content:
+                kind = {"folder": "directory"}.get(content["special"], content["special"])
+                files.enter_context(special(tmp_path, kind, name))
+            else:
+                (tmp_path / name).write_bytes(_cli_file(content))
+        monkeypatch.setattr("sys.stdin", _Stdin(case.get("stdin", "").encode()))
 
-    try:
-        code = main(case["args"])
-    except SystemExit as exit_:  # argparse: usage errors and --help
-        code = exit_.code if isinstance(exit_.code, int) else 2
+        try:
+            code = main(case["args"])
+        except SystemExit as exit_:  # argparse: usage errors and --help
+            code = exit_.code if isinstance(exit_.code, int) else 2
     out, err = capsys.readouterr()
 
     assert case["expect"]["code"] == code, err
