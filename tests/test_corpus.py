@@ -415,8 +415,8 @@ def test_cli(
     with contextlib.ExitStack() as files:
         for name, content in case.get("files", {}).items():
             if isinstance(content, dict) and "special" in content:
-                kind = {"folder": "directory"}.get(content["special"], content["special"])
-                files.enter_context(special(tmp_path, kind, name))
+                kind = str(content["special"])
+                files.enter_context(special(tmp_path, kind.replace("folder", "directory"), name))
             else:
                 (tmp_path / name).write_bytes(_cli_file(content))
         monkeypatch.setattr("sys.stdin", _Stdin(case.get("stdin", "").encode()))

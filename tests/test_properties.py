@@ -1,18 +1,26 @@
-"""The rules on histories, model ids and hosts that no case lists (Hypothesis)."""
+"""The rules on histories, model ids and hosts, and on what is read from outside (JSON text,
+configs, bad values), that no case lists (Hypothesis)."""
 
 from __future__ import annotations
 
 import copy
+import json
 import os
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent import FamilyRegistry, Pipeline, Request
+from agent import ConfigError, FamilyRegistry, InvalidRequest, Pipeline, Request, load_config
+from agent.config.parse import MAX_ALIAS_VALUES
+from agent.inputs import MAX_DEPTH, decode_at, loads
+from agent.integrations import _sse
 from agent.middleware import ThinkingRoundTrip, ToolPairing
+from agent.recovery import classify
 from agent.testing import Emulator
-from tests.builders import CA, CT, CU, A, T, U, rth, text, th_s, th_u, tu
+from tests.builders import CA, CT, CU, SECRET, A, T, U, rth, text, th_s, th_u, tu
+from tests.corpus.configs import FIELDS as CONFIG_FIELDS
 
 THINKING = ("thinking", "redacted_thinking")
 
@@ -731,3 +739,229 @@ class TestOtherCarriers:
             assert not foreign & set(signatures)
             if i >= start and target.startswith("gemini-3"):
                 assert signatures[0] is not None
+
+
+# ---------------------------------------------------------------- what is read from outside
+
+#: openers of one level and what closes each (arrays and objects, with and without siblings)
+LEVELS = {"[": "]", '{"k":': "}", "[1,": "]", '{"a":1,"b":': "}"}
+#: what sits innermost, and the levels it adds
+INNERMOST = {"0": 0, '"s"': 0, "[]": 1, "{}": 1}
+
+
+@st.composite
+def nested_json(draw: st.DrawFn) -> tuple[str, int]:
+    """JSON text and its nesting depth: a cycle of openers repeated to a depth around the
+    bound or far past it."""
+    depth = draw(
+        st.one_of(
+            st.integers(1, 2 * MAX_DEPTH),
+            st.sampled_from([MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, 5_000, 50_000]),
+        )
+    )
+    cycle = draw(st.lists(st.sampled_from(list(LEVELS)), min_size=1, max_size=4))
+    inner = draw(st.sampled_from(list(INNERMOST)))
+    opens = (cycle * (depth // len(cycle) + 1))[: depth - INNERMOST[inner]]
+    text = "".join(opens) + inner + "".join(LEVELS[o] for o in reversed(opens))
+    return text, depth
+
+
+RELAY_PREFIXES = st.sampled_from(
+    ["", "data:", "Error from provider(x): ", "litellm.BadRequestError: AnthropicException - "]
+)
+REAL_ERRORS = st.sampled_from(
+    [
+        None,
+        json.dumps({"error": {"message": "messages.1.content.0: Invalid `signature` in "
+                              "`thinking` block"}}),
+        json.dumps({"error": {"message": "The `reasoning_content` in the thinking mode must "
+                              "be passed back to the API."}}),
+    ]
+)  # fmt: skip
+
+
+class TestWhatIsReadFromOutside:
+    @SETTINGS
+    @given(nested=nested_json(), as_bytes=st.booleans())
+    def test_one_nesting_bound(self, nested: tuple[str, int], as_bytes: bool) -> None:
+        """Any JSON text decodes when it nests at most MAX_DEPTH levels and is refused as no
+        JSON (a ValueError, never a RecursionError) when deeper, through every decoder."""
+        text, depth = nested
+        data = text.encode() if as_bytes else text
+        if depth <= MAX_DEPTH:
+            assert json.loads(text) == loads(data) == _sse.loads(text.encode())
+            assert (json.loads(text), len(text) + 1) == decode_at(f"x{text} tail", 1)
+            return
+        with pytest.raises(ValueError, match="nested too deeply"):
+            loads(data)
+        with pytest.raises(ValueError, match="nested too deeply"):
+            decode_at(f"x{text}", 1)
+        assert _sse.loads(text.encode()) is None
+
+    @SETTINGS
+    @given(nested=nested_json(), prefix=RELAY_PREFIXES, error=REAL_ERRORS, wrapped=st.booleans())
+    def test_recovery_reads_any_error_body(
+        self, nested: tuple[str, int], prefix: str, error: str | None, wrapped: bool
+    ) -> None:
+        """An error body holding JSON text of any depth, in a relay's wrapper or a JSON string,
+        is read without an exception; a provider's error beside it is still found."""
+        text = prefix + nested[0] + (f" {error}" if error else "")
+        body: Any = {"error": {"message": text}} if wrapped else text
+
+        found = classify(400, body)
+
+        expected = classify(400, error) if error else None
+        if len(text) < 60_000:  # (the whole text is looked at)
+            assert (expected and expected.kind) == (found and found.kind)
+
+
+def _aliases(anchors: list[list[Any]]) -> tuple[str, int, int, int]:
+    """A YAML list of anchored lists, each of scalars and aliases of earlier anchors, and,
+    counted independently of the library, its nodes (each once), its nodes with every alias
+    expanded, and its depth expanded."""
+    size: list[int] = []
+    depth: list[int] = []
+    items = []
+    for n, members in enumerate(anchors):
+        written = [f"*a{m}" if isinstance(m, int) else m for m in members]
+        items.append(f"&a{n} [{', '.join(written)}]")
+        size.append(1 + sum(size[m] if isinstance(m, int) else 1 for m in members))
+        depth.append(1 + max((depth[m] for m in members if isinstance(m, int)), default=0))
+    distinct = 1 + len(anchors) + sum(1 for a in anchors for m in a if not isinstance(m, int))
+    return f"[{', '.join(items)}]", distinct, 1 + sum(size), 1 + max(depth, default=0)
+
+
+@st.composite
+def alias_graphs(draw: st.DrawFn) -> list[list[Any]]:
+    """Anchored lists whose members are scalars or aliases of earlier anchors: chains, fans and
+    bombs of every size around the expansion bound."""
+    anchors: list[list[Any]] = []
+    for n in range(draw(st.integers(1, 9))):
+        fan = draw(st.integers(0, 12))
+        refs = draw(st.lists(st.integers(0, n - 1), min_size=fan, max_size=fan)) if n else []
+        anchors.append([*refs, *(["lol"] * draw(st.integers(0, 3)))])
+    return anchors
+
+
+#: where an alias graph is put, and how many levels the place itself nests
+ALIAS_PLACES = st.sampled_from(
+    [
+        ("terminal: {V}", 1),
+        ("providers: {{p: {{model: {V}}}}}", 3),
+        ("middleware: [{{thinking_round_trip: {{trusted_models: {V}}}}}]", 4),
+        ("families: [{{name: x, models: [x], anthropic: {{keep_all_from: {{opus: {V}}}}}}}]", 5),
+    ]
+)
+
+
+class TestConfigsFromOutside:
+    @SETTINGS
+    @given(anchors=alias_graphs(), place=ALIAS_PLACES)
+    def test_aliases_are_refused_exactly_past_the_bounds(
+        self, anchors: list[list[Any]], place: tuple[str, int], tmp_path_factory: Any
+    ) -> None:
+        """Whatever anchors and aliases a config holds, it is refused whole exactly when its
+        aliases would add more than MAX_ALIAS_VALUES values or nest it deeper than MAX_DEPTH
+        (counted here independently), before any field reads it; otherwise the fields decide."""
+        template, levels = place
+        value, distinct, expanded, depth = _aliases(anchors)
+        path = tmp_path_factory.mktemp("alias") / "agent.yaml"
+        path.write_text(template.format(V=value) + "\n")
+
+        try:
+            load_config(path)
+            refused = ""
+        except ConfigError as exc:
+            refused = exc.problem
+        if expanded - distinct > MAX_ALIAS_VALUES:
+            assert "aliases here expand to more than" in refused
+        elif levels + depth > MAX_DEPTH:
+            assert "nested too deeply" in refused
+        else:
+            assert "aliases" not in refused
+            assert "nested too deeply" not in refused
+
+
+WORD_FIELDS = [
+    "model",
+    "messages",
+    "role",
+    "content",
+    "block-type",
+    "thinking-text",
+    "signature",
+    "tool-calls",
+    "reasoning-content",
+]
+SECRET_VALUES = st.recursive(
+    st.sampled_from([SECRET, 1, 1.5, True, None, f"x {SECRET} y"]),
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=1, max_size=3),
+        st.dictionaries(st.sampled_from(["api_key", "k", SECRET]), inner, min_size=1, max_size=3),
+    ),
+    max_leaves=6,
+)
+
+
+class TestValuesNeverShown:
+    @SETTINGS
+    @given(
+        wire=st.sampled_from(["anthropic", "chat"]),
+        place=st.sampled_from(WORD_FIELDS),
+        value=SECRET_VALUES,
+    )
+    def test_a_body_value_is_named_by_path_and_type(
+        self, wire: str, place: str, value: Any
+    ) -> None:
+        """Whatever value, holding a key anywhere inside, stands in a body field, the call
+        either goes or raises InvalidRequest naming the path and type, bounded, never the key."""
+        from tests.corpus.make import ANTHROPIC, CHAT
+        from tests.test_corpus import _base
+
+        places: dict[str, Any] = ANTHROPIC if wire == "anthropic" else CHAT
+        if place not in places:
+            return
+        body = _base(wire)
+        for message in body["messages"]:  # the key only in the value tried
+            if message.get("content") and isinstance(message["content"], str):
+                message["content"] = "text"
+        target: Any = body
+        path = places[place][0]
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+        api = "anthropic_messages" if wire == "anthropic" else "chat_completions"
+
+        try:
+            Pipeline([ToolPairing(), ThinkingRoundTrip()])(Request(api=api, body=body))
+            message = ""
+        except InvalidRequest as exc:
+            message = str(exc)
+        assert SECRET not in message
+        assert len(message) <= 1000
+
+    @SETTINGS
+    @given(
+        place=st.sampled_from(sorted(CONFIG_FIELDS)),
+        token=st.sampled_from(
+            [f"*{SECRET}", f"!{SECRET} x", f"!<{SECRET}> x", f"!{SECRET}!x y", f"!!int {SECRET}",
+             f"!!float {SECRET}", f"!!timestamp {SECRET}", f"!!set {SECRET}",
+             f"{{k: [{SECRET}]}}", f"[[{SECRET}]]", f"&{SECRET} [*{SECRET}x]"]
+        ),
+    )  # fmt: skip
+    def test_a_config_token_is_never_shown(
+        self, place: str, token: str, tmp_path_factory: Any
+    ) -> None:
+        """A key written as a YAML token (an alias, a tag, a core tag's value) or inside a
+        value of the wrong type, in any field, fails at load or loads; its error never shows
+        the key and is bounded."""
+        path = tmp_path_factory.mktemp("token") / "agent.yaml"
+        path.write_text(CONFIG_FIELDS[place].format(B=token) + "\n")
+
+        try:
+            load_config(path)
+            message = ""
+        except ConfigError as exc:
+            message = str(exc)
+        assert SECRET not in message
+        assert len(message) <= 1000
