@@ -13,7 +13,8 @@ from typing import Any
 from agent.config import Config, load_config
 from agent.errors import AgentError
 from agent.explain import dumps
-from agent.families import APIS, UNKNOWN, FamilyRegistry, ModelFamily
+from agent.families import APIS, FamilyRegistry
+from agent.families.listing import print_table, table_records
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.pipeline import Pipeline
 from agent.request import Request
@@ -119,7 +120,11 @@ def _check_record(config: Config) -> dict[str, Any]:
     providers = []
     for name, provider in config.providers.items():
         match = config.families.resolve(
-            provider.model or "", provider.base_url, provider.api_mode, provider.family
+            provider.model or "",
+            provider.base_url,
+            provider.api_mode,
+            provider.family,
+            dialect=provider.dialect,
         )
         providers.append(
             {
@@ -130,7 +135,8 @@ def _check_record(config: Config) -> dict[str, Any]:
                 "model": provider.model,
                 "family": match.family.name,
                 "rule": match.rule,
-                "detection": match.describe(),
+                "detection": match.describe_target(),
+                "dialect": match.dialect.name,
                 "does": match.family.contract(provider.api_mode).describe(),
                 "chain": [m.describe() for m in config.chain_for(name)],
                 "api_key": provider.api_key_source,
@@ -187,50 +193,13 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _family_record(family: ModelFamily, builtin: FamilyRegistry) -> dict[str, Any]:
-    names = builtin.names
-    origin = "built-in" if family.name in names else "config"
-    if family.name in names and builtin.get(family.name) != family:
-        origin = "built-in, overridden by config"
-    return {
-        "name": family.name,
-        "origin": origin,
-        "models": list(family.models),
-        "not_models": list(family.not_models),
-        "when_thinking": list(family.when_thinking),
-        "hosts": list(family.hosts),
-        "authoritative": family.authoritative,
-        "anthropic_messages": family.anthropic.describe(),
-        "chat_completions": family.chat.describe(),
-        "responses": family.chat.describe_responses(),
-        "why": family.why,
-        "source": family.source,
-        "sources": dict(family.sources),
-    }
-
-
 def _families(args: argparse.Namespace) -> int:
     registry = load_config(args.config).families if args.config else FamilyRegistry.builtin()
-    records = [_family_record(f, FamilyRegistry.builtin()) for f in registry.families]
-    records.append(_family_record(UNKNOWN, FamilyRegistry.builtin()) | {"origin": "fallback"})
+    records = table_records(registry)
     if args.json:
         _print_json(records)
-        return EXIT_OK
-    for r in records:
-        print(f"{r['name']} ({r['origin']})")
-        print(f"  models:  {', '.join(r['models']) or '-'}")
-        if r["not_models"]:
-            print(f"  not:     {', '.join(r['not_models'])}")
-        if r["when_thinking"]:
-            print(f"  when thinking is on: {', '.join(r['when_thinking'])}")
-        hosts = ", ".join(r["hosts"]) or "-"
-        print(f"  hosts:   {hosts}{' (authoritative)' if r['authoritative'] else ''}")
-        print(f"  anthropic_messages: {r['anthropic_messages']}")
-        print(f"  chat_completions:   {r['chat_completions']}")
-        print(f"  responses:          {r['responses']}")
-        for rule, source in [("contract", r["source"]), *r["sources"].items()]:
-            if source:
-                print(f"  source ({rule}): {source}")
+    else:
+        print_table(records)
     return EXIT_OK
 
 

@@ -18,13 +18,6 @@ _OPENROUTER_DETAILS = (
 )
 _UNSIGNED_CARRY = {"thinking": "carry", "turns": "all", "empty_signature": "forbidden"}
 
-#: Hosts where a model's signatures travel inside ``reasoning_details`` (so no Gemini
-#: ``extra_content`` of the pipeline's own is added there), with the source.
-DETAILS_HOSTS: Mapping[str, str] = {
-    "openrouter.ai": "OpenRouter carries Gemini's thought signatures as reasoning.encrypted items "
-    "of reasoning_details (shared/providers.md §9; Roo-Code #10307)",
-}
-
 #: The built-in table (design §4; sources in shared/providers.md), in the config schema.
 BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
     {
@@ -168,12 +161,15 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
     },
     {
         "name": "glm",
-        "models": ["glm-*"],
+        "models": ["glm-*", "zai-glm-*"],
         "hosts": ["z.ai", "bigmodel.cn"],
         "authoritative": True,
         "sources": {
             "authoritative": "z.ai's Anthropic endpoint accepts Claude model names "
-            "(shared/wild.md §3)"
+            "(shared/wild.md §3)",
+            "models": "zai-glm-4.7 on Cerebras, zai-glm-5-2 / zai-glm-5-3 relayed by Mistral "
+            "(https://inference-docs.cerebras.ai/capabilities/reasoning; anomalyco/models.dev "
+            "PR #7334)",
         },
         "anthropic": dict(_UNSIGNED_CARRY),
         "chat": {"reasoning_content": "keep"},
@@ -249,23 +245,44 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
         },
     },
     {
+        "name": "mistral",
+        "models": [
+            "magistral-*",
+            "mistral-medium-3-5*",
+            "mistral-medium-3.5*",
+            "mistral-small-2603*",
+            "mistral-small-4*",
+            "mistral-large-4*",
+        ],
+        "anthropic": {"thinking": "pass"},
+        "chat": {"reasoning_content": "keep"},
+        "why": (
+            "Mistral reasoning models: always replay the assistant turn with its thinking "
+            "intact; dropping the reasoning trace across turns degrades the model (no error)"
+        ),
+        "source": "https://github.com/mistralai/client-python/pull/511",
+        "sources": {
+            "models": "Medium 3.5, Small 4 (mistral-small-2603), Large 4, Magistral "
+            "(@mistralai/mistralai 2.2.5 example reasoning_multi_turn.ts; vercel/ai #17930)",
+        },
+    },
+    {
         "name": "strict",
-        "hosts": ["api.mistral.ai", "api.groq.com", "api.cerebras.ai"],
+        "hosts": ["api.groq.com"],
         "authoritative": True,
         "anthropic": {"thinking": "drop"},
         "chat": {"reasoning_content": "drop", "details": "drop", "tool_signatures": "drop"},
         "why": (
             "strict OpenAI-compatible servers reject reasoning fields in assistant messages: "
-            "Mistral 422 'Extra inputs are not permitted' (loc ... assistant.reasoning_content), "
-            "Groq 400 \"property 'reasoning_content' is unsupported\", Cerebras 400 "
-            "'messages.N.assistant.reasoning_content: property ... is unsupported'"
+            "Groq 400 \"property 'reasoning_content' is unsupported\" (reasoning and "
+            "reasoning_details too)"
         ),
-        "source": "shared/wild.md §4",
+        "source": "https://console.groq.com/docs/reasoning",
         "sources": {
-            "api.mistral.ai": "charmbracelet/crush #1590; BerriAI/litellm #30835",
             "api.groq.com": "janhq/jan #8136; NousResearch/hermes-agent #11089; "
-            "karthink/gptel #774 (reasoning)",
-            "api.cerebras.ai": "Kilo-Org/kilocode #10375; NousResearch/hermes-agent #34716",
+            "karthink/gptel #774 (reasoning); agentjido/req_llm #772, PR #783",
+            "hosts": "Mistral and Cerebras moved to host dialects (late 2026): Cerebras takes "
+            "reasoning back as reasoning, Mistral as thinking chunks",
         },
     },
 )
