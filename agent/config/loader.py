@@ -13,6 +13,10 @@ left alone (a near miss of one of ours, like ``middelware:``, is an error). Sche
         model: mimo-v2.5-pro
         api_mode: anthropic_messages   # chat_completions (default), responses
         family: mimo               # optional: skip detection
+        dialect: vllm              # optional: how the host carries reasoning (a host with no
+                                   #   fixed name: vllm, lmstudio, llamacpp; see `families`)
+        reasoning_field: auto      # chat wire: reasoning_content, reasoning, reasoning_text, none
+        preserve_reasoning: false  # set the host's switch to keep earlier reasoning
         middleware:                # optional: merged into the global chain (see README)
           - thinking_round_trip: {on_missing_loop_thinking: raise}
         upstream_timeout: 120      # seconds to wait: the gateway and the clients built here
@@ -54,6 +58,7 @@ from agent.errors import (
     shown,
 )
 from agent.families import APIS, FamilyRegistry
+from agent.families.dialects import FIELD_CHOICES
 from agent.wire import host_of
 
 _TOP_KEYS = ("middleware", "providers", "custom_providers", "families", "store", "gateway")
@@ -70,6 +75,9 @@ _PROVIDER_KEYS = (
     "middleware_replace",
     "upstream_timeout",
     "forward_client_key",
+    "dialect",
+    "reasoning_field",
+    "preserve_reasoning",
 )
 #: Keys hermes (and similar agents) keep in provider entries; theirs, never near misses of ours.
 _HOST_AGENT_KEYS = frozenset(
@@ -242,6 +250,9 @@ def _provider(
     forward = entry.get("forward_client_key", False)
     if not isinstance(forward, bool):
         raise read.error("forward_client_key", "expected true or false")
+    preserve = entry.get("preserve_reasoning")
+    if preserve is not None and not isinstance(preserve, bool):
+        raise read.error("preserve_reasoning", "expected true or false")
     chain = None
     if entry.get("middleware") is not None:
         chain = _chain(reader, entry["middleware"], f"{where}.middleware", entry, "middleware")
@@ -257,6 +268,9 @@ def _provider(
         middleware_replace=replace,
         timeout=seconds(read, "upstream_timeout"),
         forward_client_key=forward,
+        dialect=_dialect(read, families),
+        reasoning_field=_reasoning_field(read),
+        preserve_reasoning=preserve,
         where=where,
     )
 
@@ -289,6 +303,25 @@ def _family(read: Entry, families: FamilyRegistry) -> str | None:
         return families.get(family).name
     except UnknownFamily as exc:
         raise read.error("family", exc.problem) from None
+
+
+def _dialect(read: Entry, families: FamilyRegistry) -> str | None:
+    dialect = read.text("dialect")
+    if dialect is None:
+        return None
+    try:
+        return families.dialect(dialect).name
+    except UnknownFamily as exc:
+        raise read.error("dialect", exc.problem) from None
+
+
+def _reasoning_field(read: Entry) -> str | None:
+    field = read.text("reasoning_field")
+    if field is not None and field not in FIELD_CHOICES:
+        raise read.error(
+            "reasoning_field", f"{shown(field)} is not one of {', '.join(FIELD_CHOICES)}"
+        )
+    return field
 
 
 def _api_key(read: Entry) -> tuple[str | None, str]:
