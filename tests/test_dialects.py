@@ -423,6 +423,36 @@ class TestOptions:
                 c.path in ("thinking", "reasoning_history") for c in pipe.explain(request).changes
             )
 
+    @pytest.mark.parametrize("preserve", [True, False], ids=["preserved", "discarded"])
+    def test_the_switch_makes_the_host_keep_earlier_turns(
+        self, agent_emulator: Factory, preserve: bool
+    ) -> None:
+        """Fireworks discards earlier turns' reasoning unless reasoning_history is preserved:
+        with preserve_reasoning on, the first task's reasoning reaches the model during the
+        second task."""
+        fireworks = agent_emulator("glm", rounds=1, host="fireworks")
+        pipe = chain(preserve_reasoning=preserve)
+        model = "accounts/fireworks/models/glm-5"
+        chat_loop(fireworks, model, pipe, base_url=FIREWORKS, store=as_received)
+        history = [
+            *fireworks.bodies[-1]["messages"],
+            fireworks.log[-1].response["choices"][0]["message"],
+            {"role": "user", "content": "and the next task"},
+        ]
+
+        sent = pipe(
+            Request(
+                api="chat_completions",
+                base_url=FIREWORKS,
+                body={"model": model, "messages": history},
+            )
+        )
+        status, _, _ = fireworks.handle("/inference/v1/chat/completions", dict(sent.body))
+
+        assert 200 == status
+        earlier = fireworks.reached[-1]
+        assert [preserve] * len(earlier) == [r is not None for r in earlier]
+
     def test_the_agents_own_switch_wins(self) -> None:
         """A value the agent set is left as it is."""
         body = {
@@ -466,3 +496,85 @@ def text_only(message: dict[str, Any]) -> dict[str, Any]:
     if isinstance(content, list):
         content = "".join(c["text"] for c in content if c["type"] == "text") or None
     return {**drops_reasoning(message), "content": content}
+
+
+class TestConfig:
+    def test_provider_keys_reach_the_pipeline(self, tmp_path: Any) -> None:
+        """A provider's dialect, reasoning_field and preserve_reasoning are what its pipeline
+        runs with."""
+        from agent import load_config
+
+        path = tmp_path / "agent.yaml"
+        path.write_text(
+            "providers:\n"
+            "  gpu:\n"
+            "    base_url: http://gpu-box.internal:8000/v1\n"
+            "    dialect: vllm\n"
+            "    reasoning_field: reasoning\n"
+            "    preserve_reasoning: true\n",
+            encoding="utf-8",
+        )
+
+        pipe = load_config(path).pipeline("gpu")
+        body = {"model": "Qwen/Qwen3.6", "messages": [{"role": "user", "content": "go"}]}
+        match = pipe.resolve(Request(api="chat_completions", base_url=VLLM, body=body)).match
+        round_trip = pipe.middleware[-1]
+
+        assert ("vllm", "explicit") == (match.dialect.name, match.dialect_rule)
+        assert isinstance(round_trip, ThinkingRoundTrip)
+        assert ("reasoning", True) == (
+            round_trip.reasoning_field,
+            round_trip.preserve_reasoning,
+        )
+
+    @pytest.mark.parametrize(
+        ("line", "problem"),
+        [
+            ("dialect: vlm", "providers.gpu.dialect: unknown dialect 'vlm'"),
+            ("reasoning_field: thoughts", "providers.gpu.reasoning_field: 'thoughts' is not"),
+            ("preserve_reasoning: maybe", "providers.gpu.preserve_reasoning: expected true"),
+        ],
+        ids=["dialect", "reasoning_field", "preserve_reasoning"],
+    )
+    def test_bad_values_fail_at_load_naming_the_entry(
+        self, tmp_path: Any, line: str, problem: str
+    ) -> None:
+        """A misspelt dialect, field or flag fails at load, naming the entry."""
+        from agent import ConfigError, load_config
+
+        path = tmp_path / "agent.yaml"
+        path.write_text(f"providers:\n  gpu:\n    base_url: {VLLM}\n    {line}\n")
+
+        with pytest.raises(ConfigError) as caught:
+            load_config(path)
+
+        assert problem in str(caught.value)
+
+
+class TestLessons:
+    def test_an_unknown_host_teaches_its_field(self, agent_emulator: Factory) -> None:
+        """A host no row knows gets the agent's `reasoning` as it is; when it answers "must
+        be passed back", the retry writes the family's own field, and later calls to that
+        host get it without another 400."""
+        kimi = agent_emulator("kimi", rounds=3)
+        pipe = chain()
+        statuses = []
+        history: list[dict[str, Any]] = [{"role": "user", "content": "go"}]
+        for _ in range(4):
+            body = {"model": "kimi-k2.6", "messages": history, "tools": [_TOOL]}
+            request = Request(api="chat_completions", base_url="https://llm.internal/v1", body=body)
+            sent = pipe(request)
+            status, answer, _ = kimi.handle("/v1/chat/completions", dict(sent.body))
+            statuses.append(status)
+            if status != 200:
+                retry = pipe.recover(request, sent, status, answer)
+                assert retry is not None
+                status, answer, _ = kimi.handle("/v1/chat/completions", dict(retry.body))
+                statuses.append(status)
+            message = answer["choices"][0]["message"]
+            history.append({**drops_reasoning(message), "reasoning": message["reasoning_content"]})
+            if not message.get("tool_calls"):
+                break
+            history.extend(_result(c["id"]) for c in message["tool_calls"])
+
+        assert [200, 400, 200, 200, 200] == statuses

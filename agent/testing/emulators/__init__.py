@@ -366,7 +366,7 @@ class Emulator:
     def _chat(self, body: Mapping[str, Any]) -> dict[str, Any]:
         signer = Signer(self.secret)
         if self.host is not None:  # the host's checks, not the vendor's
-            self.reached.append(inbound(self.host, body["messages"], signer.sign))
+            self.reached.append(inbound(self.host, body, signer.sign))
             reply = self._script().chat(body, self._next(), signer)
             return outbound(self.host, backward(self.relay, reply, self.serving), signer.sign)
         check_vendor_details(self.family, body["messages"])

@@ -12,7 +12,8 @@ host's documentation and its users' reports, not from this library's dialect tab
   (Kilo-Org/kilocode #10375; vercel/ai PR #15425); answers in ``reasoning``.
 - ``fireworks``: reads ``reasoning_content``; its message schema forbids extra fields: 400
   ``Extra inputs are not permitted, field: 'messages[N].<field>'`` (BerriAI/litellm #41277,
-  PR #39962).
+  PR #39962); earlier turns' reasoning is discarded unless ``reasoning_history: preserved``
+  (https://docs.fireworks.ai/guides/reasoning; BerriAI/litellm PR #30844).
 - ``copilot``: answers ``reasoning_text`` plus an opaque signature ``reasoning_opaque``; a
   pair whose signature does not verify is a 400 ``Invalid signature in thinking block``
   (earendil-works/pi PR #1502).
@@ -45,9 +46,13 @@ _SCHEMA = {
 _READS = {"vllm": "reasoning", "cerebras": "reasoning", "fireworks": "reasoning_content"}
 
 
-def inbound(host: str, messages: list[Any], sign: Any) -> list[str | None]:
-    """Check ``messages`` as ``host`` does (HTTPError with its exact answer), and return the
-    reasoning each assistant message carried to the model."""
+def inbound(host: str, body: Mapping[str, Any], sign: Any) -> list[str | None]:
+    """Check a chat request as ``host`` does (HTTPError with its exact answer), and return
+    the reasoning each assistant message carried to the model (Fireworks keeps earlier
+    turns' reasoning only with ``reasoning_history: preserved``; the current turn's always)."""
+    messages = body["messages"]
+    current = max((i for i, m in enumerate(messages) if _role(m) == "user"), default=-1)
+    keeps_all = host != "fireworks" or body.get("reasoning_history") == "preserved"
     reached: list[str | None] = []
     for i, message in enumerate(messages):
         if not isinstance(message, Mapping):
@@ -55,8 +60,13 @@ def inbound(host: str, messages: list[Any], sign: Any) -> list[str | None]:
         _schema(host, i, message)
         if message.get("role") != "assistant":
             continue
-        reached.append(_seen(host, message, sign))
+        seen = _seen(host, message, sign)
+        reached.append(seen if keeps_all or i > current else None)
     return reached
+
+
+def _role(message: object) -> object:
+    return message.get("role") if isinstance(message, Mapping) else None
 
 
 def _schema(host: str, i: int, message: Mapping[str, Any]) -> None:
