@@ -11,7 +11,7 @@ from attrs import evolve, field, frozen
 from agent.errors import InvalidOption, StoreError, shown
 from agent.explain import Action, Change, Explanation, Notes, Tally
 from agent.families import FamilyRegistry
-from agent.lessons import HostLessons
+from agent.lessons import HostLessons, learn_rule
 from agent.recovery import ThinkingError, classify
 from agent.request import Request, resolve
 
@@ -120,7 +120,7 @@ class Pipeline:
         """``request`` with its model family and host dialect resolved (the same object if it
         already was), with what the host's errors taught folded in."""
         out = resolve(request, self.families, self.family, self.dialect)
-        if out is request or not self._lessons or out.api != "chat_completions":
+        if out is request or not self._lessons:
             return out
         match = self._lessons.apply(out.match)
         return out if match is out.match else evolve(out, resolved=match)
@@ -198,26 +198,27 @@ class Pipeline:
             if pinned is not None:
                 retry = evolve(retry, body=pinned)
                 learned.append(f"the retry is pinned to {pinned['provider']['only'][0]}")
-        if not learned:
-            return None
         out = self(retry)
         if out.body == sent.body:
-            return None
-        _log.warning(
-            "retrying once after a thinking error (%s): %s", error.text, "; ".join(learned)
-        )
+            return None  # nothing this pipeline would send differently
+        why = "; ".join(learned) or "the request as the pipeline builds it now differs"
+        _log.warning("retrying once after a thinking error (%s): %s", error.text, why)
         return out
 
     def _learn_host(self, sent: Request, error: ThinkingError) -> list[str]:
-        """What the error teaches about the host (chat wire): a field it names as unknown is
-        left out from now on (only that field); "must be passed back" at a host no dialect
-        knows, after the agent's own field went, means it reads the family's own field."""
-        if sent.api != "chat_completions":
-            return []
+        """What the error teaches about the host: a field it names as unknown is left out
+        from now on (only that field); "must be passed back" at a host no dialect knows,
+        after the agent's own field went, means it reads the family's own field; and the
+        rules the tables did not know (``_learn_rule``)."""
         host = sent.match.host
+        taught = learn_rule(self._lessons, sent, error)
+        if taught is not None:
+            return [taught]
         if error.kind == "unknown_field" and error.field is not None:
             self._lessons.reject(host, error.field)
             return [f"the host {host} rejects the field {error.field}; it is left out from now on"]
+        if sent.api != "chat_completions":
+            return []
         dialect = sent.match.dialect
         if (
             error.kind == "must_pass_back"

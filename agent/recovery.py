@@ -54,7 +54,9 @@ _UNKNOWN_FIELD = re.compile(
 #: relays answer a wrapped provider 400 with 5xx; the Responses API a lost item with 404
 _STATUSES = frozenset({400, 404, 422, 500, 502})
 _ENCRYPTED = re.compile(
-    r"encrypted content (?:for item (rs_[\w-]+) )?.{0,400}?could not be verified", re.S
+    r"encrypted content (?:for item ((?:rs|cmp)_[\w-]+) )?.{0,400}?could not be verified"
+    r"|encrypted_content`? was not issued to this caller",
+    re.S,
 )
 _MAX_DEPTH = 6  # nesting a wrapper may add
 _MAX_TEXTS = 200  # strings looked at in one body
@@ -201,8 +203,27 @@ def _pass_back_error(texts: list[str]) -> ThinkingError | None:
     return ThinkingError("must_pass_back", message, None, family, joined[:2000])
 
 
+def every_message(error: ThinkingError) -> bool:
+    """Whether Kimi's "reasoning_content is missing" names a plain assistant message (its
+    preserved-thinking wording) rather than a tool-call one: every message needs it."""
+    text = error.text
+    return "missing in assistant message" in text and "tool call" not in text
+
+
+#: A block field a strict schema refuses (Anthropic's compaction beta refuses its own
+#: encrypted_content back: anthropics/anthropic-sdk-python #1828).
+_BLOCK_FIELD = re.compile(
+    r"messages\.(\d+)\.content\.(\d+)\.(compaction)\.(\w+): Extra inputs are not permitted"
+)
+
+
 def _unknown_field(texts: list[str]) -> ThinkingError | None:
     for text in texts:
+        block = _BLOCK_FIELD.search(text)
+        if block is not None:
+            message, at, kind, name = block.groups()
+            field = f"{kind}.{name}"
+            return ThinkingError("unknown_field", int(message), int(at), None, text[:2000], field)
         found = _UNKNOWN_FIELD.search(text)
         if found is not None:
             field = next(g for g in found.groups() if g)

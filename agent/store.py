@@ -248,7 +248,7 @@ def keys_of(turn: StoredTurn) -> list[tuple[str | None, str | None]]:
     for block, _ in turn.blocks:
         text = block.get("thinking")
         key = block_key(block)
-        if key is None and block.get("type") == "reasoning":  # Responses: encrypted_content
+        if key is None and block.get("type") in ("reasoning", "compaction"):  # Responses
             encrypted = block.get("encrypted_content")
             key = encrypted if isinstance(encrypted, str) and encrypted else None
         keys.append((key, text if isinstance(text, str) and text.strip() else None))

@@ -17,6 +17,8 @@ _OPENROUTER_DETAILS = (
     "#491)"
 )
 _UNSIGNED_CARRY = {"thinking": "carry", "turns": "all", "empty_signature": "forbidden"}
+#: Kimi models whose preserved thinking is always on (every assistant message carries it).
+_KIMI_PRESERVED = ["kimi-k3*", "kimi-k2.7-code*", "kimi-k2-7-code*", "k3", "k3.*", "k3-*"]
 
 #: The built-in table (design §4; sources in shared/providers.md), in the config schema.
 BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
@@ -34,6 +36,12 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
             "cannot_disable": ["claude-opus-5-5*", "claude-fable-*", "claude-mythos-*"],
             "reads": {"claude-fable-5-1*": ["claude-opus-5*"]},
             "prefix_bound": ["claude-fable-5-1*", "claude-mythos-5-1*"],
+            "no_prefill": [
+                "claude-sonnet-5*",
+                "claude-opus-5*",
+                "claude-fable-5*",
+                "claude-mythos-5*",
+            ],
         },
         "chat": {"reasoning_content": "drop", "details": "keep"},
         "why": (
@@ -49,6 +57,10 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
             "model' on Opus 5.5, Fable, Mythos (shared/wild.md §5)",
             "anthropic.reads": "Fable 5.1 reads Opus 5 / 5.5 blocks (platform docs: preserved "
             "thinking; shared/wild.md §5)",
+            "anthropic.no_prefill": "Bedrock Converse, Claude 5.x: a reasoning-only assistant "
+            "message is 'This model does not support assistant message prefill' and thinking "
+            "must come first ('the first block must be thinking. Found text') "
+            "(NousResearch/hermes-agent #105780; aws/bedrock-agentcore-sdk-python PR #419)",
             "anthropic.prefix_bound": "Fable 5.1 and later, Mythos 5.1: a block is bound to the "
             "prefix before it; recovery removes it and every later thinking block "
             "(shared/wild.md §5)",
@@ -99,14 +111,27 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
             "k3000-chat, keras-3 (hermes-agent's detection tests; shared/wild.md §3)",
             "not_models": "moonshot-v1-* are non-thinking (shared/wild.md §3)",
             "authoritative": "Kimi /coding accepts Claude model names (shared/wild.md §3)",
+            "chat.pad_every": "preserved thinking: with thinking.keep 'all' (kimi-k2.6) and "
+            "always on kimi-k3 and kimi-k2.7-code, every earlier assistant message needs its "
+            "reasoning_content, or 400 'thinking is enabled but reasoning_content is missing "
+            "in assistant message' (platform.kimi.ai thinking-model docs; MoonshotAI/kimi-code "
+            "PR #1684, #1417)",
         },
         "anthropic": {
             **_UNSIGNED_CARRY,
             "empty_signature": "accepted",
             "pad": "",
             "pad_on": ["tool_calls"],
+            "pad_every": _KIMI_PRESERVED,
+            "keep_switch": True,
         },
-        "chat": {"reasoning_content": "keep", "pad": "", "pad_on": ["tool_calls"]},
+        "chat": {
+            "reasoning_content": "keep",
+            "pad": "",
+            "pad_on": ["tool_calls"],
+            "pad_every": _KIMI_PRESERVED,
+            "keep_switch": True,
+        },
         "why": (
             "Kimi: every assistant tool-call message must carry its reasoning, or HTTP 400 "
             "'thinking is enabled but reasoning_content is missing in assistant tool call "
@@ -200,11 +225,12 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
             "reasoning_content": "pass",
             "details": "keep",
             "tool_signatures": "keep",
-            "signatures_required": ["gemini-3*"],
+            "signatures_required": ["gemini-3*", "gemini-2.5*", "gemini-2-5*"],
             "signature_dummy": "skip_thought_signature_validator",
         },
         "why": (
-            "Gemini 3: the first function call of each step in the current turn must carry its "
+            "Gemini 3 and 2.5: the first function call of each step in the current turn must "
+            "carry its "
             "thought signature (chat wire: tool_calls[].extra_content.google.thought_signature), "
             "or HTTP 400 'Function call is missing a thought_signature in functionCall parts'"
         ),
@@ -215,7 +241,8 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
             "authoritative: a claude-* id there stays Anthropic (Vertex AI model garden)",
             "chat.signatures_required": "'When using Gemini 3 models, you must pass back thought "
             "signatures during function calling' (ai.google.dev thought-signatures; "
-            "shared/providers.md §10); Gemini 2.5 returns them without enforcing",
+            "shared/providers.md §10); Gemini 2.5 now answers the same 400 (Gitlawb/openclaude "
+            "#583; Mirrowel/LLM-API-Key-Proxy #160; rowboatlabs/rowboat #694)",
             "chat.signature_dummy": "Google documents skip_thought_signature_validator for "
             "history the model did not produce (ai.google.dev thought-signatures FAQ; vercel/ai "
             "@ai-sdk/google 3.0.80; shared/wild.md §6)",
@@ -226,10 +253,15 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
         "name": "openai",
         "models": ["gpt-5*", "o1", "o1-*", "o3", "o3-*", "o4-*", "gpt-oss-*"],
         "not_models": ["gpt-5-chat*"],
-        "hosts": ["api.openai.com"],
+        "hosts": ["api.openai.com", "openai.azure.com"],
         "authoritative": True,
         "anthropic": {"thinking": "pass"},
-        "chat": {"reasoning_content": "pass", "details": "keep", "ask_encrypted": True},
+        "chat": {
+            "reasoning_content": "pass",
+            "details": "keep",
+            "ask_encrypted": "store_off",
+            "bare_ids": "404",
+        },
         "why": (
             "OpenAI reasoning models: encrypted reasoning comes back unmodified and only to the "
             "model that made it (Responses items; reasoning_details behind OpenRouter)"
@@ -239,9 +271,37 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
             "chat.details": _OPENROUTER_DETAILS,
             "not_models": "gpt-5-chat* is no reasoning model: nothing to send back, and "
             "encrypted reasoning is not asked for it (platform.openai.com models)",
+            "hosts": "Azure OpenAI (*.openai.azure.com) serves OpenAI's models with the same "
+            "Responses semantics (store: false keeps nothing)",
+            "chat.bare_ids": "with store: false nothing is kept server-side: a reasoning item "
+            "without its encrypted content is 404 'Item with id ... not found' "
+            "(openai/openai-agents-js #546); a rule of OpenAI's own, not of every Responses "
+            "server (LiteLLM #26395, router-for-me/CLIProxyAPI #3451)",
             "chat.ask_encrypted": "with store: false a reasoning item goes back only with its "
             "encrypted_content (include: reasoning.encrypted_content), else HTTP 404 'Item with "
             "id ... not found' (shared/wild.md §4; openai/openai-agents-js #546)",
+        },
+    },
+    {
+        "name": "xai",
+        "models": ["grok-4*", "grok-5*", "grok-build-*"],
+        "not_models": ["*non-reasoning*"],
+        "hosts": ["x.ai"],
+        "authoritative": True,
+        "anthropic": {"thinking": "pass"},
+        "chat": {"reasoning_content": "pass", "details": "keep", "ask_encrypted": "always"},
+        "why": (
+            "xAI Grok: send the encrypted reasoning back with every turn (Responses reasoning "
+            "items with encrypted_content, asked for with include); losing it is a silent 200 "
+            "with a worse model"
+        ),
+        "source": "https://docs.x.ai/developers/model-capabilities/text/best-practices",
+        "sources": {
+            "chat.ask_encrypted": "include: reasoning.encrypted_content is required to get it "
+            "(vercel/ai PR #13398, #11717); a response continued by previous_response_id is "
+            "kept server-side",
+            "not_models": "grok-4.20-*-non-reasoning and grok-4-1-fast-non-reasoning do not "
+            "reason (docs.x.ai models)",
         },
     },
     {

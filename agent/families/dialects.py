@@ -46,6 +46,7 @@ _KEYS = (
     "preserve",
     "preserve_models",
     "preserve_refused",
+    "stateless",
     "why",
     "source",
     "sources",
@@ -104,6 +105,7 @@ _READERS: Mapping[str, Callable[[object, str], Any]] = {
     "preserve": _patch,
     "preserve_models": _strings,
     "preserve_refused": _strings,
+    "stateless": _flag,
     "why": _text,
     "source": _text,
     "sources": _sources,
@@ -134,6 +136,8 @@ class HostDialect:
             on the request body), set when ``preserve_reasoning`` is on.
         preserve_models: the model ids (globs) the switch is for (empty: every model).
         preserve_refused: model ids (globs) that refuse the switch: it is never set for them.
+        stateless: Responses wire: the host keeps no items between calls whatever the body's
+            ``store`` says (a relay that forces ``store: false``; learned from its 404).
         why: the host's rule in words, quoted by ``explain``.
         source: where it is documented.
         sources: where each further rule is documented.
@@ -149,6 +153,7 @@ class HostDialect:
     preserve: Mapping[str, Any] = field(factory=dict)
     preserve_models: tuple[str, ...] = ()
     preserve_refused: tuple[str, ...] = ()
+    stateless: bool = False
     why: str = ""
     source: str = ""
     sources: Mapping[str, str] = field(factory=dict)

@@ -113,6 +113,10 @@ def _details(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[str, Any
 
 def _not_sent(call: Call, items: list[Any]) -> str | None:
     """Why a reasoning_details list is not sent to this target (None: it is)."""
+    for item in items:
+        key = item.get("signature") or item.get("data") if isinstance(item, Mapping) else None
+        if isinstance(key, str) and key in call.dead:
+            return call.dead_reason(key)
     origin = _foreign(call, items)
     if origin is not None:
         return (
@@ -285,7 +289,11 @@ def signature_required(call: Call, current: bool) -> bool:
 
 
 def foreign_signature(call: Call, signature: str, path: str) -> bool:
-    """Whether a thought signature was observed from another model (then it is not sent)."""
+    """Whether a thought signature is not to be sent: the provider rejected it before, or
+    it was observed from another model."""
+    if signature in call.dead:
+        call.notes.add(path, Action.DROPPED, "{}", call.dead_reason(signature))
+        return True
     origin = call.foreign_origin(signature, None)
     if origin is None:
         return False

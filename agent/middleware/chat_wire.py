@@ -202,8 +202,10 @@ def _back_fill(
     if restored is not None:
         return restored
     calls = message.get("tool_calls")
-    needed = (bool(calls) and "tool_calls" in contract.pad_on) or (
-        in_loop and "active_loop" in contract.pad_on
+    needed = (
+        (bool(calls) and "tool_calls" in contract.pad_on)
+        or (in_loop and "active_loop" in contract.pad_on)
+        or call.every_message
     )
     if needed and contract.pad is not None:
         call.notes.add(

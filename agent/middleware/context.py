@@ -8,6 +8,7 @@ from attrs import evolve
 
 from agent.explain import Action, Notes
 from agent.families import FamilyMatch
+from agent.families.contracts import keeps_every
 from agent.request import Request
 from agent.store import Origin, ThinkingStore
 
@@ -63,6 +64,8 @@ class Call:
         request: the request, resolved.
         match: its one family answer.
         dialect: how the host carries reasoning (the answer's dialect row).
+        every_message: the target wants reasoning on every assistant message (preserved
+            thinking), not only where the family's ``pad_on`` says.
         notes: where decisions are recorded (``SILENT`` on a plain call).
         dead: signatures and redacted data that must not be sent as signed thinking (the
             request's dead marks and the provider-rejected ones).
@@ -72,6 +75,7 @@ class Call:
     __slots__ = (
         "dead",
         "dialect",
+        "every_message",
         "family",
         "kept_own",
         "last_origin",
@@ -92,6 +96,13 @@ class Call:
         self.match: FamilyMatch = request.match
         self.family = self.match.family
         self.dialect = self.match.dialect
+        contract = (
+            self.family.anthropic if request.api == "anthropic_messages" else self.family.chat
+        )
+        # preserved thinking: reasoning (or the pad) on every assistant message (Kimi)
+        self.every_message = keeps_every(
+            contract.pad_every, contract.keep_switch, self.match.model, request.body
+        )
         self.notes = notes
         self.listening = notes.listening
         self.rejected = options.store.rejected()

@@ -23,9 +23,6 @@ from typing import Any, Literal
 
 from attrs import Attribute, field, frozen
 
-from agent.body import (
-    block_key,
-)
 from agent.errors import InvalidOption, shown
 from agent.explain import SILENT, Notes
 from agent.families import FamilyMatch
@@ -38,6 +35,7 @@ from agent.middleware.chat_wire import run as run_chat
 from agent.middleware.context import Call
 from agent.middleware.gemini_wire import observed_gemini
 from agent.middleware.gemini_wire import run as run_gemini
+from agent.middleware.learn import own_key, rejected_keys
 from agent.middleware.observed import observed_anthropic, observed_chat
 from agent.middleware.preserve import preserved
 from agent.middleware.responses_wire import observed_responses
@@ -155,49 +153,18 @@ class ThinkingRoundTrip:
             self.store.record(turn)
 
     def learn(self, sent: Request, error: ThinkingError) -> str | None:
-        """Remember what a provider's thinking error says about what was sent; say what.
-
-        An invalid signature (or redacted data) is remembered as rejected, and so are all of a
-        turn's blocks when the provider says that turn's thinking was modified; for a model
-        that binds thinking to the conversation prefix, every later thinking block goes with
-        it (removing one invalidates the rest). Later calls do not send them again.
-        """
+        """Remember what a provider's signature error says about what was sent (which
+        signatures, redacted data or encrypted items it rejected: ``learn``); say what.
+        Later calls, and the one retry, do not send them again."""
         if error.kind not in ("invalid_signature", "modified", "bound_prefix"):
             return None
-        if sent.api == "responses":
-            return self._learn_item(sent, error)
-        if error.message is None:
-            return None
-        messages = sent.body.get("messages")
-        if not isinstance(messages, list) or not 0 <= error.message < len(messages):
-            return None
-        message = messages[error.message]
-        content = message.get("content") if isinstance(message, Mapping) else None
-        if not isinstance(content, list):
-            return None
-        blocks = content
-        bound = error.kind == "bound_prefix" or sent.match.family.anthropic.binds_prefix(
-            sent.match.model
-        )
-        if bound:
-            # prefix binding: the block and every later thinking block no longer verify
-            blocks = [
-                *content[error.block or 0 :],
-                *(
-                    b
-                    for m in messages[error.message + 1 :]
-                    if isinstance(m, Mapping) and isinstance(m.get("content"), list)
-                    for b in m["content"]
-                ),
-            ]
-        elif error.kind == "invalid_signature" and error.block is not None:
-            blocks = content[error.block : error.block + 1]
-        keys = [k for b in blocks if isinstance(b, Mapping) and (k := block_key(b)) is not None]
+        own = own_key(self.store.origin_of_signature, lambda o: self.trusts(o, sent.match))
+        keys, where = rejected_keys(sent, error, own)
         for key in keys:
             self.store.reject(key)
         if not keys:
             return None
-        return f"{len(keys)} signature(s) at messages[{error.message}] rejected by the provider"
+        return f"{len(keys)} signature(s) {where} rejected by the provider"
 
     def rerouted(self, sent: Request, error: ThinkingError, body: Mapping[str, Any]) -> Any:
         """Behind a router that binds reasoning to its upstream provider: after a signature
@@ -213,17 +180,6 @@ class ThinkingRoundTrip:
             return None
         new = pin_to(body, found.pop())
         return None if new is body else new
-
-    def _learn_item(self, sent: Request, error: ThinkingError) -> str | None:
-        """Responses: the item whose encrypted content did not verify is not sent again."""
-        items = sent.body.get("input")
-        for item in items if isinstance(items, list) else ():
-            if isinstance(item, Mapping) and item.get("id") == error.field:
-                key = item.get("encrypted_content")
-                if isinstance(key, str) and key:
-                    self.store.reject(key)
-                    return f"the encrypted content of {error.field} was rejected by the provider"
-        return None
 
     def trusts(self, origin: Origin, match: FamilyMatch) -> bool:
         """Whether thinking observed at ``origin`` is the own thinking of the target of

@@ -246,6 +246,7 @@ class Emulator:
                     Signer(self.secret),
                     self._kept,
                     self._links,
+                    self.reached,
                 )
                 self.log.append(Received(path, body, 200, answer))
                 return 200, answer, None

@@ -101,8 +101,20 @@ RULES: Mapping[str, FamilyRules] = {
     "gemini": FamilyRules(True),
     "openai": FamilyRules(),
     "mistral": FamilyRules(),
+    "xai": FamilyRules(),
     "strict": FamilyRules(),
 }
+
+#: Gemini models that answer 400 to a current-turn step without its signature: Gemini 3 and,
+#: since 2026, 2.5 (Gitlawb/openclaude #583; Mirrowel/LLM-API-Key-Proxy #160).
+ENFORCING = ("gemini-3*", "gemini-2.5*")
+
+
+def enforces_signatures(model: object) -> bool:
+    """Whether this Gemini model checks the current turn's thought signatures."""
+    name = model.rsplit("/", 1)[-1] if isinstance(model, str) else ""
+    return any(fnmatch.fnmatchcase(name, p) for p in ENFORCING)
+
 
 #: What Google accepts in place of a signature for calls the model did not make.
 GEMINI_BYPASS = ("skip_thought_signature_validator", "context_engineering_is_the_way_to_go")
@@ -121,8 +133,8 @@ def gemini_signature(call: object) -> str | None:
 def check_gemini(messages: list[Any], signer: Signer, model: object) -> None:
     """Gemini 3 on the chat wire: the first function call of each step in the current turn
     carries its thought signature, one the model made (or a documented bypass value)."""
-    if not (isinstance(model, str) and fnmatch.fnmatchcase(model, "gemini-3*")):
-        return  # Gemini 2.5 returns signatures without enforcing them
+    if not enforces_signatures(model):
+        return  # older Gemini models return signatures without enforcing them
     last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
     for i, message in enumerate(messages[last_user + 1 :], start=last_user + 1):
         calls = message.get("tool_calls") if message.get("role") == "assistant" else None
