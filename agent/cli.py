@@ -17,9 +17,10 @@ from agent.distribution import DISTRIBUTION, install_hint, installed_version, mi
 from agent.errors import AgentError
 from agent.explain import dumps
 from agent.families import APIS, FamilyRegistry
+from agent.families.listing import print_table, table_records
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.pipeline import Pipeline
-from agent.reports import check_record, check_text, families_text, family_records
+from agent.reports import check_record, check_text
 from agent.request import Request
 from agent.wire import wire_of
 
@@ -146,11 +147,11 @@ def _config_path(args: argparse.Namespace) -> str:
 
 def _families(args: argparse.Namespace) -> int:
     registry = load_config(args.config).families if args.config else FamilyRegistry.builtin()
-    records = family_records(registry)
+    records = table_records(registry)
     if args.json:
         _print_json(records)
     else:
-        print("\n".join(families_text(records)))
+        print_table(records)
     return EXIT_OK
 
 

@@ -26,9 +26,17 @@ Kind = Literal[
     "unknown_field",
 ]
 
-#: Fields that carry reasoning in a request (chat wire) or a block type (Anthropic wire) a
-#: strict server may reject as unknown.
-REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_text", "reasoning_details")
+#: Message fields that carry reasoning on some host (chat wire), which a strict schema may
+#: reject as unknown: a classified error naming one leaves out that field alone (LiteLLM's
+#: thinking_blocks, Copilot's reasoning_opaque included).
+REASONING_FIELDS = (
+    "reasoning_content",
+    "reasoning_details",
+    "reasoning_opaque",
+    "reasoning_text",
+    "reasoning",
+    "thinking_blocks",
+)
 
 _PATH = re.compile(r"messages\.(\d+)\.content\.(\d+)")
 _INDEX = re.compile(r"message at (?:message )?index (\d+)")
@@ -39,6 +47,9 @@ _UNKNOWN_FIELD = re.compile(
     rf"|unknown field [`'\"]?({_FIELDS})\b"
     rf"|\b({_FIELDS})\b[^{{}}]{{0,80}}(?:Extra inputs are not permitted|extra_forbidden)"
     rf"|(?:Extra inputs are not permitted|extra_forbidden)[^{{}}]{{0,120}}\b({_FIELDS})\b"
+    # a vendor's own host answering reasoning_details in OpenRouter's shape (Kimi, MiniMax)
+    r"|the (reasoning_details) at position \d+ entry \d+ has an invalid type"
+    r"|Mismatch type \[\]\*open_platform_oai\.(ReasoningDetail)"
 )
 #: relays answer a wrapped provider 400 with 5xx; the Responses API a lost item with 404
 _STATUSES = frozenset({400, 404, 422, 500, 502})
@@ -143,6 +154,7 @@ def _signature_error(text: str) -> ThinkingError | None:
         "Invalid `signature` in `thinking` block" in text
         or "Invalid `data` in `redacted_thinking` block" in text
         or "Thought signature is not valid" in text  # Vertex (Gemini)
+        or "Corrupted thought signature" in text  # Gemini (AI Studio; behind OpenRouter)
     ):
         return ThinkingError("invalid_signature", message, block, None, short)
     if "blocks in the latest assistant message cannot be modified" in text or (
@@ -194,5 +206,6 @@ def _unknown_field(texts: list[str]) -> ThinkingError | None:
         found = _UNKNOWN_FIELD.search(text)
         if found is not None:
             field = next(g for g in found.groups() if g)
+            field = "reasoning_details" if field == "ReasoningDetail" else field
             return ThinkingError("unknown_field", None, None, None, text[:2000], field)
     return None

@@ -31,7 +31,12 @@ def turn_to_json(turn: StoredTurn) -> str:
     """A turn as JSON text (ASCII: lone surrogates escaped, so any string round-trips)."""
     return json.dumps(
         {
-            "origin": [turn.origin.family, turn.origin.host, turn.origin.model],
+            "origin": [
+                turn.origin.family,
+                turn.origin.host,
+                turn.origin.model,
+                turn.origin.provider,
+            ],
             "blocks": [[dict(b), at] for b, at in turn.blocks],
             "reasoning": turn.reasoning,
             "tool_ids": list(turn.tool_ids),

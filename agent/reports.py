@@ -1,4 +1,5 @@
-"""What ``check`` and ``families`` print: a record (their ``--json``) and its text.
+"""What ``check`` prints: a record (its ``--json``) and its text (``families`` prints
+``agent.families.listing``).
 
 ``check`` says, per provider, which host its calls go to and why (its ``base_url``, or the
 family's own endpoint), which wire and how that was decided, the family and the rule that
@@ -10,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from agent.config import Config
-from agent.families import UNKNOWN, FamilyRegistry, ModelFamily
 from agent.wire import host_of, safe_url
 
 
@@ -26,6 +26,7 @@ def check_record(config: Config) -> dict[str, Any]:
             provider.base_url if url_known else None,
             provider.api_mode,
             provider.family,
+            dialect=provider.dialect,
         )
         if provider.base_url is None:
             calls = f"{host_of(None, provider.api_mode)} ({match.family.name}'s own endpoint)"
@@ -44,7 +45,8 @@ def check_record(config: Config) -> dict[str, Any]:
                 "model": provider.model,
                 "family": match.family.name,
                 "rule": match.rule,
-                "detection": match.describe(),
+                "detection": match.describe_target(),
+                "dialect": match.dialect.name,
                 "does": match.family.contract(provider.api_mode).describe(),
                 "chain": [m.describe() for m in config.chain_for(name)],
                 "api_key": provider.api_key_source,
@@ -110,56 +112,4 @@ def _provider_lines(p: dict[str, Any], unset: list[str]) -> list[str]:
     serving += ["sends the client's own key upstream"] if p["forward_client_key"] else []
     if serving:
         lines.append(f"  gateway: {'; '.join(serving)}")
-    return lines
-
-
-def family_records(registry: FamilyRegistry) -> list[dict[str, Any]]:
-    """The records ``families --json`` prints: the table in detection order, then the
-    fallback."""
-    builtin = FamilyRegistry.builtin()
-    records = [_family_record(f, builtin) for f in registry.families]
-    records.append(_family_record(UNKNOWN, builtin) | {"origin": "fallback"})
-    return records
-
-
-def _family_record(family: ModelFamily, builtin: FamilyRegistry) -> dict[str, Any]:
-    names = builtin.names
-    origin = "built-in" if family.name in names else "config"
-    if family.name in names and builtin.get(family.name) != family:
-        origin = "built-in, overridden by config"
-    return {
-        "name": family.name,
-        "origin": origin,
-        "models": list(family.models),
-        "not_models": list(family.not_models),
-        "when_thinking": list(family.when_thinking),
-        "hosts": list(family.hosts),
-        "authoritative": family.authoritative,
-        "anthropic_messages": family.anthropic.describe(),
-        "chat_completions": family.chat.describe(),
-        "responses": family.chat.describe_responses(),
-        "why": family.why,
-        "source": family.source,
-        "sources": dict(family.sources),
-    }
-
-
-def families_text(records: list[dict[str, Any]]) -> list[str]:
-    """The lines ``families`` prints."""
-    lines = []
-    for r in records:
-        lines.append(f"{r['name']} ({r['origin']})")
-        lines.append(f"  models:  {', '.join(r['models']) or '-'}")
-        if r["not_models"]:
-            lines.append(f"  not:     {', '.join(r['not_models'])}")
-        if r["when_thinking"]:
-            lines.append(f"  when thinking is on: {', '.join(r['when_thinking'])}")
-        hosts = ", ".join(r["hosts"]) or "-"
-        lines.append(f"  hosts:   {hosts}{' (authoritative)' if r['authoritative'] else ''}")
-        lines.append(f"  anthropic_messages: {r['anthropic_messages']}")
-        lines.append(f"  chat_completions:   {r['chat_completions']}")
-        lines.append(f"  responses:          {r['responses']}")
-        for rule, source in [("contract", r["source"]), *r["sources"].items()]:
-            if source:
-                lines.append(f"  source ({rule}): {source}")
     return lines

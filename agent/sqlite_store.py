@@ -47,7 +47,7 @@ def check_path(path: str) -> None:
 
 #: Bumped when the tables change; a file of an older version is emptied and remade (the
 #: store is a cache of what providers answered: losing it costs only restores of old turns).
-_VERSION = 3
+_VERSION = 4
 
 
 def _writable(path: str) -> bool:
@@ -61,7 +61,7 @@ DROP TABLE IF EXISTS turns; DROP TABLE IF EXISTS by_signature; DROP TABLE IF EXI
 DROP TABLE IF EXISTS by_tool; DROP TABLE IF EXISTS rejected;
 CREATE TABLE turns (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    family BLOB NOT NULL, host BLOB NOT NULL, model BLOB NOT NULL,
+    family BLOB NOT NULL, host BLOB NOT NULL, model BLOB NOT NULL, provider BLOB,
     blocks TEXT NOT NULL, reasoning BLOB, tool_ids TEXT NOT NULL, size INTEGER NOT NULL,
     details TEXT NOT NULL DEFAULT '[]', signatures TEXT NOT NULL DEFAULT '[]'
 );
@@ -150,12 +150,13 @@ class SqliteStore:
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             cursor = self._db.execute(
-                "INSERT INTO turns (family, host, model, blocks, reasoning, tool_ids, size, "
-                "details, signatures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO turns (family, host, model, provider, blocks, reasoning, tool_ids, "
+                "size, details, signatures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     _bytes(origin.family),
                     _bytes(origin.host),
                     _bytes(origin.model),
+                    None if origin.provider is None else _bytes(origin.provider),
                     blocks,
                     None if turn.reasoning is None else _bytes(turn.reasoning),
                     json.dumps(list(turn.tool_ids)),
@@ -208,16 +209,17 @@ class SqliteStore:
             if conn is None:
                 return None
             row = conn.execute(
-                "SELECT t.family, t.host, t.model, t.blocks, t.reasoning, t.tool_ids, t.size, "
+                "SELECT t.family, t.host, t.model, t.provider, t.blocks, t.reasoning, t.tool_ids, "
+                "t.size, "
                 f"t.details, t.signatures "
                 f"FROM {table} k JOIN turns t ON t.id = k.turn WHERE k.key = ?",
                 (key,),
             ).fetchone()
         if row is None:
             return None
-        family, host, model, blocks, reasoning, tool_ids, size, details, signatures = row
+        family, host, model, via, blocks, reasoning, tool_ids, size, details, signatures = row
         return StoredTurn(
-            Origin(_text(family), _text(host), _text(model)),
+            Origin(_text(family), _text(host), _text(model), None if via is None else _text(via)),
             tuple((b, anchor) for b, anchor in json.loads(blocks)),
             None if reasoning is None else _text(reasoning),
             tuple(json.loads(tool_ids)),

@@ -28,14 +28,18 @@ class Origin:
         family: the family name of the target that answered.
         host: the host that answered.
         model: the normalized model id that was asked.
+        provider: behind a router whose reasoning is bound to the upstream provider
+            (OpenRouter), the provider that served it (its slug, ``google-vertex``); else None.
     """
 
     family: str
     host: str
     model: str
+    provider: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.model} ({self.family}) at {self.host}"
+        via = f" via {self.provider}" if self.provider else ""
+        return f"{self.model} ({self.family}) at {self.host}{via}"
 
 
 @frozen

@@ -113,8 +113,15 @@ class TestCommands:
         """families lists built-ins, the config's additions and overrides, and the fallback."""
         result = cli("families", "--json", "--config", "examples/multi-family.yaml", env=ENV)
 
-        records = {r["name"]: r["origin"] for r in json.loads(result.stdout)}
+        everything = json.loads(result.stdout)
+        records = {r["name"]: r["origin"] for r in everything if r["kind"] == "family"}
+        dialects = {r["name"]: r["carrier"] for r in everything if r["kind"] == "dialect"}
         assert "config" == records["acme"]
+        assert ("reasoning", "pair", "agent") == (
+            dialects["vllm"],
+            dialects["copilot"],
+            dialects["unknown"],
+        )
         assert "built-in, overridden by config" == records["glm"]
         assert "fallback" == records["unknown"]
 
@@ -214,7 +221,9 @@ class TestInstalled:
         )
 
         assert 0 == result.returncode, result.stderr
-        assert "unknown" == json.loads(result.stdout)[-1]["name"]
+        assert ("dialect", "unknown") == tuple(
+            json.loads(result.stdout)[-1][k] for k in ("kind", "name")
+        )
 
     def test_console_script(self) -> None:
         """The thinking-round-trip console script (named like the distribution) is installed

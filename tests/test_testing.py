@@ -100,7 +100,9 @@ class TestEveryEmulator:
         assert {f"{family}_emulator" for family in agent.testing.FAMILIES} == names
 
     def test_the_readme_lists_every_emulator(self) -> None:
-        """The README's testing section names every family, its fixture, and every relay."""
+        """The README's testing section names every family, its fixture, every relay and
+        every host."""
+        from agent.testing.emulators.hosts import HOSTS
         from agent.testing.emulators.relays import RELAYS
 
         section = README.split("## Testing your own chains", 1)[1].split("\n## ", 1)[0]
@@ -108,6 +110,7 @@ class TestEveryEmulator:
         assert all(f"`{f}`" in section for f in agent.testing.FAMILIES)
         assert all(f"`{f}_emulator`" in section for f in agent.testing.FAMILIES)
         assert all(f'relay="{r}"' in section for r in RELAYS)
+        assert all(f'"{h}"' in section for h in HOSTS)
 
     def test_gemini_and_openai_fixtures_run(self, pytester: pytest.Pytester) -> None:
         """A user's test gets running gemini and openai emulators from the plugin."""

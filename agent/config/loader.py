@@ -16,6 +16,10 @@ left alone (a near miss of one of ours, like ``middelware:``, is an error). Sche
                                    #   bedrock_converse, gemini; left out: read from the base
                                    #   URL, else chat_completions with a warning
         family: mimo               # optional: skip detection
+        dialect: vllm              # optional: how the host carries reasoning (a host with no
+                                   #   fixed name: vllm, lmstudio, llamacpp; see `families`)
+        reasoning_field: auto      # chat wire: reasoning_content, reasoning, reasoning_text, none
+        preserve_reasoning: false  # set the host's switch to keep earlier reasoning
         middleware:                # optional: merged into the global chain (see README)
           - thinking_round_trip: {on_missing_loop_thinking: raise}
         upstream_timeout: 120      # seconds to wait: the gateway and the clients built here
@@ -53,8 +57,9 @@ from agent.config.model import (
 from agent.config.parse import VAR, Reader, kind_of, near, parse
 from agent.config.providers import ALIASES, REFUSED, read_target
 from agent.config.sections import Entry, gateway_section, named_entry, store_section
-from agent.errors import ConfigError, FamilyDefinitionError, InvalidOption
+from agent.errors import ConfigError, FamilyDefinitionError, InvalidOption, UnknownFamily, shown
 from agent.families import FamilyRegistry
+from agent.families.dialects import FIELD_CHOICES
 
 _log = logging.getLogger("agent.config")
 
@@ -70,6 +75,9 @@ _PROVIDER_KEYS = (
     "middleware_replace",
     "upstream_timeout",
     "forward_client_key",
+    "dialect",
+    "reasoning_field",
+    "preserve_reasoning",
     "enabled",
     *REFUSED,
 )
@@ -307,6 +315,9 @@ def _provider(
     forward = entry.get("forward_client_key", False)
     if not isinstance(forward, bool):
         raise read.error("forward_client_key", "expected true or false")
+    preserve = entry.get("preserve_reasoning")
+    if preserve is not None and not isinstance(preserve, bool):
+        raise read.error("preserve_reasoning", "expected true or false")
     chain = None
     if entry.get("middleware") is not None:
         chain = _chain(reader, entry["middleware"], f"{where}.middleware", entry, "middleware")
@@ -317,8 +328,30 @@ def _provider(
         middleware=chain,
         middleware_replace=replace,
         forward_client_key=forward,
+        dialect=_dialect(read, families),
+        reasoning_field=_reasoning_field(read),
+        preserve_reasoning=preserve,
         **read_target(read, families, warnings),
     )
+
+
+def _dialect(read: Entry, families: FamilyRegistry) -> str | None:
+    dialect = read.text("dialect")
+    if dialect is None:
+        return None
+    try:
+        return families.dialect(dialect).name
+    except UnknownFamily as exc:
+        raise read.error("dialect", exc.problem) from None
+
+
+def _reasoning_field(read: Entry) -> str | None:
+    field = read.text("reasoning_field")
+    if field is not None and field not in FIELD_CHOICES:
+        raise read.error(
+            "reasoning_field", f"{shown(field)} is not one of {', '.join(FIELD_CHOICES)}"
+        )
+    return field
 
 
 def _api_key(read: Entry, reader: EnvReader) -> tuple[str | None, str]:

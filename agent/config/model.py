@@ -91,6 +91,11 @@ class ProviderConfig:
         forward_client_key: the gateway sends the client's own ``x-api-key`` /
             ``Authorization`` upstream (the provider's ``api_key`` only when the client sent
             none); clients then present a gateway token as ``x-gateway-token``.
+        dialect: an explicit host dialect (how the host carries reasoning), if set.
+        reasoning_field: the chat field reasoning travels in, if set (ThinkingRoundTrip's
+            ``reasoning_field`` for this provider).
+        preserve_reasoning: set the host's switch to keep earlier reasoning, if set
+            (ThinkingRoundTrip's ``preserve_reasoning`` for this provider).
         where: the entry in the config file.
     """
 
@@ -106,7 +111,19 @@ class ProviderConfig:
     middleware_replace: bool = False
     timeout: float | None = None
     forward_client_key: bool = False
+    dialect: str | None = None
+    reasoning_field: str | None = None
+    preserve_reasoning: bool | None = None
     where: str = ""
+
+    def round_trip_options(self) -> dict[str, Any]:
+        """The ThinkingRoundTrip options this provider sets by its own keys."""
+        options: dict[str, Any] = {}
+        if self.reasoning_field is not None:
+            options["reasoning_field"] = self.reasoning_field
+        if self.preserve_reasoning is not None:
+            options["preserve_reasoning"] = self.preserve_reasoning
+        return options
 
     def client_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """Options for an SDK client of this provider: ``options``, with this provider's
@@ -222,6 +239,9 @@ class Config:
         if provider is None:
             return self.middleware
         entry = self.provider(provider)
+        return _with_options(self._chain_of(entry), entry.round_trip_options())
+
+    def _chain_of(self, entry: ProviderConfig) -> tuple[MiddlewareEntry, ...]:
         if entry.middleware is None:
             return self.middleware
         if entry.middleware_replace:
@@ -244,6 +264,23 @@ class Config:
 
     def pipeline(self, provider: str | None = None) -> Pipeline:
         """The Pipeline of ``provider`` (or the global chain), sharing the config's store."""
-        family = self.provider(provider).family if provider is not None else None
+        entry = self.provider(provider) if provider is not None else None
         chain = [m.build(self.store) for m in self.chain_for(provider)]
-        return Pipeline(chain, families=self.families, family=family)
+        return Pipeline(
+            chain,
+            families=self.families,
+            family=entry.family if entry else None,
+            dialect=entry.dialect if entry else None,
+        )
+
+
+def _with_options(
+    chain: tuple[MiddlewareEntry, ...], options: Mapping[str, Any]
+) -> tuple[MiddlewareEntry, ...]:
+    """``chain`` with a provider's own round-trip keys set on its ThinkingRoundTrip entry."""
+    if not options:
+        return chain
+    return tuple(
+        attrs.evolve(m, options={**m.options, **options}) if m.name == "thinking_round_trip" else m
+        for m in chain
+    )

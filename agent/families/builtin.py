@@ -22,13 +22,6 @@ _OPENROUTER_DETAILS = (
 )
 _UNSIGNED_CARRY = {"thinking": "carry", "turns": "all", "empty_signature": "forbidden"}
 
-#: Hosts where a model's signatures travel inside ``reasoning_details`` (so no Gemini
-#: ``extra_content`` of the pipeline's own is added there), with the source.
-DETAILS_HOSTS: Mapping[str, str] = {
-    "openrouter.ai": "OpenRouter carries Gemini's thought signatures as reasoning.encrypted items "
-    f"of reasoning_details ({_OPENROUTER_DOC}; https://github.com/RooCodeInc/Roo-Code/issues/10307)",
-}
-
 #: The built-in table, in the config schema, each rule with its source.
 BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
     {
@@ -185,12 +178,15 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
     },
     {
         "name": "glm",
-        "models": ["glm-*"],
+        "models": ["glm-*", "zai-glm-*"],
         "hosts": ["z.ai", "bigmodel.cn"],
         "authoritative": True,
         "sources": {
             "authoritative": "z.ai's Anthropic endpoint (https://api.z.ai/api/anthropic) accepts "
-            "Claude model names (https://docs.bigmodel.cn/cn/guide/develop/claude/introduction)"
+            "Claude model names (https://docs.bigmodel.cn/cn/guide/develop/claude/introduction)",
+            "models": "zai-glm-4.7 on Cerebras, zai-glm-5-2 / zai-glm-5-3 relayed by Mistral "
+            "(https://inference-docs.cerebras.ai/capabilities/reasoning; "
+            "https://github.com/anomalyco/models.dev/pull/7334)",
         },
         "anthropic": dict(_UNSIGNED_CARRY),
         "chat": {"reasoning_content": "keep"},
@@ -268,28 +264,47 @@ BUILTIN_FAMILY_DATA: tuple[Mapping[str, Any], ...] = (
         },
     },
     {
+        "name": "mistral",
+        "models": [
+            "magistral-*",
+            "mistral-medium-3-5*",
+            "mistral-medium-3.5*",
+            "mistral-small-2603*",
+            "mistral-small-4*",
+            "mistral-large-4*",
+        ],
+        "anthropic": {"thinking": "pass"},
+        "chat": {"reasoning_content": "keep"},
+        "why": (
+            "Mistral reasoning models: always replay the assistant turn with its thinking "
+            "intact; dropping the reasoning trace across turns degrades the model (no error)"
+        ),
+        "source": "https://github.com/mistralai/client-python/pull/511",
+        "sources": {
+            "models": "Medium 3.5, Small 4 (mistral-small-2603), Large 4, Magistral "
+            "(@mistralai/mistralai 2.2.5 example reasoning_multi_turn.ts; vercel/ai #17930)",
+        },
+    },
+    {
         "name": "strict",
-        "hosts": ["api.mistral.ai", "api.groq.com", "api.cerebras.ai"],
+        "hosts": ["api.groq.com"],
         "authoritative": True,
         "anthropic": {"thinking": "drop"},
         "chat": {"reasoning_content": "drop", "details": "drop", "tool_signatures": "drop"},
         "why": (
             "strict OpenAI-compatible servers reject reasoning fields in assistant messages: "
-            "Mistral 422 'Extra inputs are not permitted' (loc ... assistant.reasoning_content), "
-            "Groq 400 \"property 'reasoning_content' is unsupported\", Cerebras 400 "
-            "'messages.N.assistant.reasoning_content: property ... is unsupported'"
+            "Groq 400 \"property 'reasoning_content' is unsupported\" (reasoning and "
+            "reasoning_details too)"
         ),
-        "source": "https://github.com/charmbracelet/crush/issues/1590 (Mistral); "
-        "https://github.com/janhq/jan/issues/8136 (Groq); "
-        "https://github.com/Kilo-Org/kilocode/issues/10375 (Cerebras)",
+        "source": "https://console.groq.com/docs/reasoning",
         "sources": {
-            "api.mistral.ai": "https://github.com/charmbracelet/crush/issues/1590; "
-            "https://github.com/BerriAI/litellm/issues/30835",
             "api.groq.com": "https://github.com/janhq/jan/issues/8136; "
             "https://github.com/NousResearch/hermes-agent/issues/11089; "
-            "https://github.com/karthink/gptel/issues/774 (reasoning)",
-            "api.cerebras.ai": "https://github.com/Kilo-Org/kilocode/issues/10375; "
-            "https://github.com/NousResearch/hermes-agent/issues/34716",
+            "https://github.com/karthink/gptel/issues/774 (reasoning); "
+            "https://github.com/agentjido/req_llm/issues/772, "
+            "https://github.com/agentjido/req_llm/pull/783",
+            "hosts": "Mistral and Cerebras moved to host dialects (late 2026): Cerebras takes "
+            "reasoning back as reasoning, Mistral as thinking chunks",
         },
     },
 )

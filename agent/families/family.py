@@ -11,8 +11,10 @@ from attrs import evolve, field, frozen
 
 from agent.errors import FamilyDefinitionError, shown
 from agent.families.contracts import AnthropicContract, ChatContract, check_keys
+from agent.families.dialects import UNKNOWN_DIALECT, HostDialect
 
 Rule = Literal["explicit", "model", "host", "none"]
+DialectRule = Literal["explicit", "host", "learned", "none"]
 
 _FAMILY_KEYS = (
     "name",
@@ -179,6 +181,9 @@ class FamilyMatch:
         host: the host the request goes to.
         pattern: the pattern (or explicit name) that matched.
         note: why a rule that might have matched did not (a known look-alike).
+        dialect: how the host carries reasoning (``UNKNOWN_DIALECT`` when no row matched).
+        dialect_rule: which rule chose the dialect: ``explicit``, ``host``, ``learned`` (a
+            host's classified errors taught it), or ``none``.
     """
 
     family: ModelFamily
@@ -187,6 +192,8 @@ class FamilyMatch:
     host: str
     pattern: str | None = None
     note: str | None = None
+    dialect: HostDialect = UNKNOWN_DIALECT
+    dialect_rule: DialectRule = "none"
 
     def describe(self) -> str:
         """A sentence saying which rule chose the family."""
@@ -205,3 +212,18 @@ class FamilyMatch:
                 "matches a family"
             )
         return f"{text}; {self.note}" if self.note else text
+
+    def describe_target(self) -> str:
+        """Both answers in words: which rule chose the family, and the host's dialect."""
+        return self.describe() + self.describe_dialect()
+
+    def describe_dialect(self) -> str:
+        """The dialect's part of the description ('' for a host no row knows)."""
+        if self.dialect_rule == "none":
+            return ""
+        how = {
+            "explicit": "set explicitly",
+            "host": f"host {self.host!r}",
+            "learned": f"host {self.host!r}, with what its errors taught",
+        }[self.dialect_rule]
+        return f"; dialect {self.dialect.name} ({how}): {self.dialect.describe()}"

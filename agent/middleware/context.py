@@ -36,6 +36,14 @@ class Options(Protocol):
         """``send``, ``raise`` or ``drop_param``."""
 
     @property
+    def reasoning_field(self) -> str:
+        """``auto`` (the host dialect decides) or the chat field reasoning travels in."""
+
+    @property
+    def preserve_reasoning(self) -> bool:
+        """Whether the host's own switch to keep earlier reasoning is set."""
+
+    @property
     def restore(self) -> bool:
         """Whether lost thinking is put back from the store."""
 
@@ -54,6 +62,7 @@ class Call:
         options: the ThinkingRoundTrip being run (its fields are the options).
         request: the request, resolved.
         match: its one family answer.
+        dialect: how the host carries reasoning (the answer's dialect row).
         notes: where decisions are recorded (``SILENT`` on a plain call).
         dead: signatures and redacted data that must not be sent as signed thinking (the
             request's dead marks and the provider-rejected ones).
@@ -62,6 +71,7 @@ class Call:
 
     __slots__ = (
         "dead",
+        "dialect",
         "family",
         "kept_own",
         "last_origin",
@@ -81,6 +91,7 @@ class Call:
         self.request = request
         self.match: FamilyMatch = request.match
         self.family = self.match.family
+        self.dialect = self.match.dialect
         self.notes = notes
         self.listening = notes.listening
         self.rejected = options.store.rejected()

@@ -4,8 +4,10 @@ Keyed on the request's one family answer (resolved once, carried on the request)
 restores, converts, pads or drops prior thinking. There is one pass per wire:
 ``anthropic_wire``, ``chat_wire`` (its carriers in ``chat_carriers``), ``responses_wire``,
 ``gemini_wire`` and ``bedrock_wire`` (which runs the Anthropic pass on a view); the per-block
-policies live in ``policies``, restoring from the store in ``restore``. By the family's
-contract on the Anthropic wire:
+policies live in ``policies``, restoring from the store in ``restore``. On the chat wire the
+host's dialect decides the carrier (``chat_fields``), its preservation switch (``preserve``)
+and, behind OpenRouter, the upstream provider reasoning is bound to (``routed``). By the
+family's contract on the Anthropic wire:
 
 - Anthropic (``verify``): signed blocks verbatim, in order, only from their own origin (same
   model on the same host, widened by ``trusted_models``); unsigned or foreign thinking dropped
@@ -35,16 +37,20 @@ from agent.body import (
 from agent.errors import InvalidOption, shown
 from agent.explain import SILENT, Notes
 from agent.families import FamilyMatch
+from agent.families.dialects import FIELD_CHOICES
 from agent.middleware.anthropic_wire import run as run_anthropic
 from agent.middleware.bedrock_wire import observed_converse
 from agent.middleware.bedrock_wire import run as run_bedrock
+from agent.middleware.chat_carriers import providers_of
 from agent.middleware.chat_wire import run as run_chat
 from agent.middleware.context import Call
 from agent.middleware.gemini_wire import observed_gemini
 from agent.middleware.gemini_wire import run as run_gemini
 from agent.middleware.observed import observed_anthropic, observed_chat
+from agent.middleware.preserve import preserved
 from agent.middleware.responses_wire import observed_responses
 from agent.middleware.responses_wire import run as run_responses
+from agent.middleware.routed import pin_to, upstream
 from agent.recovery import ThinkingError
 from agent.request import Request, resolve
 from agent.store import MemoryStore, Origin, ThinkingStore
@@ -103,6 +109,15 @@ class ThinkingRoundTrip:
             ``raise`` ThinkingContractError, or ``drop_param`` (remove ``thinking`` for this
             one request).
         restore: put back a turn's own observed thinking when the history lost it.
+        reasoning_field: chat wire: the field reasoning travels in: ``auto`` (the host's
+            dialect decides; on a host no dialect knows, the agent's own field is kept),
+            ``reasoning_content``, ``reasoning``, ``reasoning_text``, or ``none`` (no string
+            reasoning field at all).
+        preserve_reasoning: set the host's own switch that makes it keep earlier reasoning
+            (Kimi ``thinking.keep``, DashScope ``preserve_thinking``, GLM ``clear_thinking``,
+            Fireworks ``reasoning_history``, OpenRouter ``reasoning.context``) where its dialect
+            has one and the model takes it; off by default (the host then bills reasoning it
+            may discard).
         store: where observed thinking and its origin are kept.
     """
 
@@ -117,6 +132,10 @@ class ThinkingRoundTrip:
         default="send", validator=_one_of("send", "raise", "drop_param")
     )
     restore: bool = field(default=True, validator=_boolean)
+    reasoning_field: Literal["auto", "reasoning_content", "reasoning", "reasoning_text", "none"] = (
+        field(default="auto", validator=_one_of(*FIELD_CHOICES))
+    )
+    preserve_reasoning: bool = field(default=False, validator=_boolean)
     store: ThinkingStore = field(factory=MemoryStore, repr=False, validator=_store)
 
     def __call__(self, request: Request) -> Request:
@@ -125,11 +144,12 @@ class ThinkingRoundTrip:
 
     def transform(self, request: Request, notes: Notes) -> Request:
         """Like ``__call__``, recording each decision in ``notes``."""
-        resolved = resolve(request)
-        call = Call(self, resolved, notes)
-        run = _RUNS[request.api]
-        out = run(call)
-        return request if out is resolved else out
+        start = resolve(request)
+        # the host's switch first: the pass then sees what the host will do (Kimi with
+        # thinking.keep all wants reasoning on every assistant message)
+        resolved = preserved(start, notes) if self.preserve_reasoning else start
+        out = _RUNS[request.api](Call(self, resolved, notes))
+        return request if out is start else out
 
     def observe(self, request: Request, response_body: Mapping[str, Any]) -> None:
         """Record the thinking of a response with its origin (the target of ``request``);
@@ -137,7 +157,7 @@ class ThinkingRoundTrip:
         if not isinstance(response_body, Mapping):
             return
         match = resolve(request).match
-        origin = Origin(match.family.name, match.host, match.model)
+        origin = Origin(match.family.name, match.host, match.model, upstream(match, response_body))
         turn = _OBSERVED[request.api](origin, response_body)
         if turn is not None:
             self.store.record(turn)
@@ -186,6 +206,21 @@ class ThinkingRoundTrip:
         if not keys:
             return None
         return f"{len(keys)} signature(s) at messages[{error.message}] rejected by the provider"
+
+    def rerouted(self, sent: Request, error: ThinkingError, body: Mapping[str, Any]) -> Any:
+        """Behind a router that binds reasoning to its upstream provider: after a signature
+        error, ``body`` pinned to the one provider that produced the reasoning ``sent``
+        carries (None when there is no such provider or the body already pins it)."""
+        if error.kind != "invalid_signature" or sent.match.dialect.bound_to != "provider":
+            return None
+        if sent.api != "chat_completions":
+            return None
+        call = Call(self, sent, SILENT)
+        found = set().union(*(providers_of(call, m) for m in sent.history.messages))
+        if len(found) != 1:
+            return None
+        new = pin_to(body, found.pop())
+        return None if new is body else new
 
     def _learn_item(self, sent: Request, error: ThinkingError) -> str | None:
         """Responses: the item whose encrypted content did not verify is not sent again."""

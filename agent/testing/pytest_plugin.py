@@ -5,9 +5,9 @@ Fixtures:
 - ``agent_emulator``: a factory, ``agent_emulator("mimo", rounds=4, strict=True)``, whose
   emulators are stopped after the test;
 - ``<family>_emulator`` for every family the emulators serve (``FAMILIES``: anthropic,
-  deepseek, kimi, mimo, minimax, glm, qwen, gemini, openai, strict): one running emulator of
-  that family with the default script (a relay in front: ``agent_emulator("gemini",
-  relay="openrouter")``);
+  deepseek, kimi, mimo, minimax, glm, qwen, gemini, openai, mistral, strict): one running
+  emulator of that family with the default script (a relay or host in front:
+  ``agent_emulator("gemini", relay="openrouter")``, ``agent_emulator("kimi", host="vllm")``);
 - ``payload_snapshot``: a syrupy snapshot that stores plain JSON (needs ``syrupy``), for pinning
   the bodies your own chain sends.
 """

@@ -80,6 +80,25 @@ def kimi_missing(i: int) -> HTTPError:
     )
 
 
+def foreign_details(family: str, i: int) -> HTTPError:
+    """A vendor's own host answering reasoning_details in OpenRouter's shape: Kimi's and
+    MiniMax's exact texts (NousResearch/hermes-agent #108071; iOfficeAI/gemini-cli-pro PR #33)."""
+    if family == "kimi":
+        return openai_error(f"the reasoning_details at position {i} entry 0 has an invalid type")
+    return HTTPError(
+        400,
+        {
+            "type": "error",
+            "error": {
+                "type": "bad_request_error",
+                "message": "invalid params, Mismatch type []*open_platform_oai.ReasoningDetail "
+                "with value [{...}] (2013)",
+                "http_code": "400",
+            },
+        },
+    )
+
+
 def gemini_missing(position: int, name: str) -> HTTPError:
     """Gemini's missing-signature error, exactly: a JSON *array*
     (https://ai.google.dev/gemini-api/docs/thought-signatures)."""

@@ -22,6 +22,7 @@ from agent.testing.emulators.errors import (
     ANTHROPIC_MODIFIED,
     HTTPError,
     anthropic_error,
+    foreign_details,
     gemini_invalid,
     gemini_missing,
     kimi_missing,
@@ -99,6 +100,7 @@ RULES: Mapping[str, FamilyRules] = {
     "qwen": FamilyRules(),
     "gemini": FamilyRules(True),
     "openai": FamilyRules(),
+    "mistral": FamilyRules(),
     "strict": FamilyRules(),
 }
 
@@ -193,6 +195,27 @@ def check_chat(rule: ChatRule, messages: list[Any]) -> None:
             error = rule(i, message, i > last_user)
             if error is not None:
                 raise error
+
+
+#: MiniMax's own reasoning_details format (reasoning_split: true); any other is OpenRouter's.
+MINIMAX_FORMAT = "MiniMax-response-v1"
+
+
+def check_vendor_details(family: str, messages: list[Any]) -> None:
+    """Kimi's and MiniMax's own hosts: reasoning_details in another host's shape is a 400
+    (Kimi reads none; MiniMax only its own format)."""
+    if family not in ("kimi", "minimax"):
+        return
+    for i, message in enumerate(messages):
+        details = message.get("reasoning_details") if isinstance(message, Mapping) else None
+        if details is None:
+            continue
+        own = family == "minimax" and all(
+            isinstance(d, Mapping) and d.get("format") == MINIMAX_FORMAT
+            for d in (details if isinstance(details, list) else [details])
+        )
+        if not own:
+            raise foreign_details(family, i)
 
 
 def check_strict(messages: list[Any]) -> None:
