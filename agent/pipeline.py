@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from attrs import evolve, field, frozen
 
-from agent.errors import InvalidOption, StoreError, shown
+from agent.errors import InvalidOption, InvalidResponse, StoreError, shown
 from agent.explain import Action, Change, Explanation, Notes, Tally
 from agent.families import FamilyRegistry
 from agent.lessons import HostLessons, learn_rule
@@ -229,17 +229,43 @@ class Pipeline:
             return [f"the host {host} reads reasoning_content, the family's own field"]
         return []
 
-    def observe(self, request: Request, response_body: Mapping[str, Any]) -> None:
+    def observe(self, request: Request, response_body: object) -> None:
         """Feed the provider's response to ``request`` (as sent) to every observing middleware.
 
-        A store that cannot take it (StoreError: a full disk, a file gone read-only) is
-        logged as a warning, not raised: observing never fails the agent's call."""
+        ``response_body`` is the response JSON (a mapping) or the SDK's response object (an
+        anthropic ``Message``, an openai ``ChatCompletion`` or ``Response``, any pydantic
+        model: read through ``to_dict()`` / ``model_dump()``); anything else is
+        InvalidResponse (a TypeError), never silently passed over. A store that cannot take it
+        (StoreError: a full disk, a file gone read-only) is logged as a warning, not raised:
+        observing never fails the agent's call."""
+        body = response_json(response_body)
         resolved = self.resolve(request)
         for observer in self._observers:
             try:
-                observer.observe(resolved, response_body)
+                observer.observe(resolved, body)
             except StoreError as exc:  # a full disk must not fail the agent's call
                 _log.warning("observing a response failed: %s", exc)
+
+
+def response_json(response: object) -> Mapping[str, Any]:
+    """A response as its JSON: a mapping as it is, an SDK or pydantic model dumped (the SDKs'
+    ``to_dict()`` keeps the fields the provider sent that the model does not declare, such as
+    ``reasoning_content``); InvalidResponse for anything else."""
+    if isinstance(response, Mapping):
+        return response
+    dump = getattr(response, "model_dump", None)
+    if callable(dump):
+        to_dict = getattr(response, "to_dict", None)  # the anthropic and openai SDKs' models
+        data = to_dict() if callable(to_dict) else dump(mode="json", by_alias=True)
+        if isinstance(data, Mapping):
+            return data
+    kind = type(response).__name__[:60]
+    raise InvalidResponse(
+        "response",
+        "expected the response JSON (a mapping) or an SDK response object (with model_dump(), "
+        f"like an anthropic Message or an openai ChatCompletion), got {kind}; observe a "
+        "stream's final message",
+    )
 
 
 def _learned_family(error: ThinkingError, current: str) -> str | None:

@@ -17,6 +17,7 @@ import logging
 import uuid
 from typing import Any
 
+from agent.distribution import missing_extra
 from agent.errors import InvalidOption, StoreError
 from agent.store import Origin, StoredTurn, keys_of
 
@@ -72,7 +73,10 @@ class RedisStore:
             raise InvalidOption("url", "expected a redis://, rediss:// or unix:// URL")
         if type(ttl) is not int or ttl < 1:
             raise InvalidOption("ttl", "expected whole seconds >= 1")
-        import redis  # the optional extra: imported when a store is built
+        try:
+            import redis  # the optional extra: imported when a store is built
+        except ImportError as exc:
+            raise missing_extra("redis", "the redis store", exc) from None
 
         self.url = url
         self.ttl = ttl

@@ -413,7 +413,10 @@ class TestRedis:
 
         monkeypatch.setenv("AGENT_REDIS_URL", "redis://:hunter2-secret@127.0.0.1:1/0")
         path = tmp_path / "a.yaml"
-        path.write_text("store: {redis: {url: '${AGENT_REDIS_URL}', ttl: 60}}\n")
+        path.write_text(
+            "providers: {p: {base_url: 'https://x.example', api_mode: chat_completions}}\n"
+            "store: {redis: {url: '${AGENT_REDIS_URL}', ttl: 60}}\n"
+        )
 
         config = load_config(path)
 

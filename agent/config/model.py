@@ -76,7 +76,10 @@ class ProviderConfig:
         name: the provider's name.
         base_url: where requests go (None: the wire's official endpoint).
         model: the default model id.
-        api_mode: the wire, ``anthropic_messages`` or ``chat_completions``.
+        api_mode: the wire: ``anthropic_messages``, ``chat_completions``, ``responses``,
+            ``bedrock_converse`` or ``gemini``.
+        api_mode_rule: how the wire was decided, said by ``check``: ``set``, read from the
+            base URL or the family's own endpoint, or ``assumed (not set)`` (with a warning).
         family: an explicit family (wins detection), if set.
         api_key: the key, after interpolation; never printed.
         api_key_source: where the key came from, safe to print (``env MIMO_KEY``, ``inline``).
@@ -100,6 +103,7 @@ class ProviderConfig:
     base_url: str | None = field(default=None, repr=lambda url: repr(safe_url(url)))
     model: str | None = None
     api_mode: str = "chat_completions"
+    api_mode_rule: str = "set"
     family: str | None = None
     api_key: str | None = field(default=None, repr=False)
     api_key_source: str = "none"
@@ -191,6 +195,9 @@ class Config:
         families: the family table (built-ins plus the file's definitions).
         store_spec: the store the file asks for.
         gateway: the gateway's settings (``gateway:``).
+        warnings: what the file leaves to an assumption, one sentence each (also logged).
+        missing_env: (variable, entry) of each environment variable referred to but not set;
+            only a config loaded with ``require_env=False`` has any (for checking only).
     """
 
     path: str
@@ -199,6 +206,8 @@ class Config:
     families: FamilyRegistry
     store_spec: StoreSpec
     gateway: GatewaySpec = field(factory=GatewaySpec)
+    warnings: tuple[str, ...] = ()
+    missing_env: tuple[tuple[str, str], ...] = ()
     _store: list[ThinkingStore] = field(factory=list, init=False, eq=False, repr=False)
     _lock: threading.Lock = field(factory=threading.Lock, init=False, eq=False, repr=False)
 

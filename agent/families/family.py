@@ -164,7 +164,9 @@ UNKNOWN = ModelFamily(
         "the agent sent (minus reasoning known to come from another target) and learn from a "
         "classified error"
     ),
-    source="shared/wild.md §1 (relays), design §4 (unknown, revised 2026-11)",
+    source="do no harm (the README's Model families); relays measured in front of this "
+    "project's emulators: LiteLLM proxy 1.108 (https://github.com/BerriAI/litellm), "
+    "claude-code-router 1.0.73 (https://github.com/musistudio/claude-code-router)",
 )
 
 

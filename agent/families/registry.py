@@ -1,6 +1,6 @@
 """FamilyRegistry: an ordered table of families, and detection over it.
 
-Detection, first match wins (design §4):
+Detection, first match wins (the README's "Model families"):
 
 1. an explicit family (``Request.family``, or ``family:`` on a configured provider);
 2. the model id, trimmed, lowercased, after the last ``/`` (``xiaomi/mimo-v2.5-pro`` ->
@@ -70,7 +70,7 @@ class FamilyRegistry:
 
     @classmethod
     def builtin(cls) -> FamilyRegistry:
-        """The built-in table of design §4."""
+        """The built-in table (``BUILTIN_FAMILY_DATA``)."""
         return _BUILTIN
 
     @property

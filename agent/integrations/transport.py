@@ -35,6 +35,7 @@ from agent.integrations._sse import (
     loads,
 )
 from agent.integrations._tee import AsyncTeeStream, TeeStream, decoder
+from agent.integrations.httpx2_only import CLIENT, expect
 from agent.pipeline import Pipeline
 from agent.request import Request
 from agent.wire import Api
@@ -261,6 +262,7 @@ class PipelineTransport(httpx2.BaseTransport):
         provider: str | None = None,
         count: bool = False,
     ) -> None:
+        expect(inner, httpx2.BaseTransport, "inner", "httpx2.HTTPTransport()")
         self.pipeline = pipeline
         self.inner = inner if inner is not None else httpx2.HTTPTransport()
         self.provider = provider
@@ -271,6 +273,7 @@ class PipelineTransport(httpx2.BaseTransport):
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         """Run the pipeline, send, observe; retry once after a classified thinking error."""
+        expect(request, httpx2.Request, "request", CLIENT.format(client="httpx2.Client"))
         if api_of(request) is None:
             return self.inner.handle_request(request)
         raw = request.read()
@@ -330,6 +333,7 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
         provider: str | None = None,
         count: bool = False,
     ) -> None:
+        expect(inner, httpx2.AsyncBaseTransport, "inner", "httpx2.AsyncHTTPTransport()")
         self.pipeline = pipeline
         self.inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
         self.provider = provider
@@ -340,6 +344,7 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """Run the pipeline, send, observe; retry once after a classified thinking error."""
+        expect(request, httpx2.Request, "request", CLIENT.format(client="httpx2.AsyncClient"))
         if api_of(request) is None:
             return await self.inner.handle_async_request(request)
         raw = await request.aread()

@@ -4,7 +4,8 @@ Converse carries Claude's thinking as ``{"reasoningContent": {"reasoningText": {
 "signature"}}}`` (or ``{"redactedContent": ...}``) beside ``{"toolUse": {...}}`` and
 ``{"toolResult": {...}}`` blocks, and Bedrock enforces Anthropic's rules for Claude models
 (``ValidationException ... messages.1.content.0.thinking.signature: Field required``, the
-"Expected `thinking`" 400; shared/wild.md §4), while other reasoning models that return
+"Expected `thinking`" 400; https://github.com/NousResearch/hermes-agent/issues/36260,
+https://github.com/run-llama/llama_index/issues/20851), while other reasoning models that return
 reasoning want it echoed. So this pass maps each message onto the Anthropic wire's view
 (``reasoningText`` -> ``thinking``, ``toolUse`` -> ``tool_use``, ...), runs the Anthropic pass
 with the request's one family answer, and maps the result back: every block the pass kept is

@@ -2,7 +2,8 @@
 
 A reasoning item (``{"type": "reasoning", "id": "rs_...", "encrypted_content": ...}``) is
 opaque and bound to the model and organisation that made it; it precedes the function calls
-it led to. The rules, each from an error users hit (shared/wild.md §4, §6):
+it led to. The rules, each from an error users hit
+(https://github.com/openai/openai-agents-js/issues/546, https://github.com/vercel/ai/issues/12869):
 
 - with ``store: false`` OpenAI keeps nothing server-side, so there a reasoning item without
   its ``encrypted_content`` (or an ``item_reference`` to one) is a 404 ``Item with id 'rs_...'

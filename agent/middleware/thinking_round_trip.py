@@ -1,8 +1,13 @@
 """ThinkingRoundTrip: each provider gets back exactly the reasoning its contract demands.
 
 Keyed on the request's one family answer (resolved once, carried on the request), it keeps,
-restores, converts, pads or drops prior thinking; the wire passes live in ``anthropic_wire``
-and ``chat_wire``, the per-block policies in ``policies``:
+restores, converts, pads or drops prior thinking. There is one pass per wire:
+``anthropic_wire``, ``chat_wire`` (its carriers in ``chat_carriers``), ``responses_wire``,
+``gemini_wire`` and ``bedrock_wire`` (which runs the Anthropic pass on a view); the per-block
+policies live in ``policies``, restoring from the store in ``restore``. On the chat wire the
+host's dialect decides the carrier (``chat_fields``), its preservation switch (``preserve``)
+and, behind OpenRouter, the upstream provider reasoning is bound to (``routed``). By the
+family's contract on the Anthropic wire:
 
 - Anthropic (``verify``): signed blocks verbatim, in order, only from their own origin (same
   model on the same host, widened by ``trusted_models``); unsigned or foreign thinking dropped
@@ -12,7 +17,10 @@ and ``chat_wire``, the per-block policies in ``policies``:
   unsigned thinking is written the way the family takes it (``signature: ""`` only for those
   that accept it); a turn that must carry thinking and has none gets it restored from the
   store, or the family's documented pad.
-- Unknown families (``drop``): prior thinking and ``reasoning_content`` are removed.
+- Unknown families (``pass``, do no harm): thinking and ``reasoning_content`` go as the agent
+  sent them, minus blocks observed from another target; no pad, no restore. A classified
+  error from the provider teaches the family, for one retry.
+- Strict servers (``drop``): every reasoning field is removed (they reject it).
 """
 
 from __future__ import annotations

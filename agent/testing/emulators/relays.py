@@ -1,6 +1,7 @@
 """Relay emulation: what LiteLLM and claude-code-router do to requests and errors on the way.
 
-Measured in front of these emulators (shared/wild.md §1):
+Measured in front of these emulators (LiteLLM proxy 1.108, https://github.com/BerriAI/litellm;
+claude-code-router 1.0.73, https://github.com/musistudio/claude-code-router):
 
 - ``litellm``: thinking blocks whose text is ``""`` or ``" "`` are deleted from requests (an
   empty or blank ``reasoning_content`` likewise); errors come back rewrapped as

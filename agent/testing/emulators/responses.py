@@ -1,6 +1,6 @@
 """The OpenAI Responses API, emulated: ``POST .../v1/responses`` with reasoning items.
 
-What it validates, each with the error text users report (shared/wild.md §4, §6):
+What it validates, each with the error text users report (and where they reported it):
 
 - a reasoning item's ``encrypted_content`` must be this emulator's, for this model:
   ``The encrypted content for item rs_... could not be verified. Reason: Encrypted content could

@@ -276,7 +276,8 @@ class Signer:
 
 
 _BOUND = "sigb_"
-#: Models whose thinking is bound to the conversation prefix (shared/wild.md §5).
+#: Models whose thinking is bound to the conversation prefix
+#: (https://platform.claude.com/docs/en/build-with-claude/preserved-thinking).
 PREFIX_BOUND = ("claude-fable-5-1*", "claude-mythos-5-1*")
 _BOUND_MISMATCH = (
     "messages.{i}.content.{j}: Invalid `signature` in `thinking` block. The block is bound to a "
@@ -286,7 +287,8 @@ _BOUND_MISMATCH = (
 )
 
 
-#: Models that think when the request does not mention thinking (shared/wild.md §5).
+#: Models that think when the request does not mention thinking
+#: (https://platform.claude.com/docs/en/build-with-claude/extended-thinking).
 THINKS_UNASKED = ("claude-sonnet-5*", "claude-opus-5-5*", "claude-fable-*", "claude-mythos-*")
 
 
