@@ -104,7 +104,7 @@ def run(call: Call) -> Request:
         return request
     seen, originals = view(body)
     seen_request = evolve(request, api="anthropic_messages", body=seen, resolved=call.match)
-    out = run_anthropic(Call(call.options, seen_request, call.notes))
+    out = run_anthropic(Call(call.options, seen_request, call.notes, call.view))
     if out is seen_request:
         return request
     return call.finish(None, _back(body, seen, out.body, originals))

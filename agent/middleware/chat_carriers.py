@@ -73,7 +73,7 @@ def _details(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[str, Any
     if mode != "keep" or not call.options.restore:
         return message
     ids = list(tool_call_ids(message.get("tool_calls")))
-    turn = call.options.store.turn_for_tool(ids[0]) if ids else None
+    turn = call.turn_for_tool(ids[0]) if ids else None
     if (
         turn is None
         or not turn.details
@@ -183,7 +183,7 @@ def restored_signature(call: Call, key: object, path: str) -> str | None:
     also its name and arguments), or None; explain says where it came from."""
     if not isinstance(key, str) or not call.options.restore:
         return None
-    turn = call.options.store.turn_for_tool(key)
+    turn = call.turn_for_tool(key)
     if turn is None or not turn.signatures or not call.options.trusts(turn.origin, call.match):
         return None
     found = dict(zip(turn.tool_ids, turn.signatures, strict=False)).get(key)

@@ -160,7 +160,7 @@ def _restored(call: Call, path: str, message: Mapping[str, Any]) -> Mapping[str,
     ids = [c.get("id") for c in calls or () if isinstance(c, Mapping)]
     if not (ids and call.options.restore and isinstance(ids[0], str)):
         return None
-    turn = call.options.store.turn_for_tool(ids[0])
+    turn = call.turn_for_tool(ids[0])
     if (
         turn is None
         or not turn.reasoning

@@ -33,7 +33,7 @@ def restore_turn(
     Only when the message's other blocks line up with the observed response (same tool
     calls, same count), so each block goes back exactly where the model put it.
     """
-    turn = call.options.store.turn_for_tool(tool_ids[0])
+    turn = call.turn_for_tool(tool_ids[0])
     if turn is None or turn.tool_ids != tuple(tool_ids) or not turn.blocks:
         return None
     if not call.options.trusts(turn.origin, call.match):
@@ -82,7 +82,7 @@ def undo_downgrade(call: Call, i: int, changes: dict[int, Any]) -> bool:
     ids = [x for x in call.request.history.calls.get(i, ()) if type(x) is str]
     if not ids or not call.options.restore:
         return False
-    turn = call.options.store.turn_for_tool(ids[0])
+    turn = call.turn_for_tool(ids[0])
     texts = {
         b["thinking"].strip()
         for b, _ in (turn.blocks if turn is not None else ())

@@ -18,7 +18,9 @@ and ``chat_wire``, the per-block policies in ``policies``:
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Mapping
+import functools
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 from attrs import Attribute, field, frozen
@@ -26,22 +28,37 @@ from attrs import Attribute, field, frozen
 from agent.body import (
     block_key,
 )
-from agent.errors import InvalidOption, shown
+from agent.errors import InvalidOption, StoreError, shown
 from agent.explain import SILENT, Notes
 from agent.families import FamilyMatch
 from agent.middleware.anthropic_wire import run as run_anthropic
 from agent.middleware.bedrock_wire import observed_converse
 from agent.middleware.bedrock_wire import run as run_bedrock
 from agent.middleware.chat_wire import run as run_chat
-from agent.middleware.context import Call
+from agent.middleware.context import Call, Held, View
 from agent.middleware.gemini_wire import observed_gemini
 from agent.middleware.gemini_wire import run as run_gemini
+from agent.middleware.needs import wanted
 from agent.middleware.observed import observed_anthropic, observed_chat
 from agent.middleware.responses_wire import observed_responses
 from agent.middleware.responses_wire import run as run_responses
 from agent.recovery import ThinkingError
 from agent.request import Request, resolve
-from agent.store import MemoryStore, Origin, ThinkingStore
+from agent.store import (
+    Found,
+    MemoryStore,
+    Origin,
+    State,
+    StoreTimeout,
+    ThinkingStore,
+    Wanted,
+    guard_of,
+    is_local,
+)
+from agent.store.guard import read_now
+from agent.store.lookups import CURRENT, Lookups
+
+log = logging.getLogger("agent")
 
 
 def _one_of(*allowed: str) -> Any:
@@ -120,10 +137,55 @@ class ThinkingRoundTrip:
     def transform(self, request: Request, notes: Notes) -> Request:
         """Like ``__call__``, recording each decision in ``notes``."""
         resolved = resolve(request)
-        call = Call(self, resolved, notes)
         run = _RUNS[request.api]
-        out = run(call)
+        view = self.view(resolved)
+        lookups = CURRENT.get()
+        if isinstance(view, Found) and (lookups is None or lookups.sync):
+            out = self._fetching(run, resolved, notes, view, lookups or Lookups(sync=True))
+        else:  # answers from memory, or fetched before the chain (its transport fetches more)
+            out = run(Call(self, resolved, notes, view))
         return request if out is resolved else out
+
+    def _fetching(
+        self,
+        run: Callable[[Call], Request],
+        resolved: Request,
+        notes: Notes,
+        found: Found,
+        lookups: Lookups,
+    ) -> Request:
+        """Run the pass on a shared store's answers; if it asked for keys the batch did not
+        hold, read them in one more batch and run it again (its first notes forgotten)."""
+        held = Held(notes) if notes.listening else notes
+        out = run(Call(self, resolved, held, found))
+        if not found.missed or found.state != "ok":
+            if isinstance(held, Held):
+                held.replay()
+            return out
+        more = read_now(self.store, found.missed)
+        found.merge(more)
+        if more.state != "ok":
+            lookups.warn(self.store, more.state)
+        return run(Call(self, resolved, notes, found))
+
+    def wanted(self, request: Request) -> Wanted:
+        """The keys a call may look up in the store: what a shared store reads for it in one
+        batch (the async transport reads them before the chain runs)."""
+        return wanted(resolve(request))
+
+    def view(self, request: Request) -> View:
+        """What a call reads from the store: the store itself when it answers from memory;
+        else its answers to all the call's keys, read once per call."""
+        store = self.store
+        if is_local(store):
+            return store
+        lookups = CURRENT.get()
+        if lookups is not None:
+            return lookups.found(store, lambda: wanted(request))
+        found = read_now(store, wanted(request))
+        if found.state != "ok":
+            Lookups(sync=True).warn(store, found.state)  # the call's one warning
+        return found
 
     def observe(self, request: Request, response_body: Mapping[str, Any]) -> None:
         """Record the thinking of a response with its origin (the target of ``request``);
@@ -134,7 +196,13 @@ class ThinkingRoundTrip:
         origin = Origin(match.family.name, match.host, match.model)
         turn = _OBSERVED[request.api](origin, response_body)
         if turn is not None:
-            self.store.record(turn)
+            try:
+                self.store.record(turn)
+            except StoreError as exc:
+                lookups = CURRENT.get()
+                if lookups is None:
+                    raise  # Pipeline.observe says so
+                lookups.failed_write(self.store, _state(exc))
 
     def learn(self, sent: Request, error: ThinkingError) -> str | None:
         """Remember what a provider's thinking error says about what was sent; say what.
@@ -176,7 +244,7 @@ class ThinkingRoundTrip:
             blocks = content[error.block : error.block + 1]
         keys = [k for b in blocks if isinstance(b, Mapping) and (k := block_key(b)) is not None]
         for key in keys:
-            self.store.reject(key)
+            self._reject(key)
         if not keys:
             return None
         return f"{len(keys)} signature(s) at messages[{error.message}] rejected by the provider"
@@ -188,9 +256,29 @@ class ThinkingRoundTrip:
             if isinstance(item, Mapping) and item.get("id") == error.field:
                 key = item.get("encrypted_content")
                 if isinstance(key, str) and key:
-                    self.store.reject(key)
+                    self._reject(key)
                     return f"the encrypted content of {error.field} was rejected by the provider"
         return None
+
+    def _reject(self, key: str) -> None:
+        """Remember a rejected key: at once in this process; in a shared store off the event
+        loop when an async transport runs the chain, and never failing the retry."""
+        store = self.store
+        if is_local(store):
+            store.reject(key)
+            return
+        guard_of(store).rejections.add(key)
+        lookups = CURRENT.get()
+        if lookups is not None and not lookups.sync:
+            lookups.defer(store, functools.partial(store.reject, key))
+            return
+        try:
+            store.reject(key)
+        except StoreError as exc:
+            if lookups is None:
+                log.warning("remembering a rejected signature failed: %s", exc)
+            else:
+                lookups.failed_write(store, _state(exc))
 
     def trusts(self, origin: Origin, match: FamilyMatch) -> bool:
         """Whether thinking observed at ``origin`` is the own thinking of the target of
@@ -207,6 +295,10 @@ class ThinkingRoundTrip:
         if match.family.anthropic.reads_from(match.model, origin.model):
             return True  # a newer model that reads an older one's blocks (family data)
         return any(fnmatch.fnmatchcase(origin.model, p) for p in self.trusted_models)
+
+
+def _state(exc: StoreError) -> State:
+    return "timeout" if isinstance(exc, StoreTimeout) else "unavailable"
 
 
 #: The pass of each wire, and how each wire's responses are observed.
