@@ -275,9 +275,20 @@ class RedisStore:
 
     def reject(self, key: str) -> None:
         """Remember a rejected signature (for ``ttl`` seconds, and in this process)."""
-        self.guard.rejections.add(key)
-        name = self._key("r", key)
-        self._write(lambda pipe: pipe.set(name, b"1", ex=self.ttl))
+        self.reject_all([key])
+
+    def reject_all(self, keys: list[str]) -> None:
+        """Remember rejected signatures, one key each, in one pipeline."""
+        names = [self._key("r", key) for key in keys]
+        for key in keys:
+            self.guard.rejections.add(key)
+
+        def queue(pipe: Any) -> None:
+            for name in names:
+                pipe.set(name, b"1", ex=self.ttl)
+
+        if names:
+            self._write(queue)
 
     def _write(self, queue: Callable[[Any], None]) -> None:
         if self.guard.down():

@@ -278,10 +278,17 @@ class SqliteStore:
 
     def reject(self, key: str) -> None:
         """Remember a rejected signature in the file (bounded like the turns)."""
-        self.guard.rejections.add(key)
+        self.reject_all([key])
+
+    def reject_all(self, keys: list[str]) -> None:
+        """Remember rejected signatures in the file, in one transaction."""
+        for key in keys:
+            self.guard.rejections.add(key)
         with _named(self.path, "cannot write"), self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute("INSERT OR IGNORE INTO rejected (key) VALUES (?)", (_digest(key),))
+            self._db.executemany(
+                "INSERT OR IGNORE INTO rejected (key) VALUES (?)", [(_digest(k),) for k in keys]
+            )
             self._db.execute(
                 "DELETE FROM rejected WHERE id <= (SELECT max(id) FROM rejected) - ?",
                 (self.max_turns,),

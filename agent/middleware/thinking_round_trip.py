@@ -55,7 +55,7 @@ from agent.store import (
     guard_of,
     is_local,
 )
-from agent.store.guard import read_now
+from agent.store.guard import read_now, reject_all
 from agent.store.lookups import CURRENT, Lookups
 
 log = logging.getLogger("agent")
@@ -243,8 +243,7 @@ class ThinkingRoundTrip:
         elif error.kind == "invalid_signature" and error.block is not None:
             blocks = content[error.block : error.block + 1]
         keys = [k for b in blocks if isinstance(b, Mapping) and (k := block_key(b)) is not None]
-        for key in keys:
-            self._reject(key)
+        self._reject(keys)
         if not keys:
             return None
         return f"{len(keys)} signature(s) at messages[{error.message}] rejected by the provider"
@@ -256,24 +255,29 @@ class ThinkingRoundTrip:
             if isinstance(item, Mapping) and item.get("id") == error.field:
                 key = item.get("encrypted_content")
                 if isinstance(key, str) and key:
-                    self._reject(key)
+                    self._reject([key])
                     return f"the encrypted content of {error.field} was rejected by the provider"
         return None
 
-    def _reject(self, key: str) -> None:
-        """Remember a rejected key: at once in this process; in a shared store off the event
-        loop when an async transport runs the chain, and never failing the retry."""
+    def _reject(self, keys: list[str]) -> None:
+        """Remember rejected keys: at once in this process; in a shared store in one write,
+        off the event loop when an async transport runs the chain, never failing the retry."""
         store = self.store
         if is_local(store):
-            store.reject(key)
+            for key in keys:
+                store.reject(key)
             return
-        guard_of(store).rejections.add(key)
+        if not keys:
+            return
+        for key in keys:
+            guard_of(store).rejections.add(key)
+        write = functools.partial(reject_all, store, keys)
         lookups = CURRENT.get()
         if lookups is not None and not lookups.sync:
-            lookups.defer(store, functools.partial(store.reject, key))
+            lookups.defer(store, write)
             return
         try:
-            store.reject(key)
+            write()
         except StoreError as exc:
             if lookups is None:
                 log.warning("remembering a rejected signature failed: %s", exc)

@@ -108,8 +108,11 @@ def read_now(store: ThinkingStore, wanted: Wanted) -> Found:
 
 
 async def aread(store: ThinkingStore, wanted: Wanted) -> Found:
-    """The store's answers, read on the guard's threads within its time limit."""
+    """The store's answers, read on the guard's threads within its time limit (nothing
+    asked: nothing read, no thread)."""
     guard = guard_of(store)
+    if not wanted:
+        return Found(wanted, remembered=guard.rejections)
     if guard.down():
         return Found.failed(wanted, "unavailable", guard.rejections)
     try:
@@ -117,6 +120,16 @@ async def aread(store: ThinkingStore, wanted: Wanted) -> Found:
     except TimeoutError:
         guard.trip()
         return Found.failed(wanted, "timeout", guard.rejections)
+
+
+def reject_all(store: ThinkingStore, keys: list[str]) -> None:
+    """Remember rejected keys in ``store``: in one write where it can (``reject_all``)."""
+    many = getattr(store, "reject_all", None)
+    if callable(many):
+        many(keys)
+        return
+    for key in keys:
+        store.reject(key)
 
 
 def worst(*states: State) -> State:

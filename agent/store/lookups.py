@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
-from agent.store.batch import Found, State, Wanted
+from agent.store.batch import STATES, Found, State, Wanted
 from agent.store.guard import aread, guard_of, read_now, worst
 from agent.store.turns import ThinkingStore
 
@@ -115,6 +115,16 @@ class Lookups:
         ``{"state": "ok" | "timeout" | "unavailable", "unrestored": turns}``."""
         unrestored = sum(len(f.unrestored) for _, f in self._found.values())
         return {"state": self.state, "unrestored": unrestored}
+
+
+def fate(agent: Mapping[str, Any] | None) -> tuple[State, int] | None:
+    """How the store fared for one call, from a response's ``extensions["agent"]``: (state,
+    turns it could not give back), or None for a call the pipeline did not run. What a metrics
+    endpoint counts: calls by state, and the turns not restored."""
+    store = agent.get("store") if isinstance(agent, Mapping) else None
+    if not isinstance(store, Mapping) or store.get("state") not in STATES:
+        return None
+    return store["state"], int(store.get("unrestored") or 0)
 
 
 #: The call the chain runs for (set by the transports).
