@@ -171,3 +171,16 @@ class TestRedisOptions:
             _config(tmp_path, options)
 
         assert entry == info.value.entry
+
+
+class TestFate:
+    def test_what_a_metrics_endpoint_counts(self) -> None:
+        """A response's ``extensions["agent"]`` gives (state, turns not restored); a call the
+        pipeline did not run, or a field that is not a fate, gives None."""
+        from agent.store.lookups import fate
+
+        assert ("timeout", 3) == fate({"store": {"state": "timeout", "unrestored": 3}})
+        assert ("ok", 0) == fate({"store": {"state": "ok", "unrestored": 0}})
+        assert fate(None) is None
+        assert fate({"store": None}) is None
+        assert fate({"store": {"state": "fine"}}) is None

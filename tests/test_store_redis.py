@@ -37,7 +37,10 @@ CLAUDE = "claude-opus-4-6"
 @contextlib.contextmanager
 def relayed(folder: Path) -> Iterator[tuple[Relay, str]]:
     """A redis-server with a relay in front that keeps what clients send: (relay, its URL)."""
-    with redis_server(folder) as (port, _), Relay("127.0.0.1", port, keep=True) as relay:
+    with (
+        redis_server(folder) as (port, _),
+        Relay("127.0.0.1", port, delay=0.001, keep=True) as relay,  # (a pipeline in two writes)
+    ):
         yield relay, f"redis://127.0.0.1:{relay.listening}/0"
 
 
@@ -246,3 +249,47 @@ class TestRejections:
 
         assert 3 == len(seen)
         assert frozenset({"s2", "s3", "s4"}) == seen.view()
+
+
+class TestRetry:
+    def test_a_retry_reads_nothing_again_and_writes_what_it_learned(self, tmp_path: Path) -> None:
+        """Through the gateway's transport: a signature the provider rejects is written as
+        its own key after the retry (off the event loop), and the retry reuses the call's
+        batch: the store is read once."""
+        import httpx2
+        import redis
+
+        from agent.integrations.transport import AsyncPipelineTransport
+        from agent.redis_store import RedisStore
+
+        answers = [
+            httpx2.Response(400, json=INVALID),
+            httpx2.Response(200, json={"type": "message", "content": [tu("c2")]}),
+        ]
+        sent: list[Any] = []
+
+        def provider(request: httpx2.Request) -> httpx2.Response:
+            sent.append(request.content)
+            answer = answers.pop(0)
+            return httpx2.Response(
+                answer.status_code, headers=answer.headers, stream=httpx2.ByteStream(answer.content)
+            )
+
+        async def call(url: str) -> httpx2.Response:
+            pipe = Pipeline([ThinkingRoundTrip(store=RedisStore(url))])
+            transport = AsyncPipelineTransport(pipe, httpx2.MockTransport(provider))
+            async with httpx2.AsyncClient(transport=transport) as client:
+                body = _claude("sig-bad").body
+                return await client.post("https://api.anthropic.com/v1/messages", json=body)
+
+        with relayed(tmp_path) as (relay, url):
+            response = asyncio.run(call(url))
+            reads = _reads(relay)
+            rejected = redis.Redis.from_url(url).exists(f"agent:r:{digest('sig-bad')}")
+
+        assert 200 == response.status_code
+        assert response.extensions["agent"]["retried"]
+        assert {"state": "ok", "unrestored": 0} == response.extensions["agent"]["store"]
+        assert 2 == len(sent)
+        assert 1 == reads.count(f"agent:s:{digest('sig-bad')}".encode())
+        assert 1 == rejected

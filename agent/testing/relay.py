@@ -1,10 +1,12 @@
 """A TCP relay on 127.0.0.1 in front of a server (a Redis, say): it can hold every chunk
 for a while each way, as a network between two hosts would, and it counts round trips.
 
-A round trip is counted each time a client sends after it has heard back (or sends for the
-first time) on a connection: a pipeline of a hundred commands is one, a hundred commands each
-waiting for its answer are a hundred. What clients send can be kept (``keep=True``), to see
-which commands went out.
+A round trip is counted each time a client sends after the relay has passed it something back
+(or sends for the first time) on a connection: a pipeline of a hundred commands is one, a
+hundred commands each waiting for its answer are a hundred. (A client that writes one pipeline
+in two writes while the first part's answers already come back is counted twice; with a delay
+of a millisecond the two writes are seen as one.) What clients send can be kept
+(``keep=True``), to see which commands went out.
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ class Relay:
             writer.close()
             return
         self._writers |= {writer, up_writer}
-        state = {"last": "server"}  # who sent last: the client's next chunk opens a round trip
+        state = {"heard": True}  # the client heard back: its next chunk opens a round trip
         kept = bytearray()
         if self.keep:
             with self._lock:
@@ -107,18 +109,19 @@ class Relay:
         self,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
-        state: dict[str, str],
+        state: dict[str, bool],
         side: str,
         kept: bytearray | None,
     ) -> None:
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
-        forward = asyncio.ensure_future(self._forward(queue, writer))
+        heard = state if side == "server" else None  # what passing a chunk on tells
+        forward = asyncio.ensure_future(self._forward(queue, writer, heard))
         try:
             while chunk := await reader.read(65536):
-                if side == "client" and state["last"] == "server":
+                if side == "client" and state["heard"]:
+                    state["heard"] = False
                     with self._lock:
                         self.round_trips += 1
-                state["last"] = side
                 if kept is not None and self.keep:
                     with self._lock:
                         kept.extend(chunk)
@@ -127,7 +130,9 @@ class Relay:
             queue.put_nowait((0.0, b""))
             await forward
 
-    async def _forward(self, queue: asyncio.Queue[tuple[float, bytes]], writer: Any) -> None:
+    async def _forward(
+        self, queue: asyncio.Queue[tuple[float, bytes]], writer: Any, heard: dict[str, bool] | None
+    ) -> None:
         while True:
             due, chunk = await queue.get()
             if not chunk:
@@ -140,6 +145,8 @@ class Relay:
                 continue
             writer.write(chunk)
             await writer.drain()
+            if heard is not None:
+                heard["heard"] = True
 
 
 def commands(sent: bytes) -> list[list[bytes]]:
