@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -167,34 +168,46 @@ class TestFrozenRedis:
         assert {"state": "unavailable", "unrestored": 2} == lines[2]["store"]
 
 
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[int]]:
+    """A three-node Redis Cluster for the module's tests (each its own key prefix)."""
+    with redis_cluster(tmp_path_factory.mktemp("cluster")) as ports:
+        yield ports
+
+
 class TestCluster:
     @pytest.mark.parametrize("how", ["cluster: true", "detected"])
-    def test_two_gateways_restore_every_turn(self, tmp_path: Path, how: str) -> None:
+    def test_two_gateways_restore_every_turn(
+        self, tmp_path: Path, cluster: list[int], how: str
+    ) -> None:
         """Two gateway processes on a real three-node Redis Cluster run the lossy MiMo loop
         (calls alternating between them, every other one streamed) to its end with every
         earlier turn restored, on every call; the turns land on more than one node."""
         import redis
 
-        with redis_cluster(tmp_path / "cluster") as ports, Emulator("mimo", rounds=6) as mimo:
+        prefix = "true:" if how == "cluster: true" else "detected:"
+        with Emulator("mimo", rounds=6) as mimo:
             option = ", cluster: true" if how == "cluster: true" else ""
-            url = f"redis://127.0.0.1:{ports[0]}"
-            path = _config(tmp_path, mimo, f"{{redis: {{url: '{url}'{option}}}}}")
+            url = f"redis://127.0.0.1:{cluster[0]}"
+            store = f"{{redis: {{url: '{url}', prefix: '{prefix}'{option}}}}}"
+            path = _config(tmp_path, mimo, store)
             with gateway_process(path) as one, gateway_process(path) as two:
                 statuses = sdk_loop([f"{one}/mimo", f"{two}/mimo"], 10, stream_every=2)
-            sizes = [redis.Redis(port=p).dbsize() for p in ports]
+            nodes = [list(redis.Redis(port=p).scan_iter(f"{prefix}*")) for p in cluster]
 
         assert [200] * 7 == statuses
         assert every_turn_restored(mimo)
-        assert 2 <= sum(1 for n in sizes if n)
+        assert 2 <= sum(1 for keys in nodes if keys)
 
     def test_the_control_a_plain_client_on_the_cluster_restores_nothing_reliably(
-        self, tmp_path: Path
+        self, tmp_path: Path, cluster: list[int]
     ) -> None:
         """The same loop with the store told it is no cluster (a plain client, as before):
         the keys in other nodes' slots answer MOVED, and turns are padded, not restored."""
-        with redis_cluster(tmp_path / "cluster") as ports, Emulator("mimo", rounds=6) as mimo:
-            url = f"redis://127.0.0.1:{ports[0]}"
-            path = _config(tmp_path, mimo, f"{{redis: {{url: '{url}', cluster: false}}}}")
+        with Emulator("mimo", rounds=6) as mimo:
+            url = f"redis://127.0.0.1:{cluster[0]}"
+            store = f"{{redis: {{url: '{url}', prefix: 'plain:', cluster: false}}}}"
+            path = _config(tmp_path, mimo, store)
             with gateway_process(path) as one, gateway_process(path) as two:
                 statuses = sdk_loop([f"{one}/mimo", f"{two}/mimo"], 10, stream_every=2)
 

@@ -204,8 +204,7 @@ class TestRejections:
         from agent.redis_store import RedisStore
 
         with relayed(tmp_path) as (relay, url):
-            for n in range(100):
-                RedisStore(url, ttl=600).reject(f"other-{n}")
+            RedisStore(url, ttl=600).reject_all([f"other-{n}" for n in range(100)])
             RedisStore(url, ttl=600).reject("sig-dead")
             relay.reset()
 
