@@ -292,3 +292,28 @@ class TestRetry:
         assert 2 == len(sent)
         assert 1 == reads.count(f"agent:s:{digest('sig-bad')}".encode())
         assert 1 == rejected
+
+
+class TestOlderRedis:
+    def test_without_getex_a_read_still_refreshes(self, tmp_path: Path) -> None:
+        """A Redis without GETEX (before 6.2; here renamed away) is read with GET and EXPIRE
+        in the same pipeline: every turn restored, and what was read lives ``ttl`` again."""
+        import redis
+
+        from agent.redis_store import RedisStore
+
+        with redis_server(tmp_path, "--rename-command", "GETEX", "") as (port, _):
+            url = f"redis://127.0.0.1:{port}/0"
+            store, client = RedisStore(url, ttl=600), redis.Redis.from_url(url)
+            emulator, agent = Emulator("mimo"), Agent()
+            pipe = pipeline(store)
+            call_sync(pipe, emulator, agent)
+            for key in _keys(client, "agent:t:"):
+                client.expire(key, 5)
+            call_sync(pipe, emulator, agent)
+            call_sync(pipe, emulator, agent)
+            ttls = [client.ttl(k) for k in _keys(client, "agent:t:")]
+
+        assert every_turn_restored(emulator)
+        assert 3 == len(ttls)
+        assert all(t > 5 for t in ttls)
