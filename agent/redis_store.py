@@ -80,6 +80,8 @@ class RedisStore:
             raise InvalidOption("timeout_ms", "expected whole milliseconds, 1 to 60000")
         if cluster is not None and not isinstance(cluster, bool):
             raise InvalidOption("cluster", "expected true or false")
+        if cluster and url.startswith("unix://"):
+            raise InvalidOption("cluster", "a Redis Cluster is reached over TCP, not unix://")
         import redis  # the optional extra: imported when a store is built
 
         self.url = url

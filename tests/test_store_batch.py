@@ -142,7 +142,8 @@ class TestSqlite:
 
 def _config(tmp_path: Path, options: str) -> Any:
     path = tmp_path / "agent.yaml"
-    path.write_text(f"store: {{redis: {{url: 'redis://127.0.0.1:1/0'{options}}}}}\n")
+    url = "" if options.startswith("unix") else "redis://127.0.0.1:1/0'"
+    path.write_text(f"store: {{redis: {{url: '{url}{options}}}}}\n")
     return load_config(path)
 
 
@@ -163,10 +164,12 @@ class TestRedisOptions:
             (", timeout_ms: 1.5", "store.redis.timeout_ms"),
             (", timeout_ms: 60001", "store.redis.timeout_ms"),
             (", cluster: 'yes'", "store.redis.cluster"),
+            ("unix:///tmp/r.sock', cluster: true", "store.redis.cluster"),
         ],
     )
     def test_a_bad_setting_is_named(self, tmp_path: Path, options: str, entry: str) -> None:
-        """A bad time limit or cluster flag fails at load, naming the entry."""
+        """A bad time limit or cluster flag (a cluster over a unix socket) fails at load,
+        naming the entry."""
         with pytest.raises(ConfigError) as info:
             _config(tmp_path, options)
 

@@ -125,6 +125,9 @@ def _redis(reader: Reader, options: Mapping[str, Any], owner: object) -> StoreSp
             options,
             "cluster",
         )
+    if cluster and url.startswith("unix://"):
+        problem = "a Redis Cluster is reached over TCP (redis:// or rediss://), not unix://"
+        raise reader.error("store.redis.cluster", problem, options, "cluster")
     spec = {"url": url, "ttl": ttl, "prefix": prefix, "timeout_ms": timeout, "cluster": cluster}
     return StoreSpec("redis", spec)
 
