@@ -202,8 +202,9 @@ class RedisStore:
         found = Found(wanted, remembered=self.guard.rejections)
         rejected = set(self.guard.rejections.among(wanted.signatures))
         for (key, name), value in zip(reads, replies, strict=False):
-            if isinstance(value, Exception):
+            if isinstance(value, Exception):  # a key Redis would not read (MOVED, ...)
                 self._tell(value)
+                found.state = "unavailable"
                 continue
             if value is None:
                 continue

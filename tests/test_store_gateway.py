@@ -211,5 +211,5 @@ class TestCluster:
             with gateway_process(path) as one, gateway_process(path) as two:
                 statuses = sdk_loop([f"{one}/mimo", f"{two}/mimo"], 10, stream_every=2)
 
-        assert [200] * 7 == statuses  # MiMo takes the pad: a silent loss without the check
+        assert [200] * 7 == statuses  # MiMo takes the pad: silent, but for the check below
         assert not every_turn_restored(mimo)
