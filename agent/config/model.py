@@ -144,7 +144,8 @@ class StoreSpec:
 
     Attributes:
         kind: ``memory``, ``sqlite`` or ``redis``.
-        options: ``max_turns``; ``max_bytes`` for memory; ``path`` for sqlite.
+        options: ``max_turns``; ``max_bytes`` for memory; ``path`` for sqlite; ``url``,
+            ``ttl``, ``prefix``, ``timeout_ms``, ``cluster`` for redis.
     """
 
     kind: str = "memory"

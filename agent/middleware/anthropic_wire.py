@@ -296,7 +296,7 @@ def _seen_but_padded(call: Call, calls: list[Any] | None) -> str:
     first = next((x for x in calls or () if type(x) is str), None)
     if not call.listening or first is None:
         return ""
-    turn = call.options.store.turn_for_tool(first)
+    turn = call.turn_for_tool(first)
     if turn is None or not turn.blocks:
         return ""
     return (

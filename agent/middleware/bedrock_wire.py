@@ -110,7 +110,7 @@ def run(call: Call) -> Request:
     if refuses:
         seen = _thinking_first(call, seen)
     seen_request = evolve(request, api="anthropic_messages", body=seen, resolved=call.match)
-    out = run_anthropic(Call(call.options, seen_request, call.notes))
+    out = run_anthropic(Call(call.options, seen_request, call.notes, call.view))
     messages = out.body["messages"]
     merged = _no_prefill(call, messages, seen) if refuses else messages
     if out is seen_request and merged is messages:

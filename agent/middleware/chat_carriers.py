@@ -55,7 +55,7 @@ def turn_for(call: Call, calls: object, exact: bool = False) -> tuple[StoredTurn
     carriers bound to the whole sequence)."""
     ids = tool_call_ids(calls)
     for key in ids:
-        turn = call.options.store.turn_for_tool(key)
+        turn = call.turn_for_tool(key)
         if turn is None:
             continue
         if (turn.tool_ids != ids) if exact else not set(ids) <= set(turn.tool_ids):
@@ -328,7 +328,7 @@ def restored_signature(call: Call, key: object, path: str) -> str | None:
     also its name and arguments), or None; explain says where it came from."""
     if not isinstance(key, str) or not call.options.restore:
         return None
-    turn = call.options.store.turn_for_tool(key)
+    turn = call.turn_for_tool(key)
     if turn is None or not turn.signatures or not call.options.trusts(turn.origin, call.match):
         return None
     found = dict(zip(turn.tool_ids, turn.signatures, strict=False)).get(key)

@@ -159,7 +159,7 @@ def _reasoning(
     if key is not None and key in call.dead:
         call.notes.add(path, Action.DROPPED, "{}", call.dead_reason(key, "encrypted content"))
         return None
-    observed = _observed(call, item_id)
+    observed = _observed(call, item_id) if key is None else None  # used only then
     origin = (
         call.foreign_origin(key, None)
         if key is not None
@@ -219,7 +219,7 @@ def _unstored(
 def _observed(call: Call, item_id: object) -> StoredTurn | None:
     if not isinstance(item_id, str):
         return None
-    return call.options.store.turn_for_tool(item_id)
+    return call.turn_for_tool(item_id)
 
 
 def _whole(turn: StoredTurn | None, item_id: object) -> dict[str, Any] | None:
@@ -242,7 +242,7 @@ def _restore(
     if out and isinstance(out[-1], Mapping) and out[-1].get("type") in (REASONING, "function_call"):
         return []  # not the first call of its turn, or its reasoning is there
     call_id = items[k].get("call_id")
-    turn = call.options.store.turn_for_tool(call_id) if isinstance(call_id, str) else None
+    turn = call.turn_for_tool(call_id) if isinstance(call_id, str) else None
     if turn is None or not turn.blocks or not call.options.trusts(turn.origin, call.match):
         return []
     store_off = call.request.body.get("store") is False

@@ -83,7 +83,7 @@ def observed_turn(call: Call, tool_ids: list[str], exact: bool) -> tuple[StoredT
     target, and the id that found it: any of the ids, as long as each is one of that turn's
     (``exact``: all of them, in order: signed blocks are bound to the whole turn)."""
     for key in tool_ids[:1] if exact else tool_ids:
-        turn = call.options.store.turn_for_tool(key)
+        turn = call.turn_for_tool(key)
         if turn is None:
             continue
         if (turn.tool_ids != tuple(tool_ids)) if exact else not set(tool_ids) <= set(turn.tool_ids):

@@ -26,12 +26,14 @@ family's contract on the Anthropic wire:
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Mapping
+import functools
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 from attrs import Attribute, field, frozen
 
-from agent.errors import InvalidOption, shown
+from agent.errors import InvalidOption, StoreError, shown
 from agent.explain import SILENT, Notes
 from agent.families import FamilyMatch
 from agent.families.dialects import FIELD_CHOICES
@@ -40,10 +42,11 @@ from agent.middleware.bedrock_wire import observed_converse
 from agent.middleware.bedrock_wire import run as run_bedrock
 from agent.middleware.chat_carriers import providers_of
 from agent.middleware.chat_wire import run as run_chat
-from agent.middleware.context import Call
+from agent.middleware.context import Call, Held, View
 from agent.middleware.gemini_wire import observed_gemini
 from agent.middleware.gemini_wire import run as run_gemini
 from agent.middleware.learn import own_key, rejected_keys
+from agent.middleware.needs import wanted
 from agent.middleware.observed import observed_anthropic, observed_chat
 from agent.middleware.preserve import preserved
 from agent.middleware.responses_wire import observed_responses
@@ -51,7 +54,21 @@ from agent.middleware.responses_wire import run as run_responses
 from agent.middleware.routed import pin_to, upstream
 from agent.recovery import ThinkingError
 from agent.request import Request, resolve
-from agent.store import MemoryStore, Origin, ThinkingStore
+from agent.store import (
+    Found,
+    MemoryStore,
+    Origin,
+    State,
+    StoreTimeout,
+    ThinkingStore,
+    Wanted,
+    guard_of,
+    is_local,
+)
+from agent.store.guard import read_now, reject_all
+from agent.store.lookups import CURRENT, Lookups
+
+log = logging.getLogger("agent")
 
 
 def _one_of(*allowed: str) -> Any:
@@ -146,8 +163,55 @@ class ThinkingRoundTrip:
         # the host's switch first: the pass then sees what the host will do (Kimi with
         # thinking.keep all wants reasoning on every assistant message)
         resolved = preserved(start, notes) if self.preserve_reasoning else start
-        out = _RUNS[request.api](Call(self, resolved, notes))
+        run = _RUNS[request.api]
+        view = self.view(resolved)
+        lookups = CURRENT.get()
+        if isinstance(view, Found) and (lookups is None or lookups.sync):
+            out = self._fetching(run, resolved, notes, view, lookups or Lookups(sync=True))
+        else:  # answers from memory, or fetched before the chain (its transport fetches more)
+            out = run(Call(self, resolved, notes, view))
         return request if out is start else out
+
+    def _fetching(
+        self,
+        run: Callable[[Call], Request],
+        resolved: Request,
+        notes: Notes,
+        found: Found,
+        lookups: Lookups,
+    ) -> Request:
+        """Run the pass on a shared store's answers; if it asked for keys the batch did not
+        hold, read them in one more batch and run it again (its first notes forgotten)."""
+        held = Held(notes) if notes.listening else notes
+        out = run(Call(self, resolved, held, found))
+        if not found.missed or found.state != "ok":
+            if isinstance(held, Held):
+                held.replay()
+            return out
+        more = read_now(self.store, found.missed)
+        found.merge(more)
+        if more.state != "ok":
+            lookups.warn(self.store, more.state)
+        return run(Call(self, resolved, notes, found))
+
+    def wanted(self, request: Request) -> Wanted:
+        """The keys a call may look up in the store: what a shared store reads for it in one
+        batch (the async transport reads them before the chain runs)."""
+        return wanted(resolve(request))
+
+    def view(self, request: Request) -> View:
+        """What a call reads from the store: the store itself when it answers from memory;
+        else its answers to all the call's keys, read once per call."""
+        store = self.store
+        if is_local(store):
+            return store
+        lookups = CURRENT.get()
+        if lookups is not None:
+            return lookups.found(store, lambda: wanted(request))
+        found = read_now(store, wanted(request))
+        if found.state != "ok":
+            Lookups(sync=True).warn(store, found.state)  # the call's one warning
+        return found
 
     def observe(self, request: Request, response_body: Mapping[str, Any]) -> None:
         """Record the thinking of a response with its origin (the target of ``request``);
@@ -158,7 +222,13 @@ class ThinkingRoundTrip:
         origin = Origin(match.family.name, match.host, match.model, upstream(match, response_body))
         turn = _OBSERVED[request.api](origin, response_body)
         if turn is not None:
-            self.store.record(turn)
+            try:
+                self.store.record(turn)
+            except StoreError as exc:
+                lookups = CURRENT.get()
+                if lookups is None:
+                    raise  # Pipeline.observe says so
+                lookups.failed_write(self.store, _state(exc))
 
     def learn(self, sent: Request, error: ThinkingError) -> str | None:
         """Remember what a provider's signature error says about what was sent (which
@@ -166,10 +236,10 @@ class ThinkingRoundTrip:
         Later calls, and the one retry, do not send them again."""
         if error.kind not in ("invalid_signature", "modified", "bound_prefix"):
             return None
-        own = own_key(self.store.origin_of_signature, lambda o: self.trusts(o, sent.match))
+        view = self.view(sent)  # (a shared store: the call's answers, read before)
+        own = own_key(view.origin_of_signature, lambda o: self.trusts(o, sent.match))
         keys, where = rejected_keys(sent, error, own)
-        for key in keys:
-            self.store.reject(key)
+        self._reject(keys)
         if not keys:
             return None
         return f"{len(keys)} signature(s) {where} rejected by the provider"
@@ -189,6 +259,31 @@ class ThinkingRoundTrip:
         new = pin_to(body, found.pop())
         return None if new is body else new
 
+    def _reject(self, keys: list[str]) -> None:
+        """Remember rejected keys: at once in this process; in a shared store in one write,
+        off the event loop when an async transport runs the chain, never failing the retry."""
+        store = self.store
+        if is_local(store):
+            for key in keys:
+                store.reject(key)
+            return
+        if not keys:
+            return
+        for key in keys:
+            guard_of(store).rejections.add(key)
+        write = functools.partial(reject_all, store, keys)
+        lookups = CURRENT.get()
+        if lookups is not None and not lookups.sync:
+            lookups.defer(store, write)
+            return
+        try:
+            write()
+        except StoreError as exc:
+            if lookups is None:
+                log.warning("remembering a rejected signature failed: %s", exc)
+            else:
+                lookups.failed_write(store, _state(exc))
+
     def trusts(self, origin: Origin, match: FamilyMatch) -> bool:
         """Whether thinking observed at ``origin`` is the own thinking of the target of
         ``match``: the same model on the same host always is (also when it was observed
@@ -204,6 +299,10 @@ class ThinkingRoundTrip:
         if match.family.anthropic.reads_from(match.model, origin.model):
             return True  # a newer model that reads an older one's blocks (family data)
         return any(fnmatch.fnmatchcase(origin.model, p) for p in self.trusted_models)
+
+
+def _state(exc: StoreError) -> State:
+    return "timeout" if isinstance(exc, StoreTimeout) else "unavailable"
 
 
 #: The pass of each wire, and how each wire's responses are observed.
