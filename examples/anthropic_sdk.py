@@ -20,12 +20,14 @@ from agent.middleware import ThinkingRoundTrip, ToolPairing
 
 def main() -> None:
     with upstream("mimo", "mimo-v2.5-pro") as provider:
+        # --8<-- [start:client]
         pipe = Pipeline([ToolPairing(), ThinkingRoundTrip()])
         client = anthropic.Anthropic(
             base_url=provider.base_url,
             api_key=provider.api_key,
             middleware=[PipelineMiddleware(pipe, base_url=provider.base_url)],  # the one line
         )
+        # --8<-- [end:client]
         print(f"{provider.model} through the anthropic SDK with the pipeline installed:")
         answer = anthropic_agent(client, provider.model)
         print(f"completed: {answer!r}; {provider.report()}")
