@@ -1472,6 +1472,7 @@ MISTRAL_TURN = {
         {"type": "thinking", "thinking": [{"type": "text", "text": "plan"}], "closed": True},
         {"type": "text", "text": "ok"},
     ],
+    "tool_calls": [call("c1")],
 }
 COPILOT_TURN = {**CA(None, "c1"), "reasoning_text": "plan", "reasoning_opaque": "opq-1"}
 
@@ -1619,14 +1620,14 @@ DIALECT_CASES: tuple[Case, ...] = (
                 req(
                     CHAT,
                     "https://api.mistral.ai/v1",
-                    chat_body("mistral-medium-3-5", CU(), MISTRAL_TURN, CU("next")),
+                    chat_body("mistral-medium-3-5", CU(), MISTRAL_TURN, CT("c1")),
                 )
             ),
             "lost": Variant(
                 req(
                     CHAT,
                     "https://api.mistral.ai/v1",
-                    chat_body("mistral-medium-3-5", CU(), CA(None, content="ok"), CU("next")),
+                    chat_body("mistral-medium-3-5", CU(), CA(None, "c1", content="ok"), CT("c1")),
                 ),
                 observed=(
                     _observed_message(
