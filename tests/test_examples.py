@@ -105,3 +105,47 @@ def test_the_docs_include_every_example() -> None:
     expected = {f"examples/{name}" for name in [*SCRIPTS, *TESTS, "_upstream.py"]}
 
     assert set() == expected - _included()
+
+
+class TestARealProvider:
+    def test_the_variables_send_an_example_elsewhere(self) -> None:
+        """With EXAMPLE_BASE_URL, EXAMPLE_API_KEY and EXAMPLE_MODEL set, an example calls that
+        provider with that key and model (here a provider stood in for by an emulator the
+        example did not start)."""
+        from agent.testing import Emulator
+
+        with Emulator("deepseek", rounds=2) as provider:
+            variables = {
+                "EXAMPLE_BASE_URL": provider.openai_base_url,
+                "EXAMPLE_API_KEY": "sk-real-looking",
+                "EXAMPLE_MODEL": "deepseek-v4-flash",
+            }
+            done = subprocess.run(
+                _command("openai_sdk.py"),
+                cwd=ROOT,
+                env={**_environment(), **variables},
+                capture_output=True,
+                text=True,
+                timeout=TIMEOUT,
+            )
+
+            received = [(r.status, r.body["model"]) for r in provider.log]
+            url = provider.openai_base_url
+
+        assert 0 == done.returncode, done.stdout + done.stderr
+        assert [(200, "deepseek-v4-flash")] * 3 == received
+        assert f"sent to {url}" in done.stdout
+
+    def test_a_variable_missing_is_named(self) -> None:
+        """Only some of the three set: the example stops at once, naming those missing."""
+        done = subprocess.run(
+            _command("anthropic_sdk.py"),
+            cwd=ROOT,
+            env={**_environment(), "EXAMPLE_BASE_URL": "https://open.markhub.top"},
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+
+        assert 1 == done.returncode
+        assert "missing: ['EXAMPLE_API_KEY', 'EXAMPLE_MODEL']" in done.stderr
