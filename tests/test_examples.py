@@ -149,3 +149,16 @@ class TestARealProvider:
 
         assert 1 == done.returncode
         assert "missing: ['EXAMPLE_API_KEY', 'EXAMPLE_MODEL']" in done.stderr
+
+
+def test_the_docs_python_is_included_not_copied() -> None:
+    """Every Python block of the docs is one include line of a file that runs (no copy that
+    could drift from the examples)."""
+    copied = [
+        f"{page.relative_to(ROOT)}: {block[:40]!r}"
+        for page in (ROOT / "docs").rglob("*.md")
+        for block in re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+        if not re.fullmatch(r'--8<-- "examples/[\w./:-]+"\n', block)
+    ]
+
+    assert [] == copied
