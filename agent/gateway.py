@@ -131,8 +131,8 @@ class Gateway:
         failed: int = 502,
     ) -> None:
         """One structured access line (provider, model, family, whether the pipeline changed
-        the body or retried, its decisions counted by action, status, the worker's process
-        id, latency): no body, no key."""
+        the body or retried, its decisions counted by action, how the store fared, status,
+        the worker's process id, latency): no body, no key."""
         if not log.isEnabledFor(logging.INFO):
             return
         done = response.extensions.get(EXTENSION, {}) if response is not None else {}
@@ -153,6 +153,7 @@ class Gateway:
                     "changed": done.get("changed"),
                     "retried": done.get("retried"),
                     "decisions": done.get("decisions"),
+                    "store": done.get("store"),
                     "status": failed if response is None else response.status_code,
                     "worker": os.getpid(),
                     "ms": round((time.perf_counter() - started) * 1000, 1),

@@ -8,7 +8,6 @@ hang or a read that never ends."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -94,20 +93,20 @@ class TestDeepJsonText:
         assert 400 == json.loads(lines[0])["status"]
 
     def test_redis_store(self, redis_url: str) -> None:
-        """A deep value under the store's prefix (a turn, a rejected signature) counts as not
-        seen; a read never raises into the call."""
+        """A deep value under the store's prefix (a turn, an origin) counts as not seen; a
+        read never raises into the call."""
         import redis
 
         from agent.redis_store import RedisStore
+        from agent.store.turns import digest
 
         store = RedisStore(redis_url, prefix="deep:")
         client = redis.Redis.from_url(redis_url)
-        client.set(f"deep:tool:{hashlib.sha256(b'c1').hexdigest()}", "deep:turn:x")
-        client.set("deep:turn:x", DEEP)
-        client.sadd("deep:rejected", DEEP, "{no json", '"dead-sig"')
+        client.set(f"deep:t:{digest('c1')}", DEEP)
+        client.set(f"deep:s:{digest('s1')}", DEEP)
 
         assert store.turn_for_tool("c1") is None
-        assert frozenset({"dead-sig"}) == store.rejected()
+        assert store.origin_of_signature("s1") is None
 
     @pytest.mark.parametrize("suffix", [".yaml", ".toml"])
     def test_config(self, tmp_path: Path, suffix: str) -> None:

@@ -57,10 +57,15 @@ class TestDecodeBound:
         """A config as deep as the bound loads (the document is one level); one more fails."""
         path = tmp_path / f"agent{suffix}"
         key = "a: " if suffix == ".yaml" else "a = "
-        path.write_text(key + nested(MAX_DEPTH - 1) + "\n")
+        provider = (
+            "providers: {p: {base_url: 'https://x.example', model: m}}\n"
+            if suffix == ".yaml"
+            else '[providers.p]\nbase_url = "https://x.example"\nmodel = "m"\n'
+        )
+        path.write_text(key + nested(MAX_DEPTH - 1) + "\n" + provider)
         load_config(path)
 
-        path.write_text(key + nested(MAX_DEPTH) + "\n")
+        path.write_text(key + nested(MAX_DEPTH) + "\n" + provider)
         with pytest.raises(ConfigError, match="nested too deeply"):
             load_config(path)
 

@@ -38,6 +38,9 @@ TARGETS = st.sampled_from(
         ("glm-4.7", "https://api.z.ai/api/anthropic"),
         ("qwen3.6-plus", None),
         ("llama-4-maverick", "https://relay.example.com"),
+        ("kimi-k3", "https://api.moonshot.ai/anthropic"),
+        ("grok-4.3", "https://api.x.ai/v1"),
+        ("claude-sonnet-5", "https://api.anthropic.com"),
     ]
 )
 ANY_TARGET = st.one_of(
@@ -310,6 +313,9 @@ EMULATED = st.sampled_from(
         ("qwen", "relay-pro", "https://relay.example.com"),
         ("strict", "relay-pro", "https://relay.example.com/v1"),
         ("strict", "mistral-large", "https://api.mistral.ai/v1"),
+        ("kimi", "kimi-k3", "https://api.moonshot.ai/v1"),
+        ("kimi", "kimi-k2.6", "https://api.kimi.com/coding"),
+        ("xai", "grok-4.3", "https://api.x.ai/v1"),
     ]
 )
 ROUTES = {"anthropic_messages": "/v1/messages", "chat_completions": "/v1/chat/completions"}
@@ -331,6 +337,59 @@ def _signed_by(emulator: Emulator, history: list[dict[str, Any]]) -> list[dict[s
             message = {**message, "content": content}
         out.append(message)
     return out
+
+
+#: (emulator family, host, model id, base URL, explicit dialect): one per host dialect, and a
+#: host no row knows in front of vLLM.
+HOSTED = st.sampled_from(
+    [
+        ("kimi", "vllm", "moonshotai/Kimi-K2.6", "http://gpu.internal/v1", "vllm"),
+        ("deepseek", "vllm", "deepseek-ai/DeepSeek-V4-Pro", "http://gpu.internal/v1", None),
+        ("glm", "cerebras", "zai-glm-4.7", "https://api.cerebras.ai/v1", None),
+        ("openai", "cerebras", "gpt-oss-120b", "https://api.cerebras.ai/v1", None),
+        (
+            "kimi",
+            "fireworks",
+            "accounts/fireworks/models/kimi-k3",
+            "https://api.fireworks.ai/v1",
+            None,
+        ),
+        ("deepseek", "fireworks", "deepseek-v4-pro", "https://llm.internal/v1", None),
+        ("anthropic", "copilot", "claude-sonnet-5", "https://api.githubcopilot.com", None),
+        ("mistral", "mistral", "mistral-medium-3-5", "https://api.mistral.ai/v1", None),
+        ("mistral", "mistral", "mistral-large", "https://api.mistral.ai/v1", None),
+    ]
+)
+FIELDS = ["reasoning_content", "reasoning", "reasoning_text", None]
+
+
+@st.composite
+def hosted_history(draw: st.DrawFn, sign: Any) -> list[dict[str, Any]]:
+    """A chat history whose assistant messages carry reasoning in any field a host or an
+    SDK uses (Copilot's pair signed right, wrong or half; Mistral's chunks; details)."""
+    messages = []
+    for m in draw(chat_history()):
+        if m["role"] != "assistant":
+            messages.append(m)
+            continue
+        text = m.pop("reasoning_content", None)
+        field = draw(st.sampled_from(FIELDS))
+        if text is not None and field is not None:
+            m[field] = text
+        extra = draw(st.sampled_from(["", "pair", "bad-pair", "half", "chunk", "details"]))
+        if extra == "pair" and text:
+            m.update(reasoning_text=text, reasoning_opaque=sign(text))
+        elif extra == "bad-pair":
+            m.update(reasoning_text="t", reasoning_opaque="forged")
+        elif extra == "half":
+            m["reasoning_text"] = "alone"
+        elif extra == "chunk" and text:
+            chunk = {"type": "thinking", "thinking": [{"type": "text", "text": text}]}
+            m["content"] = [{**chunk, "closed": True}]
+        elif extra == "details":
+            m["reasoning_details"] = [{"type": "reasoning.text", "text": text or "x"}]
+        messages.append(m)
+    return messages
 
 
 class TestDoNoHarm:
@@ -364,6 +423,28 @@ class TestDoNoHarm:
             body["thinking"] = {"type": "enabled", "budget_tokens": 50}
 
         self._check(family, model, base_url, "anthropic_messages", body)
+
+    @SETTINGS
+    @given(target=HOSTED, data=st.data())
+    def test_host_dialects(self, target: tuple[str, str, str, str, str | None], data: Any) -> None:
+        """Behind every host dialect too: wherever the host accepts the agent's own request,
+        it accepts the pipeline's, and no reasoning that reached the model without the
+        pipeline is lost with it."""
+        family, host, model, base_url, dialect = target
+        history = data.draw(hosted_history(Emulator(family).sign))
+        body = {"model": model, "messages": history}
+        raw = Emulator(family, host=host)
+        status_raw, _, _ = raw.handle(ROUTES["chat_completions"], copy.deepcopy(body))
+        request = Request(api="chat_completions", base_url=base_url, body=body, dialect=dialect)
+
+        sent = Pipeline([ToolPairing(), ThinkingRoundTrip()])(request)
+        ours = Emulator(family, host=host)
+        status, answer, _ = ours.handle(ROUTES["chat_completions"], dict(sent.body))
+
+        if status_raw == 200:
+            assert 200 == status, answer
+            lost = [a for a, b in zip(raw.reached[0], ours.reached[0], strict=False) if a and not b]
+            assert not lost, "reasoning that reached the model without the pipeline"
 
     @SETTINGS
     @given(target=EMULATED, history=chat_history(), thinking=st.booleans())
@@ -623,8 +704,13 @@ def responses_input(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[st
             "name": "run",
             "arguments": "{}",
         }
+        cmp = {"type": "compaction", "id": f"cmp_{n}", "encrypted_content": f"c{n}"}
+        compacted = draw(st.booleans())
+        output = [cmp, rs, fc] if compacted else [rs, fc]
         if draw(st.booleans()):
-            observed.append({"model": draw(st.sampled_from(MODELS_ELSEWHERE)), "output": [rs, fc]})
+            observed.append({"model": draw(st.sampled_from(MODELS_ELSEWHERE)), "output": output})
+        if compacted and draw(st.booleans()):
+            items.append(cmp)  # (else the agent lost it)
         shape = draw(st.sampled_from(["whole", "bare", "reference", "lost", "fc-no-id"]))
         if shape == "whole":
             items.append(rs)
@@ -659,6 +745,32 @@ def gemini_contents(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[st
     return contents, observed
 
 
+def _sealed_by(
+    emulator: Emulator, model: str, items: list[Any], observed: list[Any]
+) -> tuple[list[Any], list[Any]]:
+    """The input and observed answers with the items ``model`` answered sealed the way the
+    emulator seals them (what its server really returned), so restoring them is no fake."""
+    own = {
+        o["encrypted_content"]: (
+            emulator.compaction(o["id"])["encrypted_content"]
+            if o["type"] == "compaction"
+            else "enc_" + emulator.sign(f"{model}:{o['id']}")
+        )
+        for seen in observed
+        if seen["model"] == model
+        for o in seen["output"]
+        if o.get("type") in ("reasoning", "compaction")
+    }
+
+    def sealed(item: dict[str, Any]) -> dict[str, Any]:
+        key = item.get("encrypted_content")
+        return {**item, "encrypted_content": own[key]} if key in own else item
+
+    return [sealed(i) for i in items], [
+        {**seen, "output": [sealed(o) for o in seen["output"]]} for seen in observed
+    ]
+
+
 def _carrier_checks(pipe: Pipeline, request: Request) -> Request:
     snapshot = copy.deepcopy(request.body)
     out = pipe(request)
@@ -672,7 +784,7 @@ def _carrier_checks(pipe: Pipeline, request: Request) -> Request:
 class TestOtherCarriers:
     @SETTINGS
     @given(
-        target=st.sampled_from(["gpt-5", "o3", "house-model"]),
+        target=st.sampled_from(["gpt-5", "o3", "grok-4.3", "house-model"]),
         store=st.sampled_from([None, True, False]),
         history=responses_input(),
     )
@@ -682,9 +794,10 @@ class TestOtherCarriers:
         store: bool | None,
         history: tuple[list[dict[str, Any]], list[dict[str, Any]]],
     ) -> None:
-        """Responses: never a bare id with store false, never another model's item, a
-        reasoning item always followed by what it led to, no function call id without its
-        reasoning; idempotent, input untouched."""
+        """Responses: never a bare id with store false to OpenAI (others keep the agent's
+        items), never another model's item, a reasoning item always followed by what it led
+        to, no function call id without its reasoning, compaction items in their order;
+        idempotent, input untouched."""
         items, observed = history
         pipe = Pipeline([ToolPairing(), ThinkingRoundTrip()])
         for seen in observed:
@@ -695,16 +808,51 @@ class TestOtherCarriers:
             body["store"] = store
         out = _carrier_checks(pipe, Request(api="responses", body=body)).body["input"]
         foreign = {o["output"][0]["encrypted_content"] for o in observed if o["model"] != target}
+        openai = target in ("gpt-5", "o3")  # (the 404 for a bare id is OpenAI's own)
+        compactions = [i["id"] for i in out if i.get("type") == "compaction"]
+        assert compactions == sorted(compactions, key=lambda c: int(c[4:])), "never reordered"
         for k, item in enumerate(out):
             if item.get("type") == "reasoning":
                 assert item.get("encrypted_content") not in foreign
-                if store is False:
+                if store is False and openai:
                     assert "encrypted_content" in item
                 later = next((i for i in out[k + 1 :] if i.get("type") != "reasoning"), None)
                 assert later is not None
                 assert later.get("type") == "function_call"
-            if item.get("type") == "item_reference" and store is False:
+            if item.get("type") == "item_reference" and store is False and openai:
                 raise AssertionError("a reference with store: false")
+
+    @SETTINGS
+    @given(
+        target=st.sampled_from(
+            [("openai", "gpt-5"), ("deepseek", "deepseek-v4-pro"), ("xai", "grok-4.3")]
+        ),
+        store=st.sampled_from([None, False]),
+        history=responses_input(),
+    )
+    def test_responses_do_no_harm(
+        self,
+        target: tuple[str, str],
+        store: bool | None,
+        history: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+    ) -> None:
+        """Wherever a Responses server (OpenAI, a bridge to DeepSeek, xAI) accepts the
+        agent's own input, compaction items included, it accepts the pipeline's."""
+        family, model = target
+        items, observed = _sealed_by(Emulator(family), model, *history)
+        pipe = Pipeline([ToolPairing(), ThinkingRoundTrip()])
+        for seen in observed:
+            sent = Request(api="responses", body={"model": seen["model"], "input": []})
+            pipe.observe(sent, {"object": "response", "output": seen["output"]})
+        body: dict[str, Any] = {"model": model, "input": items}
+        if store is not None:
+            body["store"] = store
+        raw, _, _ = Emulator(family).handle("/v1/responses", copy.deepcopy(body))
+        out = pipe(Request(api="responses", body=body))
+        status, answer, _ = Emulator(family).handle("/v1/responses", dict(out.body))
+
+        if raw == 200:
+            assert 200 == status, answer
 
     @SETTINGS
     @given(

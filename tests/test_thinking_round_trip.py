@@ -356,11 +356,14 @@ class TestObserveOddResponses:
         "response", [None, [], "text", 5], ids=["none", "list", "text", "number"]
     )
     def test_not_a_response_is_passed_over(self, response: Any) -> None:
-        """Observing something that is no response object never raises into the agent's call."""
-        pipe = Pipeline([ThinkingRoundTrip()])
-        request = claude(U())
+        """The middleware passes over something that is no response object (the adapters hand
+        it whatever an answer parsed to); Pipeline.observe, the caller's entry, refuses it by
+        name (tests/test_pipeline.py)."""
+        store = MemoryStore()
 
-        pipe.observe(request, response)
+        ThinkingRoundTrip(store=store).observe(Pipeline([]).resolve(claude(U())), response)
+
+        assert 0 == len(store)
 
 
 class TestIdempotent:
@@ -415,9 +418,9 @@ class TestIdempotent:
     def test_the_issues_deepseek_history_with_reasoning_seen_at_two_targets(self) -> None:
         """The history of issue 22 (a thinking-only turn, an orphan result ToolPairing removes,
         an empty assistant turn) at DeepSeek, where the tool turn's reasoning was observed at
-        DeepSeek and the same text again from Claude: restore does not put back what the
-        pass would drop as another target's where it met it, so the second run pads the
-        turn exactly as the first did."""
+        DeepSeek and the same text again from Claude (the store's text index now names
+        Claude): the first run puts the turn's own reasoning back, found by its tool call id,
+        and the second run keeps it as that turn's own instead of dropping it as Claude's."""
         thinking = [
             {"type": "thinking", "thinking": f"#{n}", "signature": f"sig{n}"} for n in range(5)
         ]
@@ -444,10 +447,10 @@ class TestIdempotent:
             api=AM, base_url=deepseek, body={"model": "deepseek-reasoner", "messages": history}
         )
         pipe = Pipeline([ToolPairing(), ThinkingRoundTrip()])
-        pipe.observe(request, {"type": "message", "content": [th_u("#7"), use]})
+        pipe.observe(request, {"type": "message", "content": [th_u("#6"), th_u("#7"), use]})
         pipe.observe(claude(U()), {"type": "message", "content": [th_u("#7")]})
 
         out = pipe(request)
 
-        assert [{"type": "thinking", "thinking": " "}, use] == out.body["messages"][3]["content"]
+        assert [th_u("#6"), th_u("#7"), use] == out.body["messages"][3]["content"]
         assert out.body == pipe(Request(api=AM, base_url=deepseek, body=out.body)).body

@@ -115,6 +115,11 @@ def _events(buffer: bytes) -> tuple[list[str], bytes]:
             out.append(data)
 
 
+#: The string fields of a chat message a stream sends piece by piece (the hosts' reasoning
+#: fields, Copilot's opaque signature included).
+_TEXT_KEYS = ("content", "reasoning_content", "reasoning", "reasoning_text", "reasoning_opaque")
+
+
 class ChatAccumulator:
     """Rebuilds a Chat Completion from its streamed chunks (up to ``data: [DONE]``).
 
@@ -128,6 +133,7 @@ class ChatAccumulator:
         self._message: dict[str, Any] = {"role": "assistant", "content": None}
         self._calls: dict[int, dict[str, Any]] = {}
         self._model: Any = None
+        self._provider: Any = None  # a router's upstream provider (OpenRouter)
         self.done = False
 
     def feed(self, chunk: bytes) -> None:
@@ -144,6 +150,7 @@ class ChatAccumulator:
     def add(self, event: Mapping[str, Any]) -> None:
         """Take one parsed chunk."""
         self._model = event.get("model", self._model)
+        self._provider = event.get("provider", self._provider)
         choices = event.get("choices")
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
             return
@@ -153,7 +160,13 @@ class ChatAccumulator:
         if not isinstance(delta, Mapping):
             return
         message = self._message
-        for key in ("content", "reasoning_content", "reasoning"):
+        for key in (
+            "content",
+            "reasoning_content",
+            "reasoning",
+            "reasoning_text",
+            "reasoning_opaque",
+        ):
             piece = delta.get(key)
             if isinstance(piece, str):
                 message[key] = (message.get(key) or "") + piece
@@ -185,11 +198,14 @@ class ChatAccumulator:
         message = dict(self._message)
         if self._calls:
             message["tool_calls"] = [self._calls[i] for i in sorted(self._calls)]
-        return {
+        completion = {
             "object": "chat.completion",
             "model": self._model,
             "choices": [{"message": message}],
         }
+        if self._provider is not None:
+            completion["provider"] = self._provider
+        return completion
 
 
 class ResponsesAccumulator:

@@ -5,7 +5,7 @@ Per assistant message: each prior thinking block goes through the call's block p
 thinking was reordered (its signatures are dead); a tool turn that lost its thinking gets its
 own observed blocks back (restore) or, where the family needs reasoning, the documented pad;
 an emptied message is left out (when that is the last assistant message, the turn before it
-is the latest one: ``_latest_start``). Finally, with thinking on, the active tool loop's turn
+is the latest one: ``sent_turns``). Finally, with thinking on, the active tool loop's turn
 must start with thinking (``on_missing_loop_thinking``). Paths in ``explain`` refer to the body
 as it came in.
 """
@@ -13,13 +13,12 @@ as it came in.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from agent.body import REMOVE, THINKING_TYPES, rebuild
 from agent.errors import ThinkingContractError
 from agent.explain import SILENT, Action
-from agent.history import History
 from agent.middleware.context import Call, Note
 from agent.middleware.policies import (
     FOREIGN,
@@ -29,6 +28,7 @@ from agent.middleware.policies import (
     pad_block,
 )
 from agent.middleware.restore import restore_turn, undo_downgrade
+from agent.middleware.sent_turns import continued_turn, latest_turn_start
 from agent.request import Request
 from agent.wire import thinking_requested
 
@@ -48,7 +48,9 @@ def run(call: Call) -> Request:
     turn = None if call.listening else TURNS[contract.thinking]
     keep_all = contract.keeps_all_turns(call.match.model)
     messages, thinking_at = history.messages, history.thinking
-    latest_start = history.latest_start if keep_all else _latest_start(call, policy)
+    latest_start = (
+        history.latest_start if keep_all else latest_turn_start(history, _left_out(call, policy))
+    )
     changes: dict[int, Any] = {}
     known = contract.thinking in ("verify", "carry")  # only a known contract wants it back
     for i in history.assistants:
@@ -67,7 +69,9 @@ def run(call: Call) -> Request:
         if new is not message:
             changes[i] = REMOVE if new is None else new
     out = rebuild(messages, changes) if changes else None
-    last = _continued_turn(history, changes)
+    if any("." in f for f in call.dialect.rejects):
+        out = _without_block_fields(call, out if out is not None else messages) or out
+    last = continued_turn(history, changes)
     if contract.thinking == "verify" and last is not None:
         final = changes.get(last, messages[last])
         if not _starts_with_thinking(final):
@@ -78,57 +82,52 @@ def run(call: Call) -> Request:
     return call.finish(out)
 
 
-def _latest_start(call: Call, policy: Policy) -> int:
-    """The first message of the latest assistant turn of the body as it will be sent.
-
-    The last assistant message is left out when it held only thinking that cannot be sent;
-    the turn before it is then the latest one, and what is sent of that turn (a latest-turn
-    model keeps only the latest turn's thinking) is decided as of it: a second run, which no
-    longer sees the left-out message, would otherwise decide it again, differently.
-    """
+def _left_out(call: Call, policy: Policy) -> Callable[[int], bool]:
+    """Whether the pass leaves assistant message ``i`` out (as the latest turn's), asked
+    without recording anything."""
     history = call.request.history
-    messages, start, last = history.messages, history.latest_start, history.last_assistant
-    quiet = None
-    while last >= 0:
-        positions = history.thinking.get(last)
-        if positions is None or len(positions) != len(messages[last]["content"]):
-            break  # it holds more than thinking: it is sent
-        quiet = quiet or Call(call.options, call.request, SILENT)
-        if _message(quiet, policy, last, messages[last], positions, True) is not None:
-            break
-        last = max((k for k in history.assistants if k < last), default=-1)
-        start = _after_real_user(messages, last)
-    return start
+    quiet: list[Call] = []
+
+    def left_out(i: int) -> bool:
+        if not quiet:
+            quiet.append(Call(call.options, call.request, SILENT, call.view))
+        new = _message(quiet[0], policy, i, history.messages[i], history.thinking.get(i), True)
+        return new is None
+
+    return left_out
 
 
-def _after_real_user(messages: Sequence[Any], before: int) -> int:
-    """The index after the last user message before ``before`` that carries anything other
-    than tool results (0 when there is none)."""
-    for k in range(before - 1, -1, -1):
-        message = messages[k]
-        content = message.get("content")
-        if message.get("role") == "user" and (
-            not isinstance(content, list)
-            or not content
-            or any(b.get("type") != "tool_result" for b in content)
-        ):
-            return k + 1
-    return 0
-
-
-def _continued_turn(history: History, changes: Mapping[int, Any]) -> int | None:
-    """The assistant message the request continues a tool loop from, as it will be sent (a
-    message left out no longer counts: a trailing one that held only thinking reveals the
-    turn before it), or None when the request does not continue the active loop."""
-    if not changes:
-        return history.last_assistant if history.continuing_loop else None
-    messages = history.messages
-    kept = (k for k in reversed(range(len(messages))) if changes.get(k) is not REMOVE)
-    tail = next(kept, None)
-    if tail is None or messages[tail].get("role") != "user":
-        return None
-    last = next((k for k in kept if messages[k].get("role") == "assistant"), None)
-    return last if last is not None and last >= history.loop_start else None
+def _without_block_fields(call: Call, messages: list[Any]) -> list[Any] | None:
+    """``messages`` without the block fields the host's errors named (``compaction.
+    encrypted_content``: Anthropic's compaction beta refuses its own field back,
+    anthropics/anthropic-sdk-python #1828); the block itself goes as the agent sent it.
+    None when no block has one."""
+    rejects = [f.split(".", 1) for f in call.dialect.rejects if "." in f]
+    out: list[Any] = []
+    changed = False
+    for i, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if not isinstance(content, list):
+            out.append(message)
+            continue
+        new = list(content)
+        for j, block in enumerate(content):
+            for kind, field in rejects:
+                if isinstance(block, Mapping) and block.get("type") == kind and field in block:
+                    new[j] = block = {k: v for k, v in block.items() if k != field}
+                    call.notes.add(
+                        f"messages[{i}].content[{j}].{field}",
+                        Action.DROPPED,
+                        "the host rejected this field of {} blocks (Extra inputs are not "
+                        "permitted); the block goes without it",
+                        kind,
+                    )
+        if new == content:
+            out.append(message)
+        else:
+            out.append({**message, "content": new})
+            changed = True
+    return out if changed else None
 
 
 def _message(
@@ -276,8 +275,10 @@ def _back_fill(
             return restored
     if contract.thinking != "carry" or contract.pad is None:
         return content
-    needed = (bool(calls) and "tool_calls" in contract.pad_on) or (
-        i >= call.request.history.loop_start and "active_loop" in contract.pad_on
+    needed = (
+        (bool(calls) and "tool_calls" in contract.pad_on)
+        or (i >= call.request.history.loop_start and "active_loop" in contract.pad_on)
+        or call.every_message
     )
     if not needed:
         return content
@@ -299,7 +300,7 @@ def _seen_but_padded(call: Call, calls: list[Any] | None) -> str:
     first = next((x for x in calls or () if type(x) is str), None)
     if not call.listening or first is None:
         return ""
-    turn = call.options.store.turn_for_tool(first)
+    turn = call.turn_for_tool(first)
     if turn is None or not turn.blocks:
         return ""
     return (
@@ -314,8 +315,10 @@ def _string_message(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[s
     if (
         contract.thinking == "carry"
         and contract.pad is not None
-        and "active_loop" in contract.pad_on
-        and i >= call.request.history.loop_start
+        and (
+            ("active_loop" in contract.pad_on and i >= call.request.history.loop_start)
+            or call.every_message
+        )
     ):
         text = message.get("content")
         blocks: list[Any] = [pad_block(contract)]
@@ -324,9 +327,9 @@ def _string_message(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[s
         call.notes.add(
             f"messages[{i}].content",
             Action.PADDED,
-            "{} needs thinking on every message of the active tool loop; inserted the pad {!r} "
-            "({})",
+            "{} needs thinking on every message {}; inserted the pad {!r} ({})",
             call.family.name,
+            "(preserved thinking)" if call.every_message else "of the active tool loop",
             contract.pad,
             call.family.why,
         )

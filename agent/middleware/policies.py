@@ -128,7 +128,7 @@ def verify(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool
             )
         if data in call.dead:
             return _unsendable(call, block, call.dead_reason(data, "data"))
-        origin = call.foreign_origin(data, None)
+        origin = call.foreign_origin(data, None, i)
         if origin is not None:
             return _unsendable(call, block, f"minted by {origin}, not by {call.target}")
         return keep(call, block, "redacted_thinking passed back unchanged, in place")
@@ -142,7 +142,7 @@ def verify(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool
         )
     if signature in call.dead:
         return _unsendable(call, block, call.dead_reason(signature))
-    origin = call.foreign_origin(signature, None)
+    origin = call.foreign_origin(signature, None, i)
     if origin is not None:
         return _unsendable(
             call,
@@ -157,14 +157,14 @@ def carry(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool)
     family = call.family.name
     if block.get("type") == "redacted_thinking":
         data = block.get("data")
-        origin = call.foreign_origin(data if isinstance(data, str) else None, None)
+        origin = call.foreign_origin(data if isinstance(data, str) else None, None, i)
         if origin is not None:
             return FOREIGN, (
                 ("", Action.DROPPED, "redacted thinking from {} is opaque to {}", (origin, family)),
             )
         return keep(call, block, "passed back unchanged")
     text, signature = _text_and_signature(block, i, j)
-    origin = call.foreign_origin(signature, text)
+    origin = call.foreign_origin(signature, text, i)
     if origin is not None:
         return _foreign(call, text, origin)
     if signature:

@@ -10,6 +10,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import attrs
+
+from agent.config.loader import _PROVIDER_KEYS
+from agent.config.model import options_of
+from agent.config.providers import ALIASES
+from agent.config.sections import _GATEWAY_OPTIONS, _STORE_OPTIONS
+from agent.families import ModelFamily
+from agent.families.contracts import AnthropicContract, ChatContract
+
 HERE = Path(__file__).parent
 KEY = "sk-live-THIS-MUST-NEVER-SHOW-4242"
 #: written in a text where the test puts 100,000 characters (kept out of the committed file)
@@ -31,12 +40,14 @@ def gen(name: str, how: str, suffix: str, entry: str = "") -> dict[str, Any]:
 
 
 CASES = [
-    ok("empty-file", ""),
-    ok("only-a-comment", "# nothing\n"),
-    ok("foreign-keys-left-alone", "terminal: {backend: local}\nmodel: {default: x}\n"),
+    bad("empty-file", "", ""),  # no providers: nothing to serve or check
+    bad("only-a-comment", "# nothing\n", ""),
+    ok("foreign-keys-left-alone", "terminal: {backend: local}\nmodel: {default: x}\n" + P),
+    bad("providers-empty", "providers:\n", "providers"),
+    bad("providers-mis-indented", "providers:\np:\n  base_url: https://x.example\n", "providers"),
     ok("minimal-provider", P),
     ok("toml-provider", '[providers.p]\nbase_url = "https://x.example"\nmodel = "m"\n', ".toml"),
-    ok("memory-store-bounds", "store: {memory: {max_turns: 5, max_bytes: 1000000}}\n"),
+    ok("memory-store-bounds", P + "store: {memory: {max_turns: 5, max_bytes: 1000000}}\n"),
     bad("top-level-list", "- a\n- b\n", "(top level)"),
     bad("top-level-scalar", "just text\n", "(top level)"),
     bad("near-miss-key", "middelware: []\n", "middelware"),
@@ -75,6 +86,14 @@ CASES = [
         "providers:\n  p: {model: m, base_url: 'http://[::1'}\n",
         "providers.p.base_url",
     ),
+    bad("base-url-no-scheme", P.replace("https://", ""), "providers.p.base_url"),
+    bad("base-url-ftp", P.replace("https", "ftp"), "providers.p.base_url"),
+    bad("base-url-missing", "providers:\n  p: {model: m}\n", "providers.p"),
+    bad("base-url-and-api-differ", P + "    api: https://y.example\n", "providers.p.api"),
+    bad("hermes-key-cmd", P + "    key_cmd: pass show relay\n", "providers.p.key_cmd"),
+    bad(
+        "hermes-transport-unknown", P + "    transport: codex_app_server\n", "providers.p.transport"
+    ),
     bad("base-url-a-list", "providers:\n  p: {model: m, base_url: [a]}\n", "providers.p.base_url"),
     bad("api-mode-unknown", P + "    api_mode: grpc\n", "providers.p.api_mode"),
     bad("family-unknown", P + "    family: nope\n", "providers.p.family"),
@@ -91,7 +110,8 @@ CASES = [
     bad("custom-providers-no-name", "custom_providers:\n  - {model: m}\n", "custom_providers[0]"),
     bad(
         "duplicate-provider-names",
-        "custom_providers:\n  - {name: a, model: m}\n  - {name: a, model: m}\n",
+        "custom_providers:\n  - {name: a, base_url: 'https://a.example'}\n"
+        "  - {name: a, base_url: 'https://a.example'}\n",
         "custom_providers.a",
     ),
     bad("duplicate-keys", "store: memory\nstore: memory\n", ""),
@@ -126,13 +146,13 @@ CASES = [
     bad("toml-duplicate-table", "[store]\n[store]\n", "", ".toml"),
     bad("toml-secret-in-bad-line", f'[providers.p]\napi_key = "{KEY}" junk\n', "", ".toml"),
     bad("unknown-suffix", "providers: {}\n", "", ".ini"),
-    ok("redis-store", "store: {redis: {url: 'redis://127.0.0.1:1/0', ttl: 60}}\n"),
+    ok("redis-store", P + "store: {redis: {url: 'redis://127.0.0.1:1/0', ttl: 60}}\n"),
     bad("redis-no-url", "store: {redis: {ttl: 60}}\n", "store.redis"),
     bad("redis-bad-scheme", "store: {redis: {url: 'http://x'}}\n", "store.redis.url"),
     bad("redis-url-a-number", "store: {redis: {url: 5}}\n", "store.redis.url"),
     bad("redis-bad-ttl", "store: {redis: {url: 'redis://h', ttl: 0}}\n", "store.redis.ttl"),
     bad("redis-unknown-option", "store: {redis: {url: 'redis://h', db: 1}}\n", "store.redis.db"),
-    ok("gateway-tokens", "gateway: {tokens: [a-token], max_body_bytes: 1000, timeout: 5}\n"),
+    ok("gateway-tokens", P + "gateway: {tokens: [a-token], max_body_bytes: 1000, timeout: 5}\n"),
     bad("gateway-a-list", "gateway: [tokens]\n", "gateway"),
     bad("gateway-tokens-a-string", "gateway: {tokens: a-token}\n", "gateway.tokens"),
     bad("gateway-token-a-number", "gateway: {tokens: [12345]}\n", "gateway.tokens[0]"),
@@ -143,11 +163,12 @@ CASES = [
     bad("gateway-bad-size", "gateway: {max_body_bytes: 0}\n", "gateway.max_body_bytes"),
     bad("gateway-bad-timeout", "gateway: {timeout: -1}\n", "gateway.timeout"),
     bad("gateway-unknown-option", "gateway: {port: 1}\n", "gateway.port"),
-    ok("gateway-decisions-off", "gateway: {decisions: false}\n"),
+    ok("gateway-decisions-off", P + "gateway: {decisions: false}\n"),
     bad("gateway-decisions-not-bool", "gateway: {decisions: 'no'}\n", "gateway.decisions"),
     ok(
         "provider-gateway-options",
-        "providers: {p: {model: m, upstream_timeout: 30, forward_client_key: true}}\n",
+        "providers: {p: {base_url: 'https://x.example', upstream_timeout: 30,"
+        " forward_client_key: true}}\n",
     ),
     bad(
         "provider-bad-timeout",
@@ -200,7 +221,9 @@ for _name, _token in TOKENS.items():
 CASES.append(bad("yaml-token/alias-as-a-key", P + f"    *{KEY} : x\n", ""))
 CASES.append(bad("yaml-token/top-level-core-tag", f"!!set {KEY}\n", ""))
 
-#: Every field of the schema (``{B}`` marks where the value goes), each given each bomb below.
+#: Every field of the schema (``{B}`` marks where the value goes), each given each bomb below;
+#: the keys are the code's own, so a field added to the schema is tried once this is rerun (a
+#: test checks the committed file against the code). Every file also has a good provider.
 FIELDS: dict[str, str] = {
     "middleware": "middleware: {B}",
     "middleware[0]": "middleware: [{B}]",
@@ -218,93 +241,34 @@ FIELDS: dict[str, str] = {
     "gateway.tokens[0]": "gateway: {{tokens: [{B}]}}",
     "a-foreign-key": "terminal: {B}",
 }
-PROVIDER_KEYS = (
-    "name",
-    "base_url",
-    "api_key",
-    "api_key_env",
-    "key_env",
-    "model",
-    "api_mode",
-    "family",
-    "middleware",
-    "middleware_replace",
-    "upstream_timeout",
-    "forward_client_key",
-    "headers",  # a host agent's own key, passed over
+#: a provider entry's other fields, without the one tried (nor its other names)
+_ENTRY = {"base_url": "base_url: 'https://x.example'", "model": "model: m"}
+for _key in (*_PROVIDER_KEYS, "headers"):  # (headers: a host agent's own key, passed over)
+    _other = ", ".join(v for k, v in _ENTRY.items() if _key not in ALIASES.get(k, (k,)))
+    FIELDS[f"providers.p.{_key}"] = f"providers: {{{{p: {{{{{_other}, {_key}: {{B}}}}}}}}}}"
+FIELDS["custom_providers[0].name"] = (
+    "custom_providers: [{{name: {B}, base_url: 'https://x.example', model: m}}]"
 )
-for _key in PROVIDER_KEYS:
-    _other = "" if _key == "model" else "model: m, "
-    FIELDS[f"providers.p.{_key}"] = f"providers: {{{{p: {{{{{_other}{_key}: {{B}}}}}}}}}}"
-FIELDS["custom_providers[0].name"] = "custom_providers: [{{name: {B}, model: m}}]"
-THINKING_OPTIONS = (
-    "unsigned_to_anthropic",
-    "foreign",
-    "trusted_models",
-    "on_missing_loop_thinking",
-    "restore",
-)
-for _key in THINKING_OPTIONS:
+for _key in options_of("thinking_round_trip"):
     FIELDS[f"middleware[0].thinking_round_trip.{_key}"] = (
         f"middleware: [{{{{thinking_round_trip: {{{{{_key}: {{B}}}}}}}}}}]"
     )
-STORE_OPTIONS = {
-    "memory": ("max_turns", "max_bytes"),
-    "sqlite": ("path", "max_turns"),
-    "redis": ("url", "ttl", "prefix"),
-}
 _REQUIRED = {"sqlite": "path: t.db, ", "redis": "url: 'redis://h', "}  # (the option is reached)
-for _kind, _keys in STORE_OPTIONS.items():
+for _kind, _keys in _STORE_OPTIONS.items():
     FIELDS[f"store.{_kind}"] = f"store: {{{{{_kind}: {{B}}}}}}"
     for _key in _keys:
         _given = "" if _key in ("path", "url") else _REQUIRED.get(_kind, "")
         FIELDS[f"store.{_kind}.{_key}"] = f"store: {{{{{_kind}: {{{{{_given}{_key}: {{B}}}}}}}}}}"
-for _key in ("tokens", "max_body_bytes", "timeout", "decisions"):
+for _key in _GATEWAY_OPTIONS:
     FIELDS[f"gateway.{_key}"] = f"gateway: {{{{{_key}: {{B}}}}}}"
-FAMILY_KEYS = (
-    "name",
-    "models",
-    "not_models",
-    "when_thinking",
-    "hosts",
-    "authoritative",
-    "anthropic",
-    "chat",
-    "why",
-    "source",
-    "sources",
-)
-for _key in FAMILY_KEYS:
+for _attr in attrs.fields(ModelFamily):
+    _key = _attr.name
     _other = {"name": "models: [x], ", "models": "name: x, "}.get(_key, "name: x, models: [x], ")
     FIELDS[f"families[0].{_key}"] = f"families: [{{{{{_other}{_key}: {{B}}}}}}]"
-ANTHROPIC_KEYS = (
-    "thinking",
-    "turns",
-    "keep_all_from",
-    "adaptive_from",
-    "cannot_disable",
-    "prefix_bound",
-    "reads",
-    "empty_signature",
-    "pad",
-    "pad_on",
-    "empty_to_pad",
-)
-CHAT_KEYS = (
-    "reasoning_content",
-    "details",
-    "ask_encrypted",
-    "tool_signatures",
-    "signatures_required",
-    "signature_dummy",
-    "pad",
-    "pad_on",
-    "empty_to_pad",
-)
-for _wire, _keys in (("anthropic", ANTHROPIC_KEYS), ("chat", CHAT_KEYS)):
-    for _key in _keys:
-        FIELDS[f"families[0].{_wire}.{_key}"] = (
-            f"families: [{{{{name: x, models: [x], {_wire}: {{{{{_key}: {{B}}}}}}}}}}]"
+for _wire, _contract in (("anthropic", AnthropicContract), ("chat", ChatContract)):
+    for _attr in attrs.fields(_contract):
+        FIELDS[f"families[0].{_wire}.{_attr.name}"] = (
+            f"families: [{{{{name: x, models: [x], {_wire}: {{{{{_attr.name}: {{B}}}}}}}}}}]"
         )
 for _key in ("keep_all_from", "adaptive_from", "reads"):  # the values of mapping fields
     FIELDS[f"families[0].anthropic.{_key}.opus"] = (
@@ -313,6 +277,11 @@ for _key in ("keep_all_from", "adaptive_from", "reads"):  # the values of mappin
 FIELDS["families[0].sources.models"] = (
     "families: [{{name: x, models: [x], sources: {{models: {B}}}}}]"
 )
+_PROVIDED = "\nproviders: {{good: {{base_url: 'https://x.example', model: m}}}}"
+FIELDS = {
+    f: t if t.startswith(("providers", "custom_providers")) else t + _PROVIDED
+    for f, t in FIELDS.items()
+}
 
 
 #: the bombs, written where the value goes with their anchors inline (the test expands the
@@ -369,22 +338,18 @@ WHERE: dict[tuple[str, str], str | None] = {
         for f in ("a-foreign-key", "providers.p.name", "providers.p.headers")
         for v in WRONG
     },
-    **{
-        (f, "key-two-deep-in-a-mapping"): None
-        for f in (
-            "providers",
-            "providers.p",
-            "custom_providers",
-            "middleware[0].thinking_round_trip.trusted_models",
-        )
-    },
+    # a mapping of entries: an entry with no base_url is refused by name
+    ("providers", "key-two-deep-in-a-mapping"): "providers.k",
+    ("providers.p", "key-two-deep-in-a-mapping"): "providers.p",
+    ("custom_providers", "key-two-deep-in-a-mapping"): "custom_providers.k",
+    ("middleware[0].thinking_round_trip.trusted_models", "key-two-deep-in-a-mapping"): None,
     **{
         (f, "huge-string"): None
         for f in (
             "gateway.tokens[0]",
-            "providers.p.base_url",
             "providers.p.api_key",
             "providers.p.model",
+            "providers.p.default_model",
             "custom_providers[0].name",
             "middleware[0].thinking_round_trip.trusted_models",
             "store.sqlite.path",

@@ -199,7 +199,12 @@ def _cases_of(name: str, kind: str, value: Any) -> list[dict[str, Any]]:
             "call": "observe",
             "api": "anthropic_messages",
             "response": value,
-            "expect": {"pass": True},
+            # a response that is no mapping is an error, never silently passed over
+            "expect": (
+                {"pass": True}
+                if kind in OBJECTS
+                else {"error": "InvalidResponse", "where": "response"}
+            ),
         }
     )
     cases.append(
