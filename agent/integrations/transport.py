@@ -34,7 +34,18 @@ from agent.integrations._sse import (
     ResponsesAccumulator,
     loads,
 )
-from agent.integrations._tee import AsyncTeeStream, TeeStream, decoder
+from agent.integrations._tee import AsyncTeeStream, TeeStream
+from agent.integrations.answers import (
+    OBSERVING,
+    ReadLimits,
+    abody,
+    adecoded,
+    aloads,
+    body,
+    decoded,
+    error_text,
+    teed,
+)
 from agent.pipeline import Pipeline
 from agent.request import Request
 from agent.wire import Api
@@ -153,14 +164,14 @@ class _Core:
         except Exception:  # observing must never break the agent's call
             log.exception("observing a response failed")
 
-    def accumulator(self, sent: Request) -> Any:
+    def accumulator(self, sent: Request, max_event: int) -> Any:
         if sent.api == "chat_completions":
-            return ChatAccumulator()
+            return ChatAccumulator(max_event)
         if sent.api == "responses":
-            return ResponsesAccumulator()
+            return ResponsesAccumulator(max_event)
         if sent.api == "gemini":
-            return GeminiAccumulator()
-        return MessageAccumulator()
+            return GeminiAccumulator(max_event)
+        return MessageAccumulator(max_event)
 
     def streamed(self, sent: Request) -> Callable[[Any], None]:
         """What to do with a finished stream's accumulator: observe what it rebuilt."""
@@ -188,17 +199,6 @@ def rebuilt(request: httpx2.Request, body: Mapping[str, Any]) -> httpx2.Request:
         content=content,
         extensions=request.extensions,
     )
-
-
-def _decoded(response: httpx2.Response, raw: bytes) -> bytes:
-    """The body's bytes as the client would read them (content-encoding undone)."""
-    if response.headers.get("content-encoding", "identity") in ("", "identity"):
-        return raw
-    probe = httpx2.Response(
-        response.status_code, headers=response.headers, stream=httpx2.ByteStream(raw)
-    )
-    probe.read()
-    return probe.content
 
 
 def _again(response: httpx2.Response, raw: bytes, request: httpx2.Request) -> httpx2.Response:
@@ -232,6 +232,7 @@ def tagged(
         "changed": sent.body is not ours.body,
         "retried": retried,
         "decisions": counts,
+        "observing": response.extensions.get(OBSERVING),
     }
     return response
 
@@ -248,6 +249,7 @@ class PipelineTransport(httpx2.BaseTransport):
         pipeline: the chain to run.
         inner: the transport that sends (default ``httpx2.HTTPTransport()``).
         provider: the configured provider name, for explain and logs.
+        limits: what is held of an answer to observe it (``ReadLimits``).
         count: count the chain's decisions by action, in the response's
             ``extensions["agent"]["decisions"]`` (the gateway's access log; the chain then
             takes its explaining path, a few times slower than a plain call).
@@ -260,10 +262,12 @@ class PipelineTransport(httpx2.BaseTransport):
         *,
         provider: str | None = None,
         count: bool = False,
+        limits: ReadLimits | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.inner = inner if inner is not None else httpx2.HTTPTransport()
         self.provider = provider
+        self.limits = limits if limits is not None else ReadLimits()
         self._core = _Core(pipeline, provider, count)
 
     def __repr__(self) -> str:
@@ -283,9 +287,9 @@ class PipelineTransport(httpx2.BaseTransport):
             return tagged(self._settled(response, sent, request), ours, sent, False, counts)
         if response.status_code not in RETRIED:
             return tagged(response, ours, sent, False, counts)
-        data = b"".join(response.iter_raw())
-        response.close()
-        corrected = self._core.recover(ours, sent, response.status_code, _decoded(response, data))
+        data = body(response, self.limits)
+        text = error_text(decoded(response, data, self.limits), data)
+        corrected = self._core.recover(ours, sent, response.status_code, text)
         if corrected is None:
             return tagged(_again(response, data, request), ours, sent, False, counts)
         retry = self.inner.handle_request(rebuilt(request, self._core.wire(corrected, raw)))
@@ -297,22 +301,10 @@ class PipelineTransport(httpx2.BaseTransport):
         self, response: httpx2.Response, sent: Request, request: httpx2.Request
     ) -> httpx2.Response:
         if is_stream(response):
-            decode = decoder(response.headers.get("content-encoding"))
-            if decode is None:  # a coding this process cannot undo: passed on unobserved
-                return response
-            tee = TeeStream(
-                response.stream, self._core.accumulator(sent), self._core.streamed(sent), decode
-            )
-            return httpx2.Response(
-                response.status_code,
-                headers=response.headers,
-                stream=tee,
-                request=request,
-                extensions=response.extensions,
-            )
-        data = b"".join(response.iter_raw())
-        response.close()
-        self._core.observe(sent, loads(_decoded(response, data)))
+            return teed(response, request, self._core, sent, self.limits, TeeStream)
+        data = body(response, self.limits)
+        plain = decoded(response, data, self.limits)
+        self._core.observe(sent, None if plain is None else loads(plain))
         return _again(response, data, request)
 
     def close(self) -> None:
@@ -329,10 +321,12 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
         *,
         provider: str | None = None,
         count: bool = False,
+        limits: ReadLimits | None = None,
     ) -> None:
         self.pipeline = pipeline
         self.inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
         self.provider = provider
+        self.limits = limits if limits is not None else ReadLimits()
         self._core = _Core(pipeline, provider, count)
 
     def __repr__(self) -> str:
@@ -352,9 +346,9 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
             return tagged(await self._settled(response, sent, request), ours, sent, False, counts)
         if response.status_code not in RETRIED:
             return tagged(response, ours, sent, False, counts)
-        data = b"".join([chunk async for chunk in response.aiter_raw()])
-        await response.aclose()
-        corrected = self._core.recover(ours, sent, response.status_code, _decoded(response, data))
+        data = await abody(response, self.limits)
+        text = error_text(await adecoded(response, data, self.limits), data)
+        corrected = self._core.recover(ours, sent, response.status_code, text)
         if corrected is None:
             return tagged(_again(response, data, request), ours, sent, False, counts)
         retry = await self.inner.handle_async_request(
@@ -368,22 +362,9 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
         self, response: httpx2.Response, sent: Request, request: httpx2.Request
     ) -> httpx2.Response:
         if is_stream(response):
-            decode = decoder(response.headers.get("content-encoding"))
-            if decode is None:  # a coding this process cannot undo: passed on unobserved
-                return response
-            tee = AsyncTeeStream(
-                response.stream, self._core.accumulator(sent), self._core.streamed(sent), decode
-            )
-            return httpx2.Response(
-                response.status_code,
-                headers=response.headers,
-                stream=tee,
-                request=request,
-                extensions=response.extensions,
-            )
-        data = b"".join([chunk async for chunk in response.aiter_raw()])
-        await response.aclose()
-        self._core.observe(sent, loads(_decoded(response, data)))
+            return teed(response, request, self._core, sent, self.limits, AsyncTeeStream)
+        data = await abody(response, self.limits)
+        self._core.observe(sent, await aloads(await adecoded(response, data, self.limits)))
         return _again(response, data, request)
 
     async def aclose(self) -> None:
