@@ -208,14 +208,16 @@ class TestDeepJson:
         500 (the upstream's 400 reaches the client), and no file descriptor kept (main: 500,
         and one leaked per request on the path the chain does not read)."""
         deep = b'{"model":"m","x":' + b"[" * 1_500 + b"]" * 1_500 + b"}"
-        with recorder(status=400) as (upstream, _), gateway(_one(tmp_path, upstream)) as url:
-            with httpx2.Client() as client:
-                client.post(f"{url}{path}", content=deep)  # warm: connections made
-                before = _fds()
-                statuses = {
-                    client.post(f"{url}{path}", content=deep).status_code for _ in range(30)
-                }
-                after = _fds()
+        with (
+            recorder(status=400) as (upstream, _),
+            gateway(_one(tmp_path, upstream)) as url,
+            httpx2.Client() as client,
+        ):
+            client.post(f"{url}{path}", content=deep)  # warm: connections made
+            before = _fds()
+            answers = [client.post(f"{url}{path}", content=deep) for _ in range(30)]
+            statuses = {a.status_code for a in answers}
+            after = _fds()
 
         assert {400} == statuses
         assert after - before < 5

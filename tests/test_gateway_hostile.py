@@ -111,8 +111,16 @@ class GatewayProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp_path / "gateway.log"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "agent", "serve", "--config", str(config)]
-            + ["--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "agent",
+                "serve",
+                "--config",
+                str(config),
+                "--port",
+                str(self.port),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=self.log.open("wb"),
         )
@@ -196,7 +204,8 @@ class TestMemory:
                 peak = gateway.peak_kb()
             finally:
                 gateway.stop()
-        assert statuses and set(statuses) == {200}
+        assert statuses, "/health was not asked while the attack ran"
+        assert {200} == set(statuses)
         return status, raw, peak
 
     def test_a_gzip_bomb_body_is_a_502_naming_the_limit(

@@ -21,6 +21,8 @@ from attrs import define, field
 from agent.gateway.routing import masked_query
 
 log = logging.getLogger("agent.gateway")
+#: Where a failure inside the gateway is told (one line, no traceback).
+errors = logging.getLogger("agent.gateway.errors")
 #: Where a request's record waits in the ASGI scope for the handler to fill in.
 SCOPE_KEY = "agent.record"
 #: A client's own request id is kept when it looks like one.
@@ -166,7 +168,7 @@ class AccessLog:
         except Exception as exc:
             if not _cut(exc):
                 record.error = record.error or f"internal: {type(exc).__name__}"
-                log.warning("a request failed inside the gateway (%s; a bug)", type(exc).__name__)
+                failed(exc)
             if not started:
                 await _internal_error(counted_send)
         finally:
@@ -188,6 +190,11 @@ async def _internal_error(send: Send) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def failed(exc: BaseException) -> None:
+    """Tell a failure inside the gateway: its type, never its text (it may hold data)."""
+    errors.warning("a request failed inside the gateway (%s; a bug)", type(exc).__name__)
 
 
 def quiet_dependencies() -> None:

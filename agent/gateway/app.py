@@ -21,7 +21,14 @@ from starlette.routing import Route
 
 from agent.config import Config, ProviderConfig
 from agent.errors import shown
-from agent.gateway.access import SCOPE_KEY, AccessLog, Cut, Record, quiet_dependencies
+from agent.gateway.access import (
+    SCOPE_KEY,
+    AccessLog,
+    Cut,
+    Record,
+    failed,
+    quiet_dependencies,
+)
 from agent.gateway.metrics import Metrics
 from agent.gateway.routing import (
     TOKEN_HEADER,
@@ -131,6 +138,12 @@ class Gateway:
         except RecursionError:
             return _error(
                 400, "invalid_request_error", "request body nested too deeply to read", record
+            )
+        except Exception as exc:  # a bug of ours: a clear 500, no traceback
+            failed(exc)
+            message = "internal gateway error"
+            return _error(
+                500, "api_error", message, record, error=f"internal: {type(exc).__name__}"
             )
 
     async def forward(self, request: HTTPRequest, record: Record, name: str, path: str) -> Response:
@@ -343,9 +356,10 @@ def _error(
     message: str,
     record: Record | None = None,
     limit: str | None = None,
+    error: str | None = None,
 ) -> JSONResponse:
     if record is not None:
-        record.error = message
+        record.error = error or message
         record.limit = limit
     return JSONResponse(
         {"type": "error", "error": {"type": kind, "message": message}}, status_code=status

@@ -71,7 +71,7 @@ class Metrics:
         """Count one finished request."""
         provider = record.provider if record.provider in self.providers else ""
         self.requests.labels(provider, str(record.status or 0)).inc()
-        if record.answered_s is not None and provider:
+        if record.answered_s is not None and record.upstream_status is not None and provider:
             upstream = record.upstream_s[0]
             self.upstream.labels(provider).observe(upstream)
             self.added.labels(provider).observe(

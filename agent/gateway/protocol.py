@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -132,7 +133,7 @@ class GuardedProtocol(HttpToolsProtocol):
         )
         self.transport.write(head.encode() + body)
         self.transport.close()
-        record = Record(method=self._method(), path=self._path(), request_id="-")
+        record = Record(method=self._method(), path=self._path(), request_id=uuid.uuid4().hex)
         record.status, record.error, record.bytes_out = status, message, len(body)
         record.bytes_in = self._head_bytes
         record.limit = "header_timeout" if status == 408 else "max_header_bytes"
