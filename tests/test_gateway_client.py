@@ -203,10 +203,14 @@ def _fds() -> int:
 
 class TestDeepJson:
     @pytest.mark.parametrize("path", ["/p/v1/messages", "/p/v1/messages/count_tokens"])
-    def test_deep_json_is_never_a_500_and_leaks_nothing(self, tmp_path: Path, path: str) -> None:
-        """JSON nested 1,500 deep, on a path the chain reads and on one it does not: never a
-        500 (the upstream's 400 reaches the client), and no file descriptor kept (main: 500,
-        and one leaked per request on the path the chain does not read)."""
+    def test_deep_json_is_never_a_500_and_leaks_nothing(
+        self, tmp_path: Path, path: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """JSON nested 1,500 deep, on a path the chain reads and on one it does not, with the
+        access log on as ``serve`` has it: never a 500 (the upstream's 400 reaches the
+        client), and no file descriptor kept (main: 500, and one leaked per request on the
+        path the chain does not read)."""
+        caplog.set_level(logging.INFO, logger="agent.gateway")
         deep = b'{"model":"m","x":' + b"[" * 1_500 + b"]" * 1_500 + b"}"
         with (
             recorder(status=400) as (upstream, _),
