@@ -24,10 +24,11 @@ Then ``--calls`` calls (default 10,000) through the gateway with 8 clients, its 
 read after every batch.
 
 ``--workers N`` runs the gateway with N worker processes (then on a SQLite store, which they
-share).
+share). The gateway runs with every bound at its default and ``/metrics`` on
+(``--no-metrics``: off); see ``bench_hostile.py`` for the bounds under attack.
 
 Usage: python bench/bench_gateway.py [--clients 1 8 64] [--model-ms 0 50] [--calls 10000]
-                                     [--workers 1]
+                                     [--workers 1] [--no-metrics]
 """
 
 from __future__ import annotations
@@ -236,6 +237,7 @@ def main() -> None:
     parser.add_argument("--model-ms", type=float, nargs="*", default=[0.0, 50.0])
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--no-metrics", dest="metrics", action="store_false")
     args = parser.parse_args()
     processes: list[subprocess.Popen[str]] = []
     try:
@@ -252,9 +254,10 @@ def main() -> None:
                     if args.workers == 1
                     else f"{{sqlite: {{path: '{db}', max_turns: 1000}}}}"
                 )
-                config.write_text(
+                config.write_text(  # every bound at its default, metrics on
                     f"store: {store}\n"
-                    f"providers:\n  mimo:\n    base_url: {upstream}\n"
+                    + ("gateway:\n  metrics: true\n" if args.metrics else "")
+                    + f"providers:\n  mimo:\n    base_url: {upstream}\n"
                     "    api_mode: anthropic_messages\n"
                 )
                 gateway, base = _gateway(config, args.workers)

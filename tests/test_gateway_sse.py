@@ -55,8 +55,12 @@ class TestLinear:
         def messages(n: int) -> Callable[[], Any]:
             start = {"type": "message_start", "message": {"content": []}}
             block = {"type": "content_block_start", "index": 0, "content_block": {"type": "text"}}
-            delta = {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta"}}
-            events = [start, block] + [{**delta, "delta": {**delta["delta"], "text": "ab"}}] * n
+            delta = {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": "ab"},
+            }
+            events = [start, block] + [delta] * n
             raw = b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events)
 
             def run() -> None:
