@@ -18,7 +18,8 @@ emulator's own time for it (which the emulator reports in the answer), so the va
 time does not blur the comparison. Printed per model time and N: median and p99 of that
 overhead both ways, the differences (the gateway's added latency), failed calls, and the
 chain's own time per call (the pipeline with its decisions counted, as the gateway runs it,
-on the loop's last body).
+on the loop's last body), and the gateway's CPU time per call (user and system, read from
+/proc around its rounds: robust to a busy machine where latency is not).
 
 Then ``--calls`` calls (default 10,000) through the gateway with 8 clients, its resident memory
 read after every batch.
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import socket
 import statistics
@@ -85,6 +87,17 @@ def _rss_kb(pid: int) -> int:
     children = Path(f"/proc/{pid}/task/{pid}/children")
     for child in children.read_text().split() if children.exists() else ():
         total += _rss_kb(int(child))
+    return total
+
+
+def _cpu_s(pid: int) -> float:
+    """The CPU time (user and system) a process and its children (the gateway's workers)
+    have used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in children.read_text().split() if children.exists() else ():
+        total += _cpu_s(int(child))
     return total
 
 
@@ -205,7 +218,7 @@ def _compare(
     print(
         f"{'N':>4} {'calls':>6} {'direct p50':>10} {'gw p50':>8} {'added p50':>9} "
         f"{'direct p99':>10} {'gw p99':>8} {'added p99':>9} {'failed':>6} {'chain ms':>8} "
-        f"{'rss KB':>13}"
+        f"{'gw cpu/call':>11} {'rss KB':>13}"
     )
     for n in clients:
         loops = max(1, 60 // n)  # per round: about 300 calls at 1 client, 320 at 64
@@ -214,11 +227,14 @@ def _compare(
         g_times: list[float] = []
         failed: list[int] = []
         last: tuple[list[Any], list[Any]] = ([], [])
+        cpu = 0.0
         for _ in range(ROUNDS):
             times, lost, last = asyncio.run(_run(direct, n, loops, True, model_s))
             d_times += times
             failed += lost
+            cpu -= _cpu_s(gateway_pid)
             times, lost, _ = asyncio.run(_run(through, n, loops, False, model_s))
+            cpu += _cpu_s(gateway_pid)
             g_times += times
             failed += lost
         after = _rss_kb(gateway_pid)
@@ -227,7 +243,8 @@ def _compare(
         print(
             f"{n:>4} {len(g_times):>6} {d50:>8.2f}ms {g50:>6.2f}ms {g50 - d50:>7.2f}ms "
             f"{d99:>8.2f}ms {g99:>6.2f}ms {g99 - d99:>7.2f}ms {len(failed):>6} "
-            f"{_chain_ms(emulator, last):>8.3f} {before:>6}->{after:<6}"
+            f"{_chain_ms(emulator, last):>8.3f} {cpu / len(g_times) * 1000:>9.3f}ms "
+            f"{before:>6}->{after:<6}"
         )
 
 

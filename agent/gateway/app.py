@@ -159,7 +159,6 @@ class Gateway:
         body = await _read(request, limit)
         if body is None:
             return _error(413, "request_too_large", too_large, record, "max_body_bytes")
-        record.model = _model(body)
         try:
             query = kept_query(
                 request.scope.get("query_string") or b"", provider.forward_client_key
@@ -175,7 +174,10 @@ class Gateway:
         )
         upstream.extensions[CLOCK] = record.upstream_s
         stream_asked = bool(_ASKS_STREAM.search(body)) or "streamGenerateContent" in path
-        return await self.answer(name, provider, upstream, record, stream_asked)
+        answered = await self.answer(name, provider, upstream, record, stream_asked)
+        if record.model is None:  # a call the pipeline did not read
+            record.model = _model(body)
+        return answered
 
     async def answer(
         self,
