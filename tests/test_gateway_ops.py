@@ -156,6 +156,35 @@ class TestMetrics:
         assert SECRET not in text
         assert "tok" not in text
 
+    def test_workers_count_together(self, tmp_path: Path) -> None:
+        """With --workers 2, every scrape (whichever worker takes it) gives the counts of
+        all: six calls on fresh connections, four scrapes."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        with recorder() as (up, _):
+            config = tmp_path / "g.yaml"
+            config.write_text(
+                f"store: {{sqlite: {{path: '{tmp_path / 't.db'}'}}}}\n"
+                "gateway:\n  metrics: true\n"
+                f"providers:\n  p: {{base_url: '{up}', api_mode: anthropic_messages}}\n"
+            )
+            port = _free_port()
+            with served(config, port, "--workers", "2"):
+                url = f"http://127.0.0.1:{port}"
+                for _ in range(6):
+                    httpx2.post(f"{url}/p/v1/messages", json=MESSAGE)
+                scrapes = [httpx2.get(f"{url}/metrics").text for _ in range(4)]
+
+        counted = [
+            s.value
+            for text in scrapes
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+            if s.name == "agent_gateway_requests_total"
+            and s.labels == {"provider": "p", "status": "200"}
+        ]
+        assert [6.0] * 4 == counted
+
     def test_off_by_default(self, tmp_path: Path) -> None:
         """Without metrics: true, /metrics is just another provider name (404)."""
         with recorder() as (up, _), gateway(_one(tmp_path, up)) as url:

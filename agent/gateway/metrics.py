@@ -7,11 +7,15 @@ a path or a model string a client chose."""
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from agent.errors import StoreError
 from agent.gateway.access import Record
 
+#: Where prometheus-client's multiprocess mode keeps the workers' counts (set by ``serve``
+#: for ``--workers N`` unless the operator set it).
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 #: Seconds: the gateway's own share is usually under a millisecond, an upstream's up to
 #: minutes.
 _ADDED = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
@@ -88,10 +92,17 @@ class Metrics:
             self.limits.labels(limit).inc()
 
     def text(self) -> tuple[bytes, str]:
-        """The exposition (body, content type)."""
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+        """The exposition (body, content type): with several workers, every worker's counts
+        added up (prometheus-client's multiprocess mode, which ``serve`` turns on)."""
+        from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        if not os.environ.get(MULTIPROCESS_ENV):
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
 
     def close(self) -> None:
         logger = logging.getLogger("agent")

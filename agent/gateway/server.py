@@ -8,15 +8,19 @@ import ctypes
 import logging
 import math
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 from agent.config import Config
 from agent.gateway.app import build_app
+from agent.gateway.metrics import MULTIPROCESS_ENV
 from agent.wire import safe_url
 
 #: Where ``serve`` tells its worker processes which config to load, and who supervises them.
@@ -146,11 +150,27 @@ def serve(
         return
     os.environ[CONFIG_ENV] = str(Path(config.path).resolve())
     os.environ[SUPERVISOR_ENV] = str(os.getpid())
-    uvicorn.run(
-        "agent.gateway:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        **options,
-    )
+    with _shared_metrics(config.gateway.metrics):
+        uvicorn.run(
+            "agent.gateway:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            **options,
+        )
+
+
+@contextlib.contextmanager
+def _shared_metrics(on: bool) -> Iterator[None]:
+    """Workers that count into one folder (prometheus-client's multiprocess mode), so a
+    scrape of any worker answers for all; the folder is removed at exit."""
+    if not on or os.environ.get(MULTIPROCESS_ENV):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="agent-gateway-metrics-")
+    os.environ[MULTIPROCESS_ENV] = folder
+    try:
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
