@@ -4,7 +4,7 @@ resident memory and how long ``GET /health`` took while the attack ran.
 Attacks (each against a fresh ``python -m agent serve`` process, defaults on): a plain answer
 that is gzip of 1 GiB of zeros, a stream that is gzip of 1 GiB of blank lines, a plain answer
 that never ends, and a stream that is one 20 MB line. ``/health`` is asked every 5 ms from
-another thread while the attack runs; printed are the number of probes, their median and
+another process while the attack runs; printed are the number of probes, their median and
 worst time, and the gateway's ``VmHWM``. The README promises under 200 MB peak and
 ``/health`` within 50 ms.
 
@@ -48,6 +48,26 @@ def _gzip_of_repeated(block: bytes, total: int) -> bytes:
 
 
 Behave = Callable[[BaseHTTPRequestHandler], None]
+
+#: Asks /health every 5 ms from its own process (so the attacking client's work does not
+#: delay it) until its stdin closes; prints each answer's time.
+_PROBE = """
+import sys, threading, time
+import httpx2
+
+done = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+times = []
+with httpx2.Client() as client:
+    client.get(sys.argv[1] + "/health")
+    print("probing", flush=True)
+    while not done.is_set():
+        started = time.perf_counter()
+        client.get(sys.argv[1] + "/health")
+        times.append(time.perf_counter() - started)
+        time.sleep(0.005)
+print(" ".join(f"{t:.6f}" for t in times))
+"""
 
 
 def _send(handler: BaseHTTPRequestHandler, kind: str, coding: str | None, parts: Any) -> None:
@@ -114,19 +134,14 @@ def _attack(folder: Path, behave: Behave, body: bytes) -> tuple[int, list[float]
                     if httpx2.get(f"{url}/health").status_code == 200:
                         break
                 time.sleep(0.05)
-            times: list[float] = []
-            done = threading.Event()
-
-            def probe_health() -> None:
-                with httpx2.Client() as client:
-                    while not done.is_set():
-                        started = time.perf_counter()
-                        client.get(f"{url}/health")
-                        times.append(time.perf_counter() - started)
-                        time.sleep(0.005)
-
-            prober = threading.Thread(target=probe_health)
-            prober.start()
+            prober = subprocess.Popen(
+                [sys.executable, "-c", _PROBE, url],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert prober.stdout is not None
+            prober.stdout.readline()  # (probing)
             with (
                 httpx2.Client(timeout=120) as client,
                 client.stream(
@@ -138,8 +153,8 @@ def _attack(folder: Path, behave: Behave, body: bytes) -> tuple[int, list[float]
             ):
                 for _ in answer.iter_raw():
                     pass
-            done.set()
-            prober.join()
+            out, _ = prober.communicate("")
+            times = [float(t) for t in out.split()]
             status = answer.status_code
             peak = 0
             for line in Path(f"/proc/{gateway.pid}/status").read_text().splitlines():

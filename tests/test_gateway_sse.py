@@ -96,7 +96,7 @@ class TestLinear:
 
             return feed
 
-        assert _growth(run, 200) < 24
+        assert _growth(run, 1_000) < 24
 
 
 class TestBounds:

@@ -375,6 +375,8 @@ def build_app(config: Config) -> Any:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        for name in config.providers:  # made before the first call, not during it
+            gateway.client(name)
         yield
         await gateway.close()
 
