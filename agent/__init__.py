@@ -1,6 +1,9 @@
 """agent: a message pipeline whose ThinkingRoundTrip sends each provider the reasoning it wants.
 
-Public API (design §3): ``Request``, ``Pipeline``, ``load_config``, the family table, the
+Installed as the ``thinking-round-trip`` distribution (``pip install thinking-round-trip``);
+the import package is ``agent``.
+
+Public API: ``Request``, ``Pipeline``, ``load_config``, the family table, the
 explain records, and the library's exceptions. Middleware live in ``agent.middleware``; test
 helpers (emulators, a recorder, the tool loop) in ``agent.testing``.
 """
@@ -8,12 +11,15 @@ helpers (emulators, a recorder, the tool loop) in ``agent.testing``.
 from typing import TYPE_CHECKING
 
 from agent.config import Config, ProviderConfig, load_config
+from agent.distribution import installed_version
 from agent.errors import (
     AgentError,
     ConfigError,
     FamilyDefinitionError,
     InvalidOption,
     InvalidRequest,
+    InvalidResponse,
+    MissingExtra,
     ThinkingContractError,
     UnknownFamily,
 )
@@ -23,6 +29,9 @@ from agent.pipeline import Middleware, Pipeline
 from agent.request import Request
 from agent.sqlite_store import SqliteStore
 from agent.store import MemoryStore, Origin, ThinkingStore
+
+#: The installed distribution's version (``thinking-round-trip``), from its metadata.
+__version__ = installed_version()
 
 if TYPE_CHECKING:
     from agent.integrations.anthropic import anthropic_client, async_anthropic_client
@@ -50,8 +59,10 @@ __all__ = [
     "FamilyRegistry",
     "InvalidOption",
     "InvalidRequest",
+    "InvalidResponse",
     "MemoryStore",
     "Middleware",
+    "MissingExtra",
     "ModelFamily",
     "Origin",
     "Pipeline",

@@ -1,23 +1,28 @@
-"""Command line: ``python -m agent <command>`` (also installed as ``agent-pipeline``)."""
+"""Command line: the ``thinking-round-trip`` console script (also ``python -m agent``)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.config import Config, load_config
+from agent.agent_config import gateway_url, refuse_loop, write_agent_config
+from agent.config import load_config
+from agent.distribution import DISTRIBUTION, install_hint, installed_version, missing_extra
 from agent.errors import AgentError
 from agent.explain import dumps
-from agent.families import APIS, UNKNOWN, FamilyRegistry, ModelFamily
+from agent.families import APIS, FamilyRegistry
+from agent.families.listing import print_table, table_records
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.pipeline import Pipeline
+from agent.reports import check_record, check_text
 from agent.request import Request
-from agent.wire import safe_url
+from agent.wire import wire_of
 
 EXIT_OK = 0
 EXIT_INPUT = 1  # the body or config given is invalid
@@ -79,13 +84,14 @@ def _preview(args: argparse.Namespace) -> int:
     _text_only(args.body, body)
     if not isinstance(body, dict):
         raise _Fail(f"{args.body}: the body must be a JSON object")
+    shape = wire_of(body)
     if args.config is not None:
         if args.provider is None:
             raise _Fail("--config needs --provider NAME (check CONFIG lists them)", EXIT_USAGE)
         config = load_config(args.config)
         provider = config.provider(args.provider)
         pipeline = config.pipeline(args.provider)
-        api = args.api or provider.api_mode
+        api, said = args.api or provider.api_mode, "--api" if args.api else "its api_mode"
         base_url = args.base_url or provider.base_url
         if "model" not in body and provider.model:
             body = {**body, "model": provider.model}
@@ -93,7 +99,13 @@ def _preview(args: argparse.Namespace) -> int:
         if args.provider is not None:
             raise _Fail("--provider needs --config CONFIG", EXIT_USAGE)
         pipeline = Pipeline([ToolPairing(), ThinkingRoundTrip()])
-        api, base_url = args.api or "anthropic_messages", args.base_url
+        api = args.api or (shape[0] if shape else "anthropic_messages")
+        said, base_url = "--api", args.base_url
+    if shape is not None and shape[0] != api:
+        raise _Fail(
+            f"{args.body}: the body is written for {shape[0]} ({shape[1]}), but {said} "
+            f"says {api}; give the body of that wire, or --api {shape[0]}"
+        )
     if args.model:
         body = {**body, "model": args.model}
     request = Request(
@@ -115,122 +127,31 @@ def _print_json(data: object) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-def _check_record(config: Config) -> dict[str, Any]:
-    providers = []
-    for name, provider in config.providers.items():
-        match = config.families.resolve(
-            provider.model or "", provider.base_url, provider.api_mode, provider.family
-        )
-        providers.append(
-            {
-                "name": name,
-                "api_mode": provider.api_mode,
-                "base_url": safe_url(provider.base_url),
-                "host": match.host,
-                "model": provider.model,
-                "family": match.family.name,
-                "rule": match.rule,
-                "detection": match.describe(),
-                "does": match.family.contract(provider.api_mode).describe(),
-                "chain": [m.describe() for m in config.chain_for(name)],
-                "api_key": provider.api_key_source,
-                "upstream_timeout": provider.timeout,
-                "forward_client_key": provider.forward_client_key,
-            }
-        )
-    gateway = config.gateway
-    return {
-        "config": config.path,
-        "chain": [m.describe() for m in config.middleware],
-        "store": config.store_spec.kind,
-        "gateway": {  # the number of tokens, never a token
-            "tokens": len(gateway.tokens),
-            "max_body_bytes": gateway.max_body_bytes,
-            "timeout": gateway.timeout,
-            "decisions": gateway.decisions,
-        },
-        "families": list(config.families.names),
-        "providers": providers,
-    }
-
-
 def _check(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
-    record = _check_record(config)
+    path = _config_path(args)
+    record = check_record(load_config(path, require_env=not args.no_env))
     if args.json:
         _print_json(record)
-        return EXIT_OK
-    print(f"{config.path}: ok")
-    print(f"global chain: {' -> '.join(record['chain'])}")
-    print(f"store: {record['store']}")
-    served = record["gateway"]
-    print(
-        f"gateway (serve): {served['tokens']} token(s), bodies up to {served['max_body_bytes']} "
-        f"bytes, {served['timeout']:g} s upstream, decisions "
-        f"{'counted' if served['decisions'] else 'not counted'}"
-    )
-    if not record["providers"]:
-        print("no providers configured")
-    for p in record["providers"]:
-        where = p["base_url"] or f"(official endpoint: {p['host']})"
-        print()
-        print(f"{p['name']}: {p['api_mode']} at {where}, model {p['model'] or '(none)'}")
-        print(f"  family:  {p['family']} by {p['rule']} rule - {p['detection']}")
-        print(f"  does:    {p['does']}")
-        print(f"  chain:   {' -> '.join(p['chain']) or '(empty)'}")
-        key = p["api_key"]
-        print(f"  api key: {'not set' if key == 'none' else 'set (' + key + ')'}")
-        serving = [f"waits {p['upstream_timeout']:g} s"] if p["upstream_timeout"] else []
-        serving += ["sends the client's own key upstream"] if p["forward_client_key"] else []
-        if serving:
-            print(f"  gateway: {'; '.join(serving)}")
+    else:
+        print("\n".join(check_text(record)))
     return EXIT_OK
 
 
-def _family_record(family: ModelFamily, builtin: FamilyRegistry) -> dict[str, Any]:
-    names = builtin.names
-    origin = "built-in" if family.name in names else "config"
-    if family.name in names and builtin.get(family.name) != family:
-        origin = "built-in, overridden by config"
-    return {
-        "name": family.name,
-        "origin": origin,
-        "models": list(family.models),
-        "not_models": list(family.not_models),
-        "when_thinking": list(family.when_thinking),
-        "hosts": list(family.hosts),
-        "authoritative": family.authoritative,
-        "anthropic_messages": family.anthropic.describe(),
-        "chat_completions": family.chat.describe(),
-        "responses": family.chat.describe_responses(),
-        "why": family.why,
-        "source": family.source,
-        "sources": dict(family.sources),
-    }
+def _config_path(args: argparse.Namespace) -> str:
+    """check's config, given as CONFIG or as --config CONFIG (one of them)."""
+    given: set[str] = {p for p in (args.config, args.config_option) if p is not None}
+    if len(given) != 1:
+        raise _Fail("check needs one config: check CONFIG (or check --config CONFIG)", EXIT_USAGE)
+    return given.pop()
 
 
 def _families(args: argparse.Namespace) -> int:
     registry = load_config(args.config).families if args.config else FamilyRegistry.builtin()
-    records = [_family_record(f, FamilyRegistry.builtin()) for f in registry.families]
-    records.append(_family_record(UNKNOWN, FamilyRegistry.builtin()) | {"origin": "fallback"})
+    records = table_records(registry)
     if args.json:
         _print_json(records)
-        return EXIT_OK
-    for r in records:
-        print(f"{r['name']} ({r['origin']})")
-        print(f"  models:  {', '.join(r['models']) or '-'}")
-        if r["not_models"]:
-            print(f"  not:     {', '.join(r['not_models'])}")
-        if r["when_thinking"]:
-            print(f"  when thinking is on: {', '.join(r['when_thinking'])}")
-        hosts = ", ".join(r["hosts"]) or "-"
-        print(f"  hosts:   {hosts}{' (authoritative)' if r['authoritative'] else ''}")
-        print(f"  anthropic_messages: {r['anthropic_messages']}")
-        print(f"  chat_completions:   {r['chat_completions']}")
-        print(f"  responses:          {r['responses']}")
-        for rule, source in [("contract", r["source"]), *r["sources"].items()]:
-            if source:
-                print(f"  source ({rule}): {source}")
+    else:
+        print_table(records)
     return EXIT_OK
 
 
@@ -273,7 +194,8 @@ def _add_preview(commands: Any) -> None:
         "--api",
         choices=APIS,
         default=None,
-        help="the wire (default: the provider's api_mode, else anthropic_messages)",
+        help="the wire (default: the provider's api_mode, else the wire the body's shape "
+        "says, else anthropic_messages); a body written for another wire is refused",
     )
     preview.add_argument(
         "--base-url",
@@ -293,13 +215,24 @@ def _add_check(commands: Any) -> None:
         "check",
         help="validate a config and show, per provider, the family and the chain",
         description=(
-            "Load CONFIG (YAML or TOML) and print, per provider, the resolved family, which "
-            "rule matched (explicit / model id / host), what that family does to thinking, "
-            "and the chain. Secrets are never printed, and no store file is created. "
-            "Exit codes: 0 valid, 1 invalid, 2 usage."
+            "Load CONFIG (YAML or TOML) and print, per provider, the host its calls go to, "
+            "its wire and how that was decided, the resolved family and which rule matched "
+            "(explicit / model id / host), what that family does to thinking, and the chain. "
+            "Every environment variable the config names that is not set is listed in one "
+            "error (--no-env: listed, not an error). Secrets are never printed, and no store "
+            "file is created. Exit codes: 0 valid, 1 invalid, 2 usage."
         ),
     )
-    check.add_argument("config", metavar="CONFIG", help="the config file")
+    check.add_argument("config", metavar="CONFIG", nargs="?", help="the config file")
+    check.add_argument(
+        "--config", dest="config_option", metavar="CONFIG", help="the config file (as CONFIG)"
+    )
+    check.add_argument(
+        "--no-env",
+        action="store_true",
+        help="validate without the environment variables the config names (its secrets); "
+        "those not set are listed instead of failing",
+    )
     check.add_argument("--json", action="store_true", help="machine-readable output")
     check.set_defaults(run=_check)
 
@@ -325,11 +258,25 @@ def _add_serve(commands: Any) -> None:
         description=(
             "Serve /{provider}/... for every provider of CONFIG: requests go to the provider's "
             "base_url with its key, after its chain; GET /health answers. Binding anything "
-            "but 127.0.0.1 needs gateway.tokens in the config. Needs the gateway extra "
-            "(pip install 'agent[gateway]'). Exit codes: 1 invalid config, 2 usage."
+            "but 127.0.0.1 needs gateway.tokens in the config. CONFIG may be the agent's own "
+            "config file (hermes' config.yaml: its providers: mapping or custom_providers "
+            "list); --agent-config then writes the copy the agent itself uses. Needs the "
+            f"gateway extra ({install_hint('gateway')}). Exit codes: 1 invalid config, 2 usage."
         ),
     )
     serve.add_argument("--config", required=True, help="the config file (YAML or TOML)")
+    serve.add_argument(
+        "--agent-config",
+        metavar="FILE",
+        default=None,
+        help="before serving, write FILE: a copy of CONFIG (YAML) for the agent, in which each "
+        "provider's URL (base_url, or hermes' url / api) is this gateway's, "
+        "http://HOST:PORT/NAME (http://HOST:PORT/NAME/v1 for chat_completions and responses), "
+        "and any other URL of the file equal to a provider's follows it; with gateway.tokens, "
+        "each provider that does not forward the client's key gets api_key: the first token "
+        "as the config writes it (a ${VAR} stays one) instead of its own key settings. Keys "
+        "the original holds stay in the copy (written 0600); comments are not kept",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="where to listen (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8787, help="the port (default 8787)")
     serve.add_argument(
@@ -347,12 +294,15 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         from agent.gateway import check_binding, check_workers, serve
     except ImportError as exc:
-        raise _Fail(
-            f"the gateway needs its extra: pip install 'agent[gateway]' ({exc.name})"
-        ) from None
+        raise _Fail(str(missing_extra("gateway", "serve", exc))) from None
     refused = check_binding(config, args.host) or check_workers(config, args.workers)
     if refused is not None:
         raise _Fail(refused, EXIT_USAGE)
+    url = gateway_url(args.host, args.port)
+    refuse_loop(config, url)
+    if args.agent_config is not None:
+        written = write_agent_config(config, url, args.agent_config)
+        print(f"wrote {written}: the agent's copy, every provider at {url}", file=sys.stderr)
     serve(config, args.host, args.port, args.workers)
     return EXIT_OK
 
@@ -360,8 +310,11 @@ def _serve(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(
-        prog="python -m agent",
+        prog=DISTRIBUTION,
         description="Fit the reasoning in an LLM request to its provider's contract.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"{DISTRIBUTION} {installed_version()}"
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_add_demo, _add_preview, _add_check, _add_families, _add_serve):
@@ -369,9 +322,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Warnings(logging.Handler):
+    """Prints what a loaded config leaves to an assumption as ``warning: ...`` on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"warning: {record.getMessage()}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; return its exit code."""
     args = build_parser().parse_args(argv)
+    log = logging.getLogger("agent.config")
+    handler, propagate = _Warnings(logging.WARNING), log.propagate
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        return _run(args)
+    finally:
+        log.removeHandler(handler)
+        log.propagate = propagate
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         code: int = args.run(args)
     except _Fail as exc:

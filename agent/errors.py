@@ -32,6 +32,11 @@ class InvalidRequest(AgentError, ValueError):
         return self.where
 
 
+class InvalidResponse(AgentError, TypeError):
+    """What was given to ``Pipeline.observe`` as a response is neither the response JSON (a
+    mapping) nor an SDK response object; ``where`` is ``response``."""
+
+
 class InvalidOption(AgentError, ValueError, TypeError):
     """A middleware, pipeline or store option has a bad value; ``where`` names the option."""
 
@@ -55,6 +60,21 @@ class ThinkingContractError(AgentError):
 
 class StoreError(AgentError, OSError):
     """A store cannot use its file; ``where`` is the path."""
+
+
+class MissingExtra(AgentError, ModuleNotFoundError):
+    """An optional integration was used without the extra that installs its dependencies;
+    the message names the command (``pip install 'thinking-round-trip[openai]'``).
+
+    Attributes:
+        extra: the extra to install (``openai``, ``pydantic-ai``, ``langchain``, ``gateway``,
+            ``redis``).
+    """
+
+    def __init__(self, extra: str, problem: str, name: str | None = None) -> None:
+        super().__init__("", problem)
+        self.extra = extra
+        self.name = name
 
 
 class ConfigError(AgentError, ValueError):

@@ -139,7 +139,8 @@ class Explanation:
             "rule": self.target.rule,
             "model": self.target.model,
             "host": self.target.host,
-            "detection": self.target.describe(),
+            "dialect": self.target.dialect.name,
+            "detection": self.target.describe_target(),
             "changes": [c.to_dict() for c in self.changes],
         }
 
@@ -147,7 +148,7 @@ class Explanation:
         where = f"wire: {self.api}, host: {self.target.host}"
         if self.provider is not None:
             where += f", provider: {self.provider}"
-        lines = [self.target.describe(), where]
+        lines = [self.target.describe_target(), where]
         if not self.changes:
             lines.append("no changes: the body goes out as it came in")
             return "\n".join(lines)

@@ -8,9 +8,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from attrs import evolve, field, frozen
 
-from agent.errors import InvalidOption, StoreError, shown
+from agent.errors import InvalidOption, InvalidResponse, StoreError, shown
 from agent.explain import Action, Change, Explanation, Notes, Tally
 from agent.families import FamilyRegistry
+from agent.lessons import HostLessons, learn_rule
 from agent.recovery import ThinkingError, classify
 from agent.request import Request, resolve
 
@@ -42,6 +43,15 @@ class Learning(Protocol):
 
     def learn(self, sent: Request, error: ThinkingError) -> str | None:
         """Remember what ``error`` says about ``sent``; say what, or None."""
+
+
+@runtime_checkable
+class Rerouting(Protocol):
+    """A middleware that pins a retry to the upstream provider a router's reasoning is bound
+    to (``ThinkingRoundTrip`` behind OpenRouter)."""
+
+    def rerouted(self, sent: Request, error: ThinkingError, body: Mapping[str, Any]) -> Any:
+        """``body`` pinned to that provider, or None."""
 
 
 class PipelineSource(Protocol):
@@ -80,19 +90,26 @@ class Pipeline:
         families: the family table that detection uses (built-ins unless configured).
         family: the explicit family of the provider this pipeline serves (config
             ``family:``); applied to requests that do not name one themselves.
+        dialect: the explicit host dialect of that provider (config ``dialect:``, for a host
+            with no fixed name such as a self-hosted vLLM); likewise a default.
     """
 
     middleware: tuple[Middleware, ...] = field(converter=_as_middleware)
     families: FamilyRegistry = field(factory=FamilyRegistry.builtin, kw_only=True)
     family: str | None = field(default=None, kw_only=True)
+    dialect: str | None = field(default=None, kw_only=True)
+    # what the hosts' classified errors taught (fields they reject, the field they read)
+    _lessons: HostLessons = field(init=False, factory=HostLessons, repr=False, eq=False)
     # the roles each middleware plays, found once here: a Protocol isinstance check is slow
     _observers: tuple[Observing, ...] = field(init=False, repr=False, eq=False)
     _learners: tuple[Learning, ...] = field(init=False, repr=False, eq=False)
+    _routers: tuple[Rerouting, ...] = field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         chain: tuple[object, ...] = self.middleware
         object.__setattr__(self, "_observers", tuple(m for m in chain if isinstance(m, Observing)))
         object.__setattr__(self, "_learners", tuple(m for m in chain if isinstance(m, Learning)))
+        object.__setattr__(self, "_routers", tuple(m for m in chain if isinstance(m, Rerouting)))
 
     @classmethod
     def from_config(cls, config: PipelineSource, provider: str | None = None) -> Pipeline:
@@ -100,8 +117,13 @@ class Pipeline:
         return config.pipeline(provider)
 
     def resolve(self, request: Request) -> Request:
-        """``request`` with its model family resolved (the same object if it already was)."""
-        return resolve(request, self.families, self.family)
+        """``request`` with its model family and host dialect resolved (the same object if it
+        already was), with what the host's errors taught folded in."""
+        out = resolve(request, self.families, self.family, self.dialect)
+        if out is request or not self._lessons:
+            return out
+        match = self._lessons.apply(out.match)
+        return out if match is out.match else evolve(out, resolved=match)
 
     def __call__(self, request: Request) -> Request:
         """Run the chain; a request that needs no change comes back as the same object."""
@@ -161,46 +183,99 @@ class Pipeline:
             return None
         resolved = self.resolve(sent)
         learned = [note for m in self._learners if (note := m.learn(resolved, error))]
-        retry = original
+        learned += self._learn_host(resolved, error)
+        retry = evolve(original, resolved=None)
         family = _learned_family(error, resolved.match.family.name)
         if family is not None and family in self.families.names:
             learned.append(
-                f"the provider rejects the field {error.field}"
+                "the provider rejects reasoning fields"
                 if error.kind == "unknown_field"
                 else f"the provider answered in {family}'s words"
             )
             retry = evolve(original, family=family, resolved=None)
-        if not learned:
-            return None
+        for router in self._routers:
+            pinned = router.rerouted(resolved, error, retry.body)
+            if pinned is not None:
+                retry = evolve(retry, body=pinned)
+                learned.append(f"the retry is pinned to {pinned['provider']['only'][0]}")
         out = self(retry)
         if out.body == sent.body:
-            return None
-        _log.warning(
-            "retrying once after a thinking error (%s): %s", error.text, "; ".join(learned)
-        )
+            return None  # nothing this pipeline would send differently
+        why = "; ".join(learned) or "the request as the pipeline builds it now differs"
+        _log.warning("retrying once after a thinking error (%s): %s", error.text, why)
         return out
 
-    def observe(self, request: Request, response_body: Mapping[str, Any]) -> None:
+    def _learn_host(self, sent: Request, error: ThinkingError) -> list[str]:
+        """What the error teaches about the host: a field it names as unknown is left out
+        from now on (only that field); "must be passed back" at a host no dialect knows,
+        after the agent's own field went, means it reads the family's own field; and the
+        rules the tables did not know (``_learn_rule``)."""
+        host = sent.match.host
+        taught = learn_rule(self._lessons, sent, error)
+        if taught is not None:
+            return [taught]
+        if error.kind == "unknown_field" and error.field is not None:
+            self._lessons.reject(host, error.field)
+            return [f"the host {host} rejects the field {error.field}; it is left out from now on"]
+        if sent.api != "chat_completions":
+            return []
+        dialect = sent.match.dialect
+        if (
+            error.kind == "must_pass_back"
+            and dialect.carrier == "agent"
+            and sent.match.family.chat.reasoning_content == "keep"
+            and self._lessons.reads(host, "reasoning_content")
+        ):
+            return [f"the host {host} reads reasoning_content, the family's own field"]
+        return []
+
+    def observe(self, request: Request, response_body: object) -> None:
         """Feed the provider's response to ``request`` (as sent) to every observing middleware.
 
-        A store that cannot take it (StoreError: a full disk, a file gone read-only) is
-        logged as a warning, not raised: observing never fails the agent's call."""
+        ``response_body`` is the response JSON (a mapping) or the SDK's response object (an
+        anthropic ``Message``, an openai ``ChatCompletion`` or ``Response``, any pydantic
+        model: read through ``to_dict()`` / ``model_dump()``); anything else is
+        InvalidResponse (a TypeError), never silently passed over. A store that cannot take it
+        (StoreError: a full disk, a file gone read-only) is logged as a warning, not raised:
+        observing never fails the agent's call."""
+        body = response_json(response_body)
         resolved = self.resolve(request)
         for observer in self._observers:
             try:
-                observer.observe(resolved, response_body)
+                observer.observe(resolved, body)
             except StoreError as exc:  # a full disk must not fail the agent's call
                 _log.warning("observing a response failed: %s", exc)
+
+
+def response_json(response: object) -> Mapping[str, Any]:
+    """A response as its JSON: a mapping as it is, an SDK or pydantic model dumped (the SDKs'
+    ``to_dict()`` keeps the fields the provider sent that the model does not declare, such as
+    ``reasoning_content``); InvalidResponse for anything else."""
+    if isinstance(response, Mapping):
+        return response
+    dump = getattr(response, "model_dump", None)
+    if callable(dump):
+        to_dict = getattr(response, "to_dict", None)  # the anthropic and openai SDKs' models
+        data = to_dict() if callable(to_dict) else dump(mode="json", by_alias=True)
+        if isinstance(data, Mapping):
+            return data
+    kind = type(response).__name__[:60]
+    raise InvalidResponse(
+        "response",
+        "expected the response JSON (a mapping) or an SDK response object (with model_dump(), "
+        f"like an anthropic Message or an openai ChatCompletion), got {kind}; observe a "
+        "stream's final message",
+    )
 
 
 def _learned_family(error: ThinkingError, current: str) -> str | None:
     """The family a classified error teaches, if it is not the one already used: "must be
     passed back" in a family's words teaches that family; a strict server's unknown-field
-    error teaches ``strict`` (send no reasoning fields)."""
+    error that names no field teaches ``strict`` (send no reasoning fields)."""
     if error.kind == "must_pass_back":
         family = error.family
-    elif error.kind == "unknown_field":
-        family = "strict"
+    elif error.kind == "unknown_field" and error.field is None:
+        family = "strict"  # (a field it names is left out alone: see _learn_host)
     else:
         return None
     return None if family in (None, current) else family

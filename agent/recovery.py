@@ -26,9 +26,17 @@ Kind = Literal[
     "unknown_field",
 ]
 
-#: Fields that carry reasoning in a request (chat wire) or a block type (Anthropic wire) a
-#: strict server may reject as unknown.
-REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_text", "reasoning_details")
+#: Message fields that carry reasoning on some host (chat wire), which a strict schema may
+#: reject as unknown: a classified error naming one leaves out that field alone (LiteLLM's
+#: thinking_blocks, Copilot's reasoning_opaque included).
+REASONING_FIELDS = (
+    "reasoning_content",
+    "reasoning_details",
+    "reasoning_opaque",
+    "reasoning_text",
+    "reasoning",
+    "thinking_blocks",
+)
 
 _PATH = re.compile(r"messages\.(\d+)\.content\.(\d+)")
 _INDEX = re.compile(r"message at (?:message )?index (\d+)")
@@ -39,11 +47,16 @@ _UNKNOWN_FIELD = re.compile(
     rf"|unknown field [`'\"]?({_FIELDS})\b"
     rf"|\b({_FIELDS})\b[^{{}}]{{0,80}}(?:Extra inputs are not permitted|extra_forbidden)"
     rf"|(?:Extra inputs are not permitted|extra_forbidden)[^{{}}]{{0,120}}\b({_FIELDS})\b"
+    # a vendor's own host answering reasoning_details in OpenRouter's shape (Kimi, MiniMax)
+    r"|the (reasoning_details) at position \d+ entry \d+ has an invalid type"
+    r"|Mismatch type \[\]\*open_platform_oai\.(ReasoningDetail)"
 )
 #: relays answer a wrapped provider 400 with 5xx; the Responses API a lost item with 404
 _STATUSES = frozenset({400, 404, 422, 500, 502})
 _ENCRYPTED = re.compile(
-    r"encrypted content (?:for item (rs_[\w-]+) )?.{0,400}?could not be verified", re.S
+    r"encrypted content (?:for item ((?:rs|cmp)_[\w-]+) )?.{0,400}?could not be verified"
+    r"|encrypted_content`? was not issued to this caller",
+    re.S,
 )
 _MAX_DEPTH = 6  # nesting a wrapper may add
 _MAX_TEXTS = 200  # strings looked at in one body
@@ -143,6 +156,7 @@ def _signature_error(text: str) -> ThinkingError | None:
         "Invalid `signature` in `thinking` block" in text
         or "Invalid `data` in `redacted_thinking` block" in text
         or "Thought signature is not valid" in text  # Vertex (Gemini)
+        or "Corrupted thought signature" in text  # Gemini (AI Studio; behind OpenRouter)
     ):
         return ThinkingError("invalid_signature", message, block, None, short)
     if "blocks in the latest assistant message cannot be modified" in text or (
@@ -189,10 +203,30 @@ def _pass_back_error(texts: list[str]) -> ThinkingError | None:
     return ThinkingError("must_pass_back", message, None, family, joined[:2000])
 
 
+def every_message(error: ThinkingError) -> bool:
+    """Whether Kimi's "reasoning_content is missing" names a plain assistant message (its
+    preserved-thinking wording) rather than a tool-call one: every message needs it."""
+    text = error.text
+    return "missing in assistant message" in text and "tool call" not in text
+
+
+#: A block field a strict schema refuses (Anthropic's compaction beta refuses its own
+#: encrypted_content back: anthropics/anthropic-sdk-python #1828).
+_BLOCK_FIELD = re.compile(
+    r"messages\.(\d+)\.content\.(\d+)\.(compaction)\.(\w+): Extra inputs are not permitted"
+)
+
+
 def _unknown_field(texts: list[str]) -> ThinkingError | None:
     for text in texts:
+        block = _BLOCK_FIELD.search(text)
+        if block is not None:
+            message, at, kind, name = block.groups()
+            field = f"{kind}.{name}"
+            return ThinkingError("unknown_field", int(message), int(at), None, text[:2000], field)
         found = _UNKNOWN_FIELD.search(text)
         if found is not None:
             field = next(g for g in found.groups() if g)
+            field = "reasoning_details" if field == "ReasoningDetail" else field
             return ThinkingError("unknown_field", None, None, None, text[:2000], field)
     return None

@@ -42,6 +42,11 @@ def _check_family(_: object, __: Attribute[Any], value: object) -> None:
         raise InvalidRequest("family", f"expected a family name or None, got {shown(value)}")
 
 
+def _check_dialect(_: object, __: Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise InvalidRequest("dialect", f"expected a dialect name or None, got {shown(value)}")
+
+
 def _signatures(items: Iterable[str]) -> frozenset[str]:
     if type(items) is frozenset and not items:
         return items  # the common case, on every request built
@@ -69,6 +74,9 @@ class Request:
         resolved: the family detection answer, set once by ``resolve``.
         dead_signatures: signatures (and ``redacted_thinking`` data) of turns whose structure a
             middleware changed; they no longer verify and must not be sent as signed thinking.
+        dialect: an explicit host dialect (a provider's ``dialect:`` in config: how the host
+            carries reasoning, for hosts with no fixed name such as a self-hosted vLLM); wins
+            detection by host.
     """
 
     api: str = field(validator=_check_api)
@@ -78,6 +86,7 @@ class Request:
     family: str | None = field(default=None, validator=_check_family)
     resolved: FamilyMatch | None = field(default=None, eq=False, repr=False)
     dead_signatures: frozenset[str] = field(default=frozenset(), converter=_signatures, repr=False)
+    dialect: str | None = field(default=None, validator=_check_dialect)
     # the one walk over the body, made on first use and shared by every middleware
     _history: History | None = field(default=None, init=False, eq=False, repr=False)
 
@@ -104,13 +113,17 @@ class Request:
 
 
 def resolve(
-    request: Request, registry: FamilyRegistry | None = None, family: str | None = None
+    request: Request,
+    registry: FamilyRegistry | None = None,
+    family: str | None = None,
+    dialect: str | None = None,
 ) -> Request:
-    """``request`` carrying its family answer: the one place a family is classified.
+    """``request`` carrying its family answer: the one place a family (and the host's
+    dialect) is classified.
 
     The same object when it already carries one. ``registry`` is the family table (built-ins
-    when None); ``family`` the default explicit family (a provider's ``family:``), which the
-    request's own ``family`` overrides.
+    when None); ``family`` and ``dialect`` the defaults of a configured provider (its
+    ``family:`` and ``dialect:``), which the request's own fields override.
     """
     if request.resolved is not None:
         return request
@@ -122,7 +135,8 @@ def resolve(
     table = registry if registry is not None else FamilyRegistry.builtin()
     explicit = request.family if request.family is not None else family
     thinking = thinking_requested(request.body)
-    match = table.resolve(model, request.base_url, request.api, explicit, thinking)
+    host_dialect = request.dialect if request.dialect is not None else dialect
+    match = table.resolve(model, request.base_url, request.api, explicit, thinking, host_dialect)
     return Request(  # not attrs.evolve: this runs before every call, and evolve introspects
         request.api,
         request.body,
@@ -131,4 +145,5 @@ def resolve(
         request.family,
         match,
         request.dead_signatures,
+        request.dialect,
     )

@@ -4,21 +4,25 @@ The file is made on the first write (never by loading a config or checking it), 
 writable by its owner only (0600), in WAL mode with a busy timeout so several processes can
 share it. A path that cannot hold a store (a folder, a missing folder, a file that is no SQLite
 database, a read-only file) is refused when the store is built, with a StoreError.
+
+A call's keys are read in one query (``lookup``), and the gateway runs it off its event loop,
+waiting at most ``busy_timeout`` seconds.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
 import sqlite3
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 from agent.errors import InvalidOption, StoreError, shown
-from agent.store import Origin, StoredTurn, keys_of
+from agent.store import Found, Guard, Origin, StoredTurn, Wanted, keys_of
+from agent.store.turns import digest
 
 _HEADER = b"SQLite format 3\x00"
 log = logging.getLogger("agent")
@@ -47,7 +51,7 @@ def check_path(path: str) -> None:
 
 #: Bumped when the tables change; a file of an older version is emptied and remade (the
 #: store is a cache of what providers answered: losing it costs only restores of old turns).
-_VERSION = 3
+_VERSION = 5
 
 
 def _writable(path: str) -> bool:
@@ -61,14 +65,14 @@ DROP TABLE IF EXISTS turns; DROP TABLE IF EXISTS by_signature; DROP TABLE IF EXI
 DROP TABLE IF EXISTS by_tool; DROP TABLE IF EXISTS rejected;
 CREATE TABLE turns (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    family BLOB NOT NULL, host BLOB NOT NULL, model BLOB NOT NULL,
+    family BLOB NOT NULL, host BLOB NOT NULL, model BLOB NOT NULL, provider BLOB,
     blocks TEXT NOT NULL, reasoning BLOB, tool_ids TEXT NOT NULL, size INTEGER NOT NULL,
     details TEXT NOT NULL DEFAULT '[]', signatures TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE by_signature (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
 CREATE TABLE by_text (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
 CREATE TABLE by_tool (key TEXT PRIMARY KEY, turn INTEGER NOT NULL);
-CREATE TABLE rejected (id INTEGER PRIMARY KEY AUTOINCREMENT, key BLOB UNIQUE);
+CREATE TABLE rejected (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT UNIQUE);
 """
 
 
@@ -77,7 +81,8 @@ class SqliteStore:
 
     Every key (signature, redacted data, text, tool id) is indexed by its SHA-256, so a long
     one is not stored twice; strings go in as UTF-8 with lone surrogates kept (the same inputs
-    the memory store takes). The oldest turns are forgotten past ``max_turns``.
+    the memory store takes). The oldest turns are forgotten past ``max_turns`` (and the oldest
+    rejections past as many).
     """
 
     def __init__(self, path: str, max_turns: int = 100_000, busy_timeout: float = 5.0) -> None:
@@ -90,7 +95,7 @@ class SqliteStore:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._writes = 0
-        self._rejected: frozenset[str] | None = None
+        self.guard = Guard(timeout=busy_timeout)
 
     def _connect(self, create: bool) -> sqlite3.Connection | None:
         """The connection; the file is made (0600, WAL) only when ``create``: reading a store
@@ -150,12 +155,13 @@ class SqliteStore:
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             cursor = self._db.execute(
-                "INSERT INTO turns (family, host, model, blocks, reasoning, tool_ids, size, "
-                "details, signatures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO turns (family, host, model, provider, blocks, reasoning, tool_ids, "
+                "size, details, signatures) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     _bytes(origin.family),
                     _bytes(origin.host),
                     _bytes(origin.model),
+                    None if origin.provider is None else _bytes(origin.provider),
                     blocks,
                     None if turn.reasoning is None else _bytes(turn.reasoning),
                     json.dumps(list(turn.tool_ids)),
@@ -190,77 +196,144 @@ class SqliteStore:
         for table in ("by_signature", "by_text", "by_tool"):
             self._db.execute(f"DELETE FROM {table} WHERE turn <= ?", (cutoff,))
 
-    def _turn(self, table: str, key: str) -> StoredTurn | None:
+    def lookup(self, wanted: Wanted) -> Found:
+        """Every key of ``wanted`` in one query; a file that cannot be read answers nothing
+        (state ``unavailable``), never raising into the call."""
+        remembered = self.guard.rejections
         try:
-            return self._read(table, key)
-        except (sqlite3.Error, OSError, ValueError) as exc:
+            rows = self._read(wanted)
+        except (sqlite3.Error, OSError, ValueError, KeyError, TypeError) as exc:
             # a store that cannot be read must not fail the call: the turn counts as not seen
             log.warning(
                 "thinking store %s cannot be read (%s); treated as not seen",
                 self.path,
                 type(exc).__name__,
             )
-            return None
+            self.guard.trip()
+            return Found.failed(wanted, "unavailable", remembered)
+        self.guard.reset()
+        found = Found(wanted, remembered=remembered)
+        rejected = set(remembered.among(wanted.signatures))
+        keys = {
+            0: {_digest(t): t for t in wanted.fetched()},
+            1: {_digest(s): s for s in wanted.signatures},
+            2: {_digest(t): t for t in wanted.texts},
+        }
+        for kind, key, *turn in rows:
+            if kind == 3:
+                rejected.add(keys[1][key])
+            elif kind == 0:
+                found.turns[keys[0][key]] = _turn(turn)
+            else:
+                origin = _origin(*turn[:4])
+                (found.signatures if kind == 1 else found.texts)[keys[kind][key]] = origin
+        found.merge(Found(Wanted(), rejected=rejected))
+        return found
 
-    def _read(self, table: str, key: str) -> StoredTurn | None:
+    def _read(self, wanted: Wanted) -> list[tuple[Any, ...]]:
+        """The rows of one query (one per 30,000 keys): (kind, key digest, turn columns) per
+        key found."""
+        parts: list[tuple[str, list[str]]] = []
+        signatures = [_digest(s) for s in wanted.signatures]
+        lists = (
+            (0, "by_tool", [_digest(t) for t in wanted.fetched()]),
+            (1, "by_signature", signatures),
+            (2, "by_text", [_digest(t) for t in wanted.texts]),
+            (3, "rejected", signatures),
+        )
+        for kind, table, digests in lists:
+            for at in range(0, len(digests), _PER_QUERY):
+                chunk = digests[at : at + _PER_QUERY]
+                marks = ",".join("?" * len(chunk))
+                parts.append((_SELECT[kind].format(table=table, marks=marks), chunk))
+        rows: list[tuple[Any, ...]] = []
         with self._lock:
             conn = self._connect(create=False)
-            if conn is None:
-                return None
-            row = conn.execute(
-                "SELECT t.family, t.host, t.model, t.blocks, t.reasoning, t.tool_ids, t.size, "
-                f"t.details, t.signatures "
-                f"FROM {table} k JOIN turns t ON t.id = k.turn WHERE k.key = ?",
-                (key,),
-            ).fetchone()
-        if row is None:
-            return None
-        family, host, model, blocks, reasoning, tool_ids, size, details, signatures = row
-        return StoredTurn(
-            Origin(_text(family), _text(host), _text(model)),
-            tuple((b, anchor) for b, anchor in json.loads(blocks)),
-            None if reasoning is None else _text(reasoning),
-            tuple(json.loads(tool_ids)),
-            size,
-            tuple(json.loads(details)),
-            tuple(json.loads(signatures)),
-        )
+            while parts and conn is not None:
+                size, sql, values = 0, [], []
+                while parts and size + len(parts[0][1]) <= _PER_QUERY:
+                    text, chunk = parts.pop(0)
+                    size += len(chunk)
+                    sql.append(text)
+                    values += chunk
+                rows += conn.execute(" UNION ALL ".join(sql), values).fetchall()
+        return rows
 
     def origin_of_signature(self, signature: str) -> Origin | None:
         """The origin of a signature or redacted ``data``, if observed."""
-        turn = self._turn("by_signature", _digest(signature))
-        return None if turn is None else turn.origin
+        wanted = Wanted()
+        wanted.signature(signature)
+        return self.lookup(wanted).signatures.get(signature)
 
     def origin_of_text(self, text: str) -> Origin | None:
         """The origin of a reasoning text, if observed."""
-        turn = self._turn("by_text", _digest(text))
-        return None if turn is None else turn.origin
+        wanted = Wanted()
+        wanted.text(text)
+        return self.lookup(wanted).texts.get(text)
 
     def turn_for_tool(self, tool_id: str) -> StoredTurn | None:
         """The observed turn that made the tool call ``tool_id``, if any."""
-        return self._turn("by_tool", _digest(tool_id))
+        wanted = Wanted()
+        wanted.tool(tool_id)
+        return self.lookup(wanted).turns.get(tool_id)
 
     def reject(self, key: str) -> None:
         """Remember a rejected signature in the file (bounded like the turns)."""
+        self.reject_all([key])
+
+    def reject_all(self, keys: list[str]) -> None:
+        """Remember rejected signatures in the file, in one transaction."""
+        for key in keys:
+            self.guard.rejections.add(key)
         with _named(self.path, "cannot write"), self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute("INSERT OR IGNORE INTO rejected (key) VALUES (?)", (_bytes(key),))
+            self._db.executemany(
+                "INSERT OR IGNORE INTO rejected (key) VALUES (?)", [(_digest(k),) for k in keys]
+            )
             self._db.execute(
                 "DELETE FROM rejected WHERE id <= (SELECT max(id) FROM rejected) - ?",
                 (self.max_turns,),
             )
-            self._rejected = frozenset(
-                _text(row[0]) for row in self._db.execute("SELECT key FROM rejected").fetchall()
-            )
 
     def rejected(self) -> frozenset[str]:
-        """The rejected signatures, as a set read once per call."""
-        if self._rejected is None:
-            with self._lock:
-                conn = self._connect(create=False)
-                rows = [] if conn is None else conn.execute("SELECT key FROM rejected").fetchall()
-                self._rejected = frozenset(_text(row[0]) for row in rows)
-        return self._rejected
+        """The rejected signatures this process has seen (each call's own are read with its
+        batch, from the file)."""
+        return self.guard.rejections.view()
+
+
+#: Keys per query (SQLite takes at most 32,766 parameters per statement).
+_PER_QUERY = 30_000
+#: Per kind of key: the select that finds it (a turn, an origin, a rejection).
+_SELECT = {
+    0: "SELECT 0, k.key, t.family, t.host, t.model, t.provider, t.blocks, t.reasoning, "
+    "t.tool_ids, t.size, t.details, t.signatures FROM {table} k JOIN turns t ON t.id = k.turn "
+    "WHERE k.key IN ({marks})",
+    1: "SELECT 1, k.key, t.family, t.host, t.model, t.provider, NULL, NULL, NULL, NULL, NULL, "
+    "NULL FROM {table} k JOIN turns t ON t.id = k.turn WHERE k.key IN ({marks})",
+    2: "SELECT 2, k.key, t.family, t.host, t.model, t.provider, NULL, NULL, NULL, NULL, NULL, "
+    "NULL FROM {table} k JOIN turns t ON t.id = k.turn WHERE k.key IN ({marks})",
+    3: "SELECT 3, key, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM {table} "
+    "WHERE key IN ({marks})",
+}
+
+
+def _origin(family: Any, host: Any, model: Any, provider: Any) -> Origin:
+    return Origin(
+        _text(family), _text(host), _text(model), None if provider is None else _text(provider)
+    )
+
+
+def _turn(row: list[Any]) -> StoredTurn:
+    family, host, model, provider, blocks, reasoning, tool_ids, size, details, signatures = row
+    return StoredTurn(
+        _origin(family, host, model, provider),
+        tuple((b, anchor) for b, anchor in json.loads(blocks)),
+        None if reasoning is None else _text(reasoning),
+        tuple(json.loads(tool_ids)),
+        size,
+        tuple(json.loads(details)),
+        tuple(json.loads(signatures)),
+    )
 
 
 @contextlib.contextmanager
@@ -298,5 +371,4 @@ def _text(value: bytes | str) -> str:
     return value if isinstance(value, str) else value.decode("utf-8", "surrogatepass")
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(_bytes(text)).hexdigest()
+_digest = digest

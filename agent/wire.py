@@ -103,3 +103,43 @@ def for_the_wire(api: str, body: Mapping[str, Any]) -> tuple[Mapping[str, Any], 
         return body, None
     model = next((body[f] for f in fields if isinstance(body.get(f), str)), None)
     return {k: v for k, v in body.items() if k not in fields}, model
+
+
+#: Message keys only Chat Completions has, and block types only the Anthropic Messages API
+#: has; Converse blocks carry no ``type`` but one of these keys.
+_CHAT_KEYS = ("tool_calls", "reasoning_content", "reasoning_details", "tool_call_id")
+_ANTHROPIC_BLOCKS = ("tool_use", "tool_result", "thinking", "redacted_thinking")
+_CONVERSE_BLOCKS = ("toolUse", "toolResult", "reasoningContent")
+
+
+def wire_of(body: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The wire a request body's shape says it is written for, and the evidence; None when
+    it does not say (a plain ``messages`` list of text fits several wires) or says two."""
+    found: dict[str, str] = {}
+    if "contents" in body and "messages" not in body:
+        found["gemini"] = "it has contents"
+    if "input" in body and "messages" not in body:
+        found["responses"] = "it has input"
+    if "modelId" in body:
+        found["bedrock_converse"] = "it has modelId"
+    messages = body.get("messages")
+    for message in messages if isinstance(messages, list) else ():
+        if not isinstance(message, Mapping):
+            continue
+        role = message.get("role")
+        chat = [f"role {role}"] if role in ("tool", "system") else []
+        chat += [k for k in _CHAT_KEYS if k in message]
+        if chat:
+            found.setdefault("chat_completions", f"a message has {chat[0]}")
+        content = message.get("content")
+        for block in content if isinstance(content, list) else ():
+            if not isinstance(block, Mapping):
+                continue
+            if block.get("type") in _ANTHROPIC_BLOCKS:
+                found.setdefault("anthropic_messages", f"a message has a {block['type']} block")
+            elif "type" not in block and any(k in block for k in _CONVERSE_BLOCKS):
+                found.setdefault("bedrock_converse", "a message has a Converse block")
+    if len(found) != 1:
+        return None
+    ((api, why),) = found.items()
+    return api, why

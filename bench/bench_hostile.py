@@ -161,7 +161,7 @@ def _attack(folder: Path, behave: Behave, body: bytes) -> tuple[int, list[float]
                 if line.startswith("VmHWM:"):
                     peak = int(line.split()[1])
         finally:
-            gateway.terminate()
+            gateway.kill()
             gateway.wait(timeout=30)
     return status, times, peak
 

@@ -147,6 +147,18 @@ RULES: Mapping[str, str] = {
     "store on, goes as it is.",
     "gemini-native-signatures": "Natively too, a lost thoughtSignature comes back by the call's "
     "name and arguments and another model's is replaced by the bypass value.",
+    "vllm-reasoning-field": "On vLLM the agent's reasoning field stays (reasoning_content is "
+    "moved to it) and a lost turn is restored there.",
+    "copilot-reasoning-pair": "Copilot's reasoning_text and reasoning_opaque go back as one "
+    "unit, and another model's pair is left out whole.",
+    "fireworks-strict-schema": "Fireworks gets reasoning_content and no other reasoning field.",
+    "cerebras-reasoning": "Cerebras gets prior reasoning as reasoning, never reasoning_content.",
+    "mistral-thinking-chunks": "Mistral gets reasoning as a thinking chunk at the start of "
+    "content, never as a field.",
+    "vendor-no-openrouter-details": "A vendor's own host never gets reasoning_details observed "
+    "at OpenRouter.",
+    "openrouter-pinned-provider": "A request pinned to one upstream provider gets no "
+    "reasoning_details another provider produced.",
 }
 
 
@@ -198,7 +210,7 @@ def snapshot_data(results: dict[str, Result]) -> dict[str, Any]:
     """What a case's snapshot pins: per variant, the outgoing body and the explain record."""
     return {
         name: {
-            "target": r.explanation.target.describe(),
+            "target": r.explanation.target.describe_target(),
             "body": r.after.body,
             "explain": [f"{c.path} {c.action.value}: {c.reason}" for c in r.explanation.changes],
         }
@@ -1398,4 +1410,221 @@ CASES: tuple[Case, ...] = (
     ),
 )
 
+VLLM = "http://gpu-box.internal:8000/v1"
+VLLM_TURN = {**CA(None, "c1"), "reasoning": "plan"}
+
+
+def _observed_message(base_url: str | None, model: str, message: dict[str, Any]) -> Observed:
+    return Observed(CHAT, base_url, model, {"choices": [{"index": 0, "message": message}]})
+
+
+def _vllm(results: dict[str, Result]) -> None:
+    for name, r in results.items():
+        assistant = r.messages[1]
+        assert "plan" == assistant.get("reasoning"), name
+        assert "reasoning_content" not in assistant
+        if name == "own":
+            assert r.after is r.before
+
+
+def _copilot(results: dict[str, Result]) -> None:
+    own, foreign = results["own"], results["foreign"]
+    assert own.after is own.before
+    assert not {"reasoning_text", "reasoning_opaque"} & foreign.messages[1].keys()
+    assert foreign.actions(Action.DROPPED) == ["messages[1].reasoning_opaque"]
+
+
+def _fireworks(results: dict[str, Result]) -> None:
+    assistant = only(results).messages[1]
+    assert "plan" == assistant["reasoning_content"]
+    assert not {"reasoning", "reasoning_details"} & assistant.keys()
+
+
+def _cerebras(results: dict[str, Result]) -> None:
+    assistant = only(results).messages[1]
+    assert ("plan", False) == (assistant.get("reasoning"), "reasoning_content" in assistant)
+
+
+def _mistral(results: dict[str, Result]) -> None:
+    assistant = only(results).messages[1]
+    chunk = {"type": "thinking", "thinking": [{"type": "text", "text": "plan"}], "closed": True}
+    assert [chunk, {"type": "text", "text": "ok"}] == assistant["content"]
+    assert "reasoning_content" not in assistant
+
+
+def _no_details(results: dict[str, Result]) -> None:
+    for r in results.values():
+        assert "reasoning_details" not in r.messages[1]
+        assert r.actions(Action.DROPPED) == ["messages[1].reasoning_details"]
+
+
+ROUTED = [{"type": "reasoning.encrypted", "data": "vertex-made", "id": "c1", "format": "x"}]
+COPILOT_TURN = {**CA(None, "c1"), "reasoning_text": "plan", "reasoning_opaque": "opq-1"}
+
+DIALECT_CASES: tuple[Case, ...] = (
+    Case(
+        "vllm-reasoning-field",
+        {
+            "own": Variant(
+                req(
+                    CHAT,
+                    VLLM,
+                    chat_body("moonshotai/Kimi-K2.6", CU(), VLLM_TURN, CT("c1")),
+                    dialect="vllm",
+                )
+            ),
+            "renamed": Variant(
+                req(
+                    CHAT,
+                    VLLM,
+                    chat_body("Qwen/Qwen3.6", CU(), CA("plan", "c1"), CT("c1")),
+                    dialect="vllm",
+                )
+            ),
+            "restored": Variant(
+                req(
+                    CHAT,
+                    VLLM,
+                    chat_body("moonshotai/Kimi-K2.6", CU(), CA(None, "c1"), CT("c1")),
+                    dialect="vllm",
+                ),
+                observed=(_observed_message(VLLM, "moonshotai/Kimi-K2.6", VLLM_TURN),),
+            ),
+        },
+        _vllm,
+    ),
+    Case(
+        "copilot-reasoning-pair",
+        {
+            "own": Variant(
+                req(
+                    CHAT,
+                    "https://api.githubcopilot.com",
+                    chat_body("claude-sonnet-5", CU(), COPILOT_TURN, CT("c1")),
+                )
+            ),
+            "foreign": Variant(
+                req(
+                    CHAT,
+                    "https://api.githubcopilot.com",
+                    chat_body("claude-sonnet-5", CU(), COPILOT_TURN, CT("c1")),
+                ),
+                observed=(
+                    _observed_message(
+                        "https://api.githubcopilot.com", "gemini-3-pro", COPILOT_TURN
+                    ),
+                ),
+            ),
+        },
+        _copilot,
+    ),
+    Case(
+        "fireworks-strict-schema",
+        {
+            "kimi": Variant(
+                req(
+                    CHAT,
+                    "https://api.fireworks.ai/inference/v1",
+                    chat_body(
+                        "accounts/fireworks/models/kimi-k3",
+                        CU(),
+                        {
+                            **CA(None, "c1"),
+                            "reasoning": "plan",
+                            "reasoning_details": [{"type": "reasoning.text", "text": "plan"}],
+                        },
+                        CT("c1"),
+                    ),
+                )
+            )
+        },
+        _fireworks,
+    ),
+    Case(
+        "cerebras-reasoning",
+        {
+            "glm": Variant(
+                req(
+                    CHAT,
+                    "https://api.cerebras.ai/v1",
+                    chat_body("zai-glm-4.7", CU(), CA("plan", "c1"), CT("c1")),
+                )
+            )
+        },
+        _cerebras,
+    ),
+    Case(
+        "mistral-thinking-chunks",
+        {
+            "medium": Variant(
+                req(
+                    CHAT,
+                    "https://api.mistral.ai/v1",
+                    chat_body("mistral-medium-3-5", CU(), CA("plan", content="ok"), CU("next")),
+                )
+            )
+        },
+        _mistral,
+    ),
+    Case(
+        "vendor-no-openrouter-details",
+        {
+            "kimi": Variant(
+                req(
+                    CHAT,
+                    "https://api.moonshot.ai/v1",
+                    chat_body(
+                        "kimi-k2.6",
+                        CU(),
+                        {**CA("plan", "c1"), "reasoning_details": CLAUDE_DETAILS},
+                        CT("c1"),
+                    ),
+                ),
+                observed=(
+                    _observed_message(
+                        OPENROUTER,
+                        "moonshotai/kimi-k2.6",
+                        {**CA("plan", "c1"), "reasoning_details": CLAUDE_DETAILS},
+                    ),
+                ),
+            )
+        },
+        _no_details,
+    ),
+    Case(
+        "openrouter-pinned-provider",
+        {
+            "ai-studio": Variant(
+                req(
+                    CHAT,
+                    OPENROUTER,
+                    {
+                        **chat_body(
+                            "google/gemini-3-pro",
+                            CU(),
+                            gemini_turn(call("c1"), details=ROUTED),
+                            CT("c1"),
+                        ),
+                        "provider": {"only": ["google-ai-studio"]},
+                    },
+                ),
+                observed=(
+                    Observed(
+                        CHAT,
+                        OPENROUTER,
+                        "google/gemini-3-pro",
+                        {
+                            "provider": "Google",
+                            "choices": [
+                                {"index": 0, "message": gemini_turn(call("c1"), details=ROUTED)}
+                            ],
+                        },
+                    ),
+                ),
+            )
+        },
+        _no_details,
+    ),
+)
+CASES = (*CASES, *DIALECT_CASES)
 CASE_IDS = tuple(c.id for c in CASES)

@@ -353,17 +353,17 @@ class TestGeminiNative:
 
         assert [200] * 5 == [s for s, _ in results]
 
-    def test_gemini_2_5_is_not_required_to_carry_them(self) -> None:
-        """Gemini 2.5 does not enforce signatures: nothing is padded for it."""
-        pipe = _pipe()
+    def test_gemini_2_5_enforces_them_too(self) -> None:
+        """Gemini 2.5 now answers the same 400 as Gemini 3 (2026): without the pipeline the
+        second call fails; with it, nothing observed, the bypass value goes."""
         with Emulator("gemini") as gemini:
-            results = gemini_loop(
-                gemini, "gemini-2.5-flash", pipe, keep=unsigned_parts, observe=False
+            bare = gemini_loop(gemini, "gemini-2.5-flash", None, keep=unsigned_parts)
+            fixed = gemini_loop(
+                gemini, "gemini-2.5-flash", _pipe(), keep=unsigned_parts, observe=False
             )
-            last = gemini.log[-1].body
 
-        assert [200] * 5 == [s for s, _ in results]
-        assert not any("thoughtSignature" in p for c in last["contents"] for p in c["parts"])
+        assert (2, 400) == (len(bare), bare[-1][0])
+        assert [200] * 5 == [s for s, _ in fixed]
 
 
 class TestModelInPath:

@@ -135,10 +135,26 @@ def _other_items(body: Mapping[str, Any]) -> list[Any]:
     ]
 
 
+#: A chat message's reasoning carriers, whichever field its host uses.
+CARRIERS = (
+    "reasoning_content",
+    "reasoning",
+    "reasoning_text",
+    "reasoning_opaque",
+    "reasoning_details",
+)
+
+
 def _bare(message: dict[str, Any]) -> dict[str, Any]:
-    """A chat message without its reasoning carriers (reasoning_content, reasoning_details,
-    the tool calls' extra_content)."""
-    out = {k: v for k, v in message.items() if k not in ("reasoning_content", "reasoning_details")}
+    """A chat message without its reasoning carriers (the reasoning fields, Mistral's
+    thinking chunks, the tool calls' extra_content); text chunks compared as their text."""
+    out = {k: v for k, v in message.items() if k not in CARRIERS}
+    content = out.get("content")
+    if isinstance(content, list):
+        rest = [c for c in content if c.get("type") != "thinking"]
+        text = [c["text"] for c in rest if c.get("type") == "text"]
+        out["content"] = "".join(text) if len(text) == len(rest) else rest
+        out["content"] = out["content"] or None
     calls = out.get("tool_calls")
     if isinstance(calls, list):
         out["tool_calls"] = [{k: v for k, v in c.items() if k != "extra_content"} for c in calls]

@@ -64,8 +64,8 @@ class TestCommands:
         """A provider's gateway options are shown (text and JSON), and only when set."""
         path = tmp_path / "g.yaml"
         path.write_text(
-            "providers:\n  a: {model: m, upstream_timeout: 30, forward_client_key: true}\n"
-            "  b: {model: m}\n"
+            "providers:\n  a: {model: claude-opus-4-6, upstream_timeout: 30,"
+            " forward_client_key: true}\n  b: {model: claude-opus-4-6}\n"
         )
 
         text = cli("check", str(path)).stdout
@@ -113,8 +113,15 @@ class TestCommands:
         """families lists built-ins, the config's additions and overrides, and the fallback."""
         result = cli("families", "--json", "--config", "examples/multi-family.yaml", env=ENV)
 
-        records = {r["name"]: r["origin"] for r in json.loads(result.stdout)}
+        everything = json.loads(result.stdout)
+        records = {r["name"]: r["origin"] for r in everything if r["kind"] == "family"}
+        dialects = {r["name"]: r["carrier"] for r in everything if r["kind"] == "dialect"}
         assert "config" == records["acme"]
+        assert ("reasoning", "pair", "agent") == (
+            dialects["vllm"],
+            dialects["copilot"],
+            dialects["unknown"],
+        )
         assert "built-in, overridden by config" == records["glm"]
         assert "fallback" == records["unknown"]
 
@@ -214,11 +221,14 @@ class TestInstalled:
         )
 
         assert 0 == result.returncode, result.stderr
-        assert "unknown" == json.loads(result.stdout)[-1]["name"]
+        assert ("dialect", "unknown") == tuple(
+            json.loads(result.stdout)[-1][k] for k in ("kind", "name")
+        )
 
     def test_console_script(self) -> None:
-        """The agent-pipeline console script is installed and answers --help."""
-        script = shutil.which("agent-pipeline", path=os.path.dirname(sys.executable))
+        """The thinking-round-trip console script (named like the distribution) is installed
+        and answers --help."""
+        script = shutil.which("thinking-round-trip", path=os.path.dirname(sys.executable))
         assert script is not None
 
         result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60)
@@ -247,3 +257,94 @@ class TestUnreadableBodies:
 
         assert 1 == result.returncode
         assert text in result.stderr
+
+
+class TestCheck:
+    def test_config_as_option_or_argument(self, cli: Cli) -> None:
+        """check takes its config as CONFIG or as --config CONFIG, one of them."""
+        given = cli("check", "--json", "examples/multi-family.yaml", env=ENV)
+        option = cli("check", "--json", "--config", "examples/multi-family.yaml", env=ENV)
+        neither = cli("check")
+        both = cli("check", "examples/multi-family.yaml", "--config", "examples/hermes.yaml")
+
+        assert (0, 0, 2, 2) == tuple(r.returncode for r in (given, option, neither, both))
+        assert json.loads(given.stdout) == json.loads(option.stdout)
+        assert "check needs one config" in neither.stderr
+
+    def test_every_missing_variable_at_once(self, cli: Cli) -> None:
+        """check names all four variables the example needs in one error line, exit 1."""
+        result = cli("check", "examples/multi-family.yaml", unset=tuple(ENV))
+
+        assert 1 == result.returncode
+        assert 1 == len(result.stderr.splitlines())
+        assert all(name in result.stderr for name in ENV)
+
+    def test_no_env(self, cli: Cli) -> None:
+        """check --no-env validates without the secrets' variables and names those not set."""
+        result = cli("check", "--no-env", "examples/multi-family.yaml", unset=tuple(ENV))
+        record = json.loads(
+            cli(
+                "check", "--no-env", "--json", "examples/multi-family.yaml", unset=tuple(ENV)
+            ).stdout
+        )
+
+        assert 0 == result.returncode, result.stderr
+        assert "ok without its environment (ANTHROPIC_API_KEY, DEEPSEEK_API_KEY" in result.stdout
+        assert "api key: from env KIMI_API_KEY, which is not set here" in result.stdout
+        assert set(ENV) == {m["variable"] for m in record["missing_env"]}
+
+    def test_says_which_host_each_provider_calls(self, cli: Cli) -> None:
+        """check says the host each provider calls and how its wire was decided."""
+        record = json.loads(cli("check", "--json", "examples/multi-family.yaml", env=ENV).stdout)
+        text = cli("check", "examples/multi-family.yaml", env=ENV).stdout
+
+        calls = {p["name"]: p["calls"] for p in record["providers"]}
+        assert "api.anthropic.com (anthropic's own endpoint)" == calls["claude"]
+        assert "open.markhub.top" == calls["mimo-relay"]
+        assert "  calls:   api.deepseek.com\n  wire:    chat_completions, set\n" in text
+
+    def test_an_assumed_wire_is_a_warning(self, cli: Cli, tmp_path: Path) -> None:
+        """A provider whose wire is assumed gets one warning on stderr naming api_mode, and
+        check says 'assumed'."""
+        path = tmp_path / "a.yaml"
+        path.write_text("providers: {relay: {base_url: 'https://relay.example/v1'}}\n")
+
+        result = cli("check", str(path))
+
+        assert 0 == result.returncode
+        assert "  wire:    chat_completions, assumed (not set)" in result.stdout
+        assert 1 == result.stderr.count("warning: ")
+        assert "providers.relay: api_mode is not set" in result.stderr
+
+
+class TestPreviewWire:
+    def test_the_body_says_its_wire(self, cli: Cli) -> None:
+        """A chat body without --api is run as chat_completions: its reasoning_content is
+        padded, and no Anthropic thinking block appears in a chat message."""
+        result = cli("preview", "--json", "examples/deepseek-chat-tool-loop.json")
+
+        assert 0 == result.returncode, result.stderr
+        out = json.loads(result.stdout)
+        assert "chat_completions" == out["explain"]["api"]
+        assert " " == out["body"]["messages"][1]["reasoning_content"]
+        assert all(isinstance(m.get("content"), str | None) for m in out["body"]["messages"])
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ("--api", "anthropic_messages", "examples/deepseek-chat-tool-loop.json"),
+            ("--api", "chat_completions", "examples/mimo-relay-tool-loop.json"),
+            (
+                *("--config", "examples/multi-family.yaml", "--provider", "deepseek"),
+                "examples/mimo-relay-tool-loop.json",
+            ),
+        ],
+        ids=["chat-body-as-anthropic", "anthropic-body-as-chat", "provider-wire"],
+    )
+    def test_a_body_for_another_wire_is_refused(self, cli: Cli, args: tuple[str, ...]) -> None:
+        """A body written for one wire, sent as another, is refused naming both (exit 1)."""
+        result = cli("preview", *args, env=ENV)
+
+        assert 1 == result.returncode
+        assert "the body is written for" in result.stderr
+        assert "" == result.stdout

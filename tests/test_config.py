@@ -22,6 +22,10 @@ def env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return ENV
 
 
+#: A provider entry, the least a config needs.
+PROVIDER = "providers: {p: {base_url: 'https://llm.example.com', api_mode: chat_completions}}\n"
+
+
 def write(tmp_path: Path, text: str, name: str = "agent.yaml") -> Path:
     path = tmp_path / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
@@ -70,17 +74,18 @@ class TestGoodConfigs:
         assert "env MIMO_RELAY_API_KEY" == provider.api_key_source
 
     def test_defaults(self, tmp_path: Path) -> None:
-        """An empty file means the default chain, no providers, a memory store."""
-        config = load_config(write(tmp_path, ""))
+        """A file with one provider and nothing else means the default chain and a memory
+        store."""
+        config = load_config(write(tmp_path, PROVIDER))
 
         assert ("tool_pairing", "thinking_round_trip") == tuple(m.name for m in config.middleware)
-        assert {} == dict(config.providers)
+        assert ["p"] == list(config.providers)
         assert isinstance(config.store, MemoryStore)
 
     def test_loading_opens_no_store(self, tmp_path: Path) -> None:
         """Loading (as `check` does) and building a pipeline create no store file; the first
         observed response does, readable by its owner only."""
-        config = load_config(write(tmp_path, "store: {sqlite: {path: thinking.db}}"))
+        config = load_config(write(tmp_path, PROVIDER + "store: {sqlite: {path: thinking.db}}"))
         pipe = config.pipeline()
         request = Request(
             api="anthropic_messages",
@@ -95,7 +100,7 @@ class TestGoodConfigs:
 
     def test_sqlite_store_relative_to_config(self, tmp_path: Path) -> None:
         """A sqlite store's relative path is taken from the config file's folder."""
-        config = load_config(write(tmp_path, "store: {sqlite: {path: thinking.db}}"))
+        config = load_config(write(tmp_path, PROVIDER + "store: {sqlite: {path: thinking.db}}"))
 
         assert isinstance(config.store, SqliteStore)
         assert str(tmp_path / "thinking.db") == config.store.path
@@ -126,14 +131,17 @@ class TestChainCombination:
           - tool_pairing
           - thinking_round_trip: {foreign: keep_text}
         providers:
-          inherit: {model: m}
+          inherit: {base_url: "https://llm.example.com", model: m}
           override:
+            base_url: https://llm.example.com
             middleware:
               - thinking_round_trip: {on_missing_loop_thinking: raise}
           remove:
+            base_url: https://llm.example.com
             middleware:
               - tool_pairing: false
           replace:
+            base_url: https://llm.example.com
             middleware_replace: true
             middleware: [thinking_round_trip]
     """
@@ -206,6 +214,7 @@ class TestFamilyOverride:
               - name: acme
                 models: ["acme-*"]
                 chat: {reasoning_content: keep, pad: ".", pad_on: [tool_calls]}
+            providers: {acme: {base_url: "https://acme.example", api_mode: chat_completions}}
         """,
             )
         )
@@ -233,6 +242,7 @@ class TestFamilyOverride:
         assert "." == out.body["messages"][1]["reasoning_content"]
 
 
+URL = "base_url: 'https://x.example'"
 BAD_CONFIGS: dict[str, tuple[str, str]] = {
     "unknown-middleware": ("middleware: [thinking_roundtrip]", ""),
     "unknown-option": ("middleware: [{thinking_round_trip: {foriegn: pad}}]", ""),
@@ -252,13 +262,31 @@ BAD_CONFIGS: dict[str, tuple[str, str]] = {
     "wrong-type-base-url": ("providers: {p: {base_url: 5}}", ""),
     "unparseable-base-url": ("providers: {p: {base_url: 'http://[::1'}}", ""),
     "base-url-not-a-url": ("providers: {p: {base_url: 'not a url'}}", ""),
+    "base-url-without-scheme": ("providers: {p: {base_url: open.markhub.top}}", ""),
+    "base-url-missing": ("providers: {p: {model: mimo-v2.5-pro}}", ""),
+    "base-url-missing-no-model": ("providers: {p: {api_mode: anthropic_messages}}", ""),
+    "base-url-two-names": (f"providers: {{p: {{{URL}, api: 'https://y.example'}}}}", ""),
+    "no-providers": ("store: memory", ""),
+    "providers-empty": ("providers:\n", ""),
+    "hermes-key-cmd": (f"providers: {{p: {{{URL}, key_cmd: 'pass show relay'}}}}", ""),
+    "hermes-extra-headers": (f"providers: {{p: {{{URL}, extra_headers: {{X-A: b}}}}}}", ""),
+    "hermes-unknown-transport": (f"providers: {{p: {{{URL}, transport: codex_app_server}}}}", ""),
     "bad-api-mode": ("providers: {p: {api_mode: completions}}", ""),
     "secret-of-wrong-type": ("providers: {p: {api_key: 123456789}}", ""),
-    "missing-env-var": ("providers: {p: {api_key: '${NOT_SET_ANYWHERE_42}'}}", ""),
-    "missing-key-env": ("providers: {p: {api_key_env: NOT_SET_ANYWHERE_42}}", ""),
+    "missing-env-var": (f"providers: {{p: {{api_key: '${{NOT_SET_ANYWHERE_42}}', {URL}}}}}", ""),
+    "missing-key-env": (f"providers: {{p: {{api_key_env: NOT_SET_ANYWHERE_42, {URL}}}}}", ""),
+    "missing-env-vars": (
+        f"providers: {{p: {{api_key_env: NOT_SET_ANYWHERE_42, {URL}}},"
+        f" q: {{api_key: '${{NOT_SET_ANYWHERE_43}}', {URL}}}}}\n"
+        "gateway: {tokens: ['${NOT_SET_ANYWHERE_44}']}",
+        "",
+    ),
     "provider-key-typo": ("providers: {p: {api_mdoe: chat_completions}}", ""),
     "top-level-typo": ("middelware: [tool_pairing]", ""),
-    "duplicate-provider": ("providers: {p: {}}\ncustom_providers: [{name: p}]", ""),
+    "duplicate-provider": (
+        f"providers: {{p: {{{URL}}}}}\ncustom_providers: [{{name: p, {URL}}}]",
+        "",
+    ),
     "providers-not-a-collection": ("providers: mimo", ""),
     "store-unknown": ("store: postgres", ""),
     "store-bad-max-turns": ("store: {memory: {max_turns: 0}}", ""),
@@ -302,7 +330,7 @@ class TestBadConfigs:
             tmp_path,
             """
             providers:
-              good: {model: m}
+              good: {model: m, base_url: "https://llm.example.com"}
               bad:
                 model: m
                 api_mode: completions
@@ -311,6 +339,179 @@ class TestBadConfigs:
 
         with pytest.raises(ConfigError, match=r"agent\.yaml:6: providers\.bad\.api_mode"):
             load_config(path)
+
+
+#: ~/.hermes/config.yaml as hermes' own migration to config version 12 writes it (hermes-agent
+#: hermes_cli/config_migrations.py ``_migrate_to_12`` with hermes_cli/config.py
+#: ``_custom_provider_entry_to_provider_config``, dumped by its ``atomic_yaml_write``:
+#: ``yaml.dump(..., default_flow_style=False, sort_keys=False)``) from the legacy list
+#: ``custom_providers: [{name: MiMo Relay, base_url: ..., key_env: ..., model: ..., api_mode:
+#: anthropic_messages, models: [mimo-v2.5-pro]}, {name: DeepSeek (direct), base_url: ...,
+#: api_key: ${DEEPSEEK_API_KEY}, model: deepseek-v4-pro}]``: the URL becomes ``api``, the model
+#: ``default_model``, the wire ``transport``, keyed by the kebab-cased name.
+HERMES_V12 = """\
+model:
+  default: mimo-v2.5-pro
+  provider: custom:mimo-relay
+_config_version: 12
+providers:
+  mimo-relay:
+    api: https://open.markhub.top
+    name: MiMo Relay
+    key_env: MIMO_RELAY_API_KEY
+    models:
+      mimo-v2.5-pro: {}
+    default_model: mimo-v2.5-pro
+    transport: anthropic_messages
+  deepseek-direct:
+    api: https://api.deepseek.com/v1
+    name: DeepSeek (direct)
+    api_key: ${DEEPSEEK_API_KEY}
+    default_model: deepseek-v4-pro
+"""
+
+
+class TestHermesConfig:
+    def test_the_migrated_mapping_is_read_right(
+        self, tmp_path: Path, env: dict[str, str], caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """hermes' providers: mapping, as its migration writes it, keeps its URL (api), wire
+        (transport), model (default_model) and key (key_env); the entry without a transport
+        is assumed chat_completions, with a warning naming api_mode."""
+        config = load_config(write(tmp_path, HERMES_V12))
+
+        relay, deepseek = config.provider("mimo-relay"), config.provider("deepseek-direct")
+        assert (
+            "https://open.markhub.top",
+            "anthropic_messages",
+            "mimo-v2.5-pro",
+            ENV["MIMO_RELAY_API_KEY"],
+            "set (as transport)",
+        ) == (relay.base_url, relay.api_mode, relay.model, relay.api_key, relay.api_mode_rule)
+        assert ("https://api.deepseek.com/v1", "chat_completions", "deepseek-v4-pro") == (
+            deepseek.base_url,
+            deepseek.api_mode,
+            deepseek.model,
+        )
+        assert ENV["DEEPSEEK_API_KEY"] == deepseek.api_key
+        assert 1 == len(config.warnings)
+        assert "providers.deepseek-direct: api_mode is not set" in config.warnings[0]
+        assert config.warnings[0] in caplog.text
+
+    def test_the_relay_gets_the_mimo_contract(self, tmp_path: Path, env: dict[str, str]) -> None:
+        """The relay read from hermes' mapping is served as MiMo at its own host (not as the
+        openai family at api.openai.com)."""
+        config = load_config(write(tmp_path, HERMES_V12))
+        body = anthropic_body("mimo-v2.5-pro", U(), A(tu("c1")), T("c1"))
+        provider = config.provider("mimo-relay")
+        request = Request(api=provider.api_mode, base_url=provider.base_url, body=body)
+
+        explanation = config.pipeline("mimo-relay").explain(request)
+
+        assert ("mimo", "open.markhub.top") == (
+            explanation.target.family.name,
+            explanation.target.host,
+        )
+
+    def test_codex_responses_and_disabled_entries(self, tmp_path: Path) -> None:
+        """hermes' codex_responses is the responses wire; an entry with enabled: false is left
+        out, as hermes leaves it out."""
+        config = load_config(
+            write(
+                tmp_path,
+                """
+            custom_providers:
+              - {name: codex, base_url: "https://api.openai.com/v1", api_mode: codex_responses,
+                 model: gpt-5}
+              - {name: off, base_url: "https://x.example", enabled: false}
+        """,
+            )
+        )
+
+        assert ["codex"] == list(config.providers)
+        assert "responses" == config.provider("codex").api_mode
+
+
+class TestWhereCallsGo:
+    @pytest.mark.parametrize(
+        ("entry", "api_mode", "rule"),
+        [
+            ("{model: claude-opus-4-6}", "anthropic_messages", "from the family"),
+            ("{base_url: 'https://relay.example/anthropic'}", "anthropic_messages", "/anthropic"),
+            ("{base_url: 'https://api.anthropic.com'}", "anthropic_messages", "Anthropic's"),
+            ("{model: gemini-3-pro}", "gemini", "from the family"),
+            ("{base_url: 'https://relay.example/v1'}", "chat_completions", "assumed"),
+            ("{model: gpt-5}", "chat_completions", "assumed"),
+        ],
+        ids=["claude-vendor", "path-anthropic", "anthropic-host", "gemini", "v1", "openai"],
+    )
+    def test_api_mode_read_where_unambiguous(
+        self, tmp_path: Path, entry: str, api_mode: str, rule: str
+    ) -> None:
+        """api_mode left out is read from the base URL or the family's own endpoint where that
+        says one wire; otherwise chat_completions is assumed, with a warning."""
+        config = load_config(write(tmp_path, f"providers: {{p: {entry}}}"))
+
+        provider = config.provider("p")
+        assert (api_mode, True) == (provider.api_mode, rule in provider.api_mode_rule)
+        assert (rule == "assumed") == bool(config.warnings)
+
+    def test_no_base_url_only_for_the_vendor(self, tmp_path: Path) -> None:
+        """Without base_url a claude model calls Anthropic's own host; a MiMo model is an error
+        naming the host it would have called, never a silent call to another vendor."""
+        claude_config = load_config(write(tmp_path, "providers: {p: {model: claude-opus-4-6}}"))
+        path = write(tmp_path, "providers: {p: {model: mimo-v2.5-pro}}", "mimo.yaml")
+
+        with pytest.raises(ConfigError) as info:
+            load_config(path)
+
+        assert None is claude_config.provider("p").base_url
+        assert "providers.p" == info.value.entry
+        assert "no base_url: requests would go to api.openai.com" in info.value.problem
+
+    @pytest.mark.parametrize(
+        "url", ["open.markhub.top", "open.markhub.top/anthropic", "ftp://open.markhub.top"]
+    )
+    def test_a_base_url_needs_its_scheme(self, tmp_path: Path, url: str) -> None:
+        """A base URL without http(s):// fails at load, naming the entry."""
+        with pytest.raises(ConfigError) as info:
+            load_config(write(tmp_path, f"providers: {{p: {{base_url: '{url}'}}}}"))
+
+        assert "providers.p.base_url" == info.value.entry
+        assert "with its scheme" in info.value.problem
+
+    @pytest.mark.parametrize(
+        "text",
+        ["", "providers:\n", "providers: {}\n", "providers:\nrelay:\n  api: https://x.example\n"],
+        ids=["empty-file", "empty-section", "empty-mapping", "mis-indented"],
+    )
+    def test_no_providers_is_an_error(self, tmp_path: Path, text: str) -> None:
+        """A config that configures no provider fails at load instead of checking ok."""
+        with pytest.raises(ConfigError, match=r"no providers|no enabled provider"):
+            load_config(write(tmp_path, text))
+
+
+class TestEnvironment:
+    def test_every_missing_variable_at_once(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """One error names every variable the config needs and the environment lacks."""
+        for name in ENV:
+            monkeypatch.delenv(name, raising=False)
+
+        with pytest.raises(ConfigError) as info:
+            load_config(EXAMPLES / "multi-family.yaml")
+
+        assert info.value.problem.startswith("4 environment variables are not set: ")
+        assert all(name in info.value.problem for name in ENV)
+
+    def test_checking_without_the_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """require_env=False loads without the variables, lists them, and holds no key."""
+        for name in ENV:
+            monkeypatch.delenv(name, raising=False)
+
+        config = load_config(EXAMPLES / "multi-family.yaml", require_env=False)
+
+        assert set(ENV) == {name for name, _ in config.missing_env}
+        assert all(p.api_key is None for p in config.providers.values())
 
 
 class TestSecrets:

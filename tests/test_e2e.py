@@ -417,15 +417,15 @@ class TestChatWire:
         assert strict.bodies[-1] == case_snapshot(name="e2e-strict-server-no-reasoning-content")
 
     def test_known_strict_host_stripped_up_front(self, agent_emulator: Factory) -> None:
-        """A host the family table knows to be strict gets no reasoning field at all."""
+        """A host the family table knows to be strict (Groq) gets no reasoning field at all."""
         deepseek = agent_emulator("deepseek", rounds=1)
         strict = agent_emulator("strict", rounds=1)
         chat_loop(deepseek, "deepseek-v4-flash", fixed(), keep_reasoning=True)
         history = [*deepseek.bodies[-1]["messages"], {"role": "user", "content": "and now?"}]
-        body = {"model": "gpt-oss-120b", "messages": history}
+        body = {"model": "openai/gpt-oss-120b", "messages": history}
 
         sent = fixed()(
-            Request(api="chat_completions", base_url="https://api.cerebras.ai/v1", body=body)
+            Request(api="chat_completions", base_url="https://api.groq.com/openai/v1", body=body)
         )
         status, _ = post(f"{strict.openai_base_url}/chat/completions", dict(sent.body))
 

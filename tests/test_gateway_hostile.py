@@ -139,8 +139,13 @@ class GatewayProcess:
         raise RuntimeError("no VmHWM")
 
     def stop(self) -> None:
+        """SIGTERM; SIGKILL if it has not ended in 20 s (never left running)."""
         self.process.terminate()
-        self.process.wait(timeout=20)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=20)
 
 
 @contextlib.contextmanager

@@ -390,3 +390,43 @@ class TestModelInThePath:
             "https://bedrock-runtime.us-east-1.amazonaws.com",
             "us.anthropic.claude-opus-4-6-v1:0",
         ) == target_of(request)
+
+
+class TestWrongHttpClient:
+    def test_an_httpx_client_is_a_type_error_naming_httpx2(self) -> None:
+        """PipelineTransport inside an httpx.Client fails with a TypeError naming httpx2 on
+        the first request (it was a bare AssertionError deep inside httpx2)."""
+        import httpx
+
+        client = openai.OpenAI(
+            base_url="http://127.0.0.1:9/v1",
+            api_key="k",
+            max_retries=0,
+            http_client=cast(Any, httpx.Client(transport=cast(Any, PipelineTransport(_pipe())))),
+        )
+
+        with pytest.raises(TypeError, match=r"httpx2\.Client\(transport=\.\.\.\)") as info:
+            client.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
+
+        assert "got httpx.Request" in str(info.value)
+
+    def test_an_async_httpx_client_too(self) -> None:
+        """The async transport inside an httpx.AsyncClient fails the same way."""
+        import httpx
+
+        async def call() -> None:
+            transport = cast(Any, AsyncPipelineTransport(_pipe()))
+            async with httpx.AsyncClient(transport=transport) as client:
+                await client.post("http://127.0.0.1:9/v1/chat/completions", json={})
+
+        with pytest.raises(TypeError, match=r"httpx2\.AsyncClient"):
+            asyncio.run(call())
+
+    def test_an_httpx_inner_transport(self) -> None:
+        """An httpx transport as inner is refused at construction, naming httpx2."""
+        import httpx
+
+        with pytest.raises(TypeError, match=r"httpx2\.HTTPTransport\(\)"):
+            PipelineTransport(_pipe(), inner=cast(Any, httpx.HTTPTransport()))
+        with pytest.raises(TypeError, match=r"httpx2\.AsyncHTTPTransport\(\)"):
+            AsyncPipelineTransport(_pipe(), inner=cast(Any, httpx.AsyncHTTPTransport()))

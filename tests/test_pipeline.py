@@ -7,12 +7,26 @@ from typing import Any
 import anthropic
 import pytest
 
-from agent import Action, MemoryStore, Origin, Pipeline, Request
+from agent import Action, InvalidResponse, MemoryStore, Origin, Pipeline, Request
 from agent.families import FamilyRegistry
 from agent.integrations.anthropic import PipelineMiddleware
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.testing import run_tool_loop
-from tests.builders import RELAY, A, T, U, anthropic_body, claude, th_s, th_u, tu
+from tests.builders import (
+    CA,
+    CT,
+    CU,
+    RELAY,
+    A,
+    T,
+    U,
+    anthropic_body,
+    chat_body,
+    claude,
+    th_s,
+    th_u,
+    tu,
+)
 
 AM = "anthropic_messages"
 CH = "chat_completions"
@@ -126,3 +140,88 @@ class TestOneResolution:
 
         assert "end_turn" == steps[-1].stop_reason
         assert len(steps) == len(asked)
+
+
+class TestObserveSdkObjects:
+    def test_an_anthropic_message(self) -> None:
+        """An SDK Message given to observe is read: the thinking the agent dropped comes back
+        from the store on the next call (it was silently passed over)."""
+        pipe = Pipeline([ThinkingRoundTrip()])
+        observed = [th_s("plan", "sig-1"), tu("c1")]
+        message = anthropic.types.Message.model_validate(
+            {
+                "id": "msg_1",
+                "type": "message",
+                "role": "assistant",
+                "model": "claude-opus-4-6",
+                "content": observed,
+                "stop_reason": "tool_use",
+                "usage": {"input_tokens": 1, "output_tokens": 1},
+            }
+        )
+        pipe.observe(claude(U()), message)
+
+        out = pipe(claude(U(), A(tu("c1")), T("c1")))
+
+        assert observed == out.body["messages"][1]["content"]
+
+    def test_an_openai_chat_completion(self) -> None:
+        """An openai ChatCompletion keeps the reasoning_content the SDK does not declare."""
+        import openai
+
+        pipe = Pipeline([ThinkingRoundTrip()])
+        request = Request(
+            api=CH, base_url="https://api.deepseek.com", body=chat_body("deepseek-v4-pro", CU())
+        )
+        completion = openai.types.chat.ChatCompletion.model_validate(
+            {
+                "id": "c",
+                "object": "chat.completion",
+                "created": 1,
+                "model": "deepseek-v4-pro",
+                "choices": [
+                    {"index": 0, "finish_reason": "tool_calls", "message": CA("the plan", "c1")}
+                ],
+            }
+        )
+        pipe.observe(request, completion)
+        later = Request(
+            api=CH,
+            base_url="https://api.deepseek.com",
+            body=chat_body("deepseek-v4-pro", CU(), CA(None, "c1"), CT("c1")),
+        )
+
+        assert "the plan" == pipe(later).body["messages"][1]["reasoning_content"]
+
+    def test_any_pydantic_model(self) -> None:
+        """A pydantic model is read through model_dump."""
+        from pydantic import BaseModel
+
+        class Reply(BaseModel):
+            type: str = "message"
+            content: list[dict[str, Any]]
+
+        pipe = Pipeline([ThinkingRoundTrip()])
+        observed = [th_s("plan", "sig-1"), tu("c1")]
+        pipe.observe(claude(U()), Reply(content=observed))
+
+        out = pipe(claude(U(), A(tu("c1")), T("c1")))
+
+        assert observed == out.body["messages"][1]["content"]
+
+    @pytest.mark.parametrize(
+        "response",
+        [None, "{}", b"{}", ["content"], object()],
+        ids=["none", "text", "bytes", "list", "object"],
+    )
+    def test_anything_else_is_a_named_error(self, response: object) -> None:
+        """What is neither the response JSON nor an SDK object is InvalidResponse (a
+        TypeError) naming what was given, never silently passed over."""
+        with pytest.raises(InvalidResponse) as info:
+            Pipeline([ThinkingRoundTrip()]).observe(claude(U()), response)
+
+        assert isinstance(info.value, TypeError)
+        assert ("response", type(response).__name__) == (
+            info.value.where,
+            info.value.problem.split("got ", 1)[1].split(";")[0],
+        )

@@ -309,6 +309,59 @@ def _signed_by(emulator: Emulator, history: list[dict[str, Any]]) -> list[dict[s
     return out
 
 
+#: (emulator family, host, model id, base URL, explicit dialect): one per host dialect, and a
+#: host no row knows in front of vLLM.
+HOSTED = st.sampled_from(
+    [
+        ("kimi", "vllm", "moonshotai/Kimi-K2.6", "http://gpu.internal/v1", "vllm"),
+        ("deepseek", "vllm", "deepseek-ai/DeepSeek-V4-Pro", "http://gpu.internal/v1", None),
+        ("glm", "cerebras", "zai-glm-4.7", "https://api.cerebras.ai/v1", None),
+        ("openai", "cerebras", "gpt-oss-120b", "https://api.cerebras.ai/v1", None),
+        (
+            "kimi",
+            "fireworks",
+            "accounts/fireworks/models/kimi-k3",
+            "https://api.fireworks.ai/v1",
+            None,
+        ),
+        ("deepseek", "fireworks", "deepseek-v4-pro", "https://llm.internal/v1", None),
+        ("anthropic", "copilot", "claude-sonnet-5", "https://api.githubcopilot.com", None),
+        ("mistral", "mistral", "mistral-medium-3-5", "https://api.mistral.ai/v1", None),
+        ("mistral", "mistral", "mistral-large", "https://api.mistral.ai/v1", None),
+    ]
+)
+FIELDS = ["reasoning_content", "reasoning", "reasoning_text", None]
+
+
+@st.composite
+def hosted_history(draw: st.DrawFn, sign: Any) -> list[dict[str, Any]]:
+    """A chat history whose assistant messages carry reasoning in any field a host or an
+    SDK uses (Copilot's pair signed right, wrong or half; Mistral's chunks; details)."""
+    messages = []
+    for m in draw(chat_history()):
+        if m["role"] != "assistant":
+            messages.append(m)
+            continue
+        text = m.pop("reasoning_content", None)
+        field = draw(st.sampled_from(FIELDS))
+        if text is not None and field is not None:
+            m[field] = text
+        extra = draw(st.sampled_from(["", "pair", "bad-pair", "half", "chunk", "details"]))
+        if extra == "pair" and text:
+            m.update(reasoning_text=text, reasoning_opaque=sign(text))
+        elif extra == "bad-pair":
+            m.update(reasoning_text="t", reasoning_opaque="forged")
+        elif extra == "half":
+            m["reasoning_text"] = "alone"
+        elif extra == "chunk" and text:
+            chunk = {"type": "thinking", "thinking": [{"type": "text", "text": text}]}
+            m["content"] = [{**chunk, "closed": True}]
+        elif extra == "details":
+            m["reasoning_details"] = [{"type": "reasoning.text", "text": text or "x"}]
+        messages.append(m)
+    return messages
+
+
 class TestDoNoHarm:
     def _check(self, family: str, model: str, base_url: str | None, api: str, body: Any) -> None:
         emulator = Emulator(family)
@@ -340,6 +393,28 @@ class TestDoNoHarm:
             body["thinking"] = {"type": "enabled", "budget_tokens": 50}
 
         self._check(family, model, base_url, "anthropic_messages", body)
+
+    @SETTINGS
+    @given(target=HOSTED, data=st.data())
+    def test_host_dialects(self, target: tuple[str, str, str, str, str | None], data: Any) -> None:
+        """Behind every host dialect too: wherever the host accepts the agent's own request,
+        it accepts the pipeline's, and no reasoning that reached the model without the
+        pipeline is lost with it."""
+        family, host, model, base_url, dialect = target
+        history = data.draw(hosted_history(Emulator(family).sign))
+        body = {"model": model, "messages": history}
+        raw = Emulator(family, host=host)
+        status_raw, _, _ = raw.handle(ROUTES["chat_completions"], copy.deepcopy(body))
+        request = Request(api="chat_completions", base_url=base_url, body=body, dialect=dialect)
+
+        sent = Pipeline([ToolPairing(), ThinkingRoundTrip()])(request)
+        ours = Emulator(family, host=host)
+        status, answer, _ = ours.handle(ROUTES["chat_completions"], dict(sent.body))
+
+        if status_raw == 200:
+            assert 200 == status, answer
+            lost = [a for a, b in zip(raw.reached[0], ours.reached[0], strict=False) if a and not b]
+            assert not lost, "reasoning that reached the model without the pipeline"
 
     @SETTINGS
     @given(target=EMULATED, history=chat_history(), thinking=st.booleans())

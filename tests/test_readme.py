@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 
 from agent import load_config
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 
 
 def yaml_blocks() -> list[str]:
@@ -79,3 +81,48 @@ def test_readme_names_import() -> None:
             break
         else:
             raise AssertionError(name)
+
+
+PRODUCT = [
+    *sorted((ROOT / "agent").rglob("*.py")),
+    *sorted((ROOT / "agent").rglob("*.typed")),
+    README,
+    ROOT / "pyproject.toml",
+]
+
+
+def test_the_product_names_no_file_outside_the_repository() -> None:
+    """No file under agent/, the README or pyproject names the evidence files beside the
+    repository (shared/...); the family table's sources are URLs instead."""
+    named = [str(p.relative_to(ROOT)) for p in PRODUCT if "shared/" in p.read_text("utf-8")]
+
+    assert [] == named
+
+
+def test_families_output_names_no_outside_file(capsys: pytest.CaptureFixture[str]) -> None:
+    """The families command's sources name no file outside the repository."""
+    from agent.cli import main
+
+    main(["families", "--json"])
+    records = json.loads(capsys.readouterr().out)
+
+    sources = [r["source"] for r in records] + [s for r in records for s in r["sources"].values()]
+    local = [re.sub(r"https?://\S+", "", s) for s in sources]  # a URL may end in .md
+    assert [] == [s for s in local if "shared/" in s or ".md" in s]
+
+
+def test_thinking_round_trip_docstring_says_what_it_does() -> None:
+    """ThinkingRoundTrip's module docstring names every wire pass there is, and says unknown
+    families pass (do no harm) and strict servers drop, as the family table does."""
+    from agent.families import UNKNOWN, FamilyRegistry
+    from agent.middleware import thinking_round_trip
+
+    doc = " ".join((thinking_round_trip.__doc__ or "").split())
+    wires = sorted(p.stem for p in (ROOT / "agent" / "middleware").glob("*_wire.py"))
+    strict = FamilyRegistry.builtin().get("strict")
+
+    assert 5 <= len(wires)
+    assert [] == [w for w in wires if f"``{w}``" not in doc]
+    assert f"Unknown families (``{UNKNOWN.anthropic.thinking}``, do no harm)" in doc
+    assert "are removed" not in doc
+    assert f"Strict servers (``{strict.anthropic.thinking}``)" in doc

@@ -388,26 +388,50 @@ class TestRecover:
         assert retry is not None
         assert "plan" == retry.body["messages"][1]["reasoning_content"]
 
-    def test_unknown_field_teaches_strip(self) -> None:
-        """A strict server's unknown-field error teaches: send no reasoning fields; one retry."""
+    def test_unknown_field_leaves_out_that_field(self) -> None:
+        """A strict server's error naming a field teaches: leave out that field alone (the
+        host is not reclassified as strict); one retry."""
         pipe = Pipeline([ThinkingRoundTrip()])
+        message = {**CA("plan", "c1"), "reasoning_details": [{"type": "reasoning.text"}]}
         request = Request(
             api="chat_completions",
             base_url="https://llm.example.com/v1",
-            body=chat_body("house-model", CU(), CA("plan", "c1"), CT("c1")),
+            body=chat_body("house-model", CU(), message, CT("c1")),
         )
-        cerebras = {
-            "message": "messages.1.assistant.reasoning_content: property "
-            "'messages.1.assistant.reasoning_content' is unsupported",
-            "type": "invalid_request_error",
-            "code": "wrong_api_format",
+        fireworks = {
+            "error": {
+                "object": "error",
+                "type": "invalid_request_error",
+                "message": "Extra inputs are not permitted, field: 'messages[1].reasoning_details'",
+            }
         }
 
-        retry = pipe.recover(request, pipe(request), 400, cerebras)
+        retry = pipe.recover(request, pipe(request), 400, fireworks)
 
         assert retry is not None
-        assert "strict" == retry.family
-        assert "reasoning_content" not in retry.body["messages"][1]
+        assert None is retry.family
+        assert "plan" == retry.body["messages"][1]["reasoning_content"]
+        assert "reasoning_details" not in retry.body["messages"][1]
+
+    def test_the_host_keeps_the_lesson(self) -> None:
+        """After one such error, later calls to the same host leave the field out up front;
+        another host still gets it."""
+        pipe = Pipeline([ThinkingRoundTrip()])
+        message = {**CA("plan", "c1"), "reasoning_details": [{"type": "reasoning.text"}]}
+        body = chat_body("house-model", CU(), message, CT("c1"))
+        request = Request(api="chat_completions", base_url="https://llm.example.com/v1", body=body)
+        error = {
+            "message": "messages.1.assistant.reasoning_details: property "
+            "'reasoning_details' is unsupported"
+        }
+        pipe.recover(request, pipe(request), 400, error)
+
+        later = pipe(request)
+        elsewhere = pipe(Request(api="chat_completions", base_url="https://b.example", body=body))
+
+        assert "reasoning_details" not in later.body["messages"][1]
+        assert "plan" == later.body["messages"][1]["reasoning_content"]
+        assert elsewhere.body is body
 
     @pytest.mark.parametrize(
         "body",

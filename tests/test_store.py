@@ -17,7 +17,8 @@ from agent import MemoryStore, Origin, Pipeline, Request
 from agent.errors import InvalidOption, StoreError
 from agent.middleware import ThinkingRoundTrip
 from agent.sqlite_store import SqliteStore
-from agent.store import StoredTurn
+from agent.store import StoredTurn, Wanted
+from agent.store.turns import digest
 from tests.builders import RELAY, ROOT, A, T, U, anthropic_body, th_s, th_u, tu
 
 AM = "anthropic_messages"
@@ -389,7 +390,9 @@ class TestRedis:
         assert turn is not None
         assert "plan" == turn.blocks[0][0]["thinking"]
         assert Origin("mimo", "h", "m") == two.origin_of_signature("s1")
-        assert frozenset({"dead-sig"}) == two.rejected()
+        wanted = Wanted()
+        wanted.signature("dead-sig")
+        assert frozenset({"dead-sig"}) == two.lookup(wanted).rejected()
         client = redis.Redis.from_url(redis_url)
         ttls = [client.ttl(k) for k in client.scan_iter("shared:*")]
         assert ttls
@@ -413,7 +416,10 @@ class TestRedis:
 
         monkeypatch.setenv("AGENT_REDIS_URL", "redis://:hunter2-secret@127.0.0.1:1/0")
         path = tmp_path / "a.yaml"
-        path.write_text("store: {redis: {url: '${AGENT_REDIS_URL}', ttl: 60}}\n")
+        path.write_text(
+            "providers: {p: {base_url: 'https://x.example', api_mode: chat_completions}}\n"
+            "store: {redis: {url: '${AGENT_REDIS_URL}', ttl: 60}}\n"
+        )
 
         config = load_config(path)
 
@@ -427,11 +433,12 @@ class TestRedisGarbage:
         """Whatever else wrote under the prefix, a read never raises into the call."""
         import redis
 
-        from agent.redis_store import RedisStore, _digest
+        from agent.redis_store import RedisStore
 
         store = RedisStore(redis_url, prefix="garbage:")
         client = redis.Redis.from_url(redis_url)
-        client.set(f"garbage:tool:{_digest('c1')}", "garbage:turn:x")
-        client.set("garbage:turn:x", "{not json")
+        client.set(f"garbage:t:{digest('c1')}", "{not json")
+        client.set(f"garbage:s:{digest('s1')}", '["two", "fields"]')
 
         assert store.turn_for_tool("c1") is None
+        assert store.origin_of_signature("s1") is None

@@ -10,7 +10,9 @@ import agent.testing
 from agent import Pipeline, Request
 from agent.middleware import ThinkingRoundTrip
 from agent.testing import Emulator, Recorder
-from tests.builders import RELAY, A, T, U, anthropic_body, tu
+from tests.builders import RELAY, ROOT, A, T, U, anthropic_body, tu
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 class TestExports:
@@ -86,3 +88,42 @@ class TestPytestPlugin:
         second.assert_outcomes(passed=1)
         third.assert_outcomes(failed=1)
         assert 1 == len(snapshots)
+
+
+class TestEveryEmulator:
+    def test_a_fixture_per_family(self) -> None:
+        """The plugin has a <family>_emulator fixture for every family the emulators serve."""
+        from agent.testing import pytest_plugin
+
+        names = {n for n in dir(pytest_plugin) if n.endswith("_emulator") and n != "agent_emulator"}
+
+        assert {f"{family}_emulator" for family in agent.testing.FAMILIES} == names
+
+    def test_the_readme_lists_every_emulator(self) -> None:
+        """The README's testing section names every family, its fixture, every relay and
+        every host."""
+        from agent.testing.emulators.hosts import HOSTS
+        from agent.testing.emulators.relays import RELAYS
+
+        section = README.split("## Testing your own chains", 1)[1].split("\n## ", 1)[0]
+
+        assert all(f"`{f}`" in section for f in agent.testing.FAMILIES)
+        assert all(f"`{f}_emulator`" in section for f in agent.testing.FAMILIES)
+        assert all(f'relay="{r}"' in section for r in RELAYS)
+        assert all(f'"{h}"' in section for h in HOSTS)
+
+    def test_gemini_and_openai_fixtures_run(self, pytester: pytest.Pytester) -> None:
+        """A user's test gets running gemini and openai emulators from the plugin."""
+        pytester.makepyfile(
+            test_user="""
+import httpx2
+
+def test_both(gemini_emulator, openai_emulator):
+    for emulator in (gemini_emulator, openai_emulator):
+        reply = httpx2.post(emulator.openai_base_url + "/chat/completions", json={
+            "model": "m", "messages": [{"role": "user", "content": "go"}]})
+        assert reply.status_code == 200
+"""
+        )
+
+        pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)

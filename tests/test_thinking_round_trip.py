@@ -356,11 +356,14 @@ class TestObserveOddResponses:
         "response", [None, [], "text", 5], ids=["none", "list", "text", "number"]
     )
     def test_not_a_response_is_passed_over(self, response: Any) -> None:
-        """Observing something that is no response object never raises into the agent's call."""
-        pipe = Pipeline([ThinkingRoundTrip()])
-        request = claude(U())
+        """The middleware passes over something that is no response object (the adapters hand
+        it whatever an answer parsed to); Pipeline.observe, the caller's entry, refuses it by
+        name (tests/test_pipeline.py)."""
+        store = MemoryStore()
 
-        pipe.observe(request, response)
+        ThinkingRoundTrip(store=store).observe(Pipeline([]).resolve(claude(U())), response)
+
+        assert 0 == len(store)
 
 
 class TestIdempotent:

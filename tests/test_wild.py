@@ -299,12 +299,17 @@ class TestChatCarriers:
     """10. Each family's own reasoning field on the chat wire."""
 
     def test_deepseek_gets_the_alias_renamed(self, agent_emulator: Factory) -> None:
-        """History from an aggregator carries `reasoning`; DeepSeek takes only
+        """History from an aggregator carries `reasoning`; DeepSeek's own host reads only
         reasoning_content: the real text arrives there (not a pad)."""
         deepseek = agent_emulator("deepseek", rounds=2)
 
         results = chat_loop(
-            deepseek, "deepseek-v4-flash", fixed(), store=as_aggregator, observe=False
+            deepseek,
+            "deepseek-v4-flash",
+            fixed(),
+            store=as_aggregator,
+            observe=False,
+            base_url="https://api.deepseek.com",
         )
 
         assert [200] * 3 == [status for status, _ in results]

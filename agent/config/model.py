@@ -76,7 +76,10 @@ class ProviderConfig:
         name: the provider's name.
         base_url: where requests go (None: the wire's official endpoint).
         model: the default model id.
-        api_mode: the wire, ``anthropic_messages`` or ``chat_completions``.
+        api_mode: the wire: ``anthropic_messages``, ``chat_completions``, ``responses``,
+            ``bedrock_converse`` or ``gemini``.
+        api_mode_rule: how the wire was decided, said by ``check``: ``set``, read from the
+            base URL or the family's own endpoint, or ``assumed (not set)`` (with a warning).
         family: an explicit family (wins detection), if set.
         api_key: the key, after interpolation; never printed.
         api_key_source: where the key came from, safe to print (``env MIMO_KEY``, ``inline``).
@@ -88,6 +91,11 @@ class ProviderConfig:
         forward_client_key: the gateway sends the client's own ``x-api-key`` /
             ``Authorization`` upstream (the provider's ``api_key`` only when the client sent
             none); clients then present a gateway token as ``x-gateway-token``.
+        dialect: an explicit host dialect (how the host carries reasoning), if set.
+        reasoning_field: the chat field reasoning travels in, if set (ThinkingRoundTrip's
+            ``reasoning_field`` for this provider).
+        preserve_reasoning: set the host's switch to keep earlier reasoning, if set
+            (ThinkingRoundTrip's ``preserve_reasoning`` for this provider).
         where: the entry in the config file.
     """
 
@@ -95,6 +103,7 @@ class ProviderConfig:
     base_url: str | None = field(default=None, repr=lambda url: repr(safe_url(url)))
     model: str | None = None
     api_mode: str = "chat_completions"
+    api_mode_rule: str = "set"
     family: str | None = None
     api_key: str | None = field(default=None, repr=False)
     api_key_source: str = "none"
@@ -102,7 +111,19 @@ class ProviderConfig:
     middleware_replace: bool = False
     timeout: float | None = None
     forward_client_key: bool = False
+    dialect: str | None = None
+    reasoning_field: str | None = None
+    preserve_reasoning: bool | None = None
     where: str = ""
+
+    def round_trip_options(self) -> dict[str, Any]:
+        """The ThinkingRoundTrip options this provider sets by its own keys."""
+        options: dict[str, Any] = {}
+        if self.reasoning_field is not None:
+            options["reasoning_field"] = self.reasoning_field
+        if self.preserve_reasoning is not None:
+            options["preserve_reasoning"] = self.preserve_reasoning
+        return options
 
     def client_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """Options for an SDK client of this provider: ``options``, with this provider's
@@ -123,7 +144,8 @@ class StoreSpec:
 
     Attributes:
         kind: ``memory``, ``sqlite`` or ``redis``.
-        options: ``max_turns``; ``max_bytes`` for memory; ``path`` for sqlite.
+        options: ``max_turns``; ``max_bytes`` for memory; ``path`` for sqlite; ``url``,
+            ``ttl``, ``prefix``, ``timeout_ms``, ``cluster`` for redis.
     """
 
     kind: str = "memory"
@@ -197,6 +219,9 @@ class Config:
         families: the family table (built-ins plus the file's definitions).
         store_spec: the store the file asks for.
         gateway: the gateway's settings (``gateway:``).
+        warnings: what the file leaves to an assumption, one sentence each (also logged).
+        missing_env: (variable, entry) of each environment variable referred to but not set;
+            only a config loaded with ``require_env=False`` has any (for checking only).
     """
 
     path: str
@@ -205,6 +230,8 @@ class Config:
     families: FamilyRegistry
     store_spec: StoreSpec
     gateway: GatewaySpec = field(factory=GatewaySpec)
+    warnings: tuple[str, ...] = ()
+    missing_env: tuple[tuple[str, str], ...] = ()
     _store: list[ThinkingStore] = field(factory=list, init=False, eq=False, repr=False)
     _lock: threading.Lock = field(factory=threading.Lock, init=False, eq=False, repr=False)
 
@@ -236,6 +263,9 @@ class Config:
         if provider is None:
             return self.middleware
         entry = self.provider(provider)
+        return _with_options(self._chain_of(entry), entry.round_trip_options())
+
+    def _chain_of(self, entry: ProviderConfig) -> tuple[MiddlewareEntry, ...]:
         if entry.middleware is None:
             return self.middleware
         if entry.middleware_replace:
@@ -258,6 +288,23 @@ class Config:
 
     def pipeline(self, provider: str | None = None) -> Pipeline:
         """The Pipeline of ``provider`` (or the global chain), sharing the config's store."""
-        family = self.provider(provider).family if provider is not None else None
+        entry = self.provider(provider) if provider is not None else None
         chain = [m.build(self.store) for m in self.chain_for(provider)]
-        return Pipeline(chain, families=self.families, family=family)
+        return Pipeline(
+            chain,
+            families=self.families,
+            family=entry.family if entry else None,
+            dialect=entry.dialect if entry else None,
+        )
+
+
+def _with_options(
+    chain: tuple[MiddlewareEntry, ...], options: Mapping[str, Any]
+) -> tuple[MiddlewareEntry, ...]:
+    """``chain`` with a provider's own round-trip keys set on its ThinkingRoundTrip entry."""
+    if not options:
+        return chain
+    return tuple(
+        attrs.evolve(m, options={**m.options, **options}) if m.name == "thinking_round_trip" else m
+        for m in chain
+    )

@@ -13,7 +13,7 @@ from typing import Any
 from agent.config.model import GatewaySpec, StoreSpec
 from agent.config.parse import Reader, kind_of
 from agent.errors import ConfigError, StoreError
-from agent.redis_store import DEFAULT_TTL
+from agent.redis_store import DEFAULT_TIMEOUT_MS, DEFAULT_TTL
 from agent.sqlite_store import check_path
 
 #: The gateway's whole numbers (each >= 1) and seconds (more than 0, less than a day).
@@ -38,7 +38,7 @@ _GATEWAY_OPTIONS = ("tokens", *_GATEWAY_SIZES, *_GATEWAY_SECONDS, *_GATEWAY_SWIT
 _STORE_OPTIONS = {
     "memory": ("max_turns", "max_bytes"),
     "sqlite": ("path", "max_turns"),
-    "redis": ("url", "ttl", "prefix"),
+    "redis": ("url", "ttl", "prefix", "timeout_ms", "cluster"),
 }
 
 
@@ -111,7 +111,8 @@ def store_section(reader: Reader, value: object, root: object) -> StoreSpec:
 
 
 def _redis(reader: Reader, options: Mapping[str, Any], owner: object) -> StoreSpec:
-    """store: {redis: {url, ttl, prefix}}: checked at load, nothing connected."""
+    """store: {redis: {url, ttl, prefix, timeout_ms, cluster}}: checked at load, nothing
+    connected."""
     if "url" not in options:
         raise reader.error("store.redis", "missing field 'url'", owner, "redis")
     raw = reader.string(options["url"], "store.redis.url", options, "url", secret=True)
@@ -126,7 +127,27 @@ def _redis(reader: Reader, options: Mapping[str, Any], owner: object) -> StoreSp
     prefix = options.get("prefix", "agent:")
     if not isinstance(prefix, str):
         raise reader.error("store.redis.prefix", "expected a string", options, "prefix")
-    return StoreSpec("redis", {"url": url, "ttl": ttl, "prefix": prefix})
+    timeout = options.get("timeout_ms", DEFAULT_TIMEOUT_MS)
+    if type(timeout) is not int or not 1 <= timeout <= 60_000:
+        raise reader.error(
+            "store.redis.timeout_ms",
+            "expected whole milliseconds, 1 to 60000",
+            options,
+            "timeout_ms",
+        )
+    cluster = options.get("cluster")
+    if cluster is not None and not isinstance(cluster, bool):
+        raise reader.error(
+            "store.redis.cluster",
+            "expected true or false (leave it out to have it detected)",
+            options,
+            "cluster",
+        )
+    if cluster and url.startswith("unix://"):
+        problem = "a Redis Cluster is reached over TCP (redis:// or rediss://), not unix://"
+        raise reader.error("store.redis.cluster", problem, options, "cluster")
+    spec = {"url": url, "ttl": ttl, "prefix": prefix, "timeout_ms": timeout, "cluster": cluster}
+    return StoreSpec("redis", spec)
 
 
 def gateway_section(reader: Reader, value: object, root: object) -> GatewaySpec:

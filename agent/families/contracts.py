@@ -17,6 +17,18 @@ Turns = Literal["all", "latest", "by_model"]
 EmptySignature = Literal["required", "accepted", "forbidden"]
 ReasoningMode = Literal["keep", "pass", "drop"]
 PadOn = Literal["tool_calls", "active_loop"]
+BareIds = Literal["pass", "404"]
+#: Kimi's switch that keeps (and then requires) reasoning on every assistant message.
+KEEP_ALL = "all"
+
+
+def keeps_every(pad_every: tuple[str, ...], keep_switch: bool, model: str, body: Any) -> bool:
+    """Whether this request wants reasoning on every assistant message: a model that always
+    does (Kimi K3, K2.7 Code), or ``thinking.keep: "all"`` where the family honours it."""
+    if any(fnmatch.fnmatchcase(model, p) for p in pad_every):
+        return True
+    thinking = body.get("thinking") if keep_switch else None
+    return isinstance(thinking, Mapping) and thinking.get("keep") == KEEP_ALL
 
 
 def _version(text: object, where: str) -> tuple[int, ...]:
@@ -73,6 +85,18 @@ def _flag(value: object, where: str) -> bool:
     return value
 
 
+AskEncrypted = Literal["never", "store_off", "always"]
+
+
+def _ask(value: object, where: str) -> str:
+    """``ask_encrypted``: true (with store: false) and false, or a name."""
+    if value is True:
+        return "store_off"
+    if value is False:
+        return "never"
+    return choice(value, get_args(AskEncrypted), where)
+
+
 def _pad_on(value: object, where: str) -> frozenset[str]:
     if not isinstance(value, Sequence) or isinstance(value, str):
         raise FamilyDefinitionError(where, f"expected a list of {', '.join(get_args(PadOn))}")
@@ -113,13 +137,17 @@ _FIELD_PARSERS: Mapping[str, _Parser] = {
     "empty_signature": lambda v, w: choice(v, get_args(EmptySignature), w),
     "reasoning_content": lambda v, w: choice(v, get_args(ReasoningMode), w),
     "details": lambda v, w: choice(v, get_args(ReasoningMode), w),
-    "ask_encrypted": _flag,
+    "ask_encrypted": lambda v, w: _ask(v, w),
     "tool_signatures": lambda v, w: choice(v, get_args(ReasoningMode), w),
     "signatures_required": _model_globs,
     "signature_dummy": _pad,
     "pad": _pad,
     "pad_on": _pad_on,
     "empty_to_pad": _flag,
+    "pad_every": _model_globs,
+    "keep_switch": _flag,
+    "bare_ids": lambda v, w: choice(v, get_args(BareIds), w),
+    "no_prefill": _model_globs,
 }
 
 _C = TypeVar("_C", "AnthropicContract", "ChatContract")
@@ -158,6 +186,13 @@ class AnthropicContract:
         pad: the documented filler for a turn that must carry thinking and has none.
         pad_on: where the pad goes: ``tool_calls`` turns, every turn of the ``active_loop``.
         empty_to_pad: whether an empty unsigned thinking text becomes the pad.
+        pad_every: models (globs) that want thinking (or the pad) on every assistant
+            message (preserved thinking always on: Kimi K3, K2.7 Code).
+        keep_switch: a request with ``thinking.keep: "all"`` wants it on every assistant
+            message too (Kimi K2.6).
+        no_prefill: models (globs) that refuse an assistant message holding only reasoning
+            and want thinking first in its message (Bedrock Converse, Claude 5.x): such a
+            message is merged into the next assistant message of its turn.
     """
 
     thinking: ThinkingMode = "drop"
@@ -171,6 +206,13 @@ class AnthropicContract:
     pad: str | None = None
     pad_on: frozenset[str] = frozenset()
     empty_to_pad: bool = False
+    pad_every: tuple[str, ...] = ()
+    keep_switch: bool = False
+    no_prefill: tuple[str, ...] = ()
+
+    def refuses_prefill(self, model: str) -> bool:
+        """Whether ``model`` refuses a reasoning-only assistant message."""
+        return any(fnmatch.fnmatchcase(model, p) for p in self.no_prefill)
 
     def keeps_all_turns(self, model: str) -> bool:
         """Whether thinking of turns before the latest one is sent to ``model``."""
@@ -255,9 +297,11 @@ class ChatContract:
             (own-origin items verbatim, a lost list restored by tool call id), ``pass`` (as
             sent), ``drop``; a list holding another model's items is never sent (the sequence
             must match what the model produced).
-        ask_encrypted: Responses wire: with ``store: false``, ask for
-            ``include: ["reasoning.encrypted_content"]`` (the family's models return encrypted
-            reasoning, and only that can be sent back without a stored item).
+        ask_encrypted: Responses wire: when to ask for ``include:
+            ["reasoning.encrypted_content"]``: ``store_off`` (with ``store: false``: only the
+            encrypted content can be sent back without a stored item; OpenAI), ``always``
+            (unless the request continues a stored response with ``previous_response_id``;
+            xAI), or ``never``.
         tool_signatures: Gemini's ``tool_calls[].extra_content.google.thought_signature``:
             ``keep`` (own verbatim, lost ones restored), ``pass`` (as sent), ``drop``; another
             model's signature is never sent.
@@ -266,6 +310,11 @@ class ChatContract:
         signature_dummy: the value the provider documents for a tool call it did not make
             (Gemini: ``skip_thought_signature_validator``), used where a signature is required
             and the real one is unknown.
+        pad_every: models (globs) that want reasoning (or the pad) on every assistant message.
+        keep_switch: ``thinking.keep: "all"`` in a request wants it on every message too.
+        bare_ids: Responses wire, ``store: false``: ``404`` where the target keeps nothing,
+            so a reasoning item without its encrypted content is a 404 ``Item with id ... not
+            found`` (OpenAI, Azure OpenAI); ``pass`` (others keep the agent's items).
     """
 
     reasoning_content: ReasoningMode = "drop"
@@ -273,10 +322,13 @@ class ChatContract:
     pad_on: frozenset[str] = frozenset()
     empty_to_pad: bool = False
     details: ReasoningMode = "pass"
-    ask_encrypted: bool = False
+    ask_encrypted: AskEncrypted = "never"
     tool_signatures: ReasoningMode = "pass"
     signatures_required: tuple[str, ...] = ()
     signature_dummy: str | None = None
+    pad_every: tuple[str, ...] = ()
+    keep_switch: bool = False
+    bare_ids: BareIds = "pass"
 
     def requires_signatures(self, model: str) -> bool:
         """Whether ``model`` rejects a step's first tool call without its thought signature."""
@@ -311,11 +363,15 @@ class ChatContract:
         """What the Responses wire's reasoning items get (they follow ``details``)."""
         if self.details == "drop":
             return "reasoning items removed"
-        text = (
-            "own reasoning items verbatim, another model's left out, "
-            "bare ids never with store: false"
-        )
-        return text + ("; lost ones restored by call id" if self.details == "keep" else "")
+        text = "own reasoning items verbatim, another model's left out"
+        if self.bare_ids == "404":
+            text += ", bare ids never with store: false"
+        if self.details == "keep":
+            text += "; lost ones restored by call id"
+        if self.ask_encrypted != "never":
+            when = "with store: false" if self.ask_encrypted == "store_off" else "unless continued"
+            text += f"; encrypted reasoning asked for ({when})"
+        return text
 
     def _carriers(self) -> str:
         """The carriers beyond reasoning_content, when they are kept or dropped."""

@@ -11,8 +11,10 @@ from attrs import evolve, field, frozen
 
 from agent.errors import FamilyDefinitionError, shown
 from agent.families.contracts import AnthropicContract, ChatContract, check_keys
+from agent.families.dialects import UNKNOWN_DIALECT, HostDialect
 
 Rule = Literal["explicit", "model", "host", "none"]
+DialectRule = Literal["explicit", "host", "learned", "none"]
 
 _FAMILY_KEYS = (
     "name",
@@ -162,7 +164,9 @@ UNKNOWN = ModelFamily(
         "the agent sent (minus reasoning known to come from another target) and learn from a "
         "classified error"
     ),
-    source="shared/wild.md §1 (relays), design §4 (unknown, revised 2026-11)",
+    source="do no harm (the README's Model families); relays measured in front of this "
+    "project's emulators: LiteLLM proxy 1.108 (https://github.com/BerriAI/litellm), "
+    "claude-code-router 1.0.73 (https://github.com/musistudio/claude-code-router)",
 )
 
 
@@ -177,6 +181,9 @@ class FamilyMatch:
         host: the host the request goes to.
         pattern: the pattern (or explicit name) that matched.
         note: why a rule that might have matched did not (a known look-alike).
+        dialect: how the host carries reasoning (``UNKNOWN_DIALECT`` when no row matched).
+        dialect_rule: which rule chose the dialect: ``explicit``, ``host``, ``learned`` (a
+            host's classified errors taught it), or ``none``.
     """
 
     family: ModelFamily
@@ -185,6 +192,8 @@ class FamilyMatch:
     host: str
     pattern: str | None = None
     note: str | None = None
+    dialect: HostDialect = UNKNOWN_DIALECT
+    dialect_rule: DialectRule = "none"
 
     def describe(self) -> str:
         """A sentence saying which rule chose the family."""
@@ -203,3 +212,18 @@ class FamilyMatch:
                 "matches a family"
             )
         return f"{text}; {self.note}" if self.note else text
+
+    def describe_target(self) -> str:
+        """Both answers in words: which rule chose the family, and the host's dialect."""
+        return self.describe() + self.describe_dialect()
+
+    def describe_dialect(self) -> str:
+        """The dialect's part of the description ('' for a host no row knows)."""
+        if self.dialect_rule == "none":
+            return ""
+        how = {
+            "explicit": "set explicitly",
+            "host": f"host {self.host!r}",
+            "learned": f"host {self.host!r}, with what its errors taught",
+        }[self.dialect_rule]
+        return f"; dialect {self.dialect.name} ({how}): {self.dialect.describe()}"

@@ -1,6 +1,6 @@
 """FamilyRegistry: an ordered table of families, and detection over it.
 
-Detection, first match wins (design §4):
+Detection, first match wins (the README's "Model families"):
 
 1. an explicit family (``Request.family``, or ``family:`` on a configured provider);
 2. the model id, trimmed, lowercased, after the last ``/`` (``xiaomi/mimo-v2.5-pro`` ->
@@ -17,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 
 from agent.errors import FamilyDefinitionError, UnknownFamily, shown
 from agent.families.builtin import BUILTIN_FAMILY_DATA
+from agent.families.dialect_data import BUILTIN_DIALECT_DATA
+from agent.families.dialects import UNKNOWN_DIALECT, HostDialect
 from agent.families.family import UNKNOWN, FamilyMatch, ModelFamily
 from agent.wire import host_of, model_candidates
 
@@ -31,15 +33,29 @@ def _families(items: Iterable[ModelFamily]) -> tuple[ModelFamily, ...]:
     return tuple(items)
 
 
+def _dialects(items: Iterable[HostDialect]) -> tuple[HostDialect, ...]:
+    return tuple(items)
+
+
+def _builtin_dialects() -> tuple[HostDialect, ...]:
+    return _BUILTIN_DIALECTS
+
+
+_Key = tuple[str, str | None, str, str | None, bool, str | None]
+
+
 @frozen
 class FamilyRegistry:
-    """An ordered table of families with detection; later entries never shadow earlier ones."""
+    """The two tables detection reads, in order: the model families (what a model needs
+    back) and the host dialects (how a host carries it); later entries never shadow earlier
+    ones."""
 
     families: tuple[ModelFamily, ...] = field(converter=_families)
-    # detection's answers by target: the same few targets are asked before every call
-    _answers: dict[tuple[str, str | None, str, str | None, bool], FamilyMatch] = field(
-        init=False, factory=dict, eq=False, repr=False
+    dialects: tuple[HostDialect, ...] = field(
+        factory=_builtin_dialects, converter=_dialects, kw_only=True
     )
+    # detection's answers by target: the same few targets are asked before every call
+    _answers: dict[_Key, FamilyMatch] = field(init=False, factory=dict, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         names = [f.name for f in self.families]
@@ -48,16 +64,35 @@ class FamilyRegistry:
             raise FamilyDefinitionError("families", f"family {shown(dupes[0])} is defined twice")
         if "unknown" in names:
             raise FamilyDefinitionError("families", "'unknown' is the reserved fallback family")
+        dialects = [d.name for d in self.dialects]
+        if UNKNOWN_DIALECT.name in dialects or len(set(dialects)) != len(dialects):
+            raise FamilyDefinitionError("dialects", "dialect names must be unique, not 'unknown'")
 
     @classmethod
     def builtin(cls) -> FamilyRegistry:
-        """The built-in table of design §4."""
+        """The built-in table (``BUILTIN_FAMILY_DATA``)."""
         return _BUILTIN
 
     @property
     def names(self) -> tuple[str, ...]:
         """Family names, in detection order."""
         return tuple(f.name for f in self.families)
+
+    @property
+    def dialect_names(self) -> tuple[str, ...]:
+        """Dialect names, in detection order."""
+        return tuple(d.name for d in self.dialects)
+
+    def dialect(self, name: str) -> HostDialect:
+        """The dialect called ``name`` (``unknown`` included); raises UnknownFamily."""
+        key = name.strip().lower()
+        if key == UNKNOWN_DIALECT.name:
+            return UNKNOWN_DIALECT
+        for dialect in self.dialects:
+            if dialect.name == key:
+                return dialect
+        known = ", ".join((*self.dialect_names, UNKNOWN_DIALECT.name))
+        raise UnknownFamily("dialect", f"unknown dialect {shown(name)} (known: {known})")
 
     def get(self, name: str) -> ModelFamily:
         """The family called ``name`` (``unknown`` included); raises UnknownFamily."""
@@ -87,7 +122,7 @@ class FamilyRegistry:
                 families[existing] = ModelFamily.from_mapping(data, where, families[existing])
             else:
                 added.append(ModelFamily.from_mapping(data, where))
-        return FamilyRegistry((*added, *families))
+        return FamilyRegistry((*added, *families), dialects=self.dialects)
 
     def resolve(
         self,
@@ -96,18 +131,34 @@ class FamilyRegistry:
         api: str,
         explicit: str | None = None,
         thinking: bool = False,
+        dialect: str | None = None,
     ) -> FamilyMatch:
-        """Detect the family of one target (explicit > authoritative host > model id > host).
+        """Detect the family of one target (explicit > authoritative host > model id > host)
+        and, on the chat wire, its host's dialect (explicit > host > unknown).
 
         ``thinking``: the request turns thinking on (ids in a family's ``when_thinking`` are
-        then its thinking models).
+        then its thinking models). ``dialect``: an explicit dialect (a provider's
+        ``dialect:``).
         """
-        key = (model, base_url, api, explicit, thinking)
+        key = (model, base_url, api, explicit, thinking, dialect)
         match = self._answers.get(key)
         if match is None:
             if len(self._answers) >= _REMEMBERED:
                 self._answers.clear()
-            match = self._answers[key] = self._detect(model, base_url, api, explicit, thinking)
+            found = self._detect(model, base_url, api, explicit, thinking)
+            if api == "chat_completions":  # (the other wires carry reasoning in their own items)
+                found = self._with_dialect(found, dialect)
+            match = self._answers[key] = found
+        return match
+
+    def _with_dialect(self, match: FamilyMatch, explicit: str | None) -> FamilyMatch:
+        """``match`` carrying its host's dialect: the explicit one, else the first row whose
+        hosts hold the request's host."""
+        if explicit is not None:
+            return evolve(match, dialect=self.dialect(explicit), dialect_rule="explicit")
+        for dialect in self.dialects:
+            if dialect.host_pattern(match.host) is not None:
+                return evolve(match, dialect=dialect, dialect_rule="host")
         return match
 
     def _detect(
@@ -172,6 +223,10 @@ class FamilyRegistry:
 
 _ASKED = "a thinking model because the request turns thinking on"
 
+_BUILTIN_DIALECTS = tuple(
+    HostDialect.from_mapping(data, f"builtin dialect {data['name']}")
+    for data in BUILTIN_DIALECT_DATA
+)
 _BUILTIN = FamilyRegistry(
     ModelFamily.from_mapping(data, f"builtin family {data['name']}") for data in BUILTIN_FAMILY_DATA
 )

@@ -20,6 +20,9 @@ maintained and what the Python ecosystem's own gateways use; upstream calls go t
 ``httpx2``, the SDKs' HTTP layer. Needs the ``gateway`` extra.
 """
 
+import starlette  # noqa: F401  (without the gateway extra this fails first, naming it)
+import uvicorn  # noqa: F401
+
 from agent.gateway.app import Gateway, build_app
 from agent.gateway.routing import accepted_codings, end_to_end, upstream_url
 from agent.gateway.server import (

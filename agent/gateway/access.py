@@ -63,6 +63,7 @@ class Record:
     bytes_in: int = 0
     bytes_out: int = 0
     decisions: dict[str, int] | None = None
+    store: dict[str, Any] | None = None
     changed: bool | None = None
     retried: bool | None = None
     observing: dict[str, Any] | None = None
@@ -88,6 +89,7 @@ class Record:
             "ms": round((time.perf_counter() - self.started) * 1000, 1),
             "upstream_ms": round(self.upstream_s[0] * 1000, 1),
             "decisions": self.decisions,
+            "store": self.store,
             "changed": self.changed,
             "retried": self.retried,
             "observed": None if self.observing is None else observing.get("stopped") is None,

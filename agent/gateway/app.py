@@ -296,6 +296,7 @@ def _tagged(record: Record, response: httpx2.Response) -> None:
     record.changed = done.get("changed")
     record.retried = done.get("retried")
     record.decisions = done.get("decisions")
+    record.store = done.get("store")
     record.observing = done.get("observing")
 
 

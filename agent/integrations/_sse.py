@@ -165,6 +165,11 @@ class MessageAccumulator:
             self._partial.setdefault(index, []).append(delta.get("partial_json", ""))
 
 
+#: The string fields of a chat message a stream sends piece by piece (the hosts' reasoning
+#: fields, Copilot's opaque signature included).
+_TEXT_KEYS = ("content", "reasoning_content", "reasoning", "reasoning_text", "reasoning_opaque")
+
+
 class ChatAccumulator:
     """Rebuilds a Chat Completion from its streamed chunks (up to ``data: [DONE]``).
 
@@ -180,6 +185,7 @@ class ChatAccumulator:
         self._calls: dict[int, dict[str, Any]] = {}
         self._arguments: dict[int, dict[str, list[str]]] = {}
         self._model: Any = None
+        self._provider: Any = None  # a router's upstream provider (OpenRouter)
         self.done = False
 
     def feed(self, chunk: bytes) -> None:
@@ -200,6 +206,7 @@ class ChatAccumulator:
     def add(self, event: Mapping[str, Any]) -> None:
         """Take one parsed chunk."""
         self._model = event.get("model", self._model)
+        self._provider = event.get("provider", self._provider)
         choices = event.get("choices")
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
             return
@@ -208,7 +215,7 @@ class ChatAccumulator:
             self.done = True
         if not isinstance(delta, Mapping):
             return
-        for key in ("content", "reasoning_content", "reasoning"):
+        for key in _TEXT_KEYS:
             piece = delta.get(key)
             if isinstance(piece, str):
                 self._texts.setdefault(key, []).append(piece)
@@ -248,11 +255,14 @@ class ChatAccumulator:
         message = dict(message)
         if self._calls:
             message["tool_calls"] = [self._calls[i] for i in sorted(self._calls)]
-        return {
+        completion = {
             "object": "chat.completion",
             "model": self._model,
             "choices": [{"message": message}],
         }
+        if self._provider is not None:
+            completion["provider"] = self._provider
+        return completion
 
 
 class ResponsesAccumulator:

@@ -8,6 +8,7 @@ and parsing give the event loop a turn between pieces.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
@@ -15,7 +16,6 @@ from attrs import frozen
 
 from agent.integrations._sse import loads
 from agent.integrations._tee import AsyncTeeStream, LimitExceeded, TeeStream, decoder
-from agent.request import Request
 
 __all__ = ["OBSERVING", "LimitExceeded", "ReadLimits"]
 
@@ -121,13 +121,14 @@ def error_text(data: bytes | None, raw: bytes) -> bytes:
 def teed(
     response: httpx2.Response,
     request: httpx2.Request,
-    core: Any,
-    sent: Request,
+    acc: Any,
+    report: Callable[[Any], None],
     limits: ReadLimits,
     tee: type[TeeStream] | type[AsyncTeeStream],
+    wrap: Callable[[Any], Any] | None = None,
 ) -> httpx2.Response:
-    """A streamed answer that feeds its accumulator as the client reads it (within the
-    limits; its ``agent.observing`` extension says how far observing went)."""
+    """A streamed answer that feeds ``acc`` as the client reads it (within the limits; its
+    ``agent.observing`` extension says how far observing went); ``wrap`` wraps the tee."""
     state: dict[str, Any] = {"observed": 0, "stopped": None}
     response.extensions[OBSERVING] = state
     decode = decoder(
@@ -139,17 +140,11 @@ def teed(
     if decode is None:  # a coding this process cannot undo: passed on unobserved
         state["stopped"] = "content-encoding"
         return response
-    stream = tee(
-        response.stream,
-        core.accumulator(sent, limits.max_event_bytes),
-        core.streamed(sent),
-        decode,
-        state,
-    )
+    stream = tee(response.stream, acc, report, decode, state)
     return httpx2.Response(
         response.status_code,
         headers=response.headers,
-        stream=stream,
+        stream=stream if wrap is None else wrap(stream),
         request=request,
         extensions=response.extensions,
     )

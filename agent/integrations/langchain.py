@@ -7,7 +7,8 @@
 built on ``PipelineTransport``. ``ChatAnthropic`` has no public way in (no client, middleware
 or http client option), so ``chat_anthropic`` returns a ``ChatAnthropic`` subclass whose two
 clients are built with LangChain's own parameters plus the pipeline middleware; everything
-else is LangChain's. Needs the ``langchain`` extra.
+else is LangChain's. Needs the ``langchain`` extra
+(``pip install 'thinking-round-trip[langchain]'``).
 """
 
 from __future__ import annotations
@@ -17,14 +18,19 @@ from typing import Any
 
 import anthropic
 import httpx2
-from langchain_anthropic import ChatAnthropic
-from langchain_openai import ChatOpenAI
 from pydantic import PrivateAttr
 
 from agent.config import Config, load_config
+from agent.distribution import missing_extra
 from agent.errors import ConfigError
 from agent.integrations.anthropic import ConfigSource, PipelineMiddleware
 from agent.integrations.transport import AsyncPipelineTransport, PipelineTransport
+
+try:
+    from langchain_anthropic import ChatAnthropic
+    from langchain_openai import ChatOpenAI
+except ImportError as exc:
+    raise missing_extra("langchain", "agent.integrations.langchain", exc) from None
 
 
 def _loaded(config: ConfigSource) -> Config:

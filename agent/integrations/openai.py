@@ -8,7 +8,7 @@ pipeline sees the JSON the SDK builds, so the SDK's own message objects in a his
 work; provider-specific top-level keys go in ``extra_body`` (``extra_body={"thinking":
 {"type": "enabled"}}``), as the SDK wants. Each answer is observed (a stream as it passes), and
 a classified thinking error is retried once. Needs the ``openai`` extra
-(``pip install 'agent[openai]'``).
+(``pip install 'thinking-round-trip[openai]'``).
 """
 
 from __future__ import annotations
@@ -17,10 +17,15 @@ import os
 from typing import Any
 
 import httpx2
-import openai
 
 from agent.config import Config, ProviderConfig, load_config
+from agent.distribution import missing_extra
 from agent.errors import ConfigError
+
+try:
+    import openai
+except ImportError as exc:
+    raise missing_extra("openai", "agent.integrations.openai", exc) from None
 from agent.integrations.transport import AsyncPipelineTransport, PipelineTransport
 from agent.pipeline import Pipeline
 

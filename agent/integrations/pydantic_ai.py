@@ -7,21 +7,27 @@ middleware), ``openai_model`` an ``OpenAIChatModel`` (or, for a ``responses`` pr
 ``OpenAIResponsesModel``) on ``async_openai_client`` (the transport): every request the agent
 makes goes through the provider's pipeline, and every answer is observed, so the reasoning
 pydantic-ai cannot send back as thinking (it downgrades it to a ``<thinking>`` text block) is
-restored instead of sent twice. Needs the ``pydantic-ai`` extra.
+restored instead of sent twice. Needs the ``pydantic-ai`` extra
+(``pip install 'thinking-round-trip[pydantic-ai]'``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic_ai.models.anthropic import AnthropicModel
-from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
-from pydantic_ai.providers.anthropic import AnthropicProvider
-from pydantic_ai.providers.openai import OpenAIProvider
-
 from agent.config import Config, load_config
+from agent.distribution import missing_extra
 from agent.integrations.anthropic import ConfigSource, async_anthropic_client
-from agent.integrations.openai import async_openai_client
+
+try:
+    from pydantic_ai.models.anthropic import AnthropicModel
+    from pydantic_ai.models.openai import OpenAIChatModel, OpenAIResponsesModel
+    from pydantic_ai.providers.anthropic import AnthropicProvider
+    from pydantic_ai.providers.openai import OpenAIProvider
+
+    from agent.integrations.openai import async_openai_client
+except ImportError as exc:
+    raise missing_extra("pydantic-ai", "agent.integrations.pydantic_ai", exc) from None
 
 
 def _loaded(config: ConfigSource) -> Config:

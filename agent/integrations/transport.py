@@ -17,16 +17,12 @@ the pipeline cannot read, goes through untouched. Observing never raises into th
 
 from __future__ import annotations
 
-import json
 import logging
-import re
-from collections.abc import Callable, Mapping
-from typing import Any, cast
-from urllib.parse import unquote
+from collections.abc import Callable
+from typing import Any
 
 import httpx2
 
-from agent.errors import InvalidRequest
 from agent.integrations._sse import (
     ChatAccumulator,
     GeminiAccumulator,
@@ -46,123 +42,25 @@ from agent.integrations.answers import (
     error_text,
     teed,
 )
+from agent.integrations.core import ENDPOINTS as ENDPOINTS
+from agent.integrations.core import Core, rebuilt
+from agent.integrations.core import api_of as api_of
+from agent.integrations.core import target_of as target_of
+from agent.integrations.httpx2_only import CLIENT, expect
+from agent.integrations.offloop import Then
 from agent.pipeline import Pipeline
 from agent.request import Request
-from agent.wire import Api
+from agent.store.lookups import Lookups
 
 log = logging.getLogger("agent")
 
 #: Statuses a thinking error comes back with (relays wrap a provider's 400 in a 5xx; the
 #: Responses API answers a lost item with 404).
 RETRIED = frozenset({400, 404, 422, 500, 502})
-#: Path endings -> the wire they speak.
-ENDPOINTS = (
-    ("/chat/completions", "chat_completions"),
-    ("/messages", "anthropic_messages"),
-    ("/responses", "responses"),
-)
 
 
-#: Wires that carry the model in the path: Gemini's ``.../models/{model}:generateContent``
-#: (``:streamGenerateContent``), Bedrock Converse's ``.../model/{modelId}/converse``.
-_IN_PATH = (
-    (re.compile(r"^(.*)/models/([^/:]+):(?:stream)?[gG]enerateContent$"), "gemini"),
-    (re.compile(r"^(.*)/model/([^/]+)/converse$"), "bedrock_converse"),
-)
-
-
-def api_of(request: httpx2.Request) -> tuple[str, str] | None:
-    """(the wire, the base URL) of a request the pipeline knows, or None."""
-    target = target_of(request)
-    return None if target is None else (target[0], target[1])
-
-
-def target_of(request: httpx2.Request) -> tuple[str, str, str | None] | None:
-    """(the wire, the base URL, the model id the path carries) of a request the pipeline
-    knows, or None."""
-    if request.method != "POST":
-        return None
-    path = request.url.path.rstrip("/")
-    for ending, api in ENDPOINTS:
-        if path.endswith(ending):
-            base = str(request.url.copy_with(path=path[: -len(ending)], query=None))
-            return api, base.rstrip("/"), None
-    for pattern, api in _IN_PATH:
-        found = pattern.match(path)
-        if found:
-            base = str(request.url.copy_with(path=found.group(1), query=None))
-            return api, base.rstrip("/"), unquote(found.group(2))
-    return None
-
-
-class _Core:
-    """What both transports share: preparing a request, recovering, observing."""
-
-    def __init__(self, pipeline: Pipeline, provider: str | None, count: bool = False) -> None:
-        self.pipeline = pipeline
-        self.provider = provider
-        self.count = count
-        self._learned: dict[str, str] = {}  # model id -> family, learned from an error
-
-    def prepare(
-        self, request: httpx2.Request, raw: bytes
-    ) -> tuple[httpx2.Request, Request, Request, dict[str, int] | None] | None:
-        known = target_of(request)
-        body = loads(raw) if known else None
-        if known is None or not isinstance(body, dict):
-            return None
-        api, base_url, in_path = known
-        added = in_path is not None and "model" not in body
-        if added:  # the pipeline reads the model from the body on every wire
-            body = {**body, "model": in_path}
-        model = body.get("model")
-        try:
-            ours = self.pipeline.resolve(
-                Request(
-                    api=cast(Api, api),
-                    base_url=base_url,
-                    body=body,
-                    provider=self.provider,
-                    family=self._learned.get(model) if isinstance(model, str) else None,
-                )
-            )
-            if self.count:
-                sent, counts = self.pipeline.counted(ours)
-            else:
-                sent, counts = self.pipeline(ours), None
-        except InvalidRequest as exc:
-            log.warning("request body not read by the pipeline, sent as is (%s)", exc.where)
-            return None
-        if sent.body is body:
-            return request, ours, sent, counts
-        out = {k: v for k, v in sent.body.items() if k != "model"} if added else sent.body
-        return rebuilt(request, out), ours, sent, counts
-
-    def wire(self, corrected: Request, raw: bytes) -> Mapping[str, Any]:
-        """A corrected body as it goes out: without the model the path already carries (when
-        the agent's body did not have it)."""
-        agent_body = loads(raw)
-        if corrected.api in ("gemini", "bedrock_converse") and not (
-            isinstance(agent_body, dict) and "model" in agent_body
-        ):
-            return {k: v for k, v in corrected.body.items() if k != "model"}
-        return corrected.body
-
-    def recover(self, ours: Request, sent: Request, status: int, raw: bytes) -> Request | None:
-        body = loads(raw)
-        error = raw.decode("utf-8", "replace") if body is None else body
-        corrected = self.pipeline.recover(ours, sent, status, error)
-        if corrected is not None and corrected.family and corrected.family != ours.family:
-            self._learned[ours.model] = corrected.family
-        return corrected
-
-    def observe(self, sent: Request, answer: Any) -> None:
-        if not isinstance(answer, Mapping):
-            return
-        try:
-            self.pipeline.observe(sent, answer)
-        except Exception:  # observing must never break the agent's call
-            log.exception("observing a response failed")
+class _Core(Core):
+    """The request side, and how a response is read to be observed."""
 
     def accumulator(self, sent: Request, max_event: int) -> Any:
         if sent.api == "chat_completions":
@@ -173,32 +71,23 @@ class _Core:
             return GeminiAccumulator(max_event)
         return MessageAccumulator(max_event)
 
-    def streamed(self, sent: Request) -> Callable[[Any], None]:
+    def streamed(self, sent: Request, lookups: Lookups | None = None) -> Callable[[Any], None]:
         """What to do with a finished stream's accumulator: observe what it rebuilt."""
 
         def report(acc: Any) -> None:
             if isinstance(acc, ChatAccumulator):
-                self.observe(sent, acc.completion)
+                self.observe(sent, acc.completion, lookups)
             elif isinstance(acc, ResponsesAccumulator | GeminiAccumulator):
-                self.observe(sent, acc.response)
+                self.observe(sent, acc.response, lookups)
             elif acc.message is not None:
-                self.observe(sent, acc.message)
+                self.observe(sent, acc.message, lookups)
 
         return report
 
-
-def rebuilt(request: httpx2.Request, body: Mapping[str, Any]) -> httpx2.Request:
-    """A copy of ``request`` with a new JSON body (and its length)."""
-    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    headers = httpx2.Headers(request.headers)
-    headers["content-length"] = str(len(content))
-    return httpx2.Request(
-        request.method,
-        request.url,
-        headers=headers,
-        content=content,
-        extensions=request.extensions,
-    )
+    def astreamed(self, sent: Request, lookups: Lookups) -> tuple[Callable[[Any], None], Any]:
+        """What to do with a finished stream's accumulator on an event loop (a shared store's
+        write made off it), and what the stream waits for at its end (or None)."""
+        return self.shared.streamed(self.streamed(sent, lookups), lookups)
 
 
 def _again(response: httpx2.Response, raw: bytes, request: httpx2.Request) -> httpx2.Response:
@@ -222,16 +111,19 @@ def tagged(
     sent: Request,
     retried: bool,
     counts: dict[str, int] | None,
+    lookups: Lookups | None = None,
 ) -> httpx2.Response:
     """``response`` carrying, in ``extensions["agent"]``, the family the call was sent as,
-    whether the pipeline changed the body, whether it retried, and (when the transport
-    counts) its decisions by action."""
+    whether the pipeline changed the body, whether it retried, (when the transport counts)
+    its decisions by action, and how the store fared (``{"state": "ok" | "timeout" |
+    "unavailable", "unrestored": turns the store could not give back}``)."""
     response.extensions[EXTENSION] = {
         "model": sent.model,
         "family": sent.match.family.name,
         "changed": sent.body is not ours.body,
         "retried": retried,
         "decisions": counts,
+        "store": None if lookups is None else lookups.summary(),
         "observing": response.extensions.get(OBSERVING),
     }
     return response
@@ -249,7 +141,6 @@ class PipelineTransport(httpx2.BaseTransport):
         pipeline: the chain to run.
         inner: the transport that sends (default ``httpx2.HTTPTransport()``).
         provider: the configured provider name, for explain and logs.
-        limits: what is held of an answer to observe it (``ReadLimits``).
         count: count the chain's decisions by action, in the response's
             ``extensions["agent"]["decisions"]`` (the gateway's access log; the chain then
             takes its explaining path, a few times slower than a plain call).
@@ -264,6 +155,7 @@ class PipelineTransport(httpx2.BaseTransport):
         count: bool = False,
         limits: ReadLimits | None = None,
     ) -> None:
+        expect(inner, httpx2.BaseTransport, "inner", "httpx2.HTTPTransport()")
         self.pipeline = pipeline
         self.inner = inner if inner is not None else httpx2.HTTPTransport()
         self.provider = provider
@@ -275,36 +167,40 @@ class PipelineTransport(httpx2.BaseTransport):
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         """Run the pipeline, send, observe; retry once after a classified thinking error."""
+        expect(request, httpx2.Request, "request", CLIENT.format(client="httpx2.Client"))
         if api_of(request) is None:
             return self.inner.handle_request(request)
         raw = request.read()
         prepared = self._core.prepare(request, raw)
         if prepared is None:
             return self.inner.handle_request(request)
-        outgoing, ours, sent, counts = prepared
+        outgoing, ours, sent, counts, lookups = prepared
         response = self.inner.handle_request(outgoing)
         if response.status_code < 400:
-            return tagged(self._settled(response, sent, request), ours, sent, False, counts)
+            settled = self._settled(response, sent, request, lookups)
+            return tagged(settled, ours, sent, False, counts, lookups)
         if response.status_code not in RETRIED:
-            return tagged(response, ours, sent, False, counts)
+            return tagged(response, ours, sent, False, counts, lookups)
         data = body(response, self.limits)
-        text = error_text(decoded(response, data, self.limits), data)
-        corrected = self._core.recover(ours, sent, response.status_code, text)
+        status, text = response.status_code, error_text(decoded(response, data, self.limits), data)
+        corrected = self._core.recover(ours, sent, status, text, lookups)
         if corrected is None:
-            return tagged(_again(response, data, request), ours, sent, False, counts)
+            return tagged(_again(response, data, request), ours, sent, False, counts, lookups)
         retry = self.inner.handle_request(rebuilt(request, self._core.wire(corrected, raw)))
         if retry.status_code < 400:
-            retry = self._settled(retry, corrected, request)
-        return tagged(retry, ours, corrected, True, counts)
+            retry = self._settled(retry, corrected, request, lookups)
+        return tagged(retry, ours, corrected, True, counts, lookups)
 
     def _settled(
-        self, response: httpx2.Response, sent: Request, request: httpx2.Request
+        self, response: httpx2.Response, sent: Request, request: httpx2.Request, lookups: Lookups
     ) -> httpx2.Response:
         if is_stream(response):
-            return teed(response, request, self._core, sent, self.limits, TeeStream)
+            acc = self._core.accumulator(sent, self.limits.max_event_bytes)
+            report = self._core.streamed(sent)
+            return teed(response, request, acc, report, self.limits, TeeStream)
         data = body(response, self.limits)
         plain = decoded(response, data, self.limits)
-        self._core.observe(sent, None if plain is None else loads(plain))
+        self._core.observe(sent, None if plain is None else loads(plain), lookups)
         return _again(response, data, request)
 
     def close(self) -> None:
@@ -323,6 +219,7 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
         count: bool = False,
         limits: ReadLimits | None = None,
     ) -> None:
+        expect(inner, httpx2.AsyncBaseTransport, "inner", "httpx2.AsyncHTTPTransport()")
         self.pipeline = pipeline
         self.inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
         self.provider = provider
@@ -334,37 +231,44 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """Run the pipeline, send, observe; retry once after a classified thinking error."""
+        expect(request, httpx2.Request, "request", CLIENT.format(client="httpx2.AsyncClient"))
         if api_of(request) is None:
             return await self.inner.handle_async_request(request)
         raw = await request.aread()
-        prepared = self._core.prepare(request, raw)
+        prepared = await self._core.aprepare(request, raw)
         if prepared is None:
             return await self.inner.handle_async_request(request)
-        outgoing, ours, sent, counts = prepared
+        outgoing, ours, sent, counts, lookups = prepared
         response = await self.inner.handle_async_request(outgoing)
         if response.status_code < 400:
-            return tagged(await self._settled(response, sent, request), ours, sent, False, counts)
+            settled = await self._settled(response, sent, request, lookups)
+            return tagged(settled, ours, sent, False, counts, lookups)
         if response.status_code not in RETRIED:
-            return tagged(response, ours, sent, False, counts)
+            return tagged(response, ours, sent, False, counts, lookups)
         data = await abody(response, self.limits)
-        text = error_text(await adecoded(response, data, self.limits), data)
-        corrected = self._core.recover(ours, sent, response.status_code, text)
+        plain = await adecoded(response, data, self.limits)
+        status, text = response.status_code, error_text(plain, data)
+        corrected = await self._core.arecover(ours, sent, status, text, lookups)
         if corrected is None:
-            return tagged(_again(response, data, request), ours, sent, False, counts)
+            return tagged(_again(response, data, request), ours, sent, False, counts, lookups)
         retry = await self.inner.handle_async_request(
             rebuilt(request, self._core.wire(corrected, raw))
         )
         if retry.status_code < 400:
-            retry = await self._settled(retry, corrected, request)
-        return tagged(retry, ours, corrected, True, counts)
+            retry = await self._settled(retry, corrected, request, lookups)
+        return tagged(retry, ours, corrected, True, counts, lookups)
 
     async def _settled(
-        self, response: httpx2.Response, sent: Request, request: httpx2.Request
+        self, response: httpx2.Response, sent: Request, request: httpx2.Request, lookups: Lookups
     ) -> httpx2.Response:
         if is_stream(response):
-            return teed(response, request, self._core, sent, self.limits, AsyncTeeStream)
+            acc = self._core.accumulator(sent, self.limits.max_event_bytes)
+            report, written = self._core.astreamed(sent, lookups)
+            wrap = None if written is None else (lambda tee: Then(tee, written))
+            return teed(response, request, acc, report, self.limits, AsyncTeeStream, wrap)
         data = await abody(response, self.limits)
-        self._core.observe(sent, await aloads(await adecoded(response, data, self.limits)))
+        plain = await aloads(await adecoded(response, data, self.limits))
+        await self._core.aobserve(sent, plain, lookups)
         return _again(response, data, request)
 
     async def aclose(self) -> None:

@@ -65,6 +65,8 @@ def run(call: Call) -> Request:
         if new is not message:
             changes[i] = REMOVE if new is None else new
     out = rebuild(messages, changes) if changes else None
+    if any("." in f for f in call.dialect.rejects):
+        out = _without_block_fields(call, out if out is not None else messages) or out
     last = _continued_turn(history, changes)
     if contract.thinking == "verify" and last is not None:
         final = changes.get(last, messages[last])
@@ -74,6 +76,39 @@ def run(call: Call) -> Request:
             if new_body is not call.request.body:
                 return call.finish(None, new_body)
     return call.finish(out)
+
+
+def _without_block_fields(call: Call, messages: list[Any]) -> list[Any] | None:
+    """``messages`` without the block fields the host's errors named (``compaction.
+    encrypted_content``: Anthropic's compaction beta refuses its own field back,
+    anthropics/anthropic-sdk-python #1828); the block itself goes as the agent sent it.
+    None when no block has one."""
+    rejects = [f.split(".", 1) for f in call.dialect.rejects if "." in f]
+    out: list[Any] = []
+    changed = False
+    for i, message in enumerate(messages):
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if not isinstance(content, list):
+            out.append(message)
+            continue
+        new = list(content)
+        for j, block in enumerate(content):
+            for kind, field in rejects:
+                if isinstance(block, Mapping) and block.get("type") == kind and field in block:
+                    new[j] = block = {k: v for k, v in block.items() if k != field}
+                    call.notes.add(
+                        f"messages[{i}].content[{j}].{field}",
+                        Action.DROPPED,
+                        "the host rejected this field of {} blocks (Extra inputs are not "
+                        "permitted); the block goes without it",
+                        kind,
+                    )
+        if new == content:
+            out.append(message)
+        else:
+            out.append({**message, "content": new})
+            changed = True
+    return out if changed else None
 
 
 def _continued_turn(history: History, changes: Mapping[int, Any]) -> int | None:
@@ -236,8 +271,10 @@ def _back_fill(
             return restored
     if contract.thinking != "carry" or contract.pad is None:
         return content
-    needed = (bool(calls) and "tool_calls" in contract.pad_on) or (
-        i >= call.request.history.loop_start and "active_loop" in contract.pad_on
+    needed = (
+        (bool(calls) and "tool_calls" in contract.pad_on)
+        or (i >= call.request.history.loop_start and "active_loop" in contract.pad_on)
+        or call.every_message
     )
     if not needed:
         return content
@@ -259,7 +296,7 @@ def _seen_but_padded(call: Call, calls: list[Any] | None) -> str:
     first = next((x for x in calls or () if type(x) is str), None)
     if not call.listening or first is None:
         return ""
-    turn = call.options.store.turn_for_tool(first)
+    turn = call.turn_for_tool(first)
     if turn is None or not turn.blocks:
         return ""
     return (
@@ -274,8 +311,10 @@ def _string_message(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[s
     if (
         contract.thinking == "carry"
         and contract.pad is not None
-        and "active_loop" in contract.pad_on
-        and i >= call.request.history.loop_start
+        and (
+            ("active_loop" in contract.pad_on and i >= call.request.history.loop_start)
+            or call.every_message
+        )
     ):
         text = message.get("content")
         blocks: list[Any] = [pad_block(contract)]
@@ -284,9 +323,9 @@ def _string_message(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[s
         call.notes.add(
             f"messages[{i}].content",
             Action.PADDED,
-            "{} needs thinking on every message of the active tool loop; inserted the pad {!r} "
-            "({})",
+            "{} needs thinking on every message {}; inserted the pad {!r} ({})",
             call.family.name,
+            "(preserved thinking)" if call.every_message else "of the active tool loop",
             contract.pad,
             call.family.why,
         )

@@ -4,7 +4,8 @@ Converse carries Claude's thinking as ``{"reasoningContent": {"reasoningText": {
 "signature"}}}`` (or ``{"redactedContent": ...}``) beside ``{"toolUse": {...}}`` and
 ``{"toolResult": {...}}`` blocks, and Bedrock enforces Anthropic's rules for Claude models
 (``ValidationException ... messages.1.content.0.thinking.signature: Field required``, the
-"Expected `thinking`" 400; shared/wild.md §4), while other reasoning models that return
+"Expected `thinking`" 400; https://github.com/NousResearch/hermes-agent/issues/36260,
+https://github.com/run-llama/llama_index/issues/20851), while other reasoning models that return
 reasoning want it echoed. So this pass maps each message onto the Anthropic wire's view
 (``reasoningText`` -> ``thinking``, ``toolUse`` -> ``tool_use``, ...), runs the Anthropic pass
 with the request's one family answer, and maps the result back: every block the pass kept is
@@ -19,6 +20,8 @@ from typing import Any
 
 from attrs import evolve
 
+from agent.body import THINKING_TYPES as THINKING
+from agent.explain import Action
 from agent.middleware.anthropic_wire import run as run_anthropic
 from agent.middleware.context import Call
 from agent.middleware.observed import observed_anthropic
@@ -103,11 +106,80 @@ def run(call: Call) -> Request:
     if not isinstance(body.get("messages"), list):
         return request
     seen, originals = view(body)
+    refuses = call.family.anthropic.refuses_prefill(call.match.model)
+    if refuses:
+        seen = _thinking_first(call, seen)
     seen_request = evolve(request, api="anthropic_messages", body=seen, resolved=call.match)
-    out = run_anthropic(Call(call.options, seen_request, call.notes))
-    if out is seen_request:
+    out = run_anthropic(Call(call.options, seen_request, call.notes, call.view))
+    messages = out.body["messages"]
+    merged = _no_prefill(call, messages, seen) if refuses else messages
+    if out is seen_request and merged is messages:
         return request
-    return call.finish(None, _back(body, seen, out.body, originals))
+    return call.finish(None, _back(body, seen, {**out.body, "messages": merged}, originals))
+
+
+_FIRST = (
+    "thinking moved to the start of its message ({} on Bedrock: 'If an assistant message "
+    "contains any thinking blocks, the first block must be thinking')"
+)
+_PREFILL = (
+    "{} on Bedrock refuses an assistant message holding only reasoning ('This model does not "
+    "support assistant message prefill')"
+)
+_MERGED = _PREFILL + "; merged into the next assistant message of its turn, reasoning first"
+_LEFT_OUT = _PREFILL + "; left out: no assistant message of its turn follows to carry it"
+
+
+def _thinking_first(call: Call, seen: dict[str, Any]) -> dict[str, Any]:
+    """The view with each assistant message's reasoning blocks first, in their order (a
+    client that wrote text first; Claude itself always starts with its thinking)."""
+    messages = []
+    for i, message in enumerate(seen["messages"]):
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if message.get("role") != "assistant" or not isinstance(content, list):
+            messages.append(message)
+            continue
+        thinking = [b for b in content if b.get("type") in THINKING]
+        rest = [b for b in content if b.get("type") not in THINKING]
+        if not thinking or content[: len(thinking)] == thinking:
+            messages.append(message)
+            continue
+        call.notes.add(f"messages[{i}].content", Action.CONVERTED, _FIRST, call.match.model)
+        messages.append({**message, "content": [*thinking, *rest]})
+    return {**seen, "messages": messages}
+
+
+def _no_prefill(call: Call, messages: list[Any], seen: Mapping[str, Any]) -> list[Any]:
+    """An assistant message holding only reasoning merged into the next assistant message of
+    its turn (its reasoning first), else left out; the same list when there is none."""
+    where = {id(m): i for i, m in enumerate(seen["messages"])}  # paths as the body came in
+    out: list[Any] = []
+    pending: tuple[Any, str] | None = None
+    for message in messages:
+        content = message.get("content") if isinstance(message, Mapping) else None
+        if pending is not None:
+            held, path = pending
+            pending = None
+            if message.get("role") == "assistant" and isinstance(content, list):
+                message = {**message, "content": [*held["content"], *content]}
+                call.notes.add(path, Action.CONVERTED, _MERGED, call.match.model)
+            else:
+                call.notes.add(path, Action.DROPPED, _LEFT_OUT, call.match.model)
+        if message.get("role") == "assistant" and _reasoning_only(content):
+            pending = (message, f"messages[{where.get(id(message), len(out))}]")
+            continue
+        out.append(message)
+    if pending is not None:
+        call.notes.add(pending[1], Action.DROPPED, _LEFT_OUT, call.match.model)
+    return messages if len(out) == len(messages) else out
+
+
+def _reasoning_only(content: object) -> bool:
+    return (
+        isinstance(content, list)
+        and bool(content)
+        and all(isinstance(b, Mapping) and b.get("type") in THINKING for b in content)
+    )
 
 
 def _back(

@@ -1,12 +1,15 @@
-"""The chat wire's other reasoning carriers: OpenRouter's ``reasoning_details`` and Gemini's
-tool-call thought signatures (``tool_calls[].extra_content.google.thought_signature``).
+"""The chat wire's opaque reasoning carriers: OpenRouter's ``reasoning_details``, Copilot's
+``reasoning_text`` + ``reasoning_opaque`` pair, and Gemini's tool-call thought signatures
+(``tool_calls[].extra_content.google.thought_signature``).
 
-Both are opaque and bound to the model that produced them, so the rules are the same: what
-the target itself produced goes back verbatim; what is known (observed) to come from another
-model is never sent; what the agent lost is put back from the store by tool call id (``keep``
-families); a strict server gets neither field. Gemini 3 additionally rejects the current
-turn's steps whose first function call has no signature: where the real one is unknown, the
-value Google documents for calls the model did not make goes instead, and explain says so.
+All are bound to the model that produced them, so the rules are the same: what the target
+itself produced goes back verbatim; what is known (observed) to come from another model is
+never sent; what the agent lost is put back from the store by tool call id (``keep``
+families); a strict server gets none. A vendor's own host never gets details observed at
+another host (OpenRouter's shape: Kimi and MiniMax answer 400 to it). Gemini 3 additionally
+rejects the current turn's steps whose first function call has no signature: where the real
+one is unknown, the value Google documents for calls the model did not make goes instead,
+and explain says so (not where the host carries signatures inside its own carrier).
 """
 
 from __future__ import annotations
@@ -16,26 +19,49 @@ from typing import Any
 
 from agent.body import thought_signature, tool_call_ids, without
 from agent.explain import Action
-from agent.families.builtin import DETAILS_HOSTS
+from agent.families.dialects import OPAQUE
+from agent.middleware.chat_fields import DETAILS
 from agent.middleware.context import Call
+from agent.middleware.routed import other_provider, pinned
+from agent.store import Origin, StoredTurn
 
-DETAILS = "reasoning_details"
-
-
-def _details_host(host: str) -> bool:
-    """A host whose carrier is reasoning_details (the family table's DETAILS_HOSTS)."""
-    return any(host == h or host.endswith("." + h) for h in DETAILS_HOSTS)
+#: Copilot's readable half, and how a pair is kept in the store (an opaque item of its own).
+TEXT = "reasoning_text"
+PAIR = "copilot.reasoning"
 
 
 def carriers(call: Call, i: int, message: Mapping[str, Any], current: bool) -> Mapping[str, Any]:
-    """``message`` with its reasoning_details and thought signatures fitted to the target."""
+    """``message`` with its reasoning_details, reasoning pair and thought signatures fitted to
+    the target and its host."""
     contract = call.family.chat
-    if DETAILS in message or (contract.details == "keep" and message.get("tool_calls")):
+    dialect = call.dialect
+    if dialect.carrier == "pair":
+        message = _pair(call, i, message)
+    no_details = dialect.strict and dialect.carrier != "details"  # the schema has no field
+    if DETAILS in message or (
+        contract.details == "keep" and message.get("tool_calls") and not no_details
+    ):
         message = _details(call, i, message)
     calls = message.get("tool_calls")
     if type(calls) is list and calls and (contract.tool_signatures != "pass" or _signed(calls)):
         message = _signatures(call, i, message, current)
     return message
+
+
+def turn_for(call: Call, calls: object, exact: bool = False) -> tuple[StoredTurn, str] | None:
+    """The observed turn a message's tool calls came from, trusted at the target, and the id
+    that found it: any of the calls' ids, as long as every id is one of that turn's (an agent
+    or ToolPairing may have left some calls out; ``exact``: all of them, in order, for
+    carriers bound to the whole sequence)."""
+    ids = tool_call_ids(calls)
+    for key in ids:
+        turn = call.turn_for_tool(key)
+        if turn is None:
+            continue
+        if (turn.tool_ids != ids) if exact else not set(ids) <= set(turn.tool_ids):
+            return None  # the agent's turn does not line up with the observed one
+        return (turn, key) if call.options.trusts(turn.origin, call.match) else None
+    return None
 
 
 def _signed(calls: list[Any]) -> bool:
@@ -58,37 +84,145 @@ def _details(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[str, Any
             return without(message, DETAILS)
         return message
     if isinstance(items, list) and items:
-        origin = _foreign(call, items)
-        if origin is None:
+        reason = _not_sent(call, items)
+        if reason is None:
             call.notes.add(path, Action.KEPT, "passed back unmodified, in order (OpenRouter)")
             return message
-        call.notes.add(
-            path,
-            Action.DROPPED,
-            "observed from {}, another model: a reasoning_details sequence must be the one the "
-            "model produced, or the provider fails the request",
-            origin,
-        )
+        call.notes.add(path, Action.DROPPED, "{}", reason)
         message = without(message, DETAILS)
-    if mode != "keep" or not call.options.restore:
+    if mode != "keep" or not call.options.restore or call.dialect.carrier == "pair":
         return message
-    ids = list(tool_call_ids(message.get("tool_calls")))
-    turn = call.options.store.turn_for_tool(ids[0]) if ids else None
+    found = turn_for(call, message.get("tool_calls"), exact=True)
+    details = [dict(d) for d in found[0].details if d.get("type") != PAIR] if found else []
     if (
-        turn is None
-        or not turn.details
-        or turn.tool_ids != tuple(ids)
-        or not call.options.trusts(turn.origin, call.match)
+        found is None
+        or not details
+        or found[0].origin.host != call.match.host  # (details are in that host's shape)
+        or other_provider(call.match, call.request.body, found[0].origin)
     ):
         return message
     call.notes.add(
         path,
         Action.RESTORED,
         "this turn's own reasoning_details, observed from {}, found again by tool call id {}",
-        turn.origin,
-        ids[0],
+        found[0].origin,
+        found[1],
     )
-    return {**message, DETAILS: [dict(item) for item in turn.details]}
+    return {**message, DETAILS: details}
+
+
+def _not_sent(call: Call, items: list[Any]) -> str | None:
+    """Why a reasoning_details list is not sent to this target (None: it is)."""
+    for item in items:
+        key = item.get("signature") or item.get("data") if isinstance(item, Mapping) else None
+        if isinstance(key, str) and key in call.dead:
+            return call.dead_reason(key)
+    origin = _foreign(call, items)
+    if origin is not None:
+        return (
+            f"observed from {origin}, another model: a reasoning_details sequence must be the "
+            "one the model produced, or the provider fails the request"
+        )
+    origin = _elsewhere(call, items)
+    if origin is not None:
+        return (
+            f"observed from {origin}: details in another host's shape, which this vendor's own "
+            f"host answers 400 to ({call.dialect.why})"
+        )
+    origin = _other_route(call, items)
+    if origin is not None:
+        return (
+            f"observed from {origin}, while this request pins the provider "
+            f"{pinned(call.request.body)}: {call.dialect.why}"
+        )
+    return None
+
+
+def _origins(call: Call, items: list[Any]) -> list[Origin]:
+    """The observed origins of a reasoning_details list's items."""
+    found = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            continue
+        key, text = item.get("signature") or item.get("data"), item.get("text")
+        origin = (
+            call.origin_of(key)
+            if isinstance(key, str) and key
+            else call.origin_of_text(text)
+            if isinstance(text, str) and text.strip()
+            else None
+        )
+        if origin is not None:
+            found.append(origin)
+    return found
+
+
+def _other_route(call: Call, items: list[Any]) -> object:
+    """Behind a router that binds reasoning to the upstream provider: the origin of an item
+    served by another provider than the one the request pins, or None."""
+    if call.dialect.bound_to != "provider":
+        return None
+    body = call.request.body
+    return next((o for o in _origins(call, items) if other_provider(call.match, body, o)), None)
+
+
+def providers_of(call: Call, message: Mapping[str, Any]) -> set[str]:
+    """The upstream providers that served a message's reasoning_details, as observed."""
+    items = message.get(DETAILS)
+    if not isinstance(items, list):
+        return set()
+    return {o.provider for o in _origins(call, items) if o.provider is not None}
+
+
+def _elsewhere(call: Call, items: list[Any]) -> object:
+    """At a vendor's own host: the origin of an item observed at another host (its details
+    are in that host's shape, OpenRouter's, which the vendor answers 400 to), or None."""
+    if not call.dialect.vendor:
+        return None
+    return next((o for o in _origins(call, items) if o.host != call.match.host), None)
+
+
+def _pair(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Copilot's reasoning_text + reasoning_opaque, one unit: the target's own pair verbatim,
+    another model's left out whole, a lost one restored whole by tool call id; a half that
+    arrives alone is kept as it came (nothing says whose it is)."""
+    opaque = message.get(OPAQUE)
+    path = f"messages[{i}].{OPAQUE}"
+    if isinstance(opaque, str) and opaque:
+        origin = call.foreign_origin(opaque, None)
+        if origin is None:
+            call.notes.add(
+                path,
+                Action.KEPT,
+                "reasoning_text and its signature passed back as one unit ({})",
+                call.dialect.why,
+            )
+            return message
+        call.notes.add(
+            path,
+            Action.DROPPED,
+            "observed from {}, another model: its signature does not verify here, so the pair "
+            "(reasoning_text and reasoning_opaque) is left out whole",
+            origin,
+        )
+        return {k: v for k, v in message.items() if k not in (TEXT, OPAQUE)}
+    if TEXT in message or OPAQUE in message or not call.options.restore:
+        return message  # a half alone: kept as it came
+    if call.family.chat.details != "keep" and call.family.chat.reasoning_content != "keep":
+        return message
+    found = turn_for(call, message.get("tool_calls"), exact=True)
+    pair = next((d for d in found[0].details if d.get("type") == PAIR), None) if found else None
+    if found is None or pair is None:
+        return message
+    call.notes.add(
+        path,
+        Action.RESTORED,
+        "this turn's own reasoning_text and reasoning_opaque, observed from {}, found again by "
+        "tool call id {} (one unit, both verbatim)",
+        found[0].origin,
+        found[1],
+    )
+    return {**message, TEXT: pair["text"], OPAQUE: pair["signature"]}
 
 
 def _foreign(call: Call, items: list[Any]) -> object:
@@ -111,14 +245,21 @@ def _signatures(call: Call, i: int, message: Mapping[str, Any], current: bool) -
     calls: list[Any] = message["tool_calls"]
     ids = [c.get("id") if isinstance(c, Mapping) else None for c in calls]
     first = next((k for k, x in enumerate(ids) if isinstance(x, str)), None)
-    required = signature_required(call, current) and not _details_host(call.match.host)
+    # a host that carries signatures inside its own carrier gets none of Gemini's own wire
+    inside = call.dialect.carrier in ("details", "pair")
+    required = signature_required(call, current) and not inside
     changes: dict[int, Any] = {}
     for k, tool_call in enumerate(calls):
         path = f"messages[{i}].tool_calls[{k}].extra_content.google.thought_signature"
         signature = thought_signature(tool_call)
-        if contract.tool_signatures == "drop":
+        if contract.tool_signatures == "drop" or call.dialect.strict:
             if signature is not None:
-                call.notes.add(path, Action.DROPPED, "{}; not sent", call.match.describe())
+                why = (
+                    f"host dialect {call.dialect.name} has a strict schema"
+                    if call.dialect.strict
+                    else call.match.describe()
+                )
+                call.notes.add(path, Action.DROPPED, "{}; not sent", why)
                 changes[k] = _signed_as(tool_call, None)
             continue
         if signature is not None:
@@ -148,7 +289,11 @@ def signature_required(call: Call, current: bool) -> bool:
 
 
 def foreign_signature(call: Call, signature: str, path: str) -> bool:
-    """Whether a thought signature was observed from another model (then it is not sent)."""
+    """Whether a thought signature is not to be sent: the provider rejected it before, or
+    it was observed from another model."""
+    if signature in call.dead:
+        call.notes.add(path, Action.DROPPED, "{}", call.dead_reason(signature))
+        return True
     origin = call.foreign_origin(signature, None)
     if origin is None:
         return False
@@ -183,7 +328,7 @@ def restored_signature(call: Call, key: object, path: str) -> str | None:
     also its name and arguments), or None; explain says where it came from."""
     if not isinstance(key, str) or not call.options.restore:
         return None
-    turn = call.options.store.turn_for_tool(key)
+    turn = call.turn_for_tool(key)
     if turn is None or not turn.signatures or not call.options.trusts(turn.origin, call.match):
         return None
     found = dict(zip(turn.tool_ids, turn.signatures, strict=False)).get(key)

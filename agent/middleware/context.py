@@ -8,8 +8,9 @@ from attrs import evolve
 
 from agent.explain import Action, Notes
 from agent.families import FamilyMatch
+from agent.families.contracts import keeps_every
 from agent.request import Request
-from agent.store import Origin, ThinkingStore
+from agent.store import Origin, StoredTurn, ThinkingStore
 
 #: One explain entry waiting for its path: (path suffix, action, reason template, args).
 Note = tuple[str, Action, str, tuple[Any, ...]]
@@ -18,6 +19,23 @@ HOW_TO_SET = (
     "set `family:` on the provider in config (or Request(family=...)) if this endpoint "
     "wants reasoning back"
 )
+
+
+class View(Protocol):
+    """What one call reads from the store: a store that answers from memory, or the
+    answers a shared store gave for the call's keys (``agent.store.Found``)."""
+
+    def turn_for_tool(self, tool_id: str) -> StoredTurn | None:
+        """The observed turn that made the tool call ``tool_id``, if any."""
+
+    def origin_of_signature(self, signature: str) -> Origin | None:
+        """The origin of a signature or redacted data, if observed."""
+
+    def origin_of_text(self, text: str) -> Origin | None:
+        """The origin of a reasoning text, if observed."""
+
+    def rejected(self) -> frozenset[str]:
+        """The rejected signatures the call may meet."""
 
 
 class Options(Protocol):
@@ -36,6 +54,14 @@ class Options(Protocol):
         """``send``, ``raise`` or ``drop_param``."""
 
     @property
+    def reasoning_field(self) -> str:
+        """``auto`` (the host dialect decides) or the chat field reasoning travels in."""
+
+    @property
+    def preserve_reasoning(self) -> bool:
+        """Whether the host's own switch to keep earlier reasoning is set."""
+
+    @property
     def restore(self) -> bool:
         """Whether lost thinking is put back from the store."""
 
@@ -46,6 +72,29 @@ class Options(Protocol):
     def trusts(self, origin: Origin, match: FamilyMatch) -> bool:
         """Whether a signature minted at ``origin`` verifies at the target of ``match``."""
 
+    def view(self, request: Request) -> View:
+        """What the call reads from the store (a shared store's answers read in one batch)."""
+
+
+class Held(Notes):
+    """Notes held back from ``inner`` until ``replay`` (a pass that may be run again)."""
+
+    __slots__ = ("held", "inner")
+
+    def __init__(self, inner: Notes) -> None:
+        super().__init__(inner.middleware)
+        self.inner = inner
+        self.held: list[tuple[object, Action, str, tuple[object, ...]]] = []
+
+    def add(self, path: object, action: Action, reason: str, *args: object) -> None:
+        """Hold the decision."""
+        self.held.append((path, action, reason, args))
+
+    def replay(self) -> None:
+        """Give ``inner`` the held decisions, in order."""
+        for path, action, reason, args in self.held:
+            self.inner.add(path, action, reason, *args)
+
 
 class Call:
     """What one run knows: the options, the resolved target, the store's view, the notes.
@@ -54,14 +103,22 @@ class Call:
         options: the ThinkingRoundTrip being run (its fields are the options).
         request: the request, resolved.
         match: its one family answer.
+        dialect: how the host carries reasoning (the answer's dialect row).
+        every_message: the target wants reasoning on every assistant message (preserved
+            thinking), not only where the family's ``pad_on`` says.
         notes: where decisions are recorded (``SILENT`` on a plain call).
         dead: signatures and redacted data that must not be sent as signed thinking (the
             request's dead marks and the provider-rejected ones).
         rejected: the provider-rejected ones alone.
+        view: what the call reads from the store; ``turn_for_tool``, ``origin_of`` and
+            ``origin_of_text`` are its lookups (a pass looks up through these, never through
+            the store itself: a shared store answers the call's keys in one batch).
     """
 
     __slots__ = (
         "dead",
+        "dialect",
+        "every_message",
         "family",
         "kept_own",
         "last_origin",
@@ -74,20 +131,34 @@ class Call:
         "rejected",
         "request",
         "trusted",
+        "turn_for_tool",
+        "view",
     )
 
-    def __init__(self, options: Options, request: Request, notes: Notes) -> None:
+    def __init__(
+        self, options: Options, request: Request, notes: Notes, view: View | None = None
+    ) -> None:
         self.options = options
         self.request = request
         self.match: FamilyMatch = request.match
         self.family = self.match.family
+        self.dialect = self.match.dialect
+        contract = (
+            self.family.anthropic if request.api == "anthropic_messages" else self.family.chat
+        )
+        # preserved thinking: reasoning (or the pad) on every assistant message (Kimi)
+        self.every_message = keeps_every(
+            contract.pad_every, contract.keep_switch, self.match.model, request.body
+        )
         self.notes = notes
         self.listening = notes.listening
-        self.rejected = options.store.rejected()
+        self.view = view if view is not None else options.view(request)
+        self.rejected = self.view.rejected()
         dead = request.dead_signatures
         self.dead = dead | self.rejected if self.rejected else dead
-        self.origin_of = options.store.origin_of_signature  # looked up once per call
-        self.origin_of_text = options.store.origin_of_text
+        self.origin_of = self.view.origin_of_signature  # looked up once per call
+        self.origin_of_text = self.view.origin_of_text
+        self.turn_for_tool = self.view.turn_for_tool
         self.trusted: dict[Origin, bool] = {}  # per call: origins seen are few, blocks many
         self.last_origin: Origin | None = None  # most blocks share one origin: the last trusted
         # the explain entry of the common case, made once per call

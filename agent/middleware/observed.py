@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.body import THINKING_TYPES, plain_json, thought_signature, tool_call_ids, tool_use_ids
+from agent.families.dialects import OPAQUE, STRING_FIELDS
+from agent.middleware.chat_carriers import PAIR, TEXT
+from agent.middleware.chat_fields import chunk_text
 from agent.store import Origin, StoredTurn
 
 
@@ -28,24 +31,27 @@ def observed_anthropic(origin: Origin, body: Mapping[str, Any]) -> StoredTurn | 
 
 
 def observed_chat(origin: Origin, body: Mapping[str, Any]) -> StoredTurn | None:
-    """The ``reasoning_content`` of a chat completion, with its tool call ids."""
+    """The reasoning of a chat completion (``reasoning_content`` or the alias its host
+    answers in: ``reasoning`` on vLLM, Cerebras, OpenRouter; Mistral's thinking chunks), its
+    opaque carriers (OpenRouter's reasoning_details, Copilot's reasoning_text +
+    reasoning_opaque pair), with its tool call ids."""
     choices = body.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
         return None
     message = choices[0].get("message")
     if not isinstance(message, Mapping):
         return None
-    reasoning = message.get("reasoning_content")
-    if not isinstance(reasoning, str) or not reasoning:
-        reasoning = message.get("reasoning")  # the alias vLLM, OpenRouter, Together answer in
-    if not isinstance(reasoning, str) or not reasoning:
-        reasoning = None
+    found = (message.get(f) for f in STRING_FIELDS)
+    reasoning = next((r for r in found if isinstance(r, str) and r), None) or chunk_text(message)
     details = message.get("reasoning_details")  # OpenRouter
     items = (
         tuple(d for d in details if isinstance(d, Mapping) and plain_json(d))
         if isinstance(details, list)
         else ()
     )
+    text, opaque = message.get(TEXT), message.get(OPAQUE)
+    if isinstance(text, str) and isinstance(opaque, str) and opaque:  # Copilot: one unit
+        items = (*items, {"type": PAIR, "text": text, "signature": opaque})
     calls = message.get("tool_calls")
     ids = tool_call_ids(calls)
     signatures = (

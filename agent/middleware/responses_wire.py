@@ -2,20 +2,28 @@
 
 A reasoning item (``{"type": "reasoning", "id": "rs_...", "encrypted_content": ...}``) is
 opaque and bound to the model and organisation that made it; it precedes the function calls
-it led to. The rules, each from an error users hit (shared/wild.md §4, §6):
+it led to. The rules, each from an error users hit
+(https://github.com/openai/openai-agents-js/issues/546, https://github.com/vercel/ai/issues/12869):
 
-- with ``store: false`` nothing is kept server-side, so a reasoning item without its
-  ``encrypted_content`` (or an ``item_reference`` to one) is a 404 ``Item with id 'rs_...' not
-  found``: the observed item is sent whole instead, or, unknown, it is left out; and
-  ``include: ["reasoning.encrypted_content"]`` is asked for (OpenAI reasoning models), so
-  the next answer can be sent back;
+- with ``store: false`` OpenAI keeps nothing server-side, so there a reasoning item without
+  its ``encrypted_content`` (or an ``item_reference`` to one) is a 404 ``Item with id 'rs_...'
+  not found``: the observed item is sent whole instead, or, unknown, it is left out (the
+  family's ``bare_ids: 404``; other Responses servers, and bridges to chat models, keep the
+  agent's items: LiteLLM #26395, CLIProxyAPI #3451); ``include:
+  ["reasoning.encrypted_content"]`` is asked for where the family says (OpenAI with store:
+  false, xAI unless the request continues a stored response), so the next answer can be
+  sent back; a host whose 404 showed that it keeps nothing is treated as ``store: false``;
 - an item observed from another model, or rejected by the provider, is left out (``The
   encrypted content for item rs_... could not be verified``);
 - a function call whose reasoning item was lost gets it back from the store by call id (a
   ``keep`` family), or, where its reasoning item is left out, loses its ``id`` (``Item 'fc_...'
   of type 'function_call' was provided without its required 'reasoning' item``);
 - a reasoning item with no item after it that it led to is left out (``... was provided
-  without its required following item``).
+  without its required following item``);
+- a server-side ``compaction`` item (``cmp_...``, with its ``encrypted_content``) goes
+  verbatim, in its place, is restored with the turn's reasoning where it was lost, and is left
+  out once the provider rejected it (stale, bound to another caller: vercel/ai PR #12647;
+  Wei-Shaw/sub2api PR #5084).
 
 Which families keep, pass or drop the items is the family's ``details`` mode (the same
 opaque, model-bound carrier as OpenRouter's reasoning_details).
@@ -33,6 +41,9 @@ from agent.request import Request
 from agent.store import Origin, StoredTurn
 
 REASONING = "reasoning"
+COMPACTION = "compaction"
+#: Items a response's reasoning travels in: reasoning items, and server-side compaction.
+CARRIED = (REASONING, COMPACTION)
 ENCRYPTED = "encrypted_content"
 INCLUDE = "reasoning.encrypted_content"
 #: Input items a reasoning item never leads to (what follows it must be its output).
@@ -45,17 +56,20 @@ def run(call: Call) -> Request:
     items = body.get("input")
     if not isinstance(items, list):
         return call.request
-    store_off = body.get("store") is False
+    store_off = body.get("store") is False or call.dialect.stateless
     out: list[Any] = []
     changed = False
     strip_ids = False  # the function calls after a left-out reasoning item lose their ids
     present = {
         i["id"]
         for i in items
-        if isinstance(i, Mapping) and i.get("type") == REASONING and isinstance(i.get("id"), str)
+        if isinstance(i, Mapping) and i.get("type") in CARRIED and isinstance(i.get("id"), str)
     }
     for k, item in enumerate(items):
         kind = item.get("type") if isinstance(item, Mapping) else None
+        if kind == COMPACTION and _stale(call, k, item):
+            changed = True
+            continue
         if kind in (REASONING, "item_reference") and _refers_to_reasoning(item):
             new = _reasoning(call, k, item, store_off)
             if new is not None and not _led_somewhere(items, k):
@@ -98,6 +112,17 @@ def run(call: Call) -> Request:
     return call.finish(None, new_body)
 
 
+def _stale(call: Call, k: int, item: Mapping[str, Any]) -> bool:
+    """Whether a compaction item is to be left out: the provider rejected its encrypted
+    content (``invalid_encrypted_content``, ``... was not issued to this caller``: a stale
+    item bound to another caller). Otherwise it goes verbatim, in its place."""
+    key = item.get(ENCRYPTED)
+    if not (isinstance(key, str) and key in call.dead):
+        return False
+    call.notes.add(f"input[{k}]", Action.DROPPED, "{}", call.dead_reason(key, "compaction item"))
+    return True
+
+
 def _refers_to_reasoning(item: Mapping[str, Any]) -> bool:
     if item.get("type") == REASONING:
         return True
@@ -134,7 +159,7 @@ def _reasoning(
     if key is not None and key in call.dead:
         call.notes.add(path, Action.DROPPED, "{}", call.dead_reason(key, "encrypted content"))
         return None
-    observed = _observed(call, item_id)
+    observed = _observed(call, item_id) if key is None else None  # used only then
     origin = (
         call.foreign_origin(key, None)
         if key is not None
@@ -152,16 +177,36 @@ def _reasoning(
         return None
     if key is not None or not store_off:
         return item  # whole, or a reference the server keeps (store is on)
-    whole = _whole(observed, item_id)
-    if whole is not None:
+    return _unstored(call, path, item, observed)
+
+
+def _unstored(
+    call: Call, path: str, item: Mapping[str, Any], observed: StoredTurn | None
+) -> Mapping[str, Any] | None:
+    """A reasoning item without its encrypted content, with nothing kept server-side: the
+    observed whole item, the item as the agent sent it, or (OpenAI's 404) None."""
+    mode = call.family.chat.details
+    whole = _whole(observed, item.get("id"))
+    fails = call.family.chat.bare_ids == "404"
+    if whole is not None and (fails or mode == "keep"):
         call.notes.add(
             path,
             Action.RESTORED,
-            "with store: false nothing is kept server-side, so a bare id is a 404; the item "
-            "observed from {} is sent whole, with its encrypted content",
+            "{}; the item observed from {} is sent whole, with its encrypted content",
+            "with store: false nothing is kept server-side, so a bare id is a 404"
+            if fails
+            else "the real reasoning over a summary",
             observed.origin if observed is not None else "?",
         )
         return whole
+    if not fails:
+        call.notes.add(
+            path,
+            Action.KEPT,
+            "kept as the agent sent it: a bare id with store: false is OpenAI's 404, not {}'s",
+            call.family.name,
+        )
+        return item
     call.notes.add(
         path,
         Action.DROPPED,
@@ -174,7 +219,7 @@ def _reasoning(
 def _observed(call: Call, item_id: object) -> StoredTurn | None:
     if not isinstance(item_id, str):
         return None
-    return call.options.store.turn_for_tool(item_id)
+    return call.turn_for_tool(item_id)
 
 
 def _whole(turn: StoredTurn | None, item_id: object) -> dict[str, Any] | None:
@@ -197,7 +242,7 @@ def _restore(
     if out and isinstance(out[-1], Mapping) and out[-1].get("type") in (REASONING, "function_call"):
         return []  # not the first call of its turn, or its reasoning is there
     call_id = items[k].get("call_id")
-    turn = call.options.store.turn_for_tool(call_id) if isinstance(call_id, str) else None
+    turn = call.turn_for_tool(call_id) if isinstance(call_id, str) else None
     if turn is None or not turn.blocks or not call.options.trusts(turn.origin, call.match):
         return []
     store_off = call.request.body.get("store") is False
@@ -222,9 +267,13 @@ def _restore(
 def _included(
     call: Call, body: Mapping[str, Any], store_off: bool, items: list[Any]
 ) -> Mapping[str, Any]:
-    """With store: false, an OpenAI reasoning model is asked for its encrypted reasoning
-    (``include``), so the next answer's reasoning can be sent back."""
-    if not store_off or not call.family.chat.ask_encrypted:
+    """Where the family asks for it (OpenAI with store: false; xAI unless the request
+    continues a stored response), encrypted reasoning is asked for (``include``), so the next
+    answer's reasoning can be sent back."""
+    ask = call.family.chat.ask_encrypted
+    if ask == "never" or (ask == "store_off" and not store_off):
+        return body
+    if ask == "always" and body.get("previous_response_id") is not None:
         return body
     include = body.get("include")
     if isinstance(include, list) and INCLUDE in include:
@@ -234,8 +283,11 @@ def _included(
     call.notes.add(
         "include",
         Action.CONVERTED,
-        "added {!r}: with store: false, reasoning goes back only with its encrypted content",
+        "added {!r}: {}",
         INCLUDE,
+        "with store: false, reasoning goes back only with its encrypted content"
+        if ask == "store_off"
+        else f"{call.family.why}",
     )
     return {**body, "include": [*(include or []), INCLUDE]}
 
@@ -249,7 +301,7 @@ def observed_responses(origin: Origin, body: Mapping[str, Any]) -> StoredTurn | 
     blocks = tuple(
         (item, k)
         for k, item in enumerate(output)
-        if isinstance(item, Mapping) and item.get("type") == REASONING and plain_json(item)
+        if isinstance(item, Mapping) and item.get("type") in CARRIED and plain_json(item)
     )
     if not blocks:
         return None

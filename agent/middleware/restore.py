@@ -17,6 +17,7 @@ from agent.body import REMOVE, THINKING_TYPES, block_key
 from agent.explain import Action
 from agent.middleware.context import Call
 from agent.middleware.policies import pad_empty, unsigned_form
+from agent.store import StoredTurn
 
 _WRAPPED = re.compile(r"^\s*<(thinking|assistant_thinking)>\s*(.*?)\s*</\1>\s*$", re.S)
 _COPY = (
@@ -30,18 +31,20 @@ def restore_turn(
 ) -> list[Any] | None:
     """The message with its own observed thinking put back in original order, or None.
 
-    Only when the message's other blocks line up with the observed response (same tool
-    calls, same count), so each block goes back exactly where the model put it.
+    Signed (``verify``): only when the message's other blocks line up with the observed
+    response (same tool calls, same count), so each block goes back exactly where the model
+    put it. Unsigned (``carry``): the turn is found by any of its tool ids (an agent or
+    ToolPairing may have left some calls, or a short text, out), and where it no longer
+    lines up, its reasoning goes first in the message.
     """
-    turn = call.options.store.turn_for_tool(tool_ids[0])
-    if turn is None or turn.tool_ids != tuple(tool_ids) or not turn.blocks:
-        return None
-    if not call.options.trusts(turn.origin, call.match):
-        return None
     contract = call.family.anthropic
+    found = observed_turn(call, tool_ids, exact=contract.thinking == "verify")
+    if found is None:
+        return None
+    turn, key = found
     if contract.thinking == "verify":
         # all or nothing: a partial turn is a modified turn
-        if any((key := block_key(b)) is None or key in call.dead for b, _ in turn.blocks):
+        if any((k := block_key(b)) is None or k in call.dead for b, _ in turn.blocks):
             return None
         at = {position: _sendable(block) for block, position in turn.blocks}
     else:  # shaped like any other unsigned block of this family
@@ -51,22 +54,44 @@ def restore_turn(
             else _sendable(block)
             for block, position in turn.blocks
         }
-    if len(content) + len(at) != turn.size:
-        return None  # the agent's turn does not line up with the observed one
-    others = iter(content)
-    out = [at[p] if p in at else next(others) for p in range(turn.size)]
+    if len(content) + len(at) == turn.size:
+        others = iter(content)
+        out = [at[p] if p in at else next(others) for p in range(turn.size)]
+        where = "where the model put them"
+    elif contract.thinking == "carry":  # its own reasoning beats a pad, wherever it goes
+        out = [at[p] for p in sorted(at)] + list(content)
+        where = "first in the message (the turn no longer lines up with the observed one)"
+    else:
+        return None  # signed: the agent's turn does not line up with the observed one
     if contract.thinking == "verify" and out[0].get("type") not in THINKING_TYPES:
         return None  # Anthropic: a turn with thinking must start with it
     call.notes.add(
         f"messages[{i}].content",
         Action.RESTORED,
-        "{} thinking block(s) of this turn, observed from {}, put back where the model put "
-        "them (found by tool_use id {})",
+        "{} thinking block(s) of this turn, observed from {}, put back {} (found by tool_use "
+        "id {})",
         len(turn.blocks),
         turn.origin,
-        tool_ids[0],
+        where,
+        key,
     )
     return out
+
+
+def observed_turn(call: Call, tool_ids: list[str], exact: bool) -> tuple[StoredTurn, str] | None:
+    """The observed turn a message's tool calls came from (with thinking), trusted at the
+    target, and the id that found it: any of the ids, as long as each is one of that turn's
+    (``exact``: all of them, in order: signed blocks are bound to the whole turn)."""
+    for key in tool_ids[:1] if exact else tool_ids:
+        turn = call.turn_for_tool(key)
+        if turn is None:
+            continue
+        if (turn.tool_ids != tuple(tool_ids)) if exact else not set(tool_ids) <= set(turn.tool_ids):
+            return None
+        if not turn.blocks or not call.options.trusts(turn.origin, call.match):
+            return None
+        return turn, key
+    return None
 
 
 def _sendable(block: Mapping[str, Any]) -> dict[str, Any]:
@@ -82,7 +107,8 @@ def undo_downgrade(call: Call, i: int, changes: dict[int, Any]) -> bool:
     ids = [x for x in call.request.history.calls.get(i, ()) if type(x) is str]
     if not ids or not call.options.restore:
         return False
-    turn = call.options.store.turn_for_tool(ids[0])
+    found = observed_turn(call, ids, exact=call.family.anthropic.thinking == "verify")
+    turn = found[0] if found is not None else None
     texts = {
         b["thinking"].strip()
         for b, _ in (turn.blocks if turn is not None else ())

@@ -1,8 +1,13 @@
 """ThinkingRoundTrip: each provider gets back exactly the reasoning its contract demands.
 
 Keyed on the request's one family answer (resolved once, carried on the request), it keeps,
-restores, converts, pads or drops prior thinking; the wire passes live in ``anthropic_wire``
-and ``chat_wire``, the per-block policies in ``policies``:
+restores, converts, pads or drops prior thinking. There is one pass per wire:
+``anthropic_wire``, ``chat_wire`` (its carriers in ``chat_carriers``), ``responses_wire``,
+``gemini_wire`` and ``bedrock_wire`` (which runs the Anthropic pass on a view); the per-block
+policies live in ``policies``, restoring from the store in ``restore``. On the chat wire the
+host's dialect decides the carrier (``chat_fields``), its preservation switch (``preserve``)
+and, behind OpenRouter, the upstream provider reasoning is bound to (``routed``). By the
+family's contract on the Anthropic wire:
 
 - Anthropic (``verify``): signed blocks verbatim, in order, only from their own origin (same
   model on the same host, widened by ``trusted_models``); unsigned or foreign thinking dropped
@@ -12,36 +17,58 @@ and ``chat_wire``, the per-block policies in ``policies``:
   unsigned thinking is written the way the family takes it (``signature: ""`` only for those
   that accept it); a turn that must carry thinking and has none gets it restored from the
   store, or the family's documented pad.
-- Unknown families (``drop``): prior thinking and ``reasoning_content`` are removed.
+- Unknown families (``pass``, do no harm): thinking and ``reasoning_content`` go as the agent
+  sent them, minus blocks observed from another target; no pad, no restore. A classified
+  error from the provider teaches the family, for one retry.
+- Strict servers (``drop``): every reasoning field is removed (they reject it).
 """
 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Mapping
+import functools
+import logging
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
 from attrs import Attribute, field, frozen
 
-from agent.body import (
-    block_key,
-)
-from agent.errors import InvalidOption, shown
+from agent.errors import InvalidOption, StoreError, shown
 from agent.explain import SILENT, Notes
 from agent.families import FamilyMatch
+from agent.families.dialects import FIELD_CHOICES
 from agent.middleware.anthropic_wire import run as run_anthropic
 from agent.middleware.bedrock_wire import observed_converse
 from agent.middleware.bedrock_wire import run as run_bedrock
+from agent.middleware.chat_carriers import providers_of
 from agent.middleware.chat_wire import run as run_chat
-from agent.middleware.context import Call
+from agent.middleware.context import Call, Held, View
 from agent.middleware.gemini_wire import observed_gemini
 from agent.middleware.gemini_wire import run as run_gemini
+from agent.middleware.learn import own_key, rejected_keys
+from agent.middleware.needs import wanted
 from agent.middleware.observed import observed_anthropic, observed_chat
+from agent.middleware.preserve import preserved
 from agent.middleware.responses_wire import observed_responses
 from agent.middleware.responses_wire import run as run_responses
+from agent.middleware.routed import pin_to, upstream
 from agent.recovery import ThinkingError
 from agent.request import Request, resolve
-from agent.store import MemoryStore, Origin, ThinkingStore
+from agent.store import (
+    Found,
+    MemoryStore,
+    Origin,
+    State,
+    StoreTimeout,
+    ThinkingStore,
+    Wanted,
+    guard_of,
+    is_local,
+)
+from agent.store.guard import read_now, reject_all
+from agent.store.lookups import CURRENT, Lookups
+
+log = logging.getLogger("agent")
 
 
 def _one_of(*allowed: str) -> Any:
@@ -97,6 +124,15 @@ class ThinkingRoundTrip:
             ``raise`` ThinkingContractError, or ``drop_param`` (remove ``thinking`` for this
             one request).
         restore: put back a turn's own observed thinking when the history lost it.
+        reasoning_field: chat wire: the field reasoning travels in: ``auto`` (the host's
+            dialect decides; on a host no dialect knows, the agent's own field is kept),
+            ``reasoning_content``, ``reasoning``, ``reasoning_text``, or ``none`` (no string
+            reasoning field at all).
+        preserve_reasoning: set the host's own switch that makes it keep earlier reasoning
+            (Kimi ``thinking.keep``, DashScope ``preserve_thinking``, GLM ``clear_thinking``,
+            Fireworks ``reasoning_history``, OpenRouter ``reasoning.context``) where its dialect
+            has one and the model takes it; off by default (the host then bills reasoning it
+            may discard).
         store: where observed thinking and its origin are kept.
     """
 
@@ -111,6 +147,10 @@ class ThinkingRoundTrip:
         default="send", validator=_one_of("send", "raise", "drop_param")
     )
     restore: bool = field(default=True, validator=_boolean)
+    reasoning_field: Literal["auto", "reasoning_content", "reasoning", "reasoning_text", "none"] = (
+        field(default="auto", validator=_one_of(*FIELD_CHOICES))
+    )
+    preserve_reasoning: bool = field(default=False, validator=_boolean)
     store: ThinkingStore = field(factory=MemoryStore, repr=False, validator=_store)
 
     def __call__(self, request: Request) -> Request:
@@ -119,11 +159,59 @@ class ThinkingRoundTrip:
 
     def transform(self, request: Request, notes: Notes) -> Request:
         """Like ``__call__``, recording each decision in ``notes``."""
-        resolved = resolve(request)
-        call = Call(self, resolved, notes)
+        start = resolve(request)
+        # the host's switch first: the pass then sees what the host will do (Kimi with
+        # thinking.keep all wants reasoning on every assistant message)
+        resolved = preserved(start, notes) if self.preserve_reasoning else start
         run = _RUNS[request.api]
-        out = run(call)
-        return request if out is resolved else out
+        view = self.view(resolved)
+        lookups = CURRENT.get()
+        if isinstance(view, Found) and (lookups is None or lookups.sync):
+            out = self._fetching(run, resolved, notes, view, lookups or Lookups(sync=True))
+        else:  # answers from memory, or fetched before the chain (its transport fetches more)
+            out = run(Call(self, resolved, notes, view))
+        return request if out is start else out
+
+    def _fetching(
+        self,
+        run: Callable[[Call], Request],
+        resolved: Request,
+        notes: Notes,
+        found: Found,
+        lookups: Lookups,
+    ) -> Request:
+        """Run the pass on a shared store's answers; if it asked for keys the batch did not
+        hold, read them in one more batch and run it again (its first notes forgotten)."""
+        held = Held(notes) if notes.listening else notes
+        out = run(Call(self, resolved, held, found))
+        if not found.missed or found.state != "ok":
+            if isinstance(held, Held):
+                held.replay()
+            return out
+        more = read_now(self.store, found.missed)
+        found.merge(more)
+        if more.state != "ok":
+            lookups.warn(self.store, more.state)
+        return run(Call(self, resolved, notes, found))
+
+    def wanted(self, request: Request) -> Wanted:
+        """The keys a call may look up in the store: what a shared store reads for it in one
+        batch (the async transport reads them before the chain runs)."""
+        return wanted(resolve(request))
+
+    def view(self, request: Request) -> View:
+        """What a call reads from the store: the store itself when it answers from memory;
+        else its answers to all the call's keys, read once per call."""
+        store = self.store
+        if is_local(store):
+            return store
+        lookups = CURRENT.get()
+        if lookups is not None:
+            return lookups.found(store, lambda: wanted(request))
+        found = read_now(store, wanted(request))
+        if found.state != "ok":
+            Lookups(sync=True).warn(store, found.state)  # the call's one warning
+        return found
 
     def observe(self, request: Request, response_body: Mapping[str, Any]) -> None:
         """Record the thinking of a response with its origin (the target of ``request``);
@@ -131,66 +219,70 @@ class ThinkingRoundTrip:
         if not isinstance(response_body, Mapping):
             return
         match = resolve(request).match
-        origin = Origin(match.family.name, match.host, match.model)
+        origin = Origin(match.family.name, match.host, match.model, upstream(match, response_body))
         turn = _OBSERVED[request.api](origin, response_body)
         if turn is not None:
-            self.store.record(turn)
+            try:
+                self.store.record(turn)
+            except StoreError as exc:
+                lookups = CURRENT.get()
+                if lookups is None:
+                    raise  # Pipeline.observe says so
+                lookups.failed_write(self.store, _state(exc))
 
     def learn(self, sent: Request, error: ThinkingError) -> str | None:
-        """Remember what a provider's thinking error says about what was sent; say what.
-
-        An invalid signature (or redacted data) is remembered as rejected, and so are all of a
-        turn's blocks when the provider says that turn's thinking was modified; for a model
-        that binds thinking to the conversation prefix, every later thinking block goes with
-        it (removing one invalidates the rest). Later calls do not send them again.
-        """
+        """Remember what a provider's signature error says about what was sent (which
+        signatures, redacted data or encrypted items it rejected: ``learn``); say what.
+        Later calls, and the one retry, do not send them again."""
         if error.kind not in ("invalid_signature", "modified", "bound_prefix"):
             return None
-        if sent.api == "responses":
-            return self._learn_item(sent, error)
-        if error.message is None:
-            return None
-        messages = sent.body.get("messages")
-        if not isinstance(messages, list) or not 0 <= error.message < len(messages):
-            return None
-        message = messages[error.message]
-        content = message.get("content") if isinstance(message, Mapping) else None
-        if not isinstance(content, list):
-            return None
-        blocks = content
-        bound = error.kind == "bound_prefix" or sent.match.family.anthropic.binds_prefix(
-            sent.match.model
-        )
-        if bound:
-            # prefix binding: the block and every later thinking block no longer verify
-            blocks = [
-                *content[error.block or 0 :],
-                *(
-                    b
-                    for m in messages[error.message + 1 :]
-                    if isinstance(m, Mapping) and isinstance(m.get("content"), list)
-                    for b in m["content"]
-                ),
-            ]
-        elif error.kind == "invalid_signature" and error.block is not None:
-            blocks = content[error.block : error.block + 1]
-        keys = [k for b in blocks if isinstance(b, Mapping) and (k := block_key(b)) is not None]
-        for key in keys:
-            self.store.reject(key)
+        view = self.view(sent)  # (a shared store: the call's answers, read before)
+        own = own_key(view.origin_of_signature, lambda o: self.trusts(o, sent.match))
+        keys, where = rejected_keys(sent, error, own)
+        self._reject(keys)
         if not keys:
             return None
-        return f"{len(keys)} signature(s) at messages[{error.message}] rejected by the provider"
+        return f"{len(keys)} signature(s) {where} rejected by the provider"
 
-    def _learn_item(self, sent: Request, error: ThinkingError) -> str | None:
-        """Responses: the item whose encrypted content did not verify is not sent again."""
-        items = sent.body.get("input")
-        for item in items if isinstance(items, list) else ():
-            if isinstance(item, Mapping) and item.get("id") == error.field:
-                key = item.get("encrypted_content")
-                if isinstance(key, str) and key:
-                    self.store.reject(key)
-                    return f"the encrypted content of {error.field} was rejected by the provider"
-        return None
+    def rerouted(self, sent: Request, error: ThinkingError, body: Mapping[str, Any]) -> Any:
+        """Behind a router that binds reasoning to its upstream provider: after a signature
+        error, ``body`` pinned to the one provider that produced the reasoning ``sent``
+        carries (None when there is no such provider or the body already pins it)."""
+        if error.kind != "invalid_signature" or sent.match.dialect.bound_to != "provider":
+            return None
+        if sent.api != "chat_completions":
+            return None
+        call = Call(self, sent, SILENT)
+        found = set().union(*(providers_of(call, m) for m in sent.history.messages))
+        if len(found) != 1:
+            return None
+        new = pin_to(body, found.pop())
+        return None if new is body else new
+
+    def _reject(self, keys: list[str]) -> None:
+        """Remember rejected keys: at once in this process; in a shared store in one write,
+        off the event loop when an async transport runs the chain, never failing the retry."""
+        store = self.store
+        if is_local(store):
+            for key in keys:
+                store.reject(key)
+            return
+        if not keys:
+            return
+        for key in keys:
+            guard_of(store).rejections.add(key)
+        write = functools.partial(reject_all, store, keys)
+        lookups = CURRENT.get()
+        if lookups is not None and not lookups.sync:
+            lookups.defer(store, write)
+            return
+        try:
+            write()
+        except StoreError as exc:
+            if lookups is None:
+                log.warning("remembering a rejected signature failed: %s", exc)
+            else:
+                lookups.failed_write(store, _state(exc))
 
     def trusts(self, origin: Origin, match: FamilyMatch) -> bool:
         """Whether thinking observed at ``origin`` is the own thinking of the target of
@@ -207,6 +299,10 @@ class ThinkingRoundTrip:
         if match.family.anthropic.reads_from(match.model, origin.model):
             return True  # a newer model that reads an older one's blocks (family data)
         return any(fnmatch.fnmatchcase(origin.model, p) for p in self.trusted_models)
+
+
+def _state(exc: StoreError) -> State:
+    return "timeout" if isinstance(exc, StoreTimeout) else "unavailable"
 
 
 #: The pass of each wire, and how each wire's responses are observed.

@@ -4,9 +4,10 @@ Fixtures:
 
 - ``agent_emulator``: a factory, ``agent_emulator("mimo", rounds=4, strict=True)``, whose
   emulators are stopped after the test;
-- ``anthropic_emulator``, ``deepseek_emulator``, ``kimi_emulator``, ``mimo_emulator``,
-  ``minimax_emulator``, ``glm_emulator``, ``qwen_emulator``, ``strict_emulator``: one running
-  emulator of that family with the default script;
+- ``<family>_emulator`` for every family the emulators serve (``FAMILIES``: anthropic,
+  deepseek, kimi, mimo, minimax, glm, qwen, gemini, openai, mistral, strict): one running
+  emulator of that family with the default script (a relay or host in front:
+  ``agent_emulator("gemini", relay="openrouter")``, ``agent_emulator("kimi", host="vllm")``);
 - ``payload_snapshot``: a syrupy snapshot that stores plain JSON (needs ``syrupy``), for pinning
   the bodies your own chain sends.
 """
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from agent.testing.emulators import Emulator
+from agent.testing.emulators import FAMILIES, Emulator
 
 EmulatorFactory = Callable[..., Emulator]
 
@@ -47,14 +48,9 @@ def _family(name: str) -> Any:
     return pytest.fixture(name=f"{name}_emulator")(fixture)
 
 
-anthropic_emulator = _family("anthropic")
-deepseek_emulator = _family("deepseek")
-kimi_emulator = _family("kimi")
-mimo_emulator = _family("mimo")
-minimax_emulator = _family("minimax")
-glm_emulator = _family("glm")
-qwen_emulator = _family("qwen")
-strict_emulator = _family("strict")
+# one fixture per family, so none the emulators serve is left without one
+for _name in FAMILIES:
+    globals()[f"{_name}_emulator"] = _family(_name)
 
 
 @pytest.fixture

@@ -23,11 +23,27 @@ GOOD = json.dumps(
         ],
     }
 )
+CHAT = json.dumps(
+    {
+        "model": "deepseek-v4-pro",
+        "messages": [
+            {"role": "user", "content": "go"},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{"id": "c1", "type": "function"}],
+            },
+            {"role": "tool", "tool_call_id": "c1", "content": "ok"},
+        ],
+    }
+)
 CONFIG = (
     "providers:\n  relay:\n    base_url: https://open.markhub.top\n    model: mimo-v2.5-pro\n"
     f"    api_mode: anthropic_messages\n    api_key: {KEY}\n"
 )
-FAMILY = "families:\n  - {name: house, models: ['house-*'], anthropic: {thinking: carry}}\n"
+FAMILY = (
+    "families:\n  - {name: house, models: ['house-*'], anthropic: {thinking: carry}}\n" + CONFIG
+)
 
 
 def case(name: str, args: list[str], code: int, **extra: Any) -> dict[str, Any]:
@@ -44,7 +60,9 @@ CASES = [
     body("preview-good-base-url", GOOD, 0, "--base-url", "https://open.markhub.top"),
     body("preview-good-family", GOOD, 0, "--family", "mimo"),
     body("preview-good-model", GOOD, 0, "--model", "claude-opus-4-6", "--json"),
-    body("preview-chat-wire", GOOD, 0, "--api", "chat_completions"),
+    body("preview-chat-wire", CHAT, 0, "--api", "chat_completions"),
+    body("preview-chat-wire-detected", CHAT, 0),
+    body("preview-wire-mismatch", GOOD, 1, "--api", "chat_completions"),
     body("preview-empty-file", "", 1),
     body("preview-not-json", "{model: x}", 1),
     body("preview-a-list", "[]", 1),

@@ -27,12 +27,14 @@ def gen(name: str, how: str, suffix: str, entry: str = "") -> dict[str, Any]:
 
 
 CASES = [
-    ok("empty-file", ""),
-    ok("only-a-comment", "# nothing\n"),
-    ok("foreign-keys-left-alone", "terminal: {backend: local}\nmodel: {default: x}\n"),
+    bad("empty-file", "", ""),  # no providers: nothing to serve or check
+    bad("only-a-comment", "# nothing\n", ""),
+    ok("foreign-keys-left-alone", "terminal: {backend: local}\nmodel: {default: x}\n" + P),
+    bad("providers-empty", "providers:\n", "providers"),
+    bad("providers-mis-indented", "providers:\np:\n  base_url: https://x.example\n", "providers"),
     ok("minimal-provider", P),
     ok("toml-provider", '[providers.p]\nbase_url = "https://x.example"\nmodel = "m"\n', ".toml"),
-    ok("memory-store-bounds", "store: {memory: {max_turns: 5, max_bytes: 1000000}}\n"),
+    ok("memory-store-bounds", P + "store: {memory: {max_turns: 5, max_bytes: 1000000}}\n"),
     bad("top-level-list", "- a\n- b\n", "(top level)"),
     bad("top-level-scalar", "just text\n", "(top level)"),
     bad("near-miss-key", "middelware: []\n", "middelware"),
@@ -71,6 +73,14 @@ CASES = [
         "providers:\n  p: {model: m, base_url: 'http://[::1'}\n",
         "providers.p.base_url",
     ),
+    bad("base-url-no-scheme", P.replace("https://", ""), "providers.p.base_url"),
+    bad("base-url-ftp", P.replace("https", "ftp"), "providers.p.base_url"),
+    bad("base-url-missing", "providers:\n  p: {model: m}\n", "providers.p"),
+    bad("base-url-and-api-differ", P + "    api: https://y.example\n", "providers.p.api"),
+    bad("hermes-key-cmd", P + "    key_cmd: pass show relay\n", "providers.p.key_cmd"),
+    bad(
+        "hermes-transport-unknown", P + "    transport: codex_app_server\n", "providers.p.transport"
+    ),
     bad("base-url-a-list", "providers:\n  p: {model: m, base_url: [a]}\n", "providers.p.base_url"),
     bad("api-mode-unknown", P + "    api_mode: grpc\n", "providers.p.api_mode"),
     bad("family-unknown", P + "    family: nope\n", "providers.p.family"),
@@ -87,7 +97,8 @@ CASES = [
     bad("custom-providers-no-name", "custom_providers:\n  - {model: m}\n", "custom_providers[0]"),
     bad(
         "duplicate-provider-names",
-        "custom_providers:\n  - {name: a, model: m}\n  - {name: a, model: m}\n",
+        "custom_providers:\n  - {name: a, base_url: 'https://a.example'}\n"
+        "  - {name: a, base_url: 'https://a.example'}\n",
         "custom_providers.a",
     ),
     bad("duplicate-keys", "store: memory\nstore: memory\n", ""),
@@ -122,13 +133,13 @@ CASES = [
     bad("toml-duplicate-table", "[store]\n[store]\n", "", ".toml"),
     bad("toml-secret-in-bad-line", f'[providers.p]\napi_key = "{KEY}" junk\n', "", ".toml"),
     bad("unknown-suffix", "providers: {}\n", "", ".ini"),
-    ok("redis-store", "store: {redis: {url: 'redis://127.0.0.1:1/0', ttl: 60}}\n"),
+    ok("redis-store", P + "store: {redis: {url: 'redis://127.0.0.1:1/0', ttl: 60}}\n"),
     bad("redis-no-url", "store: {redis: {ttl: 60}}\n", "store.redis"),
     bad("redis-bad-scheme", "store: {redis: {url: 'http://x'}}\n", "store.redis.url"),
     bad("redis-url-a-number", "store: {redis: {url: 5}}\n", "store.redis.url"),
     bad("redis-bad-ttl", "store: {redis: {url: 'redis://h', ttl: 0}}\n", "store.redis.ttl"),
     bad("redis-unknown-option", "store: {redis: {url: 'redis://h', db: 1}}\n", "store.redis.db"),
-    ok("gateway-tokens", "gateway: {tokens: [a-token], max_body_bytes: 1000, timeout: 5}\n"),
+    ok("gateway-tokens", P + "gateway: {tokens: [a-token], max_body_bytes: 1000, timeout: 5}\n"),
     bad("gateway-a-list", "gateway: [tokens]\n", "gateway"),
     bad("gateway-tokens-a-string", "gateway: {tokens: a-token}\n", "gateway.tokens"),
     bad("gateway-token-a-number", "gateway: {tokens: [12345]}\n", "gateway.tokens[0]"),
@@ -139,11 +150,12 @@ CASES = [
     bad("gateway-bad-size", "gateway: {max_body_bytes: 0}\n", "gateway.max_body_bytes"),
     bad("gateway-bad-timeout", "gateway: {timeout: -1}\n", "gateway.timeout"),
     bad("gateway-unknown-option", "gateway: {port: 1}\n", "gateway.port"),
-    ok("gateway-decisions-off", "gateway: {decisions: false}\n"),
+    ok("gateway-decisions-off", P + "gateway: {decisions: false}\n"),
     bad("gateway-decisions-not-bool", "gateway: {decisions: 'no'}\n", "gateway.decisions"),
     ok(
         "provider-gateway-options",
-        "providers: {p: {model: m, upstream_timeout: 30, forward_client_key: true}}\n",
+        "providers: {p: {base_url: 'https://x.example', upstream_timeout: 30,"
+        " forward_client_key: true}}\n",
     ),
     bad(
         "provider-bad-timeout",

@@ -180,7 +180,12 @@ def _other_cases() -> list[dict[str, Any]]:
                 "call": "observe",
                 "api": "anthropic_messages",
                 "response": value,
-                "expect": {"pass": True},
+                # a response that is no mapping is an error, never silently passed over
+                "expect": (
+                    {"pass": True}
+                    if kind in OBJECTS
+                    else {"error": "InvalidResponse", "where": "response"}
+                ),
             }
         )
         cases.append(

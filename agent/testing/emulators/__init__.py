@@ -32,13 +32,15 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
-from attrs import Attribute, define, field, frozen
+from attrs import Attribute, define, field
 
 from agent.middleware.bedrock_wire import converse_block
 from agent.middleware.bedrock_wire import view as converse_view
 from agent.testing.emulators.errors import HTTPError, anthropic_error
 from agent.testing.emulators.gemini import respond as generate
-from agent.testing.emulators.relays import RELAYS, backward, forward, rewrap
+from agent.testing.emulators.hosts import HOSTS, inbound, outbound
+from agent.testing.emulators.received import Received
+from agent.testing.emulators.relays import RELAYS, backward, forward, rewrap, routed
 from agent.testing.emulators.replies import Script
 from agent.testing.emulators.responses import respond
 from agent.testing.emulators.rules import (
@@ -50,6 +52,7 @@ from agent.testing.emulators.rules import (
     check_strict,
     check_tool_results,
     check_tool_turns,
+    check_vendor_details,
     thinks_unasked,
 )
 from agent.testing.emulators.server import Handler
@@ -60,37 +63,6 @@ FAMILIES = tuple(RULES)
 __all__ = ["FAMILIES", "Emulator", "HTTPError", "Received"]
 
 
-@frozen
-class Received:
-    """One request the emulator received, and what it answered.
-
-    Attributes:
-        path: the request path.
-        body: the JSON body as received.
-        status: the HTTP status answered.
-        response: the JSON answered (for a stream: the message the events carried).
-        stream: whether the answer was streamed.
-    """
-
-    path: str
-    body: Any
-    status: int
-    response: Any
-    stream: bool = False
-
-    @property
-    def error(self) -> str | None:
-        """The error text of a failed call (the provider's message, wherever it puts it)."""
-        if self.status < 400 or not isinstance(self.response, Mapping):
-            return None
-        error = self.response.get("error")
-        if isinstance(error, Mapping):
-            param = error.get("param")
-            text = error.get("message")
-            return f"{text}: {param}" if isinstance(param, str) and param else str(text)
-        return json.dumps(self.response)
-
-
 def _check_family(_: object, __: Attribute[str], value: str) -> None:
     if value not in FAMILIES:
         raise ValueError(f"family: {value!r} is not one of {', '.join(FAMILIES)}")
@@ -99,6 +71,11 @@ def _check_family(_: object, __: Attribute[str], value: str) -> None:
 def _check_relay(_: object, __: Attribute[str | None], value: str | None) -> None:
     if value is not None and value not in RELAYS:
         raise ValueError(f"relay: {value!r} is not one of {', '.join(RELAYS)}")
+
+
+def _check_host(_: object, __: Attribute[str | None], value: str | None) -> None:
+    if value is not None and value not in HOSTS:
+        raise ValueError(f"host: {value!r} is not one of {', '.join(HOSTS)}")
 
 
 class _Server(ThreadingHTTPServer):
@@ -135,6 +112,15 @@ class Emulator:
             answer (for time-out tests and benchmarks; 0 answers at once).
         gzip: compress answers, streams included, when the client accepts gzip, as the
             Anthropic API does behind Cloudflare (github/gh-aw-firewall#1550).
+        upstreams: behind the ``openrouter`` relay, the upstream providers that serve
+            requests that pin none, in turn (``google-vertex``, ``google-ai-studio``).
+        serving: the upstream provider serving the request being answered.
+        host: serve the family's model behind a host with its own way of carrying reasoning
+            on the chat wire (``vllm``, ``cerebras``, ``fireworks``, ``copilot``, ``mistral``;
+            see ``hosts``): its checks and errors replace the family's, and ``reached``
+            records what reasoning reached the model.
+        reached: per chat request served behind ``host``, the reasoning each assistant message
+            carried to the model (None where none did).
     """
 
     family: str = field(validator=_check_family)
@@ -148,7 +134,12 @@ class Emulator:
     relay: str | None = field(default=None, validator=_check_relay)
     latency: float = 0.0
     gzip: bool = False
+    upstreams: tuple[str, ...] = ("google-vertex",)
+    host: str | None = field(default=None, validator=_check_host)
+    serving: str = field(init=False, default="google-vertex", repr=False)
+    _routed: int = field(init=False, default=0, repr=False)
     log: list[Received] = field(init=False, factory=list, repr=False)
+    reached: list[list[str | None]] = field(init=False, factory=list, repr=False)
     _server: ThreadingHTTPServer | None = field(init=False, default=None, repr=False)
     _thread: threading.Thread | None = field(init=False, default=None, repr=False)
     _lock: threading.Lock = field(init=False, factory=threading.Lock, repr=False)
@@ -255,12 +246,13 @@ class Emulator:
                     Signer(self.secret),
                     self._kept,
                     self._links,
+                    self.reached,
                 )
                 self.log.append(Received(path, body, 200, answer))
                 return 200, answer, None
             if not isinstance(body, Mapping) or not isinstance(body.get("messages"), list):
                 raise HTTPError(400, {"error": {"message": "messages: Field required"}})
-            body = forward(self.relay, body)
+            body = forward(self.relay, body, self._serving(body))
             if route.endswith("/v1/messages"):
                 message = self._messages(body)
                 stream = anthropic_events(message) if body.get("stream") else None
@@ -276,6 +268,13 @@ class Emulator:
             return exc.status, exc.body, None
         self.log.append(Received(path, body, 200, message, stream is not None))
         return 200, message, stream
+
+    def _serving(self, body: Mapping[str, Any]) -> str:
+        """The upstream provider that serves this request (behind OpenRouter)."""
+        with self._lock:
+            self.serving = routed(body, self.upstreams, self._routed)
+            self._routed += 1
+        return self.serving
 
     def _script(self) -> Script:
         return Script(
@@ -367,10 +366,16 @@ class Emulator:
 
     def _chat(self, body: Mapping[str, Any]) -> dict[str, Any]:
         signer = Signer(self.secret)
+        if self.host is not None:  # the host's checks, not the vendor's
+            self.reached.append(inbound(self.host, body, signer.sign))
+            reply = self._script().chat(body, self._next(), signer)
+            return outbound(self.host, backward(self.relay, reply, self.serving), signer.sign)
+        check_vendor_details(self.family, body["messages"])
         if self.family == "strict":
             check_strict(body["messages"])
         elif self.family == "gemini":
             check_gemini(body["messages"], signer, body.get("model"))
         elif self._thinking_on(body) and (rule := RULES[self.family].chat) is not None:
             check_chat(rule, body["messages"])
-        return backward(self.relay, self._script().chat(body, self._next(), signer))
+        reply = self._script().chat(body, self._next(), signer)
+        return backward(self.relay, reply, self.serving)

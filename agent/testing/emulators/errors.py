@@ -1,4 +1,5 @@
-"""The providers' error answers, with their exact status and body (shared/providers.md)."""
+"""The providers' error answers, with their exact status and body, each as the provider's
+documentation or the public issue where users reported it quotes it."""
 
 from __future__ import annotations
 
@@ -79,8 +80,28 @@ def kimi_missing(i: int) -> HTTPError:
     )
 
 
+def foreign_details(family: str, i: int) -> HTTPError:
+    """A vendor's own host answering reasoning_details in OpenRouter's shape: Kimi's and
+    MiniMax's exact texts (NousResearch/hermes-agent #108071; iOfficeAI/gemini-cli-pro PR #33)."""
+    if family == "kimi":
+        return openai_error(f"the reasoning_details at position {i} entry 0 has an invalid type")
+    return HTTPError(
+        400,
+        {
+            "type": "error",
+            "error": {
+                "type": "bad_request_error",
+                "message": "invalid params, Mismatch type []*open_platform_oai.ReasoningDetail "
+                "with value [{...}] (2013)",
+                "http_code": "400",
+            },
+        },
+    )
+
+
 def gemini_missing(position: int, name: str) -> HTTPError:
-    """Gemini's missing-signature error, exactly: a JSON *array* (shared/wild.md §4)."""
+    """Gemini's missing-signature error, exactly: a JSON *array*
+    (https://ai.google.dev/gemini-api/docs/thought-signatures)."""
     message = (
         "Function call is missing a thought_signature in functionCall parts. This is required "
         "for tools to work correctly, and missing thought_signature may lead to degraded model "
@@ -94,7 +115,8 @@ def gemini_missing(position: int, name: str) -> HTTPError:
 
 
 def gemini_invalid() -> HTTPError:
-    """A thought signature the model did not make (Vertex's words, shared/providers.md §10)."""
+    """A thought signature the model did not make (Vertex's words,
+    https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/gemini)."""
     return HTTPError(
         400,
         {
@@ -127,7 +149,8 @@ def responses_error(message: str, status: int = 400, code: str | None = None) ->
 
 
 def item_not_found(item_id: str) -> HTTPError:
-    """The 404 for an item referenced by id that was never persisted (shared/wild.md §4)."""
+    """The 404 for an item referenced by id that was never persisted
+    (https://github.com/openai/openai-agents-js/issues/546)."""
     return responses_error(
         f"Item with id '{item_id}' not found. Items are not persisted when `store` is set to "
         "false. Try again with `store` set to true, or remove this item from your input.",

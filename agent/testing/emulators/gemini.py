@@ -8,18 +8,18 @@ sign each step's function call.
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping
 from typing import Any
 
 from agent.middleware.gemini_wire import SIGNATURE, call_key, current_start
 from agent.testing.emulators.errors import HTTPError, gemini_invalid, gemini_missing
-from agent.testing.emulators.rules import GEMINI_BYPASS, Signer
+from agent.testing.emulators.rules import GEMINI_BYPASS, Signer, enforces_signatures
 
 
 def check(model: str, contents: list[Any], signer: Signer) -> None:
-    """Gemini 3: each current-turn step's first function call carries its own signature."""
-    if not fnmatch.fnmatchcase(model, "gemini-3*"):
+    """Gemini 3 and 2.5: each current-turn step's first function call carries its own
+    signature."""
+    if not enforces_signatures(model):
         return
     for i, content in enumerate(contents[current_start(contents) :], current_start(contents)):
         if not isinstance(content, Mapping) or content.get("role") != "model":

@@ -1,6 +1,7 @@
 """Relay emulation: what LiteLLM and claude-code-router do to requests and errors on the way.
 
-Measured in front of these emulators (shared/wild.md §1):
+Measured in front of these emulators (LiteLLM proxy 1.108, https://github.com/BerriAI/litellm;
+claude-code-router 1.0.73, https://github.com/musistudio/claude-code-router):
 
 - ``litellm``: thinking blocks whose text is ``""`` or ``" "`` are deleted from requests (an
   empty or blank ``reasoning_content`` likewise); errors come back rewrapped as
@@ -14,7 +15,11 @@ Measured in front of these emulators (shared/wild.md §1):
   (``reasoning.encrypted`` with the call's ``id``, format ``google-gemini-v1``) and come back
   to the upstream from them; errors arrive as ``{"error":{"message":"Provider returned
   error","code":400,"metadata":{"raw":"<upstream body>","provider_name":...}}}``
-  (shared/providers.md §9).
+  (https://openrouter.ai/docs/guides/best-practices/reasoning-tokens). Each request is served
+  by one upstream provider (the one it pins with ``provider.only`` / ``provider.order``, else
+  the emulator's ``upstreams`` in turn), named in the reply's ``provider``; an encrypted item
+  another provider made cannot be decoded there: Gemini's 400 ``Corrupted thought
+  signature.`` (OpenRouterTeam/ai-sdk-provider #491; google-gemini/gemini-cli #13467).
 """
 
 from __future__ import annotations
@@ -31,12 +36,34 @@ _GEMINI_FORMAT = "google-gemini-v1"
 _BLANK = ("", " ")
 
 
-def forward(relay: str | None, body: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The body as the relay passes it on to the provider."""
+#: OpenRouter's display names for the upstream providers it answers with.
+PROVIDER_NAMES = {"google-vertex": "Google", "google-ai-studio": "Google AI Studio"}
+_CORRUPTED = {
+    "error": {"code": 400, "message": "Corrupted thought signature.", "status": "INVALID_ARGUMENT"}
+}
+
+
+def routed(body: Mapping[str, Any], upstreams: tuple[str, ...], n: int) -> str:
+    """The upstream provider that serves request ``n``: the one the body pins, else the
+    emulator's upstreams in turn."""
+    routing = body.get("provider")
+    if isinstance(routing, Mapping):
+        for key in ("only", "order"):
+            names = routing.get(key)
+            if isinstance(names, list) and names and isinstance(names[0], str):
+                return names[0]
+    return upstreams[n % len(upstreams)]
+
+
+def forward(
+    relay: str | None, body: Mapping[str, Any], provider: str = "google-vertex"
+) -> Mapping[str, Any]:
+    """The body as the relay passes it on to the provider (``provider``: the upstream
+    provider that serves it, behind OpenRouter)."""
     if relay == "ccr" and isinstance(body.get("model"), str):
         body = {**body, "model": body["model"].rsplit(",", 1)[-1]}
     if relay == "openrouter":
-        return _to_upstream(body)
+        return _to_upstream(body, provider)
     if relay != "litellm":
         return body
     messages = []
@@ -64,9 +91,10 @@ def forward(relay: str | None, body: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**body, "messages": messages}
 
 
-def _to_upstream(body: Mapping[str, Any]) -> Mapping[str, Any]:
+def _to_upstream(body: Mapping[str, Any], provider: str) -> Mapping[str, Any]:
     """OpenRouter to Gemini: the vendor prefix off the model id; each assistant message's
-    ``reasoning.encrypted`` items back onto the tool calls they belong to (by ``id``)."""
+    ``reasoning.encrypted`` items back onto the tool calls they belong to (by ``id``), each
+    decoded by the provider that serves the request (another provider's is corrupted)."""
     model = body.get("model")
     messages = []
     for message in body["messages"]:
@@ -75,7 +103,7 @@ def _to_upstream(body: Mapping[str, Any]) -> Mapping[str, Any]:
             continue
         details = message["reasoning_details"]
         signed = {
-            d.get("id"): d.get("data")
+            d.get("id"): _decoded(d.get("data"), provider)
             for d in (details if isinstance(details, list) else [])
             if isinstance(d, Mapping) and d.get("type") == "reasoning.encrypted"
         }
@@ -93,9 +121,20 @@ def _to_upstream(body: Mapping[str, Any]) -> Mapping[str, Any]:
     return out
 
 
-def backward(relay: str | None, reply: dict[str, Any]) -> dict[str, Any]:
+def _decoded(data: object, provider: str) -> object:
+    """An encrypted item's payload, as the serving provider decodes it."""
+    made_by, _, payload = str(data).partition("~")
+    if made_by != provider:
+        raise HTTPError(400, _CORRUPTED)
+    return payload
+
+
+def backward(
+    relay: str | None, reply: dict[str, Any], provider: str = "google-vertex"
+) -> dict[str, Any]:
     """A chat reply as the relay hands it to the client: through OpenRouter, each tool call's
-    thought signature becomes a ``reasoning.encrypted`` item of ``reasoning_details``."""
+    thought signature becomes a ``reasoning.encrypted`` item of ``reasoning_details``, in the
+    form only the serving provider decodes, and the reply names that provider."""
     if relay != "openrouter":
         return reply
     message = dict(reply["choices"][0]["message"])
@@ -107,7 +146,7 @@ def backward(relay: str | None, reply: dict[str, Any]) -> dict[str, Any]:
             details.append(
                 {
                     "type": "reasoning.encrypted",
-                    "data": extra["thought_signature"],
+                    "data": f"{provider}~{extra['thought_signature']}",
                     "id": call["id"],
                     "format": _GEMINI_FORMAT,
                     "index": len(details),
@@ -118,7 +157,8 @@ def backward(relay: str | None, reply: dict[str, Any]) -> dict[str, Any]:
         message["tool_calls"] = calls
     if details:
         message["reasoning_details"] = details
-    return {**reply, "choices": [{**reply["choices"][0], "message": message}]}
+    choices = [{**reply["choices"][0], "message": message}]
+    return {**reply, "choices": choices, "provider": PROVIDER_NAMES.get(provider, provider)}
 
 
 def rewrap(relay: str | None, model: object, error: HTTPError) -> HTTPError:

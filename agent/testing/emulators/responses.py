@@ -1,6 +1,6 @@
 """The OpenAI Responses API, emulated: ``POST .../v1/responses`` with reasoning items.
 
-What it validates, each with the error text users report (shared/wild.md §4, §6):
+What it validates, each with the error text users report (and where they reported it):
 
 - a reasoning item's ``encrypted_content`` must be this emulator's, for this model:
   ``The encrypted content for item rs_... could not be verified. Reason: Encrypted content could
@@ -15,6 +15,15 @@ What it validates, each with the error text users report (shared/wild.md §4, §
   ``Item 'fc_...' of type 'function_call' was provided without its required 'reasoning' item:
   'rs_...'.`` (mastra-ai/mastra #8738).
 
+These are OpenAI's own rules (the ``openai`` family). Any other family is served the way a
+Responses server in front of that model is (a bridge to its chat API, or xAI): no item is
+kept and none is a 404; a bridge turns each reasoning item back into the reasoning of the
+function calls after it, so a function call whose reasoning item is gone meets the model's
+own "must be passed back" error (BerriAI/litellm #26395; router-for-me/CLIProxyAPI #3451);
+xAI fails nothing, but reasoning reaches the model only with its encrypted content
+(docs.x.ai troubleshooting-reasoning: "nothing fails: the API returns 200"), recorded in
+``Emulator.reached``.
+
 The reply is a tool round (a reasoning item, then a function call) until ``rounds`` calls were
 answered, then a message; ``include: ["reasoning.encrypted_content"]`` adds the encrypted
 content to its reasoning item.
@@ -27,7 +36,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.testing.emulators.errors import HTTPError, item_not_found, responses_error
-from agent.testing.emulators.rules import Signer
+from agent.testing.emulators.rules import RULES, Signer
 
 INCLUDE = "reasoning.encrypted_content"
 
@@ -76,6 +85,50 @@ def check(
                     f"Item '{item_id}' of type 'function_call' was provided without its "
                     f"required 'reasoning' item: '{links[item_id]}'."
                 )
+
+
+def bridged(
+    family: str, body: Mapping[str, Any], signer: Signer, reached: list[list[str | None]]
+) -> None:
+    """A Responses server in front of a non-OpenAI model: each step's function calls carry
+    the reasoning item before them to the model; a step without one meets the model's own
+    chat rule. What reached the model (xAI: only sealed reasoning) is recorded."""
+    items = body.get("input")
+    if not isinstance(items, list):
+        raise responses_error("Invalid type for 'input': expected a string or an array.")
+    seen: list[str | None] = []
+    previous: Any = None
+    for k, item in enumerate(items):
+        if not isinstance(item, Mapping) or item.get("type") != "function_call":
+            previous = item
+            continue
+        if isinstance(previous, Mapping) and previous.get("type") == "function_call":
+            continue  # the same step's next call
+        reasoning = _carried(family, previous, signer, body.get("model"))
+        seen.append(reasoning)
+        rule = RULES[family].chat if family in RULES else None
+        message = {"role": "assistant", "tool_calls": [item], "reasoning_content": reasoning}
+        error = rule(k, message, True) if rule is not None and reasoning is None else None
+        if error is not None:
+            raise error
+        previous = item
+    reached.append(seen)
+
+
+def _carried(family: str, item: object, signer: Signer, model: object) -> str | None:
+    """The reasoning a bridge hands the model from the item before a step's calls."""
+    if not isinstance(item, Mapping) or item.get("type") != "reasoning":
+        return None
+    sealed = item.get("encrypted_content")
+    if family == "xai":  # only the encrypted content carries it
+        return "sealed" if sealed == _sealed(signer, model, item.get("id")) else None
+    summary = item.get("summary")
+    texts = [
+        part.get("text", "")
+        for part in (summary if isinstance(summary, list) else ())
+        if isinstance(part, Mapping)
+    ]
+    return "".join(texts) or (sealed if isinstance(sealed, str) else None) or ""
 
 
 def _followed(items: list[Any], k: int) -> bool:
@@ -153,10 +206,14 @@ def respond(
     signer: Signer,
     kept: dict[str, Any],
     links: dict[str, str],
+    reached: list[list[str | None]],
 ) -> dict[str, Any]:
-    """Validate, answer, and keep the answer's items unless ``store`` is false."""
+    """Validate, answer, and (OpenAI) keep the answer's items unless ``store`` is false."""
     if not isinstance(body, Mapping):
         raise HTTPError(400, {"error": {"message": "body: expected an object"}})
+    if family != "openai":
+        bridged(family, body, signer, reached)
+        return reply(body, n, family, rounds, signer)
     check(body, signer, kept, links)
     answer = reply(body, n, family, rounds, signer)
     if body.get("store") is not False:

@@ -22,6 +22,7 @@ from agent.testing.emulators.errors import (
     ANTHROPIC_MODIFIED,
     HTTPError,
     anthropic_error,
+    foreign_details,
     gemini_invalid,
     gemini_missing,
     kimi_missing,
@@ -99,8 +100,21 @@ RULES: Mapping[str, FamilyRules] = {
     "qwen": FamilyRules(),
     "gemini": FamilyRules(True),
     "openai": FamilyRules(),
+    "mistral": FamilyRules(),
+    "xai": FamilyRules(),
     "strict": FamilyRules(),
 }
+
+#: Gemini models that answer 400 to a current-turn step without its signature: Gemini 3 and,
+#: since 2026, 2.5 (Gitlawb/openclaude #583; Mirrowel/LLM-API-Key-Proxy #160).
+ENFORCING = ("gemini-3*", "gemini-2.5*")
+
+
+def enforces_signatures(model: object) -> bool:
+    """Whether this Gemini model checks the current turn's thought signatures."""
+    name = model.rsplit("/", 1)[-1] if isinstance(model, str) else ""
+    return any(fnmatch.fnmatchcase(name, p) for p in ENFORCING)
+
 
 #: What Google accepts in place of a signature for calls the model did not make.
 GEMINI_BYPASS = ("skip_thought_signature_validator", "context_engineering_is_the_way_to_go")
@@ -119,8 +133,8 @@ def gemini_signature(call: object) -> str | None:
 def check_gemini(messages: list[Any], signer: Signer, model: object) -> None:
     """Gemini 3 on the chat wire: the first function call of each step in the current turn
     carries its thought signature, one the model made (or a documented bypass value)."""
-    if not (isinstance(model, str) and fnmatch.fnmatchcase(model, "gemini-3*")):
-        return  # Gemini 2.5 returns signatures without enforcing them
+    if not enforces_signatures(model):
+        return  # older Gemini models return signatures without enforcing them
     last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
     for i, message in enumerate(messages[last_user + 1 :], start=last_user + 1):
         calls = message.get("tool_calls") if message.get("role") == "assistant" else None
@@ -195,6 +209,27 @@ def check_chat(rule: ChatRule, messages: list[Any]) -> None:
                 raise error
 
 
+#: MiniMax's own reasoning_details format (reasoning_split: true); any other is OpenRouter's.
+MINIMAX_FORMAT = "MiniMax-response-v1"
+
+
+def check_vendor_details(family: str, messages: list[Any]) -> None:
+    """Kimi's and MiniMax's own hosts: reasoning_details in another host's shape is a 400
+    (Kimi reads none; MiniMax only its own format)."""
+    if family not in ("kimi", "minimax"):
+        return
+    for i, message in enumerate(messages):
+        details = message.get("reasoning_details") if isinstance(message, Mapping) else None
+        if details is None:
+            continue
+        own = family == "minimax" and all(
+            isinstance(d, Mapping) and d.get("format") == MINIMAX_FORMAT
+            for d in (details if isinstance(details, list) else [details])
+        )
+        if not own:
+            raise foreign_details(family, i)
+
+
 def check_strict(messages: list[Any]) -> None:
     """A strict OpenAI-compatible server: 422 on any unknown message field."""
     for i, message in enumerate(messages):
@@ -241,7 +276,8 @@ class Signer:
 
 
 _BOUND = "sigb_"
-#: Models whose thinking is bound to the conversation prefix (shared/wild.md §5).
+#: Models whose thinking is bound to the conversation prefix
+#: (https://platform.claude.com/docs/en/build-with-claude/preserved-thinking).
 PREFIX_BOUND = ("claude-fable-5-1*", "claude-mythos-5-1*")
 _BOUND_MISMATCH = (
     "messages.{i}.content.{j}: Invalid `signature` in `thinking` block. The block is bound to a "
@@ -251,7 +287,8 @@ _BOUND_MISMATCH = (
 )
 
 
-#: Models that think when the request does not mention thinking (shared/wild.md §5).
+#: Models that think when the request does not mention thinking
+#: (https://platform.claude.com/docs/en/build-with-claude/extended-thinking).
 THINKS_UNASKED = ("claude-sonnet-5*", "claude-opus-5-5*", "claude-fable-*", "claude-mythos-*")
 
 

@@ -89,9 +89,12 @@ def chat_events(response: Mapping[str, Any]) -> Iterator[bytes]:
         )
 
     yield chunk({"role": "assistant", "content": None})
-    for piece in _chunks(message.get("reasoning_content") or ""):
-        if piece:
-            yield chunk({"reasoning_content": piece})
+    for key in ("reasoning_content", "reasoning", "reasoning_text"):  # the host's own field
+        for piece in _chunks(message.get(key) or ""):
+            if piece:
+                yield chunk({key: piece})
+    if message.get("reasoning_opaque"):  # Copilot's signature, whole
+        yield chunk({"reasoning_opaque": message["reasoning_opaque"]})
     if message.get("reasoning_details"):  # OpenRouter streams its items whole
         yield chunk({"reasoning_details": message["reasoning_details"]})
     for index, call in enumerate(message.get("tool_calls") or ()):

@@ -1,90 +1,17 @@
-"""Round-trip state: where each observed thinking block came from, found again later.
-
-``observe`` records, per provider response, the thinking it returned with its origin (family,
-host, model), keyed by signature (or ``redacted_thinking`` data), by reasoning text, and by the
-ids of the turn's ``tool_use`` / ``tool_calls``. ThinkingRoundTrip uses it for provenance
-(a foreign signature is recognised after a model switch) and restore (a turn whose thinking the
-agent did not keep gets its own thinking back).
-"""
+"""MemoryStore: the round-trip store in this process's memory, bounded by turns and bytes."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar
 
-from attrs import define, field, frozen
+from attrs import define, field
 
-from agent.body import block_key
 from agent.errors import InvalidOption, shown
-
-
-@frozen(cache_hash=True)
-class Origin:
-    """Where a thinking block was minted.
-
-    Attributes:
-        family: the family name of the target that answered.
-        host: the host that answered.
-        model: the normalized model id that was asked.
-    """
-
-    family: str
-    host: str
-    model: str
-
-    def __str__(self) -> str:
-        return f"{self.model} ({self.family}) at {self.host}"
-
-
-@frozen
-class StoredTurn:
-    """The reasoning of one observed response.
-
-    Attributes:
-        origin: where it came from.
-        blocks: Anthropic wire: the response's thinking and redacted_thinking blocks, each with
-            its position in the response's content, in order.
-        reasoning: Chat wire: the ``reasoning_content`` text.
-        tool_ids: the ids of the turn's tool calls, in order.
-        size: Anthropic wire: how many content blocks the response had.
-        details: Chat wire: OpenRouter's ``reasoning_details`` items, in order.
-        signatures: Chat wire: each tool call's thought signature (Gemini), aligned with
-            ``tool_ids`` (None where a call had none).
-    """
-
-    origin: Origin
-    blocks: tuple[tuple[Mapping[str, Any], int], ...] = ()
-    reasoning: str | None = None
-    tool_ids: tuple[str, ...] = ()
-    size: int = 0
-    details: tuple[Mapping[str, Any], ...] = ()
-    signatures: tuple[str | None, ...] = ()
-
-
-@runtime_checkable
-class ThinkingStore(Protocol):
-    """Holds observed turns and answers lookups; implementations must be thread-safe."""
-
-    def record(self, turn: StoredTurn) -> None:
-        """Remember one observed turn."""
-
-    def origin_of_signature(self, signature: str) -> Origin | None:
-        """The origin of a thinking signature or redacted ``data``, if observed."""
-
-    def origin_of_text(self, text: str) -> Origin | None:
-        """The origin of a reasoning text, if observed."""
-
-    def turn_for_tool(self, tool_id: str) -> StoredTurn | None:
-        """The observed turn that made the tool call ``tool_id``, if any."""
-
-    def reject(self, key: str) -> None:
-        """Remember that a provider rejected this signature or redacted ``data``."""
-
-    def rejected(self) -> frozenset[str]:
-        """The signatures and redacted ``data`` providers have rejected."""
-
+from agent.store.batch import Found, Wanted
+from agent.store.turns import Origin, StoredTurn, keys_of
 
 #: MemoryStore's default byte bound: 256 MB of kept texts, signatures and data.
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
@@ -106,6 +33,9 @@ class MemoryStore:
             texts, signatures, data and tool ids, plus a fixed charge per block (default
             256 MB). A turn larger than the whole bound is not kept.
     """
+
+    #: Answers from memory: the pass looks keys up as it goes, with no batch gathered first.
+    local: ClassVar[bool] = True
 
     max_turns: int = 10_000
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -224,6 +154,15 @@ class MemoryStore:
         """The rejected signatures, as a set read once per call."""
         return self._rejected_view
 
+    def lookup(self, wanted: Wanted) -> Found:
+        """Every key of ``wanted`` at once (what a batched store answers)."""
+        turns = {t: turn for t in wanted.fetched() if (turn := self.turn_for_tool(t))}
+        signatures = {
+            s: origin for s in wanted.signatures if (origin := self.origin_of_signature(s))
+        }
+        texts = {t: origin for t in wanted.texts if (origin := self.origin_of_text(t))}
+        return Found(wanted, turns, signatures, texts, self._rejected_view)
+
 
 #: what a kept block costs beyond its strings (the dict, the tuple, the index entries)
 _BLOCK_CHARGE = 256
@@ -236,28 +175,3 @@ def _size(items: list[Mapping[str, Any]], turn: StoredTurn) -> int:
     for item in items:
         size += _BLOCK_CHARGE + sum(len(v) for v in item.values() if isinstance(v, str))
     return size
-
-
-def keys_of(turn: StoredTurn) -> list[tuple[str | None, str | None]]:
-    """(signature, text) pairs a turn is found by; whitespace-only texts are pads, not keys."""
-    keys: list[tuple[str | None, str | None]] = []
-    for block, _ in turn.blocks:
-        text = block.get("thinking")
-        key = block_key(block)
-        if key is None and block.get("type") == "reasoning":  # Responses: encrypted_content
-            encrypted = block.get("encrypted_content")
-            key = encrypted if isinstance(encrypted, str) and encrypted else None
-        keys.append((key, text if isinstance(text, str) and text.strip() else None))
-    if turn.reasoning and turn.reasoning.strip():
-        keys.append((None, turn.reasoning))
-    for item in turn.details:  # OpenRouter: reasoning.text has a signature, .encrypted data
-        key = item.get("signature") or item.get("data")
-        text = item.get("text")
-        keys.append(
-            (
-                key if isinstance(key, str) and key else None,
-                text if isinstance(text, str) and text.strip() else None,
-            )
-        )
-    keys.extend((signature, None) for signature in turn.signatures if signature)
-    return keys

@@ -1,0 +1,214 @@
+"""The request side both transports share: which requests the pipeline knows (by method and
+path), the chain run on their bodies, a classified error's retry, and what is observed.
+
+On an event loop (``AsyncPipelineTransport``, the gateway) the chain never waits for a store
+that lives outside the process: each shared store's answers to the call's keys are read
+before the chain runs, on the store's own threads and within its time limit, and its writes
+are made there too (``agent.integrations.offloop``); the chain then only reads answers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from typing import Any, cast
+from urllib.parse import unquote
+
+import httpx2
+
+from agent.errors import InvalidRequest
+from agent.integrations._sse import loads
+from agent.integrations.offloop import SharedStores
+from agent.pipeline import Pipeline
+from agent.request import Request
+from agent.store.lookups import CURRENT, Lookups, current
+from agent.wire import Api
+
+log = logging.getLogger("agent")
+
+#: Path endings -> the wire they speak.
+ENDPOINTS = (
+    ("/chat/completions", "chat_completions"),
+    ("/messages", "anthropic_messages"),
+    ("/responses", "responses"),
+)
+
+
+#: Wires that carry the model in the path: Gemini's ``.../models/{model}:generateContent``
+#: (``:streamGenerateContent``), Bedrock Converse's ``.../model/{modelId}/converse``.
+_IN_PATH = (
+    (re.compile(r"^(.*)/models/([^/:]+):(?:stream)?[gG]enerateContent$"), "gemini"),
+    (re.compile(r"^(.*)/model/([^/]+)/converse$"), "bedrock_converse"),
+)
+
+
+def api_of(request: httpx2.Request) -> tuple[str, str] | None:
+    """(the wire, the base URL) of a request the pipeline knows, or None."""
+    target = target_of(request)
+    return None if target is None else (target[0], target[1])
+
+
+def target_of(request: httpx2.Request) -> tuple[str, str, str | None] | None:
+    """(the wire, the base URL, the model id the path carries) of a request the pipeline
+    knows, or None."""
+    if request.method != "POST":
+        return None
+    path = request.url.path.rstrip("/")
+    for ending, api in ENDPOINTS:
+        if path.endswith(ending):
+            base = str(request.url.copy_with(path=path[: -len(ending)], query=None))
+            return api, base.rstrip("/"), None
+    for pattern, api in _IN_PATH:
+        found = pattern.match(path)
+        if found:
+            base = str(request.url.copy_with(path=found.group(1), query=None))
+            return api, base.rstrip("/"), unquote(found.group(2))
+    return None
+
+
+#: What a prepared call is: the request to send, the pipeline's request before and after the
+#: chain, the chain's decisions counted (or None), and the call's dealings with its stores.
+Prepared = tuple[httpx2.Request, Request, Request, dict[str, int] | None, Lookups]
+
+
+class Core:
+    """What both transports share: preparing a request, recovering, observing."""
+
+    def __init__(self, pipeline: Pipeline, provider: str | None, count: bool = False) -> None:
+        self.pipeline = pipeline
+        self.provider = provider
+        self.count = count
+        self._learned: dict[str, str] = {}  # model id -> family, learned from an error
+        self.shared = SharedStores(pipeline)
+
+    def _ours(self, request: httpx2.Request, raw: bytes) -> tuple[Request, bool] | None:
+        """The pipeline's request for a body it knows (resolved), and whether the model was
+        put in the body for it; None for anything else."""
+        known = target_of(request)
+        body = loads(raw) if known else None
+        if known is None or not isinstance(body, dict):
+            return None
+        api, base_url, in_path = known
+        added = in_path is not None and "model" not in body
+        if added:  # the pipeline reads the model from the body on every wire
+            body = {**body, "model": in_path}
+        model = body.get("model")
+        try:
+            ours = self.pipeline.resolve(
+                Request(
+                    api=cast(Api, api),
+                    base_url=base_url,
+                    body=body,
+                    provider=self.provider,
+                    family=self._learned.get(model) if isinstance(model, str) else None,
+                )
+            )
+        except InvalidRequest as exc:
+            log.warning("request body not read by the pipeline, sent as is (%s)", exc.where)
+            return None
+        return ours, added
+
+    def _chain(
+        self, request: httpx2.Request, ours: Request, added: bool, lookups: Lookups
+    ) -> Prepared | None:
+        try:
+            with current(lookups):
+                if self.count:
+                    sent, counts = self.pipeline.counted(ours)
+                else:
+                    sent, counts = self.pipeline(ours), None
+        except InvalidRequest as exc:
+            log.warning("request body not read by the pipeline, sent as is (%s)", exc.where)
+            return None
+        if sent.body is ours.body:
+            return request, ours, sent, counts, lookups
+        out = {k: v for k, v in sent.body.items() if k != "model"} if added else sent.body
+        return rebuilt(request, out), ours, sent, counts, lookups
+
+    def prepare(self, request: httpx2.Request, raw: bytes) -> Prepared | None:
+        """Run the chain; a shared store is read by the chain itself, once."""
+        found = self._ours(request, raw)
+        if found is None:
+            return None
+        return self._chain(request, *found, Lookups(sync=True))
+
+    async def aprepare(self, request: httpx2.Request, raw: bytes) -> Prepared | None:
+        """Run the chain on the event loop, every shared store's answers read first, off the
+        loop and within the store's time limit (what the chain asked and was not read: read
+        in one more batch, and the chain run again)."""
+        found = self._ours(request, raw)
+        if found is None:
+            return None
+        ours, added = found
+        lookups = Lookups(sync=False)
+        await self.shared.prefetch(lookups, ours)
+        prepared = self._chain(request, ours, added, lookups)
+        if prepared is not None and lookups.missed():
+            await lookups.fetch_missed()
+            prepared = self._chain(request, ours, added, lookups)
+        return prepared
+
+    def wire(self, corrected: Request, raw: bytes) -> Mapping[str, Any]:
+        """A corrected body as it goes out: without the model the path already carries (when
+        the agent's body did not have it)."""
+        agent_body = loads(raw)
+        if corrected.api in ("gemini", "bedrock_converse") and not (
+            isinstance(agent_body, dict) and "model" in agent_body
+        ):
+            return {k: v for k, v in corrected.body.items() if k != "model"}
+        return corrected.body
+
+    def recover(
+        self, ours: Request, sent: Request, status: int, raw: bytes, lookups: Lookups
+    ) -> Request | None:
+        """The corrected request after a classified error (the call's store answers reused;
+        in an async transport, what it learned is written by ``arecover``)."""
+        body = loads(raw)
+        error = raw.decode("utf-8", "replace") if body is None else body
+        with current(lookups):
+            corrected = self.pipeline.recover(ours, sent, status, error)
+        if corrected is not None and corrected.family and corrected.family != ours.family:
+            self._learned[ours.model] = corrected.family
+        return corrected
+
+    async def arecover(
+        self, ours: Request, sent: Request, status: int, raw: bytes, lookups: Lookups
+    ) -> Request | None:
+        """``recover`` on the event loop, then what it learned written off it."""
+        corrected = self.recover(ours, sent, status, raw, lookups)
+        await lookups.flush()
+        return corrected
+
+    def observe(self, sent: Request, answer: Any, lookups: Lookups | None = None) -> None:
+        if not isinstance(answer, Mapping):
+            return
+        token = CURRENT.set(lookups)
+        try:
+            self.pipeline.observe(sent, answer)
+        except Exception:  # observing must never break the agent's call
+            log.exception("observing a response failed")
+        finally:
+            CURRENT.reset(token)
+
+    async def aobserve(self, sent: Request, answer: Any, lookups: Lookups) -> None:
+        """``observe``, off the event loop and within the time limit when a store is shared."""
+        if self.shared:
+            await self.shared.write(lookups, self.observe, sent, answer, lookups)
+        else:
+            self.observe(sent, answer, lookups)
+
+
+def rebuilt(request: httpx2.Request, body: Mapping[str, Any]) -> httpx2.Request:
+    """A copy of ``request`` with a new JSON body (and its length)."""
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = httpx2.Headers(request.headers)
+    headers["content-length"] = str(len(content))
+    return httpx2.Request(
+        request.method,
+        request.url,
+        headers=headers,
+        content=content,
+        extensions=request.extensions,
+    )
