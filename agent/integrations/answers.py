@@ -57,15 +57,26 @@ def decoder_of(response: httpx2.Response, limits: ReadLimits) -> Any:
     )
 
 
+def _plain(response: httpx2.Response) -> bool:
+    return response.headers.get("content-encoding", "identity").strip().lower() in (
+        "",
+        "identity",
+    )
+
+
 def decoded(response: httpx2.Response, raw: bytes, limits: ReadLimits) -> bytes | None:
     """The body's bytes as the client would read them (content-encoding undone, within the
     limits); None for a coding this process cannot undo."""
+    if _plain(response):  # (its size already within max_response_bytes)
+        return raw
     decode = decoder_of(response, limits)
     return None if decode is None else decode(raw)
 
 
 async def adecoded(response: httpx2.Response, raw: bytes, limits: ReadLimits) -> bytes | None:
-    """``_decoded``, giving the event loop a turn between pieces."""
+    """``decoded``, giving the event loop a turn between pieces."""
+    if _plain(response):
+        return raw
     decode = decoder_of(response, limits)
     if decode is None:
         return None
