@@ -329,7 +329,10 @@ class TestTime:
                 released.set()
                 gateway.stop()
 
-        assert '"limit": "idle_timeout"' in (tmp_path / "gateway.log").read_text()
+        log = (tmp_path / "gateway.log").read_text()
+        assert '"limit": "idle_timeout"' in log
+        assert 1 == len([line for line in log.splitlines() if "/p/v1/messages" in line])
+        assert "ASGI callable" not in log  # (Uvicorn's own line for it: the access line says it)
 
     def test_a_stream_that_never_starts_is_a_504(self, tmp_path: Path) -> None:
         """first_byte_timeout: the head came, no event did."""

@@ -199,7 +199,19 @@ def failed(exc: BaseException) -> None:
     errors.warning("a request failed inside the gateway (%s; a bug)", type(exc).__name__)
 
 
+class _CutTold(logging.Filter):
+    """Uvicorn's line for a response the app left unfinished: the gateway does that on
+    purpose when it cuts a silent stream, and its access line already says so."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "ASGI callable returned without completing response."
+
+
 def quiet_dependencies() -> None:
-    """No per-request lines from the HTTP client (httpx2 logs each request's URL at INFO)."""
+    """No per-request lines from the HTTP client (httpx2 logs each request's URL at INFO),
+    nor Uvicorn's for a stream the gateway cut."""
     for name in ("httpx2", "httpcore2", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _CutTold) for f in uvicorn_errors.filters):
+        uvicorn_errors.addFilter(_CutTold())
