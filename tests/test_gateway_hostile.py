@@ -22,7 +22,7 @@ import httpx2
 import pytest
 
 GIB = 1 << 30
-#: The bound the README promises for each attack (the process starts near 60 MB).
+#: The bound the docs promise for each attack (the process starts near 50 MB).
 PEAK_RSS_KB = 200_000
 MESSAGE = b'{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}]}'
 STREAM = b'{"model":"m","max_tokens":1,"stream":true,"messages":[{"role":"user","content":"x"}]}'
