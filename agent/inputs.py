@@ -31,17 +31,18 @@ _DECODER = json.JSONDecoder()
 
 def too_deep(value: object, limit: int = MAX_DEPTH) -> bool:
     """Whether ``value`` nests lists and dicts more than ``limit`` levels deep (a value that
-    holds itself does)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if type(item) is not dict and type(item) is not list:
-            continue
-        if depth > limit:
-            return True
-        children = item.values() if type(item) is dict else item
-        stack.extend((child, depth + 1) for child in children)
-    return False
+    holds itself does), found level by level."""
+    level = [value] if type(value) is dict or type(value) is list else []
+    for _ in range(limit):
+        level = [
+            child
+            for item in level
+            for child in (item.values() if type(item) is dict else item)
+            if type(child) is dict or type(child) is list
+        ]
+        if not level:
+            return False
+    return bool(level)
 
 
 def _checked(value: Any, size: int) -> Any:
