@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from agent import FamilyDefinitionError, FamilyRegistry, UnknownFamily
 from agent.families import BUILTIN_FAMILY_DATA, host_of, normalize_model
+from agent.families.contracts import keeps_every
+from tests.contracts import EXPECTED
 
 REGISTRY = FamilyRegistry.builtin()
 A = "anthropic_messages"
@@ -273,3 +276,48 @@ def test_normalize_and_host() -> None:
     assert "mimo-v2.5-pro" == normalize_model("  Xiaomi/MiMo-V2.5-Pro ")
     assert "api.deepseek.com" == host_of("https://API.DeepSeek.com:443/anthropic", A)
     assert "api.anthropic.com" == host_of(None, A)
+
+
+def _rows() -> list[tuple[str, str, str]]:
+    """(family, wire, field) for every field of every row of the evidence table."""
+    return [
+        (name, wire, a.name)
+        for name, wants in EXPECTED.items()
+        for wire in ("anthropic", "chat")
+        for a in attrs.fields(type(getattr(wants, wire)))
+    ]
+
+
+class TestTheEvidence:
+    def test_every_family_has_a_row(self) -> None:
+        """The evidence table (tests/contracts.py) has a row for each built-in family and for
+        unknown, and no other."""
+        assert {*REGISTRY.names, "unknown"} == set(EXPECTED)
+
+    @pytest.mark.parametrize(("name", "wire", "field"), _rows(), ids=["-".join(r) for r in _rows()])
+    def test_the_builtin_table_agrees(self, name: str, wire: str, field: str) -> None:
+        """Each field of each built-in row is what the evidence says."""
+        builtin = getattr(REGISTRY.get(name), wire)
+
+        assert getattr(getattr(EXPECTED[name], wire), field) == getattr(builtin, field)
+
+    @pytest.mark.parametrize("name", sorted(EXPECTED))
+    def test_preserved_thinking_models(self, name: str) -> None:
+        """The models that want reasoning on every assistant message are the evidence's,
+        on both wires; no other family's model does."""
+        family = REGISTRY.get(name)
+        for model in EXPECTED[name].every_message:
+            assert keeps_every(family.anthropic.pad_every, False, model, {})
+            assert keeps_every(family.chat.pad_every, False, model, {})
+        if not EXPECTED[name].every_message:
+            assert ((), ()) == (family.anthropic.pad_every, family.chat.pad_every)
+
+    @pytest.mark.parametrize("name", sorted(EXPECTED))
+    def test_models_that_check_thought_signatures(self, name: str) -> None:
+        """The models that refuse a tool call without its thought signature are the
+        evidence's; no other family has any."""
+        contract = REGISTRY.get(name).chat
+        for model in EXPECTED[name].signatures_checked:
+            assert contract.requires_signatures(model)
+        if not EXPECTED[name].signatures_checked:
+            assert () == contract.signatures_required
