@@ -107,14 +107,15 @@ class Gateway:
         for client in self._clients.values():
             await client.aclose()
 
-    def authorized(self, request: HTTPRequest, provider: ProviderConfig) -> bool:
+    def authorized(self, request: HTTPRequest, provider: ProviderConfig | None) -> bool:
         """Whether the request presents a gateway token (always, when none is configured):
-        in ``x-gateway-token``, or as the client's api key unless that key goes upstream."""
+        in ``x-gateway-token``, or as the client's api key unless that key goes upstream
+        (``provider`` None: a request for no provider, such as ``/health``)."""
         tokens = self.config.gateway.tokens
         if not tokens:
             return True
         presented = request.headers.get(TOKEN_HEADER) or ""
-        if not provider.forward_client_key:
+        if provider is None or not provider.forward_client_key:
             bearer = request.headers.get("authorization") or ""
             if bearer.lower().startswith("bearer "):
                 bearer = bearer[7:].strip()
@@ -161,6 +162,10 @@ class Gateway:
         )
 
     async def health(self, request: HTTPRequest) -> Response:
+        """``ok``; with the providers' names only for a caller with a token, when tokens are
+        set (their names say which vendors hold the gateway's keys)."""
+        if not self.authorized(request, None):
+            return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "ok", "providers": sorted(self.config.providers)})
 
     async def forward(self, request: HTTPRequest) -> Response:
