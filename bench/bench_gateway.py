@@ -18,22 +18,25 @@ emulator's own time for it (which the emulator reports in the answer), so the va
 time does not blur the comparison. Printed per model time and N: median and p99 of that
 overhead both ways, the differences (the gateway's added latency), failed calls, and the
 chain's own time per call (the pipeline with its decisions counted, as the gateway runs it,
-on the loop's last body).
+on the loop's last body), and the gateway's CPU time per call (user and system, read from
+/proc around its rounds: robust to a busy machine where latency is not).
 
 Then ``--calls`` calls (default 10,000) through the gateway with 8 clients, its resident memory
 read after every batch.
 
 ``--workers N`` runs the gateway with N worker processes (then on a SQLite store, which they
-share).
+share). The gateway runs with every bound at its default and ``/metrics`` on
+(``--no-metrics``: off); see ``bench_hostile.py`` for the bounds under attack.
 
 Usage: python bench/bench_gateway.py [--clients 1 8 64] [--model-ms 0 50] [--calls 10000]
-                                     [--workers 1]
+                                     [--workers 1] [--no-metrics]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import socket
 import statistics
@@ -84,6 +87,17 @@ def _rss_kb(pid: int) -> int:
     children = Path(f"/proc/{pid}/task/{pid}/children")
     for child in children.read_text().split() if children.exists() else ():
         total += _rss_kb(int(child))
+    return total
+
+
+def _cpu_s(pid: int) -> float:
+    """The CPU time (user and system) a process and its children (the gateway's workers)
+    have used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in children.read_text().split() if children.exists() else ():
+        total += _cpu_s(int(child))
     return total
 
 
@@ -204,7 +218,7 @@ def _compare(
     print(
         f"{'N':>4} {'calls':>6} {'direct p50':>10} {'gw p50':>8} {'added p50':>9} "
         f"{'direct p99':>10} {'gw p99':>8} {'added p99':>9} {'failed':>6} {'chain ms':>8} "
-        f"{'rss KB':>13}"
+        f"{'gw cpu/call':>11} {'rss KB':>13}"
     )
     for n in clients:
         loops = max(1, 60 // n)  # per round: about 300 calls at 1 client, 320 at 64
@@ -213,11 +227,14 @@ def _compare(
         g_times: list[float] = []
         failed: list[int] = []
         last: tuple[list[Any], list[Any]] = ([], [])
+        cpu = 0.0
         for _ in range(ROUNDS):
             times, lost, last = asyncio.run(_run(direct, n, loops, True, model_s))
             d_times += times
             failed += lost
+            cpu -= _cpu_s(gateway_pid)
             times, lost, _ = asyncio.run(_run(through, n, loops, False, model_s))
+            cpu += _cpu_s(gateway_pid)
             g_times += times
             failed += lost
         after = _rss_kb(gateway_pid)
@@ -226,7 +243,8 @@ def _compare(
         print(
             f"{n:>4} {len(g_times):>6} {d50:>8.2f}ms {g50:>6.2f}ms {g50 - d50:>7.2f}ms "
             f"{d99:>8.2f}ms {g99:>6.2f}ms {g99 - d99:>7.2f}ms {len(failed):>6} "
-            f"{_chain_ms(emulator, last):>8.3f} {before:>6}->{after:<6}"
+            f"{_chain_ms(emulator, last):>8.3f} {cpu / len(g_times) * 1000:>9.3f}ms "
+            f"{before:>6}->{after:<6}"
         )
 
 
@@ -236,6 +254,7 @@ def main() -> None:
     parser.add_argument("--model-ms", type=float, nargs="*", default=[0.0, 50.0])
     parser.add_argument("--calls", type=int, default=10_000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--no-metrics", dest="metrics", action="store_false")
     args = parser.parse_args()
     processes: list[subprocess.Popen[str]] = []
     try:
@@ -252,9 +271,10 @@ def main() -> None:
                     if args.workers == 1
                     else f"{{sqlite: {{path: '{db}', max_turns: 1000}}}}"
                 )
-                config.write_text(
+                config.write_text(  # every bound at its default, metrics on
                     f"store: {store}\n"
-                    f"providers:\n  mimo:\n    base_url: {upstream}\n"
+                    + ("gateway:\n  metrics: true\n" if args.metrics else "")
+                    + f"providers:\n  mimo:\n    base_url: {upstream}\n"
                     "    api_mode: anthropic_messages\n"
                 )
                 gateway, base = _gateway(config, args.workers)

@@ -1428,28 +1428,35 @@ def _vllm(results: dict[str, Result]) -> None:
 
 
 def _copilot(results: dict[str, Result]) -> None:
-    own, foreign = results["own"], results["foreign"]
+    own, foreign, lost = results["own"], results["foreign"], results["lost"]
     assert own.after is own.before
     assert not {"reasoning_text", "reasoning_opaque"} & foreign.messages[1].keys()
     assert foreign.actions(Action.DROPPED) == ["messages[1].reasoning_opaque"]
+    pair = {k: COPILOT_TURN[k] for k in ("reasoning_text", "reasoning_opaque")}
+    assert pair == {k: lost.messages[1][k] for k in pair}, "both halves restored, verbatim"
 
 
 def _fireworks(results: dict[str, Result]) -> None:
-    assistant = only(results).messages[1]
-    assert "plan" == assistant["reasoning_content"]
-    assert not {"reasoning", "reasoning_details"} & assistant.keys()
+    for r in results.values():
+        assistant = r.messages[1]
+        assert "plan" == assistant["reasoning_content"]
+        assert not {"reasoning", "reasoning_details"} & assistant.keys()
 
 
 def _cerebras(results: dict[str, Result]) -> None:
-    assistant = only(results).messages[1]
-    assert ("plan", False) == (assistant.get("reasoning"), "reasoning_content" in assistant)
+    for r in results.values():
+        assistant = r.messages[1]
+        assert ("plan", False) == (assistant.get("reasoning"), "reasoning_content" in assistant)
+        assert "reasoning_details" not in assistant, "a strict schema"
 
 
 def _mistral(results: dict[str, Result]) -> None:
-    assistant = only(results).messages[1]
     chunk = {"type": "thinking", "thinking": [{"type": "text", "text": "plan"}], "closed": True}
-    assert [chunk, {"type": "text", "text": "ok"}] == assistant["content"]
-    assert "reasoning_content" not in assistant
+    for r in results.values():
+        assistant = r.messages[1]
+        assert [chunk, {"type": "text", "text": "ok"}] == assistant["content"]
+        assert "reasoning_content" not in assistant
+    assert results["own"].after is results["own"].before
 
 
 def _no_details(results: dict[str, Result]) -> None:
@@ -1459,6 +1466,14 @@ def _no_details(results: dict[str, Result]) -> None:
 
 
 ROUTED = [{"type": "reasoning.encrypted", "data": "vertex-made", "id": "c1", "format": "x"}]
+MISTRAL_TURN = {
+    "role": "assistant",
+    "content": [
+        {"type": "thinking", "thinking": [{"type": "text", "text": "plan"}], "closed": True},
+        {"type": "text", "text": "ok"},
+    ],
+    "tool_calls": [call("c1")],
+}
 COPILOT_TURN = {**CA(None, "c1"), "reasoning_text": "plan", "reasoning_opaque": "opq-1"}
 
 DIALECT_CASES: tuple[Case, ...] = (
@@ -1515,6 +1530,18 @@ DIALECT_CASES: tuple[Case, ...] = (
                     ),
                 ),
             ),
+            "lost": Variant(
+                req(
+                    CHAT,
+                    "https://api.githubcopilot.com",
+                    chat_body("claude-sonnet-5", CU(), CA(None, "c1"), CT("c1")),
+                ),
+                observed=(
+                    _observed_message(
+                        "https://api.githubcopilot.com", "claude-sonnet-5", COPILOT_TURN
+                    ),
+                ),
+            ),
         },
         _copilot,
     ),
@@ -1536,7 +1563,21 @@ DIALECT_CASES: tuple[Case, ...] = (
                         CT("c1"),
                     ),
                 )
-            )
+            ),
+            "lost": Variant(
+                req(
+                    CHAT,
+                    "https://api.fireworks.ai/inference/v1",
+                    chat_body("accounts/fireworks/models/kimi-k3", CU(), CA(None, "c1"), CT("c1")),
+                ),
+                observed=(
+                    _observed_message(
+                        "https://api.fireworks.ai/inference/v1",
+                        "accounts/fireworks/models/kimi-k3",
+                        CA("plan", "c1"),
+                    ),
+                ),
+            ),
         },
         _fireworks,
     ),
@@ -1549,7 +1590,19 @@ DIALECT_CASES: tuple[Case, ...] = (
                     "https://api.cerebras.ai/v1",
                     chat_body("zai-glm-4.7", CU(), CA("plan", "c1"), CT("c1")),
                 )
-            )
+            ),
+            "strict": Variant(
+                req(
+                    CHAT,
+                    "https://api.cerebras.ai/v1",
+                    chat_body(
+                        "zai-glm-4.7",
+                        CU(),
+                        {**CA("plan", "c1"), "reasoning_details": [{"type": "reasoning.text"}]},
+                        CT("c1"),
+                    ),
+                )
+            ),
         },
         _cerebras,
     ),
@@ -1562,7 +1615,26 @@ DIALECT_CASES: tuple[Case, ...] = (
                     "https://api.mistral.ai/v1",
                     chat_body("mistral-medium-3-5", CU(), CA("plan", content="ok"), CU("next")),
                 )
-            )
+            ),
+            "own": Variant(
+                req(
+                    CHAT,
+                    "https://api.mistral.ai/v1",
+                    chat_body("mistral-medium-3-5", CU(), MISTRAL_TURN, CT("c1")),
+                )
+            ),
+            "lost": Variant(
+                req(
+                    CHAT,
+                    "https://api.mistral.ai/v1",
+                    chat_body("mistral-medium-3-5", CU(), CA(None, "c1", content="ok"), CT("c1")),
+                ),
+                observed=(
+                    _observed_message(
+                        "https://api.mistral.ai/v1", "mistral-medium-3-5", MISTRAL_TURN
+                    ),
+                ),
+            ),
         },
         _mistral,
     ),

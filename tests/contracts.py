@@ -183,4 +183,7 @@ FAMILY_OF: dict[tuple[str, str | None], str] = {
     ("glm-4.7", "https://api.z.ai/api/anthropic"): "glm",
     ("qwen3.6-plus", None): "qwen",
     ("llama-4-maverick", "https://relay.example.com"): "unknown",
+    ("kimi-k3", "https://api.moonshot.ai/anthropic"): "kimi",
+    ("grok-4.3", "https://api.x.ai/v1"): "xai",
+    ("claude-sonnet-5", "https://api.anthropic.com"): "anthropic",
 }

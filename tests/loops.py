@@ -107,13 +107,14 @@ def chat_loop(
     store: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     observe: bool = True,
     sent_bodies: list[Any] | None = None,
+    history: list[dict[str, Any]] | None = None,
     **extra: Any,
 ) -> list[tuple[int, Any]]:
     """An agent that builds chat payloads itself and calls pipe(req) / pipe.observe(...);
     ``store`` shapes the assistant message it keeps (default: with or without its reasoning);
-    ``sent_bodies`` collects what went on the wire."""
+    ``sent_bodies`` collects what went on the wire; ``history`` is where it goes on from."""
     url = f"{emulator.openai_base_url}/chat/completions"
-    history: list[dict[str, Any]] = [{"role": "user", "content": "go"}]
+    history = history if history is not None else [{"role": "user", "content": "go"}]
     results = []
     for _ in range(8):
         body = {

@@ -22,6 +22,8 @@ from tests.builders import ROOT
 NAME = "thinking-round-trip"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+#: Where the README's install details moved: the docs' install page.
+INSTALL = (ROOT / "docs" / "install.md").read_text(encoding="utf-8")
 
 
 class TestWarnings:
@@ -52,15 +54,17 @@ class TestName:
         assert {NAME: "agent.cli:main"} == PYPROJECT["project"]["scripts"]
 
     def test_readme_installs_it_by_name(self) -> None:
-        """Every install line of the README names the distribution (or the clone, '.'), and
-        every extra it names exists; none installs the index's unrelated 'agent'."""
+        """Every install line of the README and the docs' install page names the distribution
+        (or the clone, '.'), and every extra they name exists, the docs extra too; none
+        installs the index's unrelated 'agent'."""
+        text = README + INSTALL
         extras = set(PYPROJECT["project"]["optional-dependencies"])
-        named = re.findall(r"thinking-round-trip\[([\w-]+)\]", README)
-        lines = [line for line in README.splitlines() if "install " in line and "pip" in line]
+        named = re.findall(r"thinking-round-trip\[([\w-]+)\]", text)
+        lines = [line for line in text.splitlines() if "install " in line and "pip" in line]
 
         assert set(named) <= extras
-        assert {"openai", "pydantic-ai", "langchain", "gateway", "redis"} <= set(named)
-        assert [] == re.findall(r"['\"]agent\[", README)
+        assert {"openai", "pydantic-ai", "langchain", "gateway", "redis", "docs"} <= set(named)
+        assert [] == re.findall(r"['\"]agent\[", text)
         assert all(NAME in line or "'.[" in line for line in lines), lines
 
     def test_readme_recommends_an_isolated_gateway_install(self) -> None:

@@ -20,7 +20,7 @@ import uvicorn
 
 from agent import load_config
 from agent.cli import main
-from agent.gateway import build_app
+from agent.gateway import build_app, uvicorn_options
 from agent.testing.emulators import Emulator
 from tests.builders import SECRET
 
@@ -33,7 +33,7 @@ def gateway(config: Any) -> Iterator[str]:
     """The gateway app under Uvicorn on an ephemeral 127.0.0.1 port, for the test's length."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(build_app(config), log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(build_app(config), **uvicorn_options(config)))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -31,6 +31,9 @@ TARGETS = st.sampled_from(
         ("glm-4.7", "https://api.z.ai/api/anthropic"),
         ("qwen3.6-plus", None),
         ("llama-4-maverick", "https://relay.example.com"),
+        ("kimi-k3", "https://api.moonshot.ai/anthropic"),
+        ("grok-4.3", "https://api.x.ai/v1"),
+        ("claude-sonnet-5", "https://api.anthropic.com"),
     ]
 )
 ANY_TARGET = st.one_of(
@@ -286,6 +289,9 @@ EMULATED = st.sampled_from(
         ("qwen", "relay-pro", "https://relay.example.com"),
         ("strict", "relay-pro", "https://relay.example.com/v1"),
         ("strict", "mistral-large", "https://api.mistral.ai/v1"),
+        ("kimi", "kimi-k3", "https://api.moonshot.ai/v1"),
+        ("kimi", "kimi-k2.6", "https://api.kimi.com/coding"),
+        ("xai", "grok-4.3", "https://api.x.ai/v1"),
     ]
 )
 ROUTES = {"anthropic_messages": "/v1/messages", "chat_completions": "/v1/chat/completions"}
@@ -608,8 +614,13 @@ def responses_input(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[st
             "name": "run",
             "arguments": "{}",
         }
+        cmp = {"type": "compaction", "id": f"cmp_{n}", "encrypted_content": f"c{n}"}
+        compacted = draw(st.booleans())
+        output = [cmp, rs, fc] if compacted else [rs, fc]
         if draw(st.booleans()):
-            observed.append({"model": draw(st.sampled_from(MODELS_ELSEWHERE)), "output": [rs, fc]})
+            observed.append({"model": draw(st.sampled_from(MODELS_ELSEWHERE)), "output": output})
+        if compacted and draw(st.booleans()):
+            items.append(cmp)  # (else the agent lost it)
         shape = draw(st.sampled_from(["whole", "bare", "reference", "lost", "fc-no-id"]))
         if shape == "whole":
             items.append(rs)
@@ -644,6 +655,32 @@ def gemini_contents(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[st
     return contents, observed
 
 
+def _sealed_by(
+    emulator: Emulator, model: str, items: list[Any], observed: list[Any]
+) -> tuple[list[Any], list[Any]]:
+    """The input and observed answers with the items ``model`` answered sealed the way the
+    emulator seals them (what its server really returned), so restoring them is no fake."""
+    own = {
+        o["encrypted_content"]: (
+            emulator.compaction(o["id"])["encrypted_content"]
+            if o["type"] == "compaction"
+            else "enc_" + emulator.sign(f"{model}:{o['id']}")
+        )
+        for seen in observed
+        if seen["model"] == model
+        for o in seen["output"]
+        if o.get("type") in ("reasoning", "compaction")
+    }
+
+    def sealed(item: dict[str, Any]) -> dict[str, Any]:
+        key = item.get("encrypted_content")
+        return {**item, "encrypted_content": own[key]} if key in own else item
+
+    return [sealed(i) for i in items], [
+        {**seen, "output": [sealed(o) for o in seen["output"]]} for seen in observed
+    ]
+
+
 def _carrier_checks(pipe: Pipeline, request: Request) -> Request:
     snapshot = copy.deepcopy(request.body)
     out = pipe(request)
@@ -657,7 +694,7 @@ def _carrier_checks(pipe: Pipeline, request: Request) -> Request:
 class TestOtherCarriers:
     @SETTINGS
     @given(
-        target=st.sampled_from(["gpt-5", "o3", "house-model"]),
+        target=st.sampled_from(["gpt-5", "o3", "grok-4.3", "house-model"]),
         store=st.sampled_from([None, True, False]),
         history=responses_input(),
     )
@@ -667,9 +704,10 @@ class TestOtherCarriers:
         store: bool | None,
         history: tuple[list[dict[str, Any]], list[dict[str, Any]]],
     ) -> None:
-        """Responses: never a bare id with store false, never another model's item, a
-        reasoning item always followed by what it led to, no function call id without its
-        reasoning; idempotent, input untouched."""
+        """Responses: never a bare id with store false to OpenAI (others keep the agent's
+        items), never another model's item, a reasoning item always followed by what it led
+        to, no function call id without its reasoning, compaction items in their order;
+        idempotent, input untouched."""
         items, observed = history
         pipe = Pipeline([ToolPairing(), ThinkingRoundTrip()])
         for seen in observed:
@@ -680,16 +718,51 @@ class TestOtherCarriers:
             body["store"] = store
         out = _carrier_checks(pipe, Request(api="responses", body=body)).body["input"]
         foreign = {o["output"][0]["encrypted_content"] for o in observed if o["model"] != target}
+        openai = target in ("gpt-5", "o3")  # (the 404 for a bare id is OpenAI's own)
+        compactions = [i["id"] for i in out if i.get("type") == "compaction"]
+        assert compactions == sorted(compactions, key=lambda c: int(c[4:])), "never reordered"
         for k, item in enumerate(out):
             if item.get("type") == "reasoning":
                 assert item.get("encrypted_content") not in foreign
-                if store is False:
+                if store is False and openai:
                     assert "encrypted_content" in item
                 later = next((i for i in out[k + 1 :] if i.get("type") != "reasoning"), None)
                 assert later is not None
                 assert later.get("type") == "function_call"
-            if item.get("type") == "item_reference" and store is False:
+            if item.get("type") == "item_reference" and store is False and openai:
                 raise AssertionError("a reference with store: false")
+
+    @SETTINGS
+    @given(
+        target=st.sampled_from(
+            [("openai", "gpt-5"), ("deepseek", "deepseek-v4-pro"), ("xai", "grok-4.3")]
+        ),
+        store=st.sampled_from([None, False]),
+        history=responses_input(),
+    )
+    def test_responses_do_no_harm(
+        self,
+        target: tuple[str, str],
+        store: bool | None,
+        history: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+    ) -> None:
+        """Wherever a Responses server (OpenAI, a bridge to DeepSeek, xAI) accepts the
+        agent's own input, compaction items included, it accepts the pipeline's."""
+        family, model = target
+        items, observed = _sealed_by(Emulator(family), model, *history)
+        pipe = Pipeline([ToolPairing(), ThinkingRoundTrip()])
+        for seen in observed:
+            sent = Request(api="responses", body={"model": seen["model"], "input": []})
+            pipe.observe(sent, {"object": "response", "output": seen["output"]})
+        body: dict[str, Any] = {"model": model, "input": items}
+        if store is not None:
+            body["store"] = store
+        raw, _, _ = Emulator(family).handle("/v1/responses", copy.deepcopy(body))
+        out = pipe(Request(api="responses", body=body))
+        status, answer, _ = Emulator(family).handle("/v1/responses", dict(out.body))
+
+        if raw == 200:
+            assert 200 == status, answer
 
     @SETTINGS
     @given(

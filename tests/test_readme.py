@@ -1,4 +1,6 @@
-"""The README's config examples load, and say truthfully how chains combine."""
+"""The README and the docs: their config examples load and say truthfully how chains combine,
+the names they show exist, the README's code runs as written, and nothing they say points
+outside the repository."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import importlib
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,28 +16,44 @@ from agent import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+#: The documentation site's pages (MkDocs, docs/); what moved out of the README lives there.
+PAGES = sorted((ROOT / "docs").rglob("*.md"))
 
 
-def yaml_blocks() -> list[str]:
-    return re.findall(r"```yaml\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+def blocks(kind: str, *pages: Path) -> list[str]:
+    """The fenced ``kind`` blocks of the pages, in order."""
+    return [
+        block
+        for page in pages
+        for block in re.findall(rf"```{kind}\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    ]
 
 
-def test_readme_config_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every YAML example in the README loads; the chain example gives the chains it states."""
-    monkeypatch.setenv("MIMO_RELAY_API_KEY", "sk-example")
-    monkeypatch.setenv("GATEWAY_TOKEN", "gw-example")
-    blocks = yaml_blocks()
+def _loaded(tmp_path: Path, texts: list[str]) -> list[Any]:
     configs = []
-    for n, block in enumerate(blocks):
-        path = tmp_path / f"readme-{n}.yaml"
+    for n, block in enumerate(texts):
+        path = tmp_path / f"example-{n}.yaml"
         path.write_text(block, encoding="utf-8")
         configs.append(load_config(path))
+    return configs
 
-    assert 3 == len(configs)
-    assert ("gw-example",) == configs[2].gateway.tokens
-    assert (32_000_000, 600.0) == (configs[2].gateway.max_body_bytes, configs[2].gateway.timeout)
-    assert configs[2].gateway.decisions
-    gateway_providers = configs[2].providers
+
+def test_config_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every YAML example in the README and the docs loads; the chain example gives the chains
+    it states, and the gateway example the limits and keys it states."""
+    monkeypatch.setenv("MIMO_RELAY_API_KEY", "sk-example")
+    monkeypatch.setenv("GATEWAY_TOKEN", "gw-example")
+    texts = blocks("yaml", README, *PAGES)
+    configs = _loaded(tmp_path, texts)
+    chain = [c for c, t in zip(configs, texts, strict=True) if "middleware_replace" in t]
+    served = [c for c, t in zip(configs, texts, strict=True) if t.startswith("gateway:")]
+
+    assert 4 <= len(configs)
+    assert (1, 1) == (len(chain), len(served))
+    assert ("gw-example",) == served[0].gateway.tokens
+    assert (32_000_000, 600.0) == (served[0].gateway.max_body_bytes, served[0].gateway.timeout)
+    assert served[0].gateway.decisions
+    gateway_providers = served[0].providers
     assert (120.0, False) == (
         gateway_providers["mimo-relay"].timeout,
         gateway_providers["mimo-relay"].forward_client_key,
@@ -43,9 +62,7 @@ def test_readme_config_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         gateway_providers["team-anthropic"].timeout,
         gateway_providers["team-anthropic"].forward_client_key,
     )
-    chains = {
-        name: [m.describe() for m in configs[1].chain_for(name)] for name in configs[1].providers
-    }
+    chains = {name: [m.describe() for m in chain[0].chain_for(name)] for name in chain[0].providers}
     assert {
         "claude": [
             "tool_pairing",
@@ -56,9 +73,10 @@ def test_readme_config_examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     } == chains
 
 
-def test_readme_names_import() -> None:
-    """Every `from X import Y` and every dotted `agent.` name the README shows exists."""
-    text = README.read_text(encoding="utf-8")
+def test_names_import() -> None:
+    """Every `from X import Y` and every dotted `agent.` name the README and the docs show
+    exists."""
+    text = "\n".join(p.read_text(encoding="utf-8") for p in [README, *PAGES])
     imports = re.findall(r"^\s*from (agent[\w.]*) import ([\w, ]+)$", text, re.M)
     files = {"agent.yaml", "agent.toml"}  # the config file the examples name
     dotted = set(re.findall(r"`(agent(?:\.\w+)+)", text)) - files
@@ -86,14 +104,19 @@ def test_readme_names_import() -> None:
 PRODUCT = [
     *sorted((ROOT / "agent").rglob("*.py")),
     *sorted((ROOT / "agent").rglob("*.typed")),
+    *sorted((ROOT / "docs").rglob("*.*")),
+    *sorted((ROOT / "examples").rglob("*.*")),
     README,
+    ROOT / "CHANGELOG.md",
+    ROOT / "mkdocs.yml",
     ROOT / "pyproject.toml",
 ]
 
 
 def test_the_product_names_no_file_outside_the_repository() -> None:
-    """No file under agent/, the README or pyproject names the evidence files beside the
-    repository (shared/...); the family table's sources are URLs instead."""
+    """No file under agent/, docs/ or examples/, the README, the changelog or the project's
+    config names the evidence files beside the repository (shared/...); the family table's
+    sources are URLs instead."""
     named = [str(p.relative_to(ROOT)) for p in PRODUCT if "shared/" in p.read_text("utf-8")]
 
     assert [] == named
@@ -126,3 +149,66 @@ def test_thinking_round_trip_docstring_says_what_it_does() -> None:
     assert f"Unknown families (``{UNKNOWN.anthropic.thinking}``, do no harm)" in doc
     assert "are removed" not in doc
     assert f"Strict servers (``{strict.anthropic.thinking}``)" in doc
+
+
+def _links(page: Path) -> list[str]:
+    """The page's Markdown links that are no URL and no anchor of the page itself."""
+    found = re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8"))
+    return [link for link in found if not re.match(r"[a-z]+:|#", link)]
+
+
+def test_the_readme_links_and_paths_are_in_the_repository() -> None:
+    """Every relative link of the README and every examples/ script it names is a file of the
+    repository (the docs' links are checked by mkdocs build --strict)."""
+    text = README.read_text(encoding="utf-8")
+    named = [*_links(README), *re.findall(r"examples/\w+\.py", text)]
+    missing = [n for n in named if not (ROOT / n.split("#")[0]).resolve().is_relative_to(ROOT)]
+    missing += [n for n in named if not (ROOT / n.split("#")[0]).exists()]
+
+    assert named
+    assert [] == missing
+
+
+class TestReadmeCode:
+    def test_every_python_block_runs_as_written(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Each Python block of the README runs as it stands, with the environment it names
+        set for the MiMo emulator, and the client it builds completes a tool loop for an
+        agent that keeps no thinking (MiMo refuses that history without the pipeline)."""
+        from agent.testing import Emulator, run_tool_loop
+
+        python = blocks("python", README)
+        with Emulator("mimo", rounds=3) as mimo:
+            monkeypatch.setenv("ANTHROPIC_BASE_URL", mimo.base_url)
+            monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-example")
+            clients = []
+            for block in python:
+                namespace: dict[str, Any] = {}
+                exec(compile(block, "README.md", "exec"), namespace)
+                clients.append(namespace["client"])
+            steps = run_tool_loop(
+                clients[0],
+                [{"role": "user", "content": "go"}],
+                model="mimo-v2.5-pro",
+                max_tokens=1024,
+                tools=[{"name": "run", "input_schema": {"type": "object"}}],
+                thinking={"type": "enabled", "budget_tokens": 512},
+                store=lambda content: [b for b in content if b["type"] != "thinking"],
+            )
+
+        assert 1 == len(python)
+        assert [200] * 4 == [s.status for s in steps]
+        assert "end_turn" == steps[-1].stop_reason
+
+    def test_the_settings_point_at_the_configs_provider(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The Claude Code settings the README shows reach the one provider of the README's
+        config at the gateway's default address, on the Anthropic wire."""
+        monkeypatch.setenv("MIMO_RELAY_API_KEY", "sk-example")
+        (config,) = _loaded(tmp_path, blocks("yaml", README))
+        (settings,) = blocks("json", README)
+        env = json.loads(settings)["env"]
+        ((name, provider),) = config.providers.items()
+
+        assert f"http://127.0.0.1:8787/{name}" == env["ANTHROPIC_BASE_URL"]
+        assert "anthropic_messages" == provider.api_mode

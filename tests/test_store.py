@@ -89,7 +89,7 @@ class TestMemoryBytes:
         assert {f"m{n}" for n in range(188, 200)} == {o.model for o in store._origins}
 
     def test_default_is_256_mb(self) -> None:
-        """The default bound, documented in the README."""
+        """The default bound, documented in the docs."""
         assert 256 * 1024 * 1024 == MemoryStore().max_bytes
 
     def test_a_turn_larger_than_the_bound_is_not_kept(self) -> None:

@@ -35,7 +35,9 @@ def _config(folder: Path, mimo: Emulator, store: str) -> Any:
 
 
 def _lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
-    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "agent.gateway"]
+    """The access lines of the calls (not of /health, which has its own)."""
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "agent.gateway"]
+    return [line for line in lines if line["provider"]]
 
 
 def _store_warnings(caplog: pytest.LogCaptureFixture) -> int:

@@ -148,7 +148,7 @@ class TestSlidingExpiry:
         assert [] == [k for k in _keys(client, "alive:") if client.ttl(k) <= 5]
 
     def test_a_conversation_idle_for_ttl_restores_nothing(self, redis_url: str) -> None:
-        """What the README promises: after ``ttl`` seconds without a call, a lost turn is
+        """What the docs promise: after ``ttl`` seconds without a call, a lost turn is
         padded (MiMo's pad), not restored."""
         import redis
 

@@ -168,21 +168,44 @@ MAX_BODY_BYTES = 32_000_000
 
 @frozen
 class GatewaySpec:
-    """What ``python -m agent serve`` reads from the config's ``gateway:`` section.
+    """What ``python -m agent serve`` reads from the config's ``gateway:`` section (each
+    default is in the README's "Running the gateway in production").
 
     Attributes:
         tokens: the tokens a client must present (``Authorization: Bearer`` or ``x-api-key``);
             required when the gateway binds anything but 127.0.0.1. Never printed.
         max_body_bytes: the largest request body taken (413 above it, upstream never called).
-        timeout: seconds an upstream call may take.
+        timeout: seconds an upstream call may take, connect to last byte of a plain answer.
         decisions: count the chain's decisions by action in each access log line (the
             chain then takes its explaining path, a few times slower than a plain call).
+        max_response_bytes: the largest plain answer held, as sent and decoded (502 above).
+        max_decode_ratio: how many times its compressed size an answer may decode to.
+        max_event_bytes: the largest stream event (or line) held to observe it.
+        max_observed_bytes: how much of a stream is observed (the rest only passes).
+        first_byte_timeout: seconds to a stream's first byte (None: ``timeout``).
+        idle_timeout: seconds a stream may stay silent between chunks.
+        header_timeout: seconds a client has to send its request headers (408).
+        max_header_bytes: the largest request head a client may send (431).
+        max_headers: the most request headers a client may send (431).
+        drain_timeout: seconds SIGTERM waits for open requests and streams.
+        metrics: serve Prometheus metrics at ``/metrics``.
     """
 
     tokens: tuple[str, ...] = field(default=(), repr=False)
     max_body_bytes: int = MAX_BODY_BYTES
     timeout: float = 600.0
     decisions: bool = True
+    max_response_bytes: int = 32_000_000
+    max_decode_ratio: int = 100
+    max_event_bytes: int = 8_000_000
+    max_observed_bytes: int = 32_000_000
+    first_byte_timeout: float | None = None
+    idle_timeout: float = 300.0
+    header_timeout: float = 10.0
+    max_header_bytes: int = 65_536
+    max_headers: int = 100
+    drain_timeout: float = 30.0
+    metrics: bool = False
 
 
 @frozen

@@ -10,13 +10,31 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from agent.config.model import MAX_BODY_BYTES, GatewaySpec, StoreSpec
+from agent.config.model import GatewaySpec, StoreSpec
 from agent.config.parse import Reader, kind_of
 from agent.errors import ConfigError, StoreError
 from agent.redis_store import DEFAULT_TIMEOUT_MS, DEFAULT_TTL
 from agent.sqlite_store import check_path
 
-_GATEWAY_OPTIONS = ("tokens", "max_body_bytes", "timeout", "decisions")
+#: The gateway's whole numbers (each >= 1) and seconds (more than 0, less than a day).
+_GATEWAY_SIZES = (
+    "max_body_bytes",
+    "max_response_bytes",
+    "max_decode_ratio",
+    "max_event_bytes",
+    "max_observed_bytes",
+    "max_header_bytes",
+    "max_headers",
+)
+_GATEWAY_SECONDS = (
+    "timeout",
+    "first_byte_timeout",
+    "idle_timeout",
+    "header_timeout",
+    "drain_timeout",
+)
+_GATEWAY_SWITCHES = ("decisions", "metrics")
+_GATEWAY_OPTIONS = ("tokens", *_GATEWAY_SIZES, *_GATEWAY_SECONDS, *_GATEWAY_SWITCHES)
 _STORE_OPTIONS = {
     "memory": ("max_turns", "max_bytes"),
     "sqlite": ("path", "max_turns"),
@@ -150,14 +168,23 @@ def gateway_section(reader: Reader, value: object, root: object) -> GatewaySpec:
         values.append(reader.interpolate(raw, where, section, "tokens"))
     if any(not t.strip() for t in values):
         raise read.error("tokens", "a token must not be empty")
-    size = section.get("max_body_bytes", MAX_BODY_BYTES)
-    if type(size) is not int or size < 1:
-        raise read.error("max_body_bytes", "expected a whole number >= 1")
-    timeout = seconds(read, "timeout")
-    decisions = section.get("decisions", True)
-    if not isinstance(decisions, bool):
-        raise read.error("decisions", "expected true or false")
-    return GatewaySpec(tuple(values), size, 600.0 if timeout is None else timeout, decisions)
+    settings: dict[str, Any] = {}
+    for key in _GATEWAY_SIZES:
+        size = section.get(key)
+        if size is not None and (type(size) is not int or size < 1):
+            raise read.error(key, "expected a whole number >= 1")
+        if size is not None:
+            settings[key] = size
+    for key in _GATEWAY_SECONDS:
+        if seconds(read, key) is not None:
+            settings[key] = seconds(read, key)
+    for key in _GATEWAY_SWITCHES:
+        switch = section.get(key)
+        if switch is not None and not isinstance(switch, bool):
+            raise read.error(key, "expected true or false")
+        if switch is not None:
+            settings[key] = switch
+    return GatewaySpec(tuple(values), **settings)
 
 
 def seconds(read: Entry, key: str) -> float | None:

@@ -30,7 +30,18 @@ from agent.integrations._sse import (
     ResponsesAccumulator,
     loads,
 )
-from agent.integrations._tee import AsyncTeeStream, TeeStream, decoder
+from agent.integrations._tee import AsyncTeeStream, TeeStream
+from agent.integrations.answers import (
+    OBSERVING,
+    ReadLimits,
+    abody,
+    adecoded,
+    aloads,
+    body,
+    decoded,
+    error_text,
+    teed,
+)
 from agent.integrations.core import ENDPOINTS as ENDPOINTS
 from agent.integrations.core import Core, rebuilt
 from agent.integrations.core import api_of as api_of
@@ -51,14 +62,14 @@ RETRIED = frozenset({400, 404, 422, 500, 502})
 class _Core(Core):
     """The request side, and how a response is read to be observed."""
 
-    def accumulator(self, sent: Request) -> Any:
+    def accumulator(self, sent: Request, max_event: int) -> Any:
         if sent.api == "chat_completions":
-            return ChatAccumulator()
+            return ChatAccumulator(max_event)
         if sent.api == "responses":
-            return ResponsesAccumulator()
+            return ResponsesAccumulator(max_event)
         if sent.api == "gemini":
-            return GeminiAccumulator()
-        return MessageAccumulator()
+            return GeminiAccumulator(max_event)
+        return MessageAccumulator(max_event)
 
     def streamed(self, sent: Request, lookups: Lookups | None = None) -> Callable[[Any], None]:
         """What to do with a finished stream's accumulator: observe what it rebuilt."""
@@ -77,17 +88,6 @@ class _Core(Core):
         """What to do with a finished stream's accumulator on an event loop (a shared store's
         write made off it), and what the stream waits for at its end (or None)."""
         return self.shared.streamed(self.streamed(sent, lookups), lookups)
-
-
-def _decoded(response: httpx2.Response, raw: bytes) -> bytes:
-    """The body's bytes as the client would read them (content-encoding undone)."""
-    if response.headers.get("content-encoding", "identity") in ("", "identity"):
-        return raw
-    probe = httpx2.Response(
-        response.status_code, headers=response.headers, stream=httpx2.ByteStream(raw)
-    )
-    probe.read()
-    return probe.content
 
 
 def _again(response: httpx2.Response, raw: bytes, request: httpx2.Request) -> httpx2.Response:
@@ -124,6 +124,7 @@ def tagged(
         "retried": retried,
         "decisions": counts,
         "store": None if lookups is None else lookups.summary(),
+        "observing": response.extensions.get(OBSERVING),
     }
     return response
 
@@ -152,11 +153,13 @@ class PipelineTransport(httpx2.BaseTransport):
         *,
         provider: str | None = None,
         count: bool = False,
+        limits: ReadLimits | None = None,
     ) -> None:
         expect(inner, httpx2.BaseTransport, "inner", "httpx2.HTTPTransport()")
         self.pipeline = pipeline
         self.inner = inner if inner is not None else httpx2.HTTPTransport()
         self.provider = provider
+        self.limits = limits if limits is not None else ReadLimits()
         self._core = _Core(pipeline, provider, count)
 
     def __repr__(self) -> str:
@@ -178,10 +181,9 @@ class PipelineTransport(httpx2.BaseTransport):
             return tagged(settled, ours, sent, False, counts, lookups)
         if response.status_code not in RETRIED:
             return tagged(response, ours, sent, False, counts, lookups)
-        data = b"".join(response.iter_raw())
-        response.close()
-        status, decoded = response.status_code, _decoded(response, data)
-        corrected = self._core.recover(ours, sent, status, decoded, lookups)
+        data = body(response, self.limits)
+        status, text = response.status_code, error_text(decoded(response, data, self.limits), data)
+        corrected = self._core.recover(ours, sent, status, text, lookups)
         if corrected is None:
             return tagged(_again(response, data, request), ours, sent, False, counts, lookups)
         retry = self.inner.handle_request(rebuilt(request, self._core.wire(corrected, raw)))
@@ -193,21 +195,12 @@ class PipelineTransport(httpx2.BaseTransport):
         self, response: httpx2.Response, sent: Request, request: httpx2.Request, lookups: Lookups
     ) -> httpx2.Response:
         if is_stream(response):
-            decode = decoder(response.headers.get("content-encoding"))
-            if decode is None:  # a coding this process cannot undo: passed on unobserved
-                return response
+            acc = self._core.accumulator(sent, self.limits.max_event_bytes)
             report = self._core.streamed(sent)
-            tee = TeeStream(response.stream, self._core.accumulator(sent), report, decode)
-            return httpx2.Response(
-                response.status_code,
-                headers=response.headers,
-                stream=tee,
-                request=request,
-                extensions=response.extensions,
-            )
-        data = b"".join(response.iter_raw())
-        response.close()
-        self._core.observe(sent, loads(_decoded(response, data)), lookups)
+            return teed(response, request, acc, report, self.limits, TeeStream)
+        data = body(response, self.limits)
+        plain = decoded(response, data, self.limits)
+        self._core.observe(sent, None if plain is None else loads(plain), lookups)
         return _again(response, data, request)
 
     def close(self) -> None:
@@ -224,11 +217,13 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
         *,
         provider: str | None = None,
         count: bool = False,
+        limits: ReadLimits | None = None,
     ) -> None:
         expect(inner, httpx2.AsyncBaseTransport, "inner", "httpx2.AsyncHTTPTransport()")
         self.pipeline = pipeline
         self.inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
         self.provider = provider
+        self.limits = limits if limits is not None else ReadLimits()
         self._core = _Core(pipeline, provider, count)
 
     def __repr__(self) -> str:
@@ -250,10 +245,10 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
             return tagged(settled, ours, sent, False, counts, lookups)
         if response.status_code not in RETRIED:
             return tagged(response, ours, sent, False, counts, lookups)
-        data = b"".join([chunk async for chunk in response.aiter_raw()])
-        await response.aclose()
-        status, decoded = response.status_code, _decoded(response, data)
-        corrected = await self._core.arecover(ours, sent, status, decoded, lookups)
+        data = await abody(response, self.limits)
+        plain = await adecoded(response, data, self.limits)
+        status, text = response.status_code, error_text(plain, data)
+        corrected = await self._core.arecover(ours, sent, status, text, lookups)
         if corrected is None:
             return tagged(_again(response, data, request), ours, sent, False, counts, lookups)
         retry = await self.inner.handle_async_request(
@@ -267,21 +262,13 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
         self, response: httpx2.Response, sent: Request, request: httpx2.Request, lookups: Lookups
     ) -> httpx2.Response:
         if is_stream(response):
-            decode = decoder(response.headers.get("content-encoding"))
-            if decode is None:  # a coding this process cannot undo: passed on unobserved
-                return response
+            acc = self._core.accumulator(sent, self.limits.max_event_bytes)
             report, written = self._core.astreamed(sent, lookups)
-            tee = AsyncTeeStream(response.stream, self._core.accumulator(sent), report, decode)
-            return httpx2.Response(
-                response.status_code,
-                headers=response.headers,
-                stream=tee if written is None else Then(tee, written),
-                request=request,
-                extensions=response.extensions,
-            )
-        data = b"".join([chunk async for chunk in response.aiter_raw()])
-        await response.aclose()
-        await self._core.aobserve(sent, loads(_decoded(response, data)), lookups)
+            wrap = None if written is None else (lambda tee: Then(tee, written))
+            return teed(response, request, acc, report, self.limits, AsyncTeeStream, wrap)
+        data = await abody(response, self.limits)
+        plain = await aloads(await adecoded(response, data, self.limits))
+        await self._core.aobserve(sent, plain, lookups)
         return _again(response, data, request)
 
     async def aclose(self) -> None:

@@ -107,13 +107,12 @@ def run(call: Call) -> Request:
         return request
     seen, originals = view(body)
     refuses = call.family.anthropic.refuses_prefill(call.match.model)
-    if refuses:
-        seen = _thinking_first(call, seen)
-    seen_request = evolve(request, api="anthropic_messages", body=seen, resolved=call.match)
+    first = _thinking_first(call, seen) if refuses else seen
+    seen_request = evolve(request, api="anthropic_messages", body=first, resolved=call.match)
     out = run_anthropic(Call(call.options, seen_request, call.notes, call.view))
     messages = out.body["messages"]
-    merged = _no_prefill(call, messages, seen) if refuses else messages
-    if out is seen_request and merged is messages:
+    merged = _no_prefill(call, messages, first) if refuses else messages
+    if out is seen_request and merged is messages and first is seen:
         return request
     return call.finish(None, _back(body, seen, {**out.body, "messages": merged}, originals))
 
@@ -132,8 +131,10 @@ _LEFT_OUT = _PREFILL + "; left out: no assistant message of its turn follows to 
 
 def _thinking_first(call: Call, seen: dict[str, Any]) -> dict[str, Any]:
     """The view with each assistant message's reasoning blocks first, in their order (a
-    client that wrote text first; Claude itself always starts with its thinking)."""
+    client that wrote text first; Claude itself always starts with its thinking); the same
+    view when every message already starts so."""
     messages = []
+    moved = False
     for i, message in enumerate(seen["messages"]):
         content = message.get("content") if isinstance(message, Mapping) else None
         if message.get("role") != "assistant" or not isinstance(content, list):
@@ -146,7 +147,8 @@ def _thinking_first(call: Call, seen: dict[str, Any]) -> dict[str, Any]:
             continue
         call.notes.add(f"messages[{i}].content", Action.CONVERTED, _FIRST, call.match.model)
         messages.append({**message, "content": [*thinking, *rest]})
-    return {**seen, "messages": messages}
+        moved = True
+    return {**seen, "messages": messages} if moved else seen
 
 
 def _no_prefill(call: Call, messages: list[Any], seen: Mapping[str, Any]) -> list[Any]:

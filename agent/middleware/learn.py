@@ -5,9 +5,9 @@ send them again.
 - Anthropic wire: the block the error names (``messages.N.content.M``); all of a turn's
   blocks when its thinking "cannot be modified"; for a model that binds thinking to the
   conversation prefix, the block and every later thinking block.
-- Chat wire (Gemini's ``Corrupted thought signature.`` / ``Thought signature is not
-  valid``, which name no position): the thought signatures and reasoning_details the store
-  does not know as the target's own; where all are, those of the current turn.
+- Chat wire and Gemini natively (``Corrupted thought signature.`` / ``Thought signature is
+  not valid``, which name no position): the thought signatures (and reasoning_details) the
+  store does not know as the target's own; where all are, those of the current turn.
 - Responses: the item whose encrypted content did not verify, by its id; with no id (``...
   was not issued to this caller``), the encrypted items the store does not know as the
   target's own, else the compaction items (stale, bound to another caller).
@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from agent.body import block_key, thought_signature
+from agent.middleware.gemini_wire import SIGNATURE, current_start
 from agent.recovery import ThinkingError
 from agent.request import Request
 from agent.store import Origin
@@ -31,6 +32,8 @@ def rejected_keys(sent: Request, error: ThinkingError, own: Own) -> tuple[list[s
     """The keys the error says the provider rejected, and where (for the log)."""
     if sent.api == "responses":
         return _items(sent, error, own)
+    if sent.api == "gemini":
+        return _native(sent, own), "in the request"
     if error.message is None:
         return (_chat(sent, own), "in the request") if sent.api == "chat_completions" else ([], "")
     messages = sent.body.get("messages")
@@ -65,6 +68,23 @@ def _chat(sent: Request, own: Own) -> list[str]:
     found = [(i, key) for i in history.assistants for key in _chat_keys(history.messages[i])]
     unknown = [key for _, key in found if not own(key)]
     return unknown or [key for i, key in found if i >= history.loop_start]
+
+
+def _native(sent: Request, own: Own) -> list[str]:
+    """Gemini natively (its errors name no position): the parts' signatures not known as the
+    target's own, else those of the current turn."""
+    contents = sent.body.get("contents")
+    contents = contents if isinstance(contents, list) else []
+    found = [
+        (i, part[SIGNATURE])
+        for i, content in enumerate(contents)
+        if isinstance(content, Mapping) and isinstance(content.get("parts"), list)
+        for part in content["parts"]
+        if isinstance(part, Mapping) and isinstance(part.get(SIGNATURE), str) and part[SIGNATURE]
+    ]
+    unknown = [key for _, key in found if not own(key)]
+    start = current_start(contents)
+    return unknown or [key for i, key in found if i >= start]
 
 
 def _chat_keys(message: Mapping[str, Any]) -> Iterator[str]:

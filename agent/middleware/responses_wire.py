@@ -168,6 +168,21 @@ def _reasoning(
         else None
     )
     if origin is not None:
+        return _foreign(call, path, item, origin)
+    if key is not None or not store_off:
+        return item  # whole, or a reference the server keeps (store is on)
+    return _unstored(call, path, item, observed)
+
+
+def _foreign(
+    call: Call, path: str, item: Mapping[str, Any], origin: object
+) -> Mapping[str, Any] | None:
+    """Another model's reasoning item: left out (it is bound to the model and organisation
+    that made it); but in front of a model that needs reasoning on every tool-call turn (a
+    Responses server bridging to DeepSeek, Kimi, MiMo), the family's pad in its place, as
+    the chat wire does, else that model answers 400."""
+    chat = call.family.chat
+    if chat.bare_ids == "404" or chat.pad is None or call.family.anthropic.thinking != "carry":
         call.notes.add(
             path,
             Action.DROPPED,
@@ -175,9 +190,27 @@ def _reasoning(
             origin,
         )
         return None
-    if key is not None or not store_off:
-        return item  # whole, or a reference the server keeps (store is on)
-    return _unstored(call, path, item, observed)
+    text = chat.pad if call.options.foreign != "keep_text" else _summary(item) or chat.pad
+    call.notes.add(
+        path,
+        Action.PADDED,
+        "observed from {}, another vendor's: {} needs reasoning here, so {} goes (foreign={})",
+        origin,
+        call.family.name,
+        "its summary, unsigned" if text != chat.pad else f"the documented pad {chat.pad!r}",
+        call.options.foreign,
+    )
+    keep = {k: v for k, v in item.items() if k not in ("summary", ENCRYPTED)}
+    return {**keep, "summary": [{"type": "summary_text", "text": text}]}
+
+
+def _summary(item: Mapping[str, Any]) -> str:
+    parts = item.get("summary")
+    return "".join(
+        p.get("text", "")
+        for p in (parts if isinstance(parts, list) else ())
+        if isinstance(p, Mapping) and isinstance(p.get("text"), str)
+    )
 
 
 def _unstored(

@@ -24,7 +24,6 @@ The gemini family also answers ``POST .../models/{model}:generateContent``
 from __future__ import annotations
 
 import json
-import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -39,10 +38,15 @@ from agent.middleware.bedrock_wire import view as converse_view
 from agent.testing.emulators.errors import HTTPError, anthropic_error
 from agent.testing.emulators.gemini import respond as generate
 from agent.testing.emulators.hosts import HOSTS, inbound, outbound
+from agent.testing.emulators.late_rules import (
+    check_claude_5_converse,
+    check_compaction_blocks,
+    check_kimi_preserved,
+)
 from agent.testing.emulators.received import Received
 from agent.testing.emulators.relays import RELAYS, backward, forward, rewrap, routed
 from agent.testing.emulators.replies import Script
-from agent.testing.emulators.responses import respond
+from agent.testing.emulators.responses import compaction_seal, respond
 from agent.testing.emulators.rules import (
     RULES,
     Signer,
@@ -55,7 +59,7 @@ from agent.testing.emulators.rules import (
     check_vendor_details,
     thinks_unasked,
 )
-from agent.testing.emulators.server import Handler
+from agent.testing.emulators.server import Handler, Server
 from agent.testing.emulators.sse import anthropic_events, chat_events
 
 FAMILIES = tuple(RULES)
@@ -76,19 +80,6 @@ def _check_relay(_: object, __: Attribute[str | None], value: str | None) -> Non
 def _check_host(_: object, __: Attribute[str | None], value: str | None) -> None:
     if value is not None and value not in HOSTS:
         raise ValueError(f"host: {value!r} is not one of {', '.join(HOSTS)}")
-
-
-class _Server(ThreadingHTTPServer):
-    """A threading server whose listen backlog takes many clients at once (benchmarks run 64
-    concurrent tool loops; the default backlog of 5 resets connections)."""
-
-    request_queue_size = 256
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hung up (a time-out test) is no error of the emulator's."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 @define
@@ -115,6 +106,8 @@ class Emulator:
         upstreams: behind the ``openrouter`` relay, the upstream providers that serve
             requests that pin none, in turn (``google-vertex``, ``google-ai-studio``).
         serving: the upstream provider serving the request being answered.
+        keeps_items: Responses (``openai``): False puts a relay in front that forces
+            ``store: false`` whatever the body says (nothing is kept between calls).
         host: serve the family's model behind a host with its own way of carrying reasoning
             on the chat wire (``vllm``, ``cerebras``, ``fireworks``, ``copilot``, ``mistral``;
             see ``hosts``): its checks and errors replace the family's, and ``reached``
@@ -135,6 +128,7 @@ class Emulator:
     latency: float = 0.0
     gzip: bool = False
     upstreams: tuple[str, ...] = ("google-vertex",)
+    keeps_items: bool = True
     host: str | None = field(default=None, validator=_check_host)
     serving: str = field(init=False, default="google-vertex", repr=False)
     _routed: int = field(init=False, default=0, repr=False)
@@ -165,7 +159,7 @@ class Emulator:
             pass
 
         _Bound.owner = owner
-        self._server = _Server(("127.0.0.1", 0), _Bound)
+        self._server = Server(("127.0.0.1", 0), _Bound)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"emulator-{self.family}", daemon=True
@@ -219,6 +213,12 @@ class Emulator:
         """The signature this emulator puts on a thinking text (HMAC-SHA256, base64)."""
         return Signer(self.secret).sign(text)
 
+    def compaction(self, item_id: str) -> dict[str, Any]:
+        """A Responses ``compaction`` item this server made for this caller (as its server-side
+        compaction returns one)."""
+        sealed = compaction_seal(Signer(self.secret), item_id)
+        return {"type": "compaction", "id": item_id, "encrypted_content": sealed}
+
     # ------------------------------------------------------------------ dispatch
 
     def handle(self, path: str, body: Any) -> tuple[int, Any, Iterator[bytes] | None]:
@@ -247,6 +247,7 @@ class Emulator:
                     self._kept,
                     self._links,
                     self.reached,
+                    self.keeps_items,
                 )
                 self.log.append(Received(path, body, 200, answer))
                 return 200, answer, None
@@ -329,6 +330,10 @@ class Emulator:
 
     def _messages_reply(self, body: Mapping[str, Any]) -> dict[str, Any]:
         signer = Signer(self.secret)
+        if self.family == "anthropic":
+            check_compaction_blocks(body["messages"])
+        if self.family == "kimi" and self._thinking_on(body):
+            check_kimi_preserved(body, anthropic_wire=True)
         if self._thinking_on(body):
             if self.family == "anthropic":
                 check_claude(body["messages"], signer, self._sent, self.strict)
@@ -341,6 +346,7 @@ class Emulator:
         rules on the same blocks, errors as Bedrock's ValidationException."""
         if not isinstance(body, Mapping) or not isinstance(body.get("messages"), list):
             raise HTTPError(400, {"message": "1 validation error detected: messages: null"})
+        check_claude_5_converse(model, body["messages"])
         seen, _ = converse_view(body)
         seen["model"] = model
         try:
@@ -371,6 +377,8 @@ class Emulator:
             reply = self._script().chat(body, self._next(), signer)
             return outbound(self.host, backward(self.relay, reply, self.serving), signer.sign)
         check_vendor_details(self.family, body["messages"])
+        if self.family == "kimi" and self._thinking_on(body):
+            check_kimi_preserved(body, anthropic_wire=False)
         if self.family == "strict":
             check_strict(body["messages"])
         elif self.family == "gemini":

@@ -114,6 +114,20 @@ def gemini_missing(position: int, name: str) -> HTTPError:
     )
 
 
+def gemini_corrupted() -> HTTPError:
+    """Gemini's 400 for a signature it cannot decode (google-gemini/gemini-cli #13467)."""
+    return HTTPError(
+        400,
+        {
+            "error": {
+                "code": 400,
+                "message": "Corrupted thought signature.",
+                "status": "INVALID_ARGUMENT",
+            }
+        },
+    )
+
+
 def gemini_invalid() -> HTTPError:
     """A thought signature the model did not make (Vertex's words,
     https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/gemini)."""

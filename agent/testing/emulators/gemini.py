@@ -12,7 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.middleware.gemini_wire import SIGNATURE, call_key, current_start
-from agent.testing.emulators.errors import HTTPError, gemini_invalid, gemini_missing
+from agent.testing.emulators.errors import (
+    HTTPError,
+    gemini_corrupted,
+    gemini_invalid,
+    gemini_missing,
+)
 from agent.testing.emulators.rules import GEMINI_BYPASS, Signer, enforces_signatures
 
 
@@ -32,6 +37,8 @@ def check(model: str, contents: list[Any], signer: Signer) -> None:
         if not isinstance(signature, str):
             missing = gemini_missing(i, str(calls[0]["functionCall"].get("name")))
             raise HTTPError(400, missing.body[0])  # natively an object, not an array
+        if signature not in GEMINI_BYPASS and not signature.startswith("sig_"):
+            raise gemini_corrupted()  # not a signature at all (AI Studio's words)
         if signature not in GEMINI_BYPASS and not signer.verifies(
             str(call_key(calls[0])), signature
         ):

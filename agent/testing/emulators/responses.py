@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.testing.emulators.errors import HTTPError, item_not_found, responses_error
+from agent.testing.emulators.late_rules import check_compaction_items
 from agent.testing.emulators.rules import RULES, Signer
 
 INCLUDE = "reasoning.encrypted_content"
@@ -46,6 +47,11 @@ def _sealed(signer: Signer, model: object, item_id: object) -> str:
     return "enc_" + signer.sign(f"{model}:{item_id}")
 
 
+def compaction_seal(signer: Signer, item_id: object) -> str:
+    """The encrypted content of a compaction item this server made for this caller."""
+    return "enc_" + signer.sign(f"compaction:{item_id}")
+
+
 def check(
     body: Mapping[str, Any], signer: Signer, kept: Mapping[str, Any], links: Mapping[str, str]
 ) -> None:
@@ -53,6 +59,7 @@ def check(
     items = body.get("input")
     if not isinstance(items, list):
         raise responses_error("Invalid type for 'input': expected a string or an array.")
+    check_compaction_items(items, lambda item_id: compaction_seal(signer, item_id))
     for k, item in enumerate(items):
         if not isinstance(item, Mapping):
             continue
@@ -207,8 +214,10 @@ def respond(
     kept: dict[str, Any],
     links: dict[str, str],
     reached: list[list[str | None]],
+    keeps: bool = True,
 ) -> dict[str, Any]:
-    """Validate, answer, and (OpenAI) keep the answer's items unless ``store`` is false."""
+    """Validate, answer, and (OpenAI) keep the answer's items unless ``store`` is false (or
+    ``keeps`` is false: a relay in front that forces store off)."""
     if not isinstance(body, Mapping):
         raise HTTPError(400, {"error": {"message": "body: expected an object"}})
     if family != "openai":
@@ -216,7 +225,7 @@ def respond(
         return reply(body, n, family, rounds, signer)
     check(body, signer, kept, links)
     answer = reply(body, n, family, rounds, signer)
-    if body.get("store") is not False:
+    if body.get("store") is not False and keeps:
         reasoning, last = answer["output"]
         kept[reasoning["id"]] = reasoning
         kept[last["id"]] = last

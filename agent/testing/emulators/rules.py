@@ -23,6 +23,7 @@ from agent.testing.emulators.errors import (
     HTTPError,
     anthropic_error,
     foreign_details,
+    gemini_corrupted,
     gemini_invalid,
     gemini_missing,
     kimi_missing,
@@ -106,8 +107,9 @@ RULES: Mapping[str, FamilyRules] = {
 }
 
 #: Gemini models that answer 400 to a current-turn step without its signature: Gemini 3 and,
-#: since 2026, 2.5 (Gitlawb/openclaude #583; Mirrowel/LLM-API-Key-Proxy #160).
-ENFORCING = ("gemini-3*", "gemini-2.5*")
+#: since 2026, 2.5 (Gitlawb/openclaude #583; Mirrowel/LLM-API-Key-Proxy #160); and the next
+#: generation, which no family table lists yet (what the 400 teaches a pipeline is tested).
+ENFORCING = ("gemini-3*", "gemini-2.5*", "gemini-4*")
 
 
 def enforces_signatures(model: object) -> bool:
@@ -144,6 +146,8 @@ def check_gemini(messages: list[Any], signer: Signer, model: object) -> None:
         if signature is None:
             name = calls[0].get("function", {}).get("name", "run")
             raise gemini_missing(i, str(name))
+        if signature not in GEMINI_BYPASS and not signature.startswith("sig_"):
+            raise gemini_corrupted()  # not a signature at all (AI Studio's words)
         if signature not in GEMINI_BYPASS and not signer.verifies(
             str(calls[0].get("id")), signature
         ):

@@ -1,0 +1,211 @@
+"""How the gateway holds up against a hostile upstream: for each attack, the gateway's peak
+resident memory and how long ``GET /health`` took while the attack ran.
+
+Attacks (each against a fresh ``python -m agent serve`` process, defaults on): a plain answer
+that is gzip of 1 GiB of zeros, a stream that is gzip of 1 GiB of blank lines, a plain answer
+that never ends, and a stream that is one 20 MB line. ``/health`` is asked every 5 ms from
+another process while the attack runs; printed are the number of probes, their median and
+worst time, and the gateway's ``VmHWM``. The README promises under 200 MB peak and
+``/health`` within 50 ms.
+
+Usage: python bench/bench_hostile.py
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+GIB = 1 << 30
+MESSAGE = b'{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}]}'
+STREAM = b'{"model":"m","max_tokens":1,"stream":true,"messages":[{"role":"user","content":"x"}]}'
+
+
+def _gzip_of_repeated(block: bytes, total: int) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    one = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
+    end = packer.flush()
+    times = total // len(block)
+    crc = 0
+    for _ in range(times):
+        crc = zlib.crc32(block, crc)
+    head = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+    return head + one * times + end + struct.pack("<II", crc, (len(block) * times) & 0xFFFFFFFF)
+
+
+Behave = Callable[[BaseHTTPRequestHandler], None]
+
+#: Asks /health every 5 ms from its own process (so the attacking client's work does not
+#: delay it) until its stdin closes; prints each answer's time.
+_PROBE = """
+import sys, threading, time
+import httpx2
+
+done = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+times = []
+with httpx2.Client() as client:
+    client.get(sys.argv[1] + "/health")
+    print("probing", flush=True)
+    while not done.is_set():
+        started = time.perf_counter()
+        client.get(sys.argv[1] + "/health")
+        times.append(time.perf_counter() - started)
+        time.sleep(0.005)
+print(" ".join(f"{t:.6f}" for t in times))
+"""
+
+
+def _send(handler: BaseHTTPRequestHandler, kind: str, coding: str | None, parts: Any) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", kind)
+    if coding:
+        handler.send_header("Content-Encoding", coding)
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    for data in parts:
+        handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+    handler.wfile.write(b"0\r\n\r\n")
+
+
+def _pieces(data: bytes) -> Iterator[bytes]:
+    return (data[at : at + 65_536] for at in range(0, len(data), 65_536))
+
+
+@contextlib.contextmanager
+def _upstream(behave: Behave) -> Iterator[str]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet."""
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with contextlib.suppress(OSError):
+                behave(self)
+            self.close_connection = True
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _attack(folder: Path, behave: Behave, body: bytes) -> tuple[int, list[float], int]:
+    with _upstream(behave) as upstream:
+        config = folder / "gateway.yaml"
+        config.write_text(
+            f"providers:\n  p:\n    base_url: {upstream}\n    api_mode: anthropic_messages\n"
+        )
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        gateway = subprocess.Popen(
+            [sys.executable, "-m", "agent", "serve", "--config", str(config), "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            while True:
+                with contextlib.suppress(httpx2.HTTPError):
+                    if httpx2.get(f"{url}/health").status_code == 200:
+                        break
+                time.sleep(0.05)
+            prober = subprocess.Popen(
+                [sys.executable, "-c", _PROBE, url],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert prober.stdout is not None
+            prober.stdout.readline()  # (probing)
+            with (
+                httpx2.Client(timeout=120) as client,
+                client.stream(
+                    "POST",
+                    f"{url}/p/v1/messages",
+                    content=body,
+                    headers={"content-type": "application/json", "accept-encoding": "gzip"},
+                ) as answer,
+            ):
+                for _ in answer.iter_raw():
+                    pass
+            out, _ = prober.communicate("")
+            times = [float(t) for t in out.split()]
+            status = answer.status_code
+            peak = 0
+            for line in Path(f"/proc/{gateway.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = int(line.split()[1])
+        finally:
+            gateway.kill()
+            gateway.wait(timeout=30)
+    return status, times, peak
+
+
+def main() -> None:
+    zeros = _gzip_of_repeated(bytes(1 << 20), GIB)
+    blanks = _gzip_of_repeated(b"\n\n" * (1 << 19), GIB)
+    line = b"data: " + b"y" * 20_000_000
+    endless = b'{"a":"' + b"x" * 65_530
+    attacks: list[tuple[str, Behave, bytes]] = [
+        (
+            "gzip bomb, plain (1 GiB)",
+            lambda h: _send(h, "application/json", "gzip", _pieces(zeros)),
+            MESSAGE,
+        ),
+        (
+            "gzip bomb, stream (1 GiB)",
+            lambda h: _send(h, "text/event-stream", "gzip", _pieces(blanks)),
+            STREAM,
+        ),
+        (
+            "endless plain answer",
+            lambda h: _send(h, "application/json", None, (endless for _ in range(100_000))),
+            MESSAGE,
+        ),
+        (
+            "20 MB line, stream",
+            lambda h: _send(h, "text/event-stream", None, _pieces(line)),
+            STREAM,
+        ),
+    ]
+    print(
+        f"{'attack':<28} {'status':>6} {'probes':>6} {'health p50':>10} {'worst':>8} "
+        f"{'peak RSS':>10}"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        for name, behave, body in attacks:
+            status, times, peak = _attack(Path(folder), behave, body)
+            p50 = statistics.median(times) * 1000 if times else float("nan")
+            worst = max(times) * 1000 if times else float("nan")
+            print(
+                f"{name:<28} {status:>6} {len(times):>6} {p50:>8.1f}ms {worst:>6.1f}ms {peak:>7} KB"
+            )
+
+
+if __name__ == "__main__":
+    main()
