@@ -15,7 +15,7 @@ from agent.lessons import HostLessons, learn_rule
 from agent.recovery import ThinkingError, classify
 from agent.request import Request, resolve
 
-_log = logging.getLogger("agent")
+_log = logging.getLogger(__name__)
 
 #: A middleware is any callable from Request to Request.
 Middleware = Callable[[Request], Request]

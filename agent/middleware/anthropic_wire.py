@@ -31,7 +31,7 @@ from agent.middleware.restore import restore_turn, undo_downgrade
 from agent.request import Request
 from agent.wire import thinking_requested
 
-log = logging.getLogger("agent")
+log = logging.getLogger(__name__)
 
 _REORDERED = (
     "the turn's blocks were reordered (a thinking block must come first), so its signatures "

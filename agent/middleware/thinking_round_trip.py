@@ -68,7 +68,7 @@ from agent.store import (
 from agent.store.guard import read_now, reject_all
 from agent.store.lookups import CURRENT, Lookups
 
-log = logging.getLogger("agent")
+log = logging.getLogger(__name__)
 
 
 def _one_of(*allowed: str) -> Any:
