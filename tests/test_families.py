@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import attrs
 import pytest
+from attrs import field, frozen
 
 from agent import FamilyDefinitionError, FamilyRegistry, UnknownFamily
 from agent.families import BUILTIN_FAMILY_DATA, host_of, normalize_model
-from agent.families.contracts import keeps_every
+from agent.families.contracts import AnthropicContract, BlockMode, keeps_every
+from agent.families.fields import one_of, overridden, parsed, parser
 from tests.contracts import EXPECTED
 
 REGISTRY = FamilyRegistry.builtin()
@@ -269,6 +271,29 @@ class TestTable:
         """A malformed family definition fails with a message naming the field."""
         with pytest.raises(FamilyDefinitionError, match=message):
             REGISTRY.with_definitions([("families[0]", data)])
+
+
+class TestContractFields:
+    def test_a_field_without_a_parser_fails_when_defined(self) -> None:
+        """A contract field that does not say how config reads it is a FamilyDefinitionError
+        naming it when its class is defined, not a KeyError at the first load that names it."""
+        with pytest.raises(FamilyDefinitionError, match=r"Contract\.colour"):
+
+            @parsed
+            @frozen
+            class Contract:
+                thinking: str = field(default="drop", metadata=parser(one_of(["drop"])))
+                colour: str = "red"
+
+    def test_each_field_is_read_by_its_own_parser(self) -> None:
+        """Each field of a contract reads its config value with the parser it carries."""
+        contract = overridden(
+            AnthropicContract(), {"thinking": "carry", "pad_on": ["tool_calls"]}, "f.anthropic"
+        )
+
+        assert (BlockMode.CARRY, frozenset({"tool_calls"})) == (contract.thinking, contract.pad_on)
+        with pytest.raises(FamilyDefinitionError, match=r"f\.anthropic\.pad_on"):
+            overridden(AnthropicContract(), {"pad_on": "tool_calls"}, "f.anthropic")
 
 
 def test_normalize_and_host() -> None:

@@ -10,8 +10,9 @@ from typing import Any, Literal
 from attrs import evolve, field, frozen
 
 from agent.errors import FamilyDefinitionError, shown
-from agent.families.contracts import AnthropicContract, ChatContract, check_keys
+from agent.families.contracts import AnthropicContract, ChatContract
 from agent.families.dialects import UNKNOWN_DIALECT, HostDialect
+from agent.families.fields import check_keys
 
 Rule = Literal["explicit", "model", "host", "none"]
 DialectRule = Literal["explicit", "host", "learned", "none"]
