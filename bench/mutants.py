@@ -79,13 +79,13 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "restore (Anthropic, signed): a turn that does not line up gets nothing put back",
         "agent/middleware/restore.py",
-        'elif contract.thinking == "carry":  # its own reasoning beats a pad',
+        "elif call.mode.carries_unsigned:  # its own reasoning beats a pad",
         "elif True:  # its own reasoning beats a pad",
     ),
     Mutant(
         "restore (Anthropic, signed): a restored Claude turn must start with thinking",
         "agent/middleware/restore.py",
-        'if contract.thinking == "verify" and out[0].get("type") not in THINKING_TYPES:',
+        'if signed and out[0].get("type") not in THINKING_TYPES:',
         "if False:",
     ),
     Mutant(
@@ -97,24 +97,20 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "restore (OpenRouter reasoning_details): only into a turn with the same tool calls",
         "agent/middleware/chat_carriers.py",
-        'found = turn_for(call, message.get("tool_calls"), exact=True)\n'
-        '    details = [dict(d) for d in found[0].details if d.get("type") != PAIR]',
-        'found = turn_for(call, message.get("tool_calls"), exact=False)\n'
-        '    details = [dict(d) for d in found[0].details if d.get("type") != PAIR]',
+        "found = turn_for(call, i, exact=True)\n    details =",
+        "found = turn_for(call, i, exact=False)\n    details =",
     ),
     Mutant(
         "restore (Copilot pair): only into a turn with the same tool calls",
         "agent/middleware/chat_carriers.py",
-        'found = turn_for(call, message.get("tool_calls"), exact=True)\n'
-        '    pair = next((d for d in found[0].details if d.get("type") == PAIR), None)',
-        'found = turn_for(call, message.get("tool_calls"), exact=False)\n'
-        '    pair = next((d for d in found[0].details if d.get("type") == PAIR), None)',
+        "found = turn_for(call, i, exact=True)\n    pair =",
+        "found = turn_for(call, i, exact=False)\n    pair =",
     ),
     Mutant(
         "restore by tool id (Anthropic wire): a tool turn that lost its thinking gets it back",
         "agent/middleware/anthropic_wire.py",
-        "restored = restore_turn(call, i, content, ids) if ids else None",
-        "restored = None",
+        "restored = restore_turn(call, i, content, ids)\n        if restored is not None:",
+        "restored = None\n        if restored is not None:",
     ),
     Mutant(
         "restore by tool id (chat wire): a message that lost its reasoning gets it back",
@@ -193,7 +189,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "a reordered signed turn (thinking no longer first) is not sent as signed",
         "agent/middleware/anthropic_wire.py",
-        '        and call.family.anthropic.thinking == "verify"\n        and _first_kind',
+        "        and call.mode.checks_signatures\n        and _first_kind",
         "        and False\n        and _first_kind",
     ),
     Mutant(
@@ -205,8 +201,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "thinking blocks never carry cache_control",
         "agent/middleware/policies.py",
-        '    if "cache_control" in block:\n        return without(block, "cache_control"), (',
-        '    if False:\n        return without(block, "cache_control"), (',
+        '    if "cache_control" in block:\n        removed = ',
+        "    if False:\n        removed = ",
     ),
     Mutant(
         "on_missing_loop_thinking=raise raises",
@@ -232,8 +228,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "an unknown target gets what the agent sent minus what is another target's",
         "agent/middleware/policies.py",
-        "    if _not_foreign(call, block):\n        return block, (",
-        "    if True:\n        return block, (",
+        "    key = block_key(block)\n    if key is not None:\n        return key not in call.dead",
+        "    key = block_key(block)\n    if True:\n        return True",
     ),
     Mutant(
         "a strict server gets no reasoning field (chat wire)",

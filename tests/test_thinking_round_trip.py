@@ -9,6 +9,7 @@ import pytest
 
 from agent import (
     Action,
+    InvalidRequest,
     MemoryStore,
     Origin,
     Pipeline,
@@ -215,6 +216,24 @@ class TestDirectCalls:
 
         assert request is ThinkingRoundTrip()(request)
         assert request is ToolPairing()(request)
+
+
+class TestOnePath:
+    @pytest.mark.parametrize("signature", [False, 0], ids=["false", "zero"])
+    def test_a_malformed_signature_is_an_error_on_every_path(self, signature: object) -> None:
+        """A thinking block whose signature is no string is InvalidRequest naming it, on a
+        plain call as in explain (a DeepSeek turn's common case used to take it for unsigned
+        thinking, and only explain refused it)."""
+        block = {"type": "thinking", "thinking": "plan", "signature": signature}
+        body = anthropic_body("deepseek-v4-pro", U(), A(block, tu("c1")), T("c1"))
+        request = Request(api=AM, base_url="https://api.deepseek.com/anthropic", body=body)
+        pipe = Pipeline([ThinkingRoundTrip()])
+        where = r"messages\[1\]\.content\[0\]\.signature"
+
+        with pytest.raises(InvalidRequest, match=where):
+            pipe(request)
+        with pytest.raises(InvalidRequest, match=where):
+            pipe.explain(request)
 
 
 class TestNewestClaude:

@@ -36,6 +36,7 @@ from attrs import Attribute, field, frozen
 from agent.errors import InvalidOption, StoreError, shown
 from agent.explain import SILENT, Notes
 from agent.families import FamilyMatch
+from agent.families.contracts import BlockMode
 from agent.families.dialects import FIELD_CHOICES
 from agent.middleware.anthropic_wire import run as run_anthropic
 from agent.middleware.bedrock_wire import observed_converse
@@ -292,9 +293,9 @@ class ThinkingRoundTrip:
         if origin.model == match.model and origin.host == match.host:
             return True
         mode = match.family.anthropic.thinking
-        if origin.family != match.family.name or mode == "pass":
+        if origin.family != match.family.name or mode is BlockMode.PASS:
             return False  # an unknown target's own is only what it answered itself
-        if mode != "verify":
+        if not mode.checks_signatures:
             return True  # carrying families: any block of their own family is their own
         if match.family.anthropic.reads_from(match.model, origin.model):
             return True  # a newer model that reads an older one's blocks (family data)
