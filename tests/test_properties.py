@@ -441,7 +441,7 @@ class TestDoNoHarm:
 OPTIONS = st.fixed_dictionaries(
     {
         "unsigned_to_anthropic": st.sampled_from(["drop", "text"]),
-        "foreign": st.sampled_from(["pad", "keep_text", "drop"]),
+        "foreign": st.sampled_from(["pad", "keep_text"]),  # (drop, deprecated, sends pad's)
         "trusted_models": st.sampled_from([(), ("claude-*",), ("*",)]),
         "on_missing_loop_thinking": st.sampled_from(["send", "raise", "drop_param"]),
         "restore": st.booleans(),

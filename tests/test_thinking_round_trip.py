@@ -106,7 +106,8 @@ class TestThinkingRoundTrip:
 
     def test_foreign_keep_text_to_mimo(self) -> None:
         """foreign=keep_text sends another vendor's thinking text unsigned, with signature '';
-        drop removes it, and the tool turn still gets the pad MiMo needs (idempotent)."""
+        drop (deprecated, with a warning) removes it, and the tool turn still gets the pad MiMo
+        needs: the body pad sends."""
         store = MemoryStore()
         store.record(
             StoredTurn(
@@ -123,7 +124,9 @@ class TestThinkingRoundTrip:
 
         default = Pipeline([ThinkingRoundTrip(store=store)])(request)
         keep = Pipeline([ThinkingRoundTrip(store=store, foreign="keep_text")])(request)
-        drop = Pipeline([ThinkingRoundTrip(store=store, foreign="drop")])(request)
+        with pytest.warns(DeprecationWarning, match=r"foreign='drop'\) is deprecated.*use 'pad'"):
+            deprecated = ThinkingRoundTrip(store=store, foreign="drop")
+        drop = Pipeline([deprecated])(request)
 
         pad = {"type": "thinking", "thinking": " ", "signature": ""}
         assert [pad, tu("c1")] == default.body["messages"][1]["content"]

@@ -28,6 +28,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import logging
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
@@ -113,10 +114,9 @@ class ThinkingRoundTrip:
         foreign: what thinking observed from another family becomes for an unsigned-carrying
             family: ``pad`` (default: the family's pad where it needs reasoning, else removed,
             so another vendor's chain of thought is not replayed), ``keep_text`` (its text
-            travels unsigned), or ``drop`` (removed; the turn is then treated as one that never
-            had reasoning, so a turn the family needs reasoning on still gets its pad: sending it
-            without is a 400, and a second run could not tell it apart; the same body as
-            ``pad``, kept for configs that name it).
+            travels unsigned), or ``drop``, deprecated (a DeprecationWarning): it sends the
+            same body as ``pad``, since a turn the family needs reasoning on gets its pad all
+            the same (sending it without is a 400, and a second run could not tell it apart).
         trusted_models: glob patterns of origin models (same family) whose signatures an
             Anthropic target also accepts, e.g. ``("claude-*",)``; by default only the same
             model on the same host is trusted.
@@ -153,6 +153,15 @@ class ThinkingRoundTrip:
     )
     preserve_reasoning: bool = field(default=False, validator=_boolean)
     store: ThinkingStore = field(factory=MemoryStore, repr=False, validator=_store)
+
+    def __attrs_post_init__(self) -> None:
+        if self.foreign == "drop":
+            warnings.warn(
+                "ThinkingRoundTrip(foreign='drop') is deprecated: it sends the same body as "
+                "foreign='pad' (a turn the family needs reasoning on gets its pad); use 'pad'",
+                DeprecationWarning,
+                stacklevel=3,
+            )
 
     def __call__(self, request: Request) -> Request:
         """The request with its prior reasoning fitted to the target's contract."""
