@@ -346,3 +346,34 @@ class TestTheEvidence:
             assert contract.requires_signatures(model)
         if not EXPECTED[name].signatures_checked:
             assert () == contract.signatures_required
+
+
+class TestDetectionInWords:
+    @pytest.mark.parametrize(
+        ("model", "base_url", "expected"),
+        [
+            (
+                "mimo-v2.5-pro",
+                "https://open.markhub.top",
+                "family mimo: model id 'mimo-v2.5-pro' matched 'mimo-*'",
+            ),
+            (
+                "claude-opus-4-6",
+                None,
+                "family anthropic: model id 'claude-opus-4-6' matched 'claude-*' "
+                "(host 'api.anthropic.com' agrees)",
+            ),
+            (
+                "claude-opus-4-6",
+                "https://aiplatform.googleapis.com",
+                "family anthropic: model id 'claude-opus-4-6' matched 'claude-*' (the model id "
+                "wins over host 'aiplatform.googleapis.com', which would say gemini)",
+            ),
+        ],
+        ids=["host-matches-nothing", "host-agrees", "host-overruled"],
+    )
+    def test_it_says_what_decided(self, model: str, base_url: str | None, expected: str) -> None:
+        """When the model id decides, the description says whether the host agreed, was
+        overruled (and what it would have said), or nothing of a host that matches no
+        family."""
+        assert expected == REGISTRY.resolve(model, base_url, A).describe()
