@@ -115,7 +115,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "restore by tool id (chat wire): a message that lost its reasoning gets it back",
         "agent/middleware/chat_wire.py",
-        "    restored = _restored(call, path, message, field)\n    if restored is not None:\n"
+        "    restored = _restored(call, i, path, message, field)\n    if restored is not None:\n"
         "        return restored\n    calls",
         "    restored = None\n    if restored is not None:\n        return restored\n    calls",
     ),
@@ -228,8 +228,14 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "an unknown target gets what the agent sent minus what is another target's",
         "agent/middleware/policies.py",
-        "    key = block_key(block)\n    if key is not None:\n        return key not in call.dead",
-        "    key = block_key(block)\n    if True:\n        return True",
+        "        return key not in call.dead and call.foreign_origin(key, None) is None",
+        "        return key not in call.dead",
+    ),
+    Mutant(
+        "an unknown target gets no signature its turn's restructuring killed",
+        "agent/middleware/policies.py",
+        "        return key not in call.dead and call.foreign_origin(key, None) is None",
+        "        return call.foreign_origin(key, None) is None",
     ),
     Mutant(
         "a strict server gets no reasoning field (chat wire)",

@@ -177,6 +177,20 @@ class TestNoReasoningWhereNoneIsTaken:
         assert "reasoning_content" not in out.body["messages"][1]
 
 
+class TestUnknownTarget:
+    def test_no_signature_its_turn_restructuring_killed(self) -> None:
+        """An unknown target gets what the agent sent, but not a signed block whose turn lost a
+        tool call (its signature no longer verifies anywhere)."""
+        body = anthropic_body(
+            "llama-4-maverick", U(), A(th_s("p", "s1"), tu("c1"), tu("c2")), T("c1")
+        )
+        request = Request(api=AM, base_url="https://relay.example.com", body=body)
+
+        out = Pipeline([ToolPairing(), ThinkingRoundTrip()])(request)
+
+        assert [tu("c1")] == out.body["messages"][1]["content"]
+
+
 class TestToolPairingEmptied:
     def test_an_anthropic_message_left_empty_is_left_out(self) -> None:
         """An assistant message whose only block was an orphaned tool_use is left out whole
