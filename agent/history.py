@@ -75,7 +75,7 @@ class History:
         made once per message."""
         ids = self._ids.get(i)
         if ids is None:
-            ids = self._ids[i] = tuple(x for x in self.calls.get(i, ()) if isinstance(x, str))
+            ids = self._ids[i] = tuple([x for x in self.calls.get(i, ()) if isinstance(x, str)])
         return ids
 
 

@@ -199,16 +199,16 @@ def _blocks(
     kept: list[int] = []
     verdicts: Verdicts | None = [] if call.listening else None
     foreign_removed = False
+    decide = policy.decide
     for j in positions or ():
         block = content[j]
-        verdict = policy.decide(call, block, i, j, send_turn)
+        new, notes, foreign = decide(call, block, i, j, send_turn)  # (a Verdict)
         if verdicts is not None:
-            verdicts.append((j, verdict.notes))
-        new = verdict.block
+            verdicts.append((j, notes))
         if new is block:
             kept.append(j)
             continue
-        foreign_removed = foreign_removed or verdict.foreign
+        foreign_removed = foreign_removed or foreign
         changes[j] = REMOVE if new is None else new
         if new is not None and new.get("type") in THINKING_TYPES:
             kept.append(j)
@@ -241,14 +241,16 @@ def _real_for_blank(
 ) -> list[Any] | None:
     """Prefer the real reasoning over a pad: a turn whose only thinking is blank and unsigned
     gets its own observed blocks back (found by tool-call id), when they line up."""
-    ids = call.request.history.tool_ids(i)
-    if not (kept and ids and call.mode.carries_unsigned and call.options.restore):
+    if not (kept and call.mode.carries_unsigned and call.options.restore):
         return None
     for j in kept:
         block = changes.get(j, content[j])
         text = block.get("thinking")
         if block.get("signature") or not isinstance(text, str) or text.strip():
             return None
+    ids = call.request.history.tool_ids(i)
+    if not ids:
+        return None
     positions = call.request.history.thinking.get(i, ())
     others = [b for j, b in enumerate(content) if j not in positions]
     return restore_turn(call, i, others, ids)

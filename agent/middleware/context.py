@@ -121,6 +121,8 @@ class Call:
         dead: signatures and redacted data that must not be sent as signed thinking (the
             request's dead marks and the provider-rejected ones).
         rejected: the provider-rejected ones alone.
+        plain_notes: explain entries a policy makes once per call (its common case's, the
+            same for every block), by the policy's key.
         view: what the call reads from the store; ``turn_for_tool``, ``origin_of`` and
             ``origin_of_text`` are its lookups (a pass looks up through these, never through
             the store itself: a shared store answers the call's keys in one batch).
@@ -140,6 +142,7 @@ class Call:
         "options",
         "origin_of",
         "origin_of_text",
+        "plain_notes",
         "rejected",
         "request",
         "trusted",
@@ -174,7 +177,8 @@ class Call:
         self.turn_for_tool = self.view.turn_for_tool
         self.trusted: dict[Origin, bool] = {}  # per call: origins seen are few, blocks many
         self.last_origin: Origin | None = None  # most blocks share one origin: the last trusted
-        # the explain entry of the common case, made once per call
+        # the explain entries of the common cases, made once per call (a policy's, by key)
+        self.plain_notes: dict[object, tuple[Note, ...]] = {}
         self.kept_own: tuple[Note, ...] = (
             Note(
                 "",

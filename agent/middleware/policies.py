@@ -54,10 +54,6 @@ Plain = Callable[[Call, Mapping[str, Any]], bool]
 Shape = Callable[[Call, Mapping[str, Any]], Mapping[str, Any]]
 
 
-def _as_is(call: Call, block: Mapping[str, Any]) -> Mapping[str, Any]:
-    return block
-
-
 @frozen
 class Policy:
     """One mode's decision on a prior thinking block.
@@ -67,26 +63,27 @@ class Policy:
             ``send_turn``: the turn's thinking is sent at all).
         plain: the common case's predicate: a block that goes as ``shaped`` makes it, kept
             (None: the mode has no common case).
-        shaped: how a plain block goes (as it is, or written the family's way).
+        shaped: how a plain block goes, written the family's way (None: as it is).
     """
 
     decide: Decide
     plain: Plain | None = None
-    shaped: Shape = _as_is
+    shaped: Shape | None = None
 
     def turn(
         self, call: Call, message: Mapping[str, Any], content: Sequence[Any], positions: list[int]
     ) -> Mapping[str, Any] | None:
         """The whole-turn shortcut of a sent turn: the message with every thinking block as
         ``shaped`` makes it, when all are plain; None (decide block by block) otherwise."""
-        if self.plain is None:
+        plain, shaped = self.plain, self.shaped
+        if plain is None:
             return None
         out: list[Any] | None = None
         for j in positions:
             block = content[j]
-            if not self.plain(call, block):
+            if not plain(call, block):
                 return None
-            new = self.shaped(call, block)
+            new = block if shaped is None else shaped(call, block)
             if new is not block:
                 if out is None:
                     out = list(content)
@@ -229,11 +226,7 @@ def carry(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool)
         shaped = _unsigned(call, block)
         if not call.listening:
             return Verdict(shaped, ())
-        if shaped is block:
-            kept = "unsigned thinking kept on every turn ({})"
-            return Verdict(block, (Note("", Action.KEPT, kept, (call.family.why,)),))
-        reason = unsigned_reason(call.family.anthropic, call.family.name)
-        return Verdict(shaped, (Note("", Action.UNSIGNED, reason),))
+        return Verdict(shaped, _carried(call, rewritten=shaped is not block))
     family = call.family.name
     if block.get("type") == "redacted_thinking":
         data = block.get("data")
@@ -249,6 +242,20 @@ def carry(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool)
     if signature:
         return keep(call, block, "own thinking passed back with its signature")
     return _rewritten(call, block)
+
+
+def _carried(call: Call, rewritten: bool) -> tuple[Note, ...]:
+    """The explain entry of a plain block (the same for every one: made once per call)."""
+    notes = call.plain_notes.get(rewritten)
+    if notes is None:
+        if rewritten:
+            reason = unsigned_reason(call.family.anthropic, call.family.name)
+            notes = (Note("", Action.UNSIGNED, reason),)
+        else:
+            kept = "unsigned thinking kept on every turn ({})"
+            notes = (Note("", Action.KEPT, kept, (call.family.why,)),)
+        call.plain_notes[rewritten] = notes
+    return notes
 
 
 def _rewritten(call: Call, block: Mapping[str, Any]) -> Verdict:
