@@ -1,17 +1,21 @@
 """Writes ``requests.json``, the bad-request corpus, from the rules below (run it after
 changing them; the file is committed and reviewed like any test).
 
-Every case names the behaviour it must get: ``pass`` (no exception; the output is plain JSON
-when the input was), ``same`` (the very request back), ``none`` (recover has nothing to fix) or
-an error type and the JSON path it names. Values that JSON cannot spell are markers the test
-expands: ``{"$deep": n}`` (a list nested n deep), ``{"$huge": n}`` (a string of n characters),
-``{"$nan": 1}``, ``{"$bytes": "b"}``, ``{"$object": 1}``, ``{"$set": 1}``, ``{"$tuple": 1}``,
-``{"$self": 1}`` (a dict that holds itself), ``{"$intkeys": 1}`` (a dict with an int key).
+Every case names the behaviour it must get: ``same`` (the very request back), ``changes`` (the
+decisions explain reports, as [path, action], its ``kept`` and ``warning`` entries aside: what
+the rule below changes), ``none`` (recover has nothing to fix), an error type and the JSON path
+it names, or ``pass`` (no exception, where the call gives back no request: building options
+and pipelines); an output is plain JSON when the input was. Values that JSON cannot spell are
+markers the test expands: ``{"$deep": n}`` (a list nested n deep), ``{"$huge": n}`` (a string
+of n characters), ``{"$nan": 1}``, ``{"$bytes": "b"}``, ``{"$object": 1}``, ``{"$set": 1}``,
+``{"$tuple": 1}``, ``{"$self": 1}`` (a dict that holds itself), ``{"$intkeys": 1}`` (a dict with
+an int key).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +138,94 @@ OPENROUTER = {
 }
 
 
+#: A request whose spoiled value is passed over comes back the same, unless a rule changes it.
+SAME: dict[str, Any] = {"same": True}
+Outcome = Callable[[str], dict[str, Any]]
+
+
+def _changes(*entries: tuple[str, str]) -> dict[str, Any]:
+    return {"changes": [list(entry) for entry in entries]}
+
+
+def _always(expect: dict[str, Any]) -> Outcome:
+    return lambda _: expect
+
+
+def _strings_pass(otherwise: dict[str, Any]) -> Outcome:
+    """Same for a string (a value the wire allows); ``otherwise`` for anything else."""
+    return lambda kind: SAME if kind in STRINGS else otherwise
+
+
+# a tool_result whose call is gone is removed, and the user message it emptied is left out
+_LOST_CALL = _changes(("messages[2].content[0]", "dropped"), ("messages[2]", "dropped"))
+# ids that no longer pair: the call and its result go; the signed turn was restructured, so its
+# signature no longer verifies (dropped); the emptied messages are left out
+_UNPAIRED = _changes(
+    ("messages[1].content[1]", "dropped"),
+    ("messages[2].content[0]", "dropped"),
+    ("messages[2]", "dropped"),
+    ("messages[1].content[0]", "dropped"),
+    ("messages[1]", "dropped"),
+)
+# the same on the chat wire: the call goes, the message it emptied, and the tool message
+_UNPAIRED_CHAT = _changes(
+    ("messages[1].tool_calls[0]", "dropped"), ("messages[1]", "dropped"), ("messages[2]", "dropped")
+)
+# store: false with an OpenAI reasoning model: the encrypted reasoning is asked for
+_INCLUDE = ("include", "converted")
+# Gemini 3: a current-turn step whose first call has no signature gets the bypass value
+_BYPASS = _changes(("contents[1].parts[0].thoughtSignature", "padded"))
+_BYPASS_CHAT = _changes(
+    ("messages[1].tool_calls[0].extra_content.google.thought_signature", "padded")
+)
+
+#: The rule that changes a request whose spoiled value is passed over, by base and place
+#: (every other passed value: SAME).
+OUTCOMES: dict[str, Outcome] = {
+    # a message that is no assistant message has no tool_use the result pairs with
+    "anthropic/role": _always(_LOST_CALL),
+    "anthropic/content": _always(_LOST_CALL),
+    # unsigned thinking never goes to Anthropic
+    "anthropic/signature": _strings_pass(_changes(("messages[1].content[0]", "dropped"))),
+    "anthropic/tool-use-id": _always(_UNPAIRED),
+    "anthropic/tool-result-id": _always(_UNPAIRED),
+    "chat/role": _always(_changes(("messages[2]", "dropped"))),
+    # DeepSeek needs reasoning on a tool-call message: the pad " "
+    "chat/reasoning-content": _strings_pass(_changes(("messages[1].reasoning_content", "padded"))),
+    # no tool call: the tool message pairs with nothing; a nested list is a call without id
+    "chat/tool-calls": lambda kind: (
+        _UNPAIRED_CHAT if kind == "deep" else _changes(("messages[2]", "dropped"))
+    ),
+    "chat/tool-call": _always(_UNPAIRED_CHAT),
+    "chat/tool-call-id": _always(_UNPAIRED_CHAT),
+    "chat/tool-message-id": _always(_UNPAIRED_CHAT),
+    # no items (a string or nothing): nothing to carry, nothing asked for
+    "responses/input": lambda kind: SAME if kind in STRINGS | {"null"} else _changes(_INCLUDE),
+    "responses/reasoning-item": _always(_changes(_INCLUDE)),
+    "responses/reasoning-id": _always(_changes(_INCLUDE)),
+    # no encrypted content with store: false is a bare id: left out, and its call's id
+    "responses/encrypted-content": lambda kind: (
+        _changes(_INCLUDE)
+        if kind in STRINGS
+        else _changes(("input[1]", "dropped"), ("input[2].id", "dropped"), _INCLUDE)
+    ),
+    # a reasoning item whose following item is gone is left out
+    "responses/function-call": lambda kind: (
+        _changes(_INCLUDE) if kind in OBJECTS else _changes(("input[1]", "dropped"), _INCLUDE)
+    ),
+    "responses/call-id": _always(_changes(_INCLUDE)),
+    # an include that is a list (or none) gets the item; anything else is the agent's
+    "responses/include": lambda kind: (
+        _changes(_INCLUDE) if kind in ("null", "list", "deep") else SAME
+    ),
+    "gemini/thought-signature": _strings_pass(_BYPASS),
+    # unsigned reasoning never goes to Claude (on Bedrock too)
+    "converse/signature": _strings_pass(_changes(("messages[1].content[0]", "dropped"))),
+    "openrouter/extra-content": _always(_BYPASS_CHAT),
+    "openrouter/thought-signature": _strings_pass(_BYPASS_CHAT),
+}
+
+
 def _where(place: str, kind: str, where: str) -> str:
     """Where the error points: a nested value is named by its first bad part."""
     if kind == "deep" and place in ("messages",):
@@ -154,7 +246,7 @@ def _body_cases(api: str, base: str, places: dict[str, Any]) -> list[dict[str, A
     for place, (path, passed, where) in places.items():
         for kind, value in VALUES.items():
             expect: dict[str, Any] = (
-                {"pass": True}
+                OUTCOMES.get(f"{base}/{place}", _always(SAME))(kind)
                 if kind in passed
                 else {"error": "InvalidRequest", "where": _where(place, kind, where)}
             )
@@ -180,11 +272,10 @@ def _other_cases() -> list[dict[str, Any]]:
                 "call": "observe",
                 "api": "anthropic_messages",
                 "response": value,
-                # a response that is no mapping is an error, never silently passed over
+                # a response that is no mapping is an error, never silently passed over; what
+                # is passed over changes nothing sent
                 "expect": (
-                    {"pass": True}
-                    if kind in OBJECTS
-                    else {"error": "InvalidResponse", "where": "response"}
+                    SAME if kind in OBJECTS else {"error": "InvalidResponse", "where": "response"}
                 ),
             }
         )
@@ -197,7 +288,7 @@ def _other_cases() -> list[dict[str, Any]]:
                     "type": "message",
                     "content": [{"type": "thinking", "thinking": value, "signature": "s"}],
                 },
-                "expect": {"pass": True},
+                "expect": SAME,
             }
         )
         cases.append(
@@ -206,7 +297,7 @@ def _other_cases() -> list[dict[str, Any]]:
                 "call": "observe",
                 "api": "chat_completions",
                 "response": {"choices": [{"message": {"reasoning_content": value}}]},
-                "expect": {"pass": True},
+                "expect": SAME,
             }
         )
         cases.append(
@@ -236,7 +327,7 @@ def _other_cases() -> list[dict[str, Any]]:
                 "expect": (
                     {"error": "UnknownFamily", "where": "family"}
                     if is_name
-                    else {"pass": True}
+                    else SAME
                     if kind == "null"
                     else {"error": "InvalidRequest", "where": "family"}
                 ),
@@ -248,7 +339,7 @@ def _other_cases() -> list[dict[str, Any]]:
                 "call": "request",
                 "fields": {"base_url": value},
                 "expect": (
-                    {"pass": True}
+                    SAME
                     if kind in STRINGS | {"null"}
                     else {"error": "InvalidRequest", "where": "base_url"}
                 ),
@@ -292,7 +383,7 @@ def _other_cases() -> list[dict[str, Any]]:
                 "api": "anthropic_messages",
                 "base": "anthropic",
                 "set": [path, value],
-                "expect": {"error": "InvalidRequest", "where": where} if where else {"pass": True},
+                "expect": {"error": "InvalidRequest", "where": where} if where else SAME,
             }
         )
     for text in ("not a url", "http://[::1", "http://", "ftp://x", "", {"$huge": 100_000}):
@@ -306,7 +397,7 @@ def _other_cases() -> list[dict[str, Any]]:
                 "expect": (
                     {"error": "InvalidRequest", "where": "base_url"}
                     if text == "http://[::1"
-                    else {"pass": True}
+                    else SAME
                 ),
             }
         )
