@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 import anthropic
 
+from agent.body import with_messages
 from agent.integrations.anthropic import PipelineMiddleware
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.pipeline import Pipeline
@@ -53,7 +54,7 @@ def originating_policy(request: Request) -> Request:
             }
         messages.append(message)
     return Request(
-        api=request.api, base_url=request.base_url, body={**request.body, "messages": messages}
+        api=request.api, base_url=request.base_url, body=with_messages(request.body, messages)
     )
 
 

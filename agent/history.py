@@ -23,7 +23,8 @@ class History:
         assistants: indices of the assistant messages, in order.
         thinking: Anthropic wire: assistant message -> positions of its thinking blocks.
         calls: assistant message -> the ids of its tool calls (``tool_use`` / ``tool_calls``),
-            as sent (an id may be malformed; pairing compares them as they are).
+            as sent (an id may be malformed; pairing compares them as they are);
+            ``tool_ids(i)`` gives the string ones, the ids a turn is found again by.
         answers: Anthropic: user message -> its ``tool_result`` ids; chat: tool message ->
             ``[tool_call_id]``.
         last_assistant: the index of the last assistant message (-1: none).
@@ -40,6 +41,7 @@ class History:
     """
 
     __slots__ = (
+        "_ids",
         "answers",
         "assistants",
         "calls",
@@ -65,6 +67,16 @@ class History:
         self.continuing_loop = False
         self.paired = True
         self.partial = False
+        self._ids: dict[int, tuple[str, ...]] = {}
+
+    def tool_ids(self, i: int) -> tuple[str, ...]:
+        """The ids of assistant message ``i``'s tool calls that are strings, in order: the
+        ids its turn is found again by (a malformed id pairs with nothing and finds nothing);
+        made once per message."""
+        ids = self._ids.get(i)
+        if ids is None:
+            ids = self._ids[i] = tuple([x for x in self.calls.get(i, ()) if isinstance(x, str)])
+        return ids
 
 
 def scan(api: str, body: Mapping[str, Any]) -> History:

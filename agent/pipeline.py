@@ -9,16 +9,18 @@ from typing import Any, Protocol, runtime_checkable
 from attrs import evolve, field, frozen
 
 from agent.errors import InvalidOption, InvalidResponse, StoreError, shown
-from agent.explain import Action, Change, Explanation, Notes, Tally
+from agent.explain import SILENT, Action, Explanation, Notes, Tally
 from agent.families import FamilyRegistry
 from agent.lessons import HostLessons, learn_rule
 from agent.recovery import ThinkingError, classify
 from agent.request import Request, resolve
 
-_log = logging.getLogger("agent")
+_log = logging.getLogger(__name__)
 
 #: A middleware is any callable from Request to Request.
 Middleware = Callable[[Request], Request]
+#: How the chain runs one middleware: on the request so far, recording in the notes given.
+Step = Callable[[Request, Notes], Request]
 
 
 @runtime_checkable
@@ -67,6 +69,25 @@ def middleware_name(middleware: object) -> str:
     return name if isinstance(name, str) else type(middleware).__name__
 
 
+def _step(middleware: Middleware) -> Step:
+    """How the chain runs ``middleware``: its own ``transform`` when it explains itself, else
+    the call, its changes found by comparing bodies when someone listens."""
+    if isinstance(middleware, Explaining):
+        return middleware.transform
+
+    def run(current: Request, notes: Notes) -> Request:
+        after = middleware(current)
+        if notes.listening:
+            _diff(current.body, after.body, notes)
+        return after
+
+    return run
+
+
+def _silent(name: str) -> Notes:
+    return SILENT
+
+
 def _as_middleware(items: Iterable[Middleware]) -> tuple[Middleware, ...]:
     if isinstance(items, str | bytes | Mapping) or not isinstance(items, Iterable):
         raise InvalidOption("middleware", f"expected a list of middleware, got {shown(items)}")
@@ -104,8 +125,11 @@ class Pipeline:
     _observers: tuple[Observing, ...] = field(init=False, repr=False, eq=False)
     _learners: tuple[Learning, ...] = field(init=False, repr=False, eq=False)
     _routers: tuple[Rerouting, ...] = field(init=False, repr=False, eq=False)
+    _steps: tuple[tuple[str, Step], ...] = field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
+        steps = tuple((middleware_name(m), _step(m)) for m in self.middleware)
+        object.__setattr__(self, "_steps", steps)
         chain: tuple[object, ...] = self.middleware
         object.__setattr__(self, "_observers", tuple(m for m in chain if isinstance(m, Observing)))
         object.__setattr__(self, "_learners", tuple(m for m in chain if isinstance(m, Learning)))
@@ -125,48 +149,38 @@ class Pipeline:
         match = self._lessons.apply(out.match)
         return out if match is out.match else evolve(out, resolved=match)
 
+    def _chain(self, request: Request, notes: Callable[[str], Notes]) -> tuple[Request, Request]:
+        """The one loop of a call, ``counted`` and ``explain``: the request resolved, and what
+        the chain made of it (``request`` itself when nothing changed); each middleware
+        records its decisions in ``notes(its name)``."""
+        resolved = current = self.resolve(request)
+        for name, step in self._steps:
+            current = step(current, notes(name))
+        if current.body is request.body and current.base_url == request.base_url:
+            current = request
+        return resolved, current
+
     def __call__(self, request: Request) -> Request:
         """Run the chain; a request that needs no change comes back as the same object."""
-        current = self.resolve(request)
-        for middleware in self.middleware:
-            current = middleware(current)
-        if current.body is request.body and current.base_url == request.base_url:
-            return request
-        return current
+        return self._chain(request, _silent)[1]
 
     def counted(self, request: Request) -> tuple[Request, dict[str, int]]:
         """Run the chain like ``__call__`` (the same object back when nothing changes) and
         count its decisions by action (``{"kept": 12, "restored": 2}``), nothing formatted."""
-        current = self.resolve(request)
         tally = Tally()
-        for middleware in self.middleware:
-            if isinstance(middleware, Explaining):
-                current = middleware.transform(current, tally)
-            else:
-                after = middleware(current)
-                _diff(current.body, after.body, tally)
-                current = after
-        if current.body is request.body and current.base_url == request.base_url:
-            return request, tally.counts
-        return current, tally.counts
+        return self._chain(request, lambda _: tally)[1], tally.counts
 
     def explain(self, request: Request) -> Explanation:
         """Run the chain and say what each middleware changed, where, and why."""
-        resolved = self.resolve(request)
-        current = resolved
-        changes: list[Change] = []
-        for middleware in self.middleware:
-            notes = Notes(middleware_name(middleware))
-            if isinstance(middleware, Explaining):
-                after = middleware.transform(current, notes)
-            else:
-                after = middleware(current)
-                _diff(current.body, after.body, notes)
-            changes.extend(notes.changes)
-            current = after
-        return Explanation(
-            request.api, resolved.match, tuple(changes), current.body, request.provider
-        )
+        kept: list[Notes] = []
+
+        def notes(name: str) -> Notes:
+            kept.append(Notes(name))
+            return kept[-1]
+
+        resolved, out = self._chain(request, notes)
+        changes = tuple(change for n in kept for change in n.changes)
+        return Explanation(request.api, resolved.match, changes, out.body, request.provider)
 
     def recover(
         self, original: Request, sent: Request, status: int, error_body: object

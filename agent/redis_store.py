@@ -39,7 +39,7 @@ from agent.store.turns import (
     turn_to_json,
 )
 
-log = logging.getLogger("agent")
+log = logging.getLogger(__name__)
 
 #: A week: a tool loop paused longer than that restores nothing.
 DEFAULT_TTL = 7 * 24 * 3600

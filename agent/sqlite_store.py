@@ -25,7 +25,7 @@ from agent.store import Found, Guard, Origin, StoredTurn, Wanted, keys_of
 from agent.store.turns import digest
 
 _HEADER = b"SQLite format 3\x00"
-log = logging.getLogger("agent")
+log = logging.getLogger(__name__)
 
 
 def check_path(path: str) -> None:

@@ -4,6 +4,7 @@ provider's 400 on their second call (the baselines are measured, and pinned here
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from agent.integrations.langchain import chat_anthropic, chat_openai
 from agent.integrations.openai import openai_client
 from agent.integrations.pydantic_ai import anthropic_model, openai_model
 from agent.testing.emulators import Emulator
+from tests.closing import close_chat_model, run_closing
 
 ROUNDS = 3
 MODELS = {
@@ -62,11 +64,15 @@ def _config(tmp_path: Path, emulator: Emulator, family: str, api_mode: str) -> A
 
 def anthropic_sdk(emulator: Emulator, family: str, config: Any | None) -> int:
     """The anthropic SDK, an agent that keeps each answer without its thinking."""
-    client = (
+    with (
         anthropic_client(config, "p", max_retries=0)
         if config
         else anthropic.Anthropic(base_url=emulator.base_url, api_key="k", max_retries=0)
-    )
+    ) as client:
+        return _anthropic_loop(client, family)
+
+
+def _anthropic_loop(client: anthropic.Anthropic, family: str) -> int:
     messages: list[Any] = [{"role": "user", "content": "go"}]
     calls = 0
     for _ in range(ROUNDS + 2):
@@ -96,11 +102,15 @@ def anthropic_sdk(emulator: Emulator, family: str, config: Any | None) -> int:
 
 def tool_runner(emulator: Emulator, family: str, config: Any | None) -> int:
     """The anthropic SDK's own tool runner (it keeps what the model said)."""
-    client = (
+    with (
         anthropic_client(config, "p", max_retries=0)
         if config
         else anthropic.Anthropic(base_url=emulator.base_url, api_key="k", max_retries=0)
-    )
+    ) as client:
+        return _runner(client, family)
+
+
+def _runner(client: anthropic.Anthropic, family: str) -> int:
     calls = 0
 
     @anthropic.beta_tool
@@ -122,13 +132,19 @@ def tool_runner(emulator: Emulator, family: str, config: Any | None) -> int:
     return calls
 
 
+def _openai(emulator: Emulator, config: Any | None) -> openai.OpenAI:
+    if config:
+        return openai_client(config, "p", max_retries=0)
+    return openai.OpenAI(base_url=emulator.openai_base_url, api_key="k", max_retries=0)
+
+
 def openai_chat(emulator: Emulator, family: str, config: Any | None) -> int:
     """The openai SDK, an agent that keeps role, content and tool calls."""
-    client = (
-        openai_client(config, "p", max_retries=0)
-        if config
-        else openai.OpenAI(base_url=emulator.openai_base_url, api_key="k", max_retries=0)
-    )
+    with _openai(emulator, config) as client:
+        return _chat_loop(client, family)
+
+
+def _chat_loop(client: openai.OpenAI, family: str) -> int:
     messages: list[Any] = [{"role": "user", "content": "go"}]
     calls = 0
     for _ in range(ROUNDS + 2):
@@ -151,11 +167,11 @@ def openai_chat(emulator: Emulator, family: str, config: Any | None) -> int:
 def openai_responses(emulator: Emulator, family: str, config: Any | None) -> int:
     """The openai SDK's Responses API with store=False, an agent that keeps every output item
     as the SDK gave it (reasoning items without encrypted content: bare ids)."""
-    client = (
-        openai_client(config, "p", max_retries=0)
-        if config
-        else openai.OpenAI(base_url=emulator.openai_base_url, api_key="k", max_retries=0)
-    )
+    with _openai(emulator, config) as client:
+        return _responses_loop(client, family)
+
+
+def _responses_loop(client: openai.OpenAI, family: str) -> int:
     items: list[Any] = [{"role": "user", "content": "go"}]
     calls = 0
     for _ in range(ROUNDS + 2):
@@ -183,7 +199,7 @@ def _pydantic(model: Any) -> int:
         calls += 1
         return "ok"
 
-    agent.run_sync("go")
+    asyncio.run(run_closing(agent, model))
     return calls
 
 
@@ -205,7 +221,10 @@ def pydantic_openai(emulator: Emulator, family: str, config: Any | None) -> int:
 
 def _langchain(llm: Any) -> int:
     agent = create_agent(llm, tools=[run])
-    state = agent.invoke({"messages": [{"role": "user", "content": "go"}]})
+    try:
+        state = agent.invoke({"messages": [{"role": "user", "content": "go"}]})
+    finally:
+        close_chat_model(llm)
     return sum(1 for m in state["messages"] if m.type == "tool")
 
 

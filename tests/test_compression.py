@@ -164,10 +164,9 @@ class TestObservedThroughGzip:
                 f"providers:\n  p:\n    base_url: {mimo.openai_base_url}\n"
                 "    model: mimo-v2.5-pro\n    api_key: test-key\n"
             )
-            client = openai_client(load_config(path), provider="p", max_retries=0)
-
-            assert 4 == chat_tool_loop(client, "mimo-v2.5-pro", stream=stream)
-            sent = mimo.bodies[-1]["messages"]
+            with openai_client(load_config(path), provider="p", max_retries=0) as client:
+                assert 4 == chat_tool_loop(client, "mimo-v2.5-pro", stream=stream)
+                sent = mimo.bodies[-1]["messages"]
 
         reasoning = [m.get("reasoning_content") for m in sent if m.get("tool_calls")]
         assert 4 == len(reasoning)

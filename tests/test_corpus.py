@@ -1,4 +1,6 @@
-"""The committed bad-input corpus (``tests/corpus/``): every case gets the behaviour it names.
+"""The committed bad-input corpus (``tests/corpus/``): every case gets the behaviour it names
+(the very request back, exactly the decisions its rule makes, a named error, or nothing to
+recover).
 
 Requests go through every public entry point (Request, Pipeline call, explain, observe,
 recover, options); configs through ``load_config``; command lines through the CLI's
@@ -9,6 +11,7 @@ named errors, keep messages bounded, and never show the secret planted in its in
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import itertools
 import json
 import math
@@ -18,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from agent import AgentError, Pipeline, Request
+from agent import Action, AgentError, Pipeline, Request
 from agent.middleware import ThinkingRoundTrip, ToolPairing
-from tests.builders import SECRET
+from tests.builders import ROOT, SECRET
 from tests.test_hostile_inputs import special
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -186,7 +189,14 @@ def _pipe() -> Pipeline:
     return Pipeline([ToolPairing(), ThinkingRoundTrip()])
 
 
+def _outcome(out: Request, request: Request) -> Any:
+    """``same`` for the very request back, else the request that goes out."""
+    return "same" if out is request else out
+
+
 def _run(case: dict[str, Any]) -> Any:
+    """The case's call: ``same``, the decisions that changed the request (``pipe``), the
+    request sent, or what the call returned."""
     call = case["call"]
     if call == "pipe":
         request = Request(
@@ -201,19 +211,25 @@ def _run(case: dict[str, Any]) -> Any:
         assert out.body == counted.body, "counted sends what a call sends"
         assert Counter(c.action.value for c in explained.changes) == counts, "explain's count"
         assert pipe(out).body == out.body, "a second run changes nothing more"
-        return out if out is not request else "same"
+        if out is request:
+            return "same"
+        if "$" not in json.dumps(case):
+            json.dumps(out.body)  # what was JSON stays JSON
+        changed = (c for c in explained.changes if c.action not in (Action.KEPT, Action.WARNING))
+        return [[c.path, c.action.value] for c in changed]
     if call == "observe":
         pipe = _pipe()
         base = "anthropic" if case["api"] == "anthropic_messages" else "chat"
         request = Request(api=case["api"], body=_base(base))
         pipe.observe(request, expand(case["response"]))
-        return pipe(request)
+        return _outcome(pipe(request), request)
     if call == "recover":
         request = Request(api="anthropic_messages", body=_base("anthropic"))
         return _pipe().recover(request, request, expand(case["status"]), expand(case["error"]))
     if call == "request":
         fields = {k: expand(v) for k, v in case["fields"].items()}
-        return _pipe()(Request(api="anthropic_messages", body=_base("anthropic"), **fields))
+        request = Request(api="anthropic_messages", body=_base("anthropic"), **fields)
+        return _outcome(_pipe()(request), request)
     if call == "pipeline":
         return Pipeline(expand(case["middleware"]))
     if call == "option":
@@ -232,6 +248,32 @@ def _check_error(case: dict[str, Any], exc: AgentError) -> None:
     assert SECRET not in repr(exc)
 
 
+def test_the_request_corpus_is_what_its_rules_write() -> None:
+    """requests.json is what tests/corpus/make.py writes from its rules (run it after a change
+    to them), so each case's expectation is the rule's, not a copy of an output."""
+    spec = importlib.util.spec_from_file_location("corpus_make", CORPUS / "make.py")
+    assert spec is not None
+    assert spec.loader is not None
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+
+    assert make.build() == REQUESTS
+
+
+def test_the_docs_count_its_outcomes() -> None:
+    """The docs' account of the corpus (docs/suite.md) is the corpus: how many requests, and
+    how many get each outcome."""
+    outcomes = Counter(key for case in REQUESTS for key in case["expect"] if key != "where")
+    readme = " ".join((ROOT / "docs" / "suite.md").read_text(encoding="utf-8").split())
+
+    assert (
+        f"{len(REQUESTS)} bad requests, each with its outcome: {outcomes['same']} come back as "
+        f"the very same request, {outcomes['changes']} with exactly the decisions their rule "
+        f"makes (path and action), {outcomes['error']} with the library's own error naming the "
+        f"JSON path, {outcomes['none']} with nothing to recover"
+    ) in readme
+
+
 @pytest.mark.parametrize("case", REQUESTS, ids=[c["name"] for c in REQUESTS])
 def test_request(case: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
     """Each bad request gets the behaviour its case names, and nothing raw."""
@@ -247,8 +289,10 @@ def test_request(case: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None
     assert "error" not in expect, f"expected {expect['error']} at {expect['where']!r}"
     if "none" in expect:
         assert result is None
-    if isinstance(result, Request) and "$" not in json.dumps(case):
-        json.dumps(result.body)  # what was JSON stays JSON
+    if "same" in expect:
+        assert "same" == result
+    if "changes" in expect:
+        assert expect["changes"] == result
     assert SECRET not in caplog.text, "a log shows body content"
 
 

@@ -197,26 +197,26 @@ class TestFireworks:
         (reasoning_content intact), and later calls leave it out without a 400."""
         fireworks = agent_emulator("deepseek", rounds=3, host="fireworks")
         pipe = chain()
-        client = openai.OpenAI(
+        with openai.OpenAI(
             base_url=fireworks.openai_base_url,
             api_key="test",
             max_retries=0,
             http_client=httpx2.Client(transport=_transport(pipe)),
-        )
-        history: list[Any] = [{"role": "user", "content": "go"}]
-        for _ in range(4):
-            answer = client.chat.completions.create(
-                model="deepseek-v4-pro", messages=history, tools=[_TOOL]
-            )
-            message = with_details(answer.choices[0].message.model_dump(exclude_none=True))
-            history.append(message)
-            if not message.get("tool_calls"):
-                break
-            history.extend(_result(c["id"]) for c in message["tool_calls"])
+        ) as client:
+            history: list[Any] = [{"role": "user", "content": "go"}]
+            for _ in range(4):
+                answer = client.chat.completions.create(
+                    model="deepseek-v4-pro", messages=history, tools=[_TOOL]
+                )
+                message = with_details(answer.choices[0].message.model_dump(exclude_none=True))
+                history.append(message)
+                if not message.get("tool_calls"):
+                    break
+                history.extend(_result(c["id"]) for c in message["tool_calls"])
 
-        assert [400] == [r.status for r in fireworks.log if r.status != 200]
-        assert every_turn_reached(fireworks)
-        assert fireworks.log[-1].status == 200
+            assert [400] == [r.status for r in fireworks.log if r.status != 200]
+            assert every_turn_reached(fireworks)
+            assert fireworks.log[-1].status == 200
 
 
 class TestCerebras:

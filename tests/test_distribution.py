@@ -26,6 +26,18 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 INSTALL = (ROOT / "docs" / "install.md").read_text(encoding="utf-8")
 
 
+class TestWarnings:
+    def test_an_unclosed_resource_fails_every_run(self) -> None:
+        """pytest's own settings make a ResourceWarning an error (and the warning pytest
+        turns one raised while an object is collected into), so the README's test command
+        and CI both fail on a socket, file or event loop left open."""
+        filters = PYPROJECT["tool"]["pytest"]["ini_options"]["filterwarnings"]
+
+        assert {"error::ResourceWarning", "error::pytest.PytestUnraisableExceptionWarning"} <= set(
+            filters
+        )
+
+
 class TestName:
     def test_the_distribution_of_agent(self) -> None:
         """The import package agent is installed by the thinking-round-trip distribution."""

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
+from attrs import field, frozen
 
 from agent import FamilyDefinitionError, FamilyRegistry, UnknownFamily
 from agent.families import BUILTIN_FAMILY_DATA, host_of, normalize_model
+from agent.families.contracts import AnthropicContract, BlockMode, keeps_every
+from agent.families.fields import one_of, overridden, parsed, parser
+from tests.contracts import EXPECTED
 
 REGISTRY = FamilyRegistry.builtin()
 A = "anthropic_messages"
@@ -268,8 +273,107 @@ class TestTable:
             REGISTRY.with_definitions([("families[0]", data)])
 
 
+class TestContractFields:
+    def test_a_field_without_a_parser_fails_when_defined(self) -> None:
+        """A contract field that does not say how config reads it is a FamilyDefinitionError
+        naming it when its class is defined, not a KeyError at the first load that names it."""
+        with pytest.raises(FamilyDefinitionError, match=r"Contract\.colour"):
+
+            @parsed
+            @frozen
+            class Contract:
+                thinking: str = field(default="drop", metadata=parser(one_of(["drop"])))
+                colour: str = "red"
+
+    def test_each_field_is_read_by_its_own_parser(self) -> None:
+        """Each field of a contract reads its config value with the parser it carries."""
+        contract = overridden(
+            AnthropicContract(), {"thinking": "carry", "pad_on": ["tool_calls"]}, "f.anthropic"
+        )
+
+        assert (BlockMode.CARRY, frozenset({"tool_calls"})) == (contract.thinking, contract.pad_on)
+        with pytest.raises(FamilyDefinitionError, match=r"f\.anthropic\.pad_on"):
+            overridden(AnthropicContract(), {"pad_on": "tool_calls"}, "f.anthropic")
+
+
 def test_normalize_and_host() -> None:
     """Model ids are trimmed, lowercased and cut after the last slash; hosts lowercased."""
     assert "mimo-v2.5-pro" == normalize_model("  Xiaomi/MiMo-V2.5-Pro ")
     assert "api.deepseek.com" == host_of("https://API.DeepSeek.com:443/anthropic", A)
     assert "api.anthropic.com" == host_of(None, A)
+
+
+def _rows() -> list[tuple[str, str, str]]:
+    """(family, wire, field) for every field of every row of the evidence table."""
+    return [
+        (name, wire, a.name)
+        for name, wants in EXPECTED.items()
+        for wire in ("anthropic", "chat")
+        for a in attrs.fields(type(getattr(wants, wire)))
+    ]
+
+
+class TestTheEvidence:
+    def test_every_family_has_a_row(self) -> None:
+        """The evidence table (tests/contracts.py) has a row for each built-in family and for
+        unknown, and no other."""
+        assert {*REGISTRY.names, "unknown"} == set(EXPECTED)
+
+    @pytest.mark.parametrize(("name", "wire", "field"), _rows(), ids=["-".join(r) for r in _rows()])
+    def test_the_builtin_table_agrees(self, name: str, wire: str, field: str) -> None:
+        """Each field of each built-in row is what the evidence says."""
+        builtin = getattr(REGISTRY.get(name), wire)
+
+        assert getattr(getattr(EXPECTED[name], wire), field) == getattr(builtin, field)
+
+    @pytest.mark.parametrize("name", sorted(EXPECTED))
+    def test_preserved_thinking_models(self, name: str) -> None:
+        """The models that want reasoning on every assistant message are the evidence's,
+        on both wires; no other family's model does."""
+        family = REGISTRY.get(name)
+        for model in EXPECTED[name].every_message:
+            assert keeps_every(family.anthropic.pad_every, False, model, {})
+            assert keeps_every(family.chat.pad_every, False, model, {})
+        if not EXPECTED[name].every_message:
+            assert ((), ()) == (family.anthropic.pad_every, family.chat.pad_every)
+
+    @pytest.mark.parametrize("name", sorted(EXPECTED))
+    def test_models_that_check_thought_signatures(self, name: str) -> None:
+        """The models that refuse a tool call without its thought signature are the
+        evidence's; no other family has any."""
+        contract = REGISTRY.get(name).chat
+        for model in EXPECTED[name].signatures_checked:
+            assert contract.requires_signatures(model)
+        if not EXPECTED[name].signatures_checked:
+            assert () == contract.signatures_required
+
+
+class TestDetectionInWords:
+    @pytest.mark.parametrize(
+        ("model", "base_url", "expected"),
+        [
+            (
+                "mimo-v2.5-pro",
+                "https://open.markhub.top",
+                "family mimo: model id 'mimo-v2.5-pro' matched 'mimo-*'",
+            ),
+            (
+                "claude-opus-4-6",
+                None,
+                "family anthropic: model id 'claude-opus-4-6' matched 'claude-*' "
+                "(host 'api.anthropic.com' agrees)",
+            ),
+            (
+                "claude-opus-4-6",
+                "https://aiplatform.googleapis.com",
+                "family anthropic: model id 'claude-opus-4-6' matched 'claude-*' (the model id "
+                "wins over host 'aiplatform.googleapis.com', which would say gemini)",
+            ),
+        ],
+        ids=["host-matches-nothing", "host-agrees", "host-overruled"],
+    )
+    def test_it_says_what_decided(self, model: str, base_url: str | None, expected: str) -> None:
+        """When the model id decides, the description says whether the host agreed, was
+        overruled (and what it would have said), or nothing of a host that matches no
+        family."""
+        assert expected == REGISTRY.resolve(model, base_url, A).describe()

@@ -110,20 +110,11 @@ class GatewayProcess:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tmp_path / "gateway.log"
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "agent",
-                "serve",
-                "--config",
-                str(config),
-                "--port",
-                str(self.port),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=self.log.open("wb"),
-        )
+        command = [sys.executable, "-m", "agent", "serve", "--config", str(config)]
+        with self.log.open("wb") as errors:  # (the process writes to its own copy)
+            self.process = subprocess.Popen(
+                [*command, "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=errors
+            )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx2.HTTPError):

@@ -17,6 +17,7 @@ from agent import load_config
 from agent.integrations.langchain import chat_anthropic, chat_openai
 from agent.integrations.pydantic_ai import anthropic_model, openai_model
 from agent.testing.emulators import Emulator
+from tests.closing import close_chat_model, run_closing
 
 
 def _config(tmp_path: Path, base_url: str, model: str, api_mode: str) -> Any:
@@ -58,9 +59,9 @@ class TestPydanticAI:
 
         with Emulator("mimo", rounds=3) as mimo:
             provider = AnthropicProvider(api_key="k", base_url=mimo.base_url)
-            agent = _pydantic_agent(AnthropicModel("mimo-v2.5-pro", provider=provider))
+            model = AnthropicModel("mimo-v2.5-pro", provider=provider)
             with pytest.raises(Exception, match="Param Incorrect"):
-                agent.run_sync("go")
+                asyncio.run(run_closing(_pydantic_agent(model), model))
 
             assert [200, 400] == [r.status for r in mimo.log]
 
@@ -68,9 +69,9 @@ class TestPydanticAI:
         """An Agent with a tool on MiMo behind a relay: the whole loop, no request refused."""
         with Emulator("mimo", rounds=3) as mimo:
             config = _config(tmp_path, mimo.base_url, "mimo-v2.5-pro", "anthropic_messages")
-            agent = _pydantic_agent(anthropic_model(config, "p", max_retries=0))
+            model = anthropic_model(config, "p", max_retries=0)
 
-            result = agent.run_sync("go")
+            result = asyncio.run(run_closing(_pydantic_agent(model), model))
 
             assert "Done after 3 tool calls." in result.output
             assert [] == _refused(mimo)
@@ -80,9 +81,12 @@ class TestPydanticAI:
         """The same loop, streamed."""
 
         async def go(config: Any) -> str:
-            agent = _pydantic_agent(anthropic_model(config, "p", max_retries=0))
-            async with agent.run_stream("go") as result:
-                return await result.get_output()
+            model = anthropic_model(config, "p", max_retries=0)
+            try:
+                async with _pydantic_agent(model).run_stream("go") as result:
+                    return await result.get_output()
+            finally:
+                await model.client.close()
 
         with Emulator("mimo", rounds=3) as mimo:
             config = _config(tmp_path, mimo.base_url, "mimo-v2.5-pro", "anthropic_messages")
@@ -97,9 +101,9 @@ class TestPydanticAI:
             config = _config(
                 tmp_path, deepseek.openai_base_url, "deepseek-v4-pro", "chat_completions"
             )
-            agent = _pydantic_agent(openai_model(config, "p", max_retries=0))
+            model = openai_model(config, "p", max_retries=0)
 
-            result = agent.run_sync("go")
+            result = asyncio.run(run_closing(_pydantic_agent(model), model))
 
             assert "Done after 3 tool calls." in result.output
             assert [] == _refused(deepseek)
@@ -121,6 +125,7 @@ class TestLangChain:
             agent = create_agent(llm, tools=[run])
             with pytest.raises(Exception, match="must be passed back"):
                 agent.invoke({"messages": [{"role": "user", "content": "go"}]})
+            close_chat_model(llm)
 
             assert [200, 400] == [r.status for r in deepseek.log]
 
@@ -128,9 +133,11 @@ class TestLangChain:
         """create_agent with ChatAnthropic on MiMo: the loop completes, nothing refused."""
         with Emulator("mimo", rounds=3) as mimo:
             config = _config(tmp_path, mimo.base_url, "mimo-v2.5-pro", "anthropic_messages")
-            agent = create_agent(chat_anthropic(config, "p", max_retries=0), tools=[run])
+            llm = chat_anthropic(config, "p", max_retries=0)
+            agent = create_agent(llm, tools=[run])
 
             state = agent.invoke({"messages": [{"role": "user", "content": "go"}]})
+            close_chat_model(llm)
 
             assert "Done after 3 tool calls." in str(state["messages"][-1].content)
             assert [] == _refused(mimo)
@@ -147,6 +154,7 @@ class TestLangChain:
                     {"messages": [{"role": "user", "content": "go"}]}, stream_mode="values"
                 )
             )
+            close_chat_model(llm)
 
             assert "Done after 3 tool calls." in str(chunks[-1]["messages"][-1].content)
             assert [] == _refused(mimo)
@@ -162,6 +170,7 @@ class TestLangChain:
                 agent = create_agent(llm, tools=[run])
 
                 state = agent.invoke({"messages": [{"role": "user", "content": "go"}]})
+                close_chat_model(llm)
 
                 assert "Done after 3 tool calls." in str(state["messages"][-1].content)
             assert [] == _refused(deepseek)

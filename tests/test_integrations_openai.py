@@ -87,17 +87,16 @@ class TestOpenAIChat:
         """The originating bug, through the openai SDK: MiMo answers turn 2 with its 400."""
         with Emulator("mimo") as mimo:
             client = openai.OpenAI(base_url=mimo.openai_base_url, api_key="k", max_retries=0)
-            with pytest.raises(openai.BadRequestError, match="Param Incorrect"):
+            with client, pytest.raises(openai.BadRequestError, match="Param Incorrect"):
                 chat_tool_loop(client, "mimo-v2.5-pro")
 
     def test_openai_client_fixes_it(self, tmp_path: Path) -> None:
         """openai_client(config, provider=) observes each answer and restores the reasoning."""
         with Emulator("mimo") as mimo:
             config = _config(tmp_path, mimo.openai_base_url, "mimo-v2.5-pro")
-            client = openai_client(config, provider="p", max_retries=0)
-
-            assert 4 == chat_tool_loop(client, "mimo-v2.5-pro")
-            sent = mimo.bodies[-1]["messages"]
+            with openai_client(config, provider="p", max_retries=0) as client:
+                assert 4 == chat_tool_loop(client, "mimo-v2.5-pro")
+                sent = mimo.bodies[-1]["messages"]
 
         assert all(
             m.get("reasoning_content")
@@ -109,34 +108,33 @@ class TestOpenAIChat:
         """stream=True: the reasoning deltas are rebuilt as the caller reads, and restored."""
         with Emulator("mimo") as mimo:
             config = _config(tmp_path, mimo.openai_base_url, "mimo-v2.5-pro")
-            client = openai_client(config, provider="p", max_retries=0)
-
-            assert 4 == chat_tool_loop(client, "mimo-v2.5-pro", stream=True)
+            with openai_client(config, provider="p", max_retries=0) as client:
+                assert 4 == chat_tool_loop(client, "mimo-v2.5-pro", stream=True)
 
     def test_gemini_signatures_through_the_sdk(self) -> None:
         """Gemini's tool-call thought signatures, lost by the agent, come back."""
         with Emulator("gemini") as gemini:
             transport = PipelineTransport(_pipe())
-            client = openai.OpenAI(
+            with openai.OpenAI(
                 base_url=gemini.openai_base_url,
                 api_key="k",
                 max_retries=0,
                 http_client=httpx2.Client(transport=transport),
-            )
-
-            assert 4 == chat_tool_loop(client, "gemini-3-pro-preview")
+            ) as client:
+                assert 4 == chat_tool_loop(client, "gemini-3-pro-preview")
 
     def test_a_wrong_family_is_learned_with_one_retry(self) -> None:
         """An unknown alias in front of DeepSeek: its 400 teaches the family; the one retry
         carries the observed reasoning, and later calls go right the first time."""
-        with Emulator("deepseek") as deepseek:
-            client = openai.OpenAI(
+        with (
+            Emulator("deepseek") as deepseek,
+            openai.OpenAI(
                 base_url=deepseek.openai_base_url,
                 api_key="k",
                 max_retries=0,
                 http_client=httpx2.Client(transport=PipelineTransport(_pipe())),
-            )
-
+            ) as client,
+        ):
             assert 4 == chat_tool_loop(client, "relay-pro")
             statuses = [r.status for r in deepseek.log]
 
@@ -174,20 +172,20 @@ class TestOpenAIResponses:
         reasoning and the kept items go back whole."""
         with Emulator("openai") as emulator:
             config = _config(tmp_path, emulator.openai_base_url, "gpt-5", "responses")
-            client = openai_client(config, provider="p", max_retries=0)
-            items: list[Any] = [{"role": "user", "content": "go"}]
-            for _ in range(8):
-                answer = client.responses.create(model="gpt-5", input=items, store=False)
-                output = [o.model_dump(exclude_none=True) for o in answer.output]
-                items.extend(output)
-                calls = [o for o in output if o["type"] == "function_call"]
-                if not calls:
-                    break
-                items.extend(
-                    {"type": "function_call_output", "call_id": c["call_id"], "output": "ok"}
-                    for c in calls
-                )
-            statuses = [r.status for r in emulator.log]
+            with openai_client(config, provider="p", max_retries=0) as client:
+                items: list[Any] = [{"role": "user", "content": "go"}]
+                for _ in range(8):
+                    answer = client.responses.create(model="gpt-5", input=items, store=False)
+                    output = [o.model_dump(exclude_none=True) for o in answer.output]
+                    items.extend(output)
+                    calls = [o for o in output if o["type"] == "function_call"]
+                    if not calls:
+                        break
+                    items.extend(
+                        {"type": "function_call_output", "call_id": c["call_id"], "output": "ok"}
+                        for c in calls
+                    )
+                statuses = [r.status for r in emulator.log]
 
         assert [200] * 5 == statuses
 
@@ -196,13 +194,15 @@ class TestAnyClient:
     def test_the_anthropic_sdk_through_the_transport(self) -> None:
         """Any client on httpx2: the anthropic SDK with the transport instead of middleware,
         no base_url argument needed (the transport reads it from the request)."""
-        with Emulator("mimo") as mimo:
-            client = anthropic.Anthropic(
+        with (
+            Emulator("mimo") as mimo,
+            anthropic.Anthropic(
                 base_url=mimo.base_url,
                 api_key="k",
                 max_retries=0,
                 http_client=httpx2.Client(transport=PipelineTransport(_pipe())),
-            )
+            ) as client,
+        ):
             messages: list[Any] = [{"role": "user", "content": "go"}]
             for _ in range(8):
                 reply = client.messages.create(
@@ -307,24 +307,24 @@ class TestSdkObjects:
         extra_body."""
         with Emulator("deepseek", rounds=3) as deepseek:
             config = _config(tmp_path, deepseek.openai_base_url, "deepseek-v4-pro")
-            client = openai_client(config, provider="p", max_retries=0)
-            messages: list[Any] = [{"role": "user", "content": "go"}]
-            for _ in range(6):
-                answer = client.chat.completions.create(
-                    model="deepseek-v4-pro",
-                    messages=messages,
-                    tools=TOOLS,
-                    extra_body={"thinking": {"type": "enabled"}},
-                )
-                message = answer.choices[0].message
-                messages.append(message)  # the SDK object itself
-                if not message.tool_calls:
-                    break
-                messages.extend(
-                    {"role": "tool", "tool_call_id": c.id, "content": "ok"}
-                    for c in message.tool_calls
-                )
-            statuses = [r.status for r in deepseek.log]
+            with openai_client(config, provider="p", max_retries=0) as client:
+                messages: list[Any] = [{"role": "user", "content": "go"}]
+                for _ in range(6):
+                    answer = client.chat.completions.create(
+                        model="deepseek-v4-pro",
+                        messages=messages,
+                        tools=TOOLS,
+                        extra_body={"thinking": {"type": "enabled"}},
+                    )
+                    message = answer.choices[0].message
+                    messages.append(message)  # the SDK object itself
+                    if not message.tool_calls:
+                        break
+                    messages.extend(
+                        {"role": "tool", "tool_call_id": c.id, "content": "ok"}
+                        for c in message.tool_calls
+                    )
+                statuses = [r.status for r in deepseek.log]
 
         assert [200] * 4 == statuses
 
@@ -398,17 +398,18 @@ class TestWrongHttpClient:
         the first request (it was a bare AssertionError deep inside httpx2)."""
         import httpx
 
-        client = openai.OpenAI(
+        with openai.OpenAI(
             base_url="http://127.0.0.1:9/v1",
             api_key="k",
             max_retries=0,
             http_client=cast(Any, httpx.Client(transport=cast(Any, PipelineTransport(_pipe())))),
-        )
+        ) as client:
+            with pytest.raises(TypeError, match=r"httpx2\.Client\(transport=\.\.\.\)") as info:
+                client.chat.completions.create(
+                    model="m", messages=[{"role": "user", "content": "x"}]
+                )
 
-        with pytest.raises(TypeError, match=r"httpx2\.Client\(transport=\.\.\.\)") as info:
-            client.chat.completions.create(model="m", messages=[{"role": "user", "content": "x"}])
-
-        assert "got httpx.Request" in str(info.value)
+            assert "got httpx.Request" in str(info.value)
 
     def test_an_async_httpx_client_too(self) -> None:
         """The async transport inside an httpx.AsyncClient fails the same way."""

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent import ConfigError, FamilyRegistry, InvalidRequest, Pipeline, Request, load_config
+from agent import ConfigError, InvalidRequest, Pipeline, Request, load_config
 from agent.config.parse import MAX_ALIAS_VALUES
 from agent.inputs import MAX_DEPTH, decode_at, loads
 from agent.integrations import _sse
@@ -20,6 +20,7 @@ from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.recovery import classify
 from agent.testing import Emulator
 from tests.builders import CA, CT, CU, SECRET, A, T, U, rth, text, th_s, th_u, tu
+from tests.contracts import EXPECTED, FAMILY_OF
 from tests.corpus.configs import FIELDS as CONFIG_FIELDS
 
 THINKING = ("thinking", "redacted_thinking")
@@ -174,8 +175,7 @@ class TestAnthropicWire:
                     message["content"] = [
                         b for b in message["content"] if b["type"] not in THINKING
                     ] or [text("kept")]
-        match = FamilyRegistry.builtin().resolve(model, base_url, "anthropic_messages")
-        contract = match.family.anthropic
+        contract = EXPECTED[FAMILY_OF[target]].anthropic  # (the evidence's, not the table's)
 
         out = _common(request, pipe)
 
@@ -262,7 +262,7 @@ class TestChatWire:
         request = Request(
             api="chat_completions", base_url=base_url, body={"model": model, "messages": history}
         )
-        contract = FamilyRegistry.builtin().resolve(model, base_url, "chat_completions").family.chat
+        contract = EXPECTED[FAMILY_OF[target]].chat  # (the evidence's, not the table's)
         pipe = Pipeline([ThinkingRoundTrip()])
         own = [m.get("reasoning_content") for m in history]
         if lost:
@@ -465,7 +465,7 @@ class TestDoNoHarm:
 OPTIONS = st.fixed_dictionaries(
     {
         "unsigned_to_anthropic": st.sampled_from(["drop", "text"]),
-        "foreign": st.sampled_from(["pad", "keep_text", "drop"]),
+        "foreign": st.sampled_from(["pad", "keep_text"]),  # (drop, deprecated, sends pad's)
         "trusted_models": st.sampled_from([(), ("claude-*",), ("*",)]),
         "on_missing_loop_thinking": st.sampled_from(["send", "raise", "drop_param"]),
         "restore": st.booleans(),

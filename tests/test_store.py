@@ -238,12 +238,12 @@ class TestProcesses:
         path = tmp_path / "t.db"
         reported: dict[int, int] = {}
         for n in range(5):
-            writer = _writer(path, n, 100_000)
-            assert writer.stdout is not None
-            for _ in range(20 + 15 * n):  # let it commit a while, then kill it mid-burst
-                line = writer.stdout.readline()
-            os.kill(writer.pid, signal.SIGKILL)
-            writer.wait(timeout=30)
+            with _writer(path, n, 100_000) as writer:  # (its pipe closed when it is done)
+                assert writer.stdout is not None
+                for _ in range(20 + 15 * n):  # let it commit a while, then kill it mid-burst
+                    line = writer.stdout.readline()
+                os.kill(writer.pid, signal.SIGKILL)
+                writer.wait(timeout=30)
             reported[n] = int(line)
 
         with sqlite3.connect(path) as db:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,28 @@ def test_both(gemini_emulator, openai_emulator):
         )
 
         pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module a file imports (at any depth of the file)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+EMULATOR_FILES = sorted((ROOT / "agent" / "testing" / "emulators").glob("*.py"))
+
+
+class TestIndependentOracle:
+    @pytest.mark.parametrize("path", EMULATOR_FILES, ids=[p.name for p in EMULATOR_FILES])
+    def test_emulators_import_nothing_they_judge(self, path: Path) -> None:
+        """An emulator writes each provider's rule from the evidence: it imports nothing of
+        the library but the emulators' own modules (not the middleware, not the family or
+        dialect tables it judges), so a wrong rule in the pipeline cannot agree with itself."""
+        ours = {m for m in _imports(path) if m == "agent" or m.startswith("agent.")}
+
+        assert set() == {m for m in ours if not m.startswith("agent.testing.emulators")}

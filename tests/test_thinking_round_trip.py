@@ -9,6 +9,7 @@ import pytest
 
 from agent import (
     Action,
+    InvalidRequest,
     MemoryStore,
     Origin,
     Pipeline,
@@ -105,7 +106,8 @@ class TestThinkingRoundTrip:
 
     def test_foreign_keep_text_to_mimo(self) -> None:
         """foreign=keep_text sends another vendor's thinking text unsigned, with signature '';
-        drop removes it, and the tool turn still gets the pad MiMo needs (idempotent)."""
+        drop (deprecated, with a warning) removes it, and the tool turn still gets the pad MiMo
+        needs: the body pad sends."""
         store = MemoryStore()
         store.record(
             StoredTurn(
@@ -122,7 +124,9 @@ class TestThinkingRoundTrip:
 
         default = Pipeline([ThinkingRoundTrip(store=store)])(request)
         keep = Pipeline([ThinkingRoundTrip(store=store, foreign="keep_text")])(request)
-        drop = Pipeline([ThinkingRoundTrip(store=store, foreign="drop")])(request)
+        with pytest.warns(DeprecationWarning, match=r"foreign='drop'\) is deprecated.*use 'pad'"):
+            deprecated = ThinkingRoundTrip(store=store, foreign="drop")
+        drop = Pipeline([deprecated])(request)
 
         pad = {"type": "thinking", "thinking": " ", "signature": ""}
         assert [pad, tu("c1")] == default.body["messages"][1]["content"]
@@ -215,6 +219,24 @@ class TestDirectCalls:
 
         assert request is ThinkingRoundTrip()(request)
         assert request is ToolPairing()(request)
+
+
+class TestOnePath:
+    @pytest.mark.parametrize("signature", [False, 0], ids=["false", "zero"])
+    def test_a_malformed_signature_is_an_error_on_every_path(self, signature: object) -> None:
+        """A thinking block whose signature is no string is InvalidRequest naming it, on a
+        plain call as in explain (a DeepSeek turn's common case used to take it for unsigned
+        thinking, and only explain refused it)."""
+        block = {"type": "thinking", "thinking": "plan", "signature": signature}
+        body = anthropic_body("deepseek-v4-pro", U(), A(block, tu("c1")), T("c1"))
+        request = Request(api=AM, base_url="https://api.deepseek.com/anthropic", body=body)
+        pipe = Pipeline([ThinkingRoundTrip()])
+        where = r"messages\[1\]\.content\[0\]\.signature"
+
+        with pytest.raises(InvalidRequest, match=where):
+            pipe(request)
+        with pytest.raises(InvalidRequest, match=where):
+            pipe.explain(request)
 
 
 class TestNewestClaude:

@@ -61,7 +61,7 @@ from agent.errors import ConfigError, FamilyDefinitionError, InvalidOption, Unkn
 from agent.families import FamilyRegistry
 from agent.families.dialects import FIELD_CHOICES
 
-_log = logging.getLogger("agent.config")
+_log = logging.getLogger(__name__)
 
 _TOP_KEYS = ("middleware", "providers", "custom_providers", "families", "store", "gateway")
 _PROVIDER_KEYS = (

@@ -1,41 +1,89 @@
-"""The thinking contract of a family on each wire, and how its config fields are read."""
+"""The thinking contract of a family on each wire (each field read from config by the parser
+in its metadata: ``fields``)."""
 
 from __future__ import annotations
 
-import fnmatch
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, TypeVar, get_args
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Literal, get_args
 
-import attrs
-from attrs import evolve, field, frozen
+from attrs import field, frozen
 
-from agent.errors import FamilyDefinitionError, shown
+from agent.families import fields as read
+from agent.families.fields import choice, matches, one_of, overridden, parsed, parser
 
-ThinkingMode = Literal["verify", "carry", "pass", "drop"]
+
+class BlockMode(StrEnum):
+    """What a family's prior thinking blocks get on the Anthropic wire (a contract's
+    ``thinking``), with what the passes ask of it."""
+
+    #: Signatures are checked: only the target's own signed blocks travel, unmodified.
+    VERIFY = "verify"
+    #: The family's own thinking travels on every turn, unsigned or with its own signature.
+    CARRY = "carry"
+    #: Nothing is known: what the agent sent, minus what is known to be another target's.
+    PASS = "pass"
+    #: No prior thinking is sent.
+    DROP = "drop"
+
+    @property
+    def checks_signatures(self) -> bool:
+        """Only own signed blocks verify: a restored turn must line up and start with its
+        thinking, and the active tool loop's turn must start with thinking."""
+        return self is BlockMode.VERIFY
+
+    @property
+    def carries_unsigned(self) -> bool:
+        """Unsigned thinking is the family's own: written its way, padded where it needs
+        reasoning, found again by any of a turn's tool ids."""
+        return self is BlockMode.CARRY
+
+    @property
+    def sends_back(self) -> bool:
+        """A known contract that wants the turn's own reasoning back: restored from the
+        store, and a framework's text copy turned back into thinking."""
+        return self in (BlockMode.VERIFY, BlockMode.CARRY)
+
+    @property
+    def sends_thinking(self) -> bool:
+        """Some prior thinking travels (every mode but drop)."""
+        return self is not BlockMode.DROP
+
+
 Turns = Literal["all", "latest", "by_model"]
 EmptySignature = Literal["required", "accepted", "forbidden"]
 ReasoningMode = Literal["keep", "pass", "drop"]
 PadOn = Literal["tool_calls", "active_loop"]
 BareIds = Literal["pass", "404"]
+AskEncrypted = Literal["never", "store_off", "always"]
 #: Kimi's switch that keeps (and then requires) reasoning on every assistant message.
 KEEP_ALL = "all"
+
+
+_reasoning = one_of(get_args(ReasoningMode))
+
+
+def _mode(value: object, where: str) -> BlockMode:
+    return BlockMode(choice(value, [m.value for m in BlockMode], where))
+
+
+def _ask(value: object, where: str) -> str:
+    """``ask_encrypted``: true (with store: false) and false, or a name."""
+    if value is True:
+        return "store_off"
+    if value is False:
+        return "never"
+    return choice(value, get_args(AskEncrypted), where)
 
 
 def keeps_every(pad_every: tuple[str, ...], keep_switch: bool, model: str, body: Any) -> bool:
     """Whether this request wants reasoning on every assistant message: a model that always
     does (Kimi K3, K2.7 Code), or ``thinking.keep: "all"`` where the family honours it."""
-    if any(fnmatch.fnmatchcase(model, p) for p in pad_every):
+    if matches(model, pad_every):
         return True
     thinking = body.get("thinking") if keep_switch else None
     return isinstance(thinking, Mapping) and thinking.get("keep") == KEEP_ALL
-
-
-def _version(text: object, where: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in str(text).split("."))
-    except ValueError:
-        raise FamilyDefinitionError(where, f"{shown(text)} is not a version like '4.5'") from None
 
 
 # "claude-opus-4-5-20251101", "claude-opus-4.1", "claude-opus-4-20250514" (a date is no minor)
@@ -56,111 +104,7 @@ def tier_version(model: str) -> tuple[str, tuple[int, int]] | None:
     return None
 
 
-def choice(value: object, allowed: Iterable[str], where: str) -> str:
-    """``value`` if it is one of ``allowed``; FamilyDefinitionError otherwise."""
-    options = tuple(allowed)
-    if value not in options:
-        raise FamilyDefinitionError(where, f"{shown(value)} is not one of {', '.join(options)}")
-    return str(value)
-
-
-def check_keys(data: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:
-    """Raise FamilyDefinitionError naming the first key of ``data`` not in ``allowed``."""
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        raise FamilyDefinitionError(
-            where, f"unknown field {unknown[0]!r} (known: {', '.join(sorted(allowed))})"
-        )
-
-
-def _pad(value: object, where: str) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise FamilyDefinitionError(where, "the pad must be a string or null")
-    return value
-
-
-def _flag(value: object, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise FamilyDefinitionError(where, f"expected true or false, got {shown(value)}")
-    return value
-
-
-AskEncrypted = Literal["never", "store_off", "always"]
-
-
-def _ask(value: object, where: str) -> str:
-    """``ask_encrypted``: true (with store: false) and false, or a name."""
-    if value is True:
-        return "store_off"
-    if value is False:
-        return "never"
-    return choice(value, get_args(AskEncrypted), where)
-
-
-def _pad_on(value: object, where: str) -> frozenset[str]:
-    if not isinstance(value, Sequence) or isinstance(value, str):
-        raise FamilyDefinitionError(where, f"expected a list of {', '.join(get_args(PadOn))}")
-    return frozenset(choice(v, get_args(PadOn), where) for v in value)
-
-
-def _keep_all_from(value: object, where: str) -> dict[str, tuple[int, ...]]:
-    if not isinstance(value, Mapping):
-        raise FamilyDefinitionError(where, "expected tier: version")
-    return {str(k).lower(): _version(v, f"{where}.{k}") for k, v in value.items()}
-
-
-def _model_globs(value: object, where: str) -> tuple[str, ...]:
-    if not isinstance(value, Sequence) or isinstance(value, str):
-        raise FamilyDefinitionError(where, "expected a list of model id patterns")
-    if not all(isinstance(v, str) and v for v in value):
-        raise FamilyDefinitionError(where, "expected a list of model id patterns")
-    return tuple(v.lower() for v in value)
-
-
-def _reads(value: object, where: str) -> dict[str, tuple[str, ...]]:
-    if not isinstance(value, Mapping):
-        raise FamilyDefinitionError(where, "expected model pattern: [origin model patterns]")
-    return {str(k).lower(): _model_globs(v, f"{where}.{k}") for k, v in value.items()}
-
-
-_Parser = Callable[[object, str], Any]
-
-#: How each contract field is read from config (the same for both wires where shared).
-_FIELD_PARSERS: Mapping[str, _Parser] = {
-    "thinking": lambda v, w: choice(v, get_args(ThinkingMode), w),
-    "turns": lambda v, w: choice(v, get_args(Turns), w),
-    "keep_all_from": _keep_all_from,
-    "adaptive_from": _keep_all_from,
-    "cannot_disable": _model_globs,
-    "prefix_bound": _model_globs,
-    "reads": _reads,
-    "empty_signature": lambda v, w: choice(v, get_args(EmptySignature), w),
-    "reasoning_content": lambda v, w: choice(v, get_args(ReasoningMode), w),
-    "details": lambda v, w: choice(v, get_args(ReasoningMode), w),
-    "ask_encrypted": lambda v, w: _ask(v, w),
-    "tool_signatures": lambda v, w: choice(v, get_args(ReasoningMode), w),
-    "signatures_required": _model_globs,
-    "signature_dummy": _pad,
-    "pad": _pad,
-    "pad_on": _pad_on,
-    "empty_to_pad": _flag,
-    "pad_every": _model_globs,
-    "keep_switch": _flag,
-    "bare_ids": lambda v, w: choice(v, get_args(BareIds), w),
-    "no_prefill": _model_globs,
-}
-
-_C = TypeVar("_C", "AnthropicContract", "ChatContract")
-
-
-def _override(base: _C, data: object, where: str) -> _C:
-    """``base`` with the fields ``data`` (a config mapping) gives, each parsed and checked."""
-    if not isinstance(data, Mapping):
-        raise FamilyDefinitionError(where, "expected a mapping")
-    check_keys(data, [a.name for a in attrs.fields(type(base))], where)
-    return evolve(base, **{k: _FIELD_PARSERS[k](v, f"{where}.{k}") for k, v in data.items()})
-
-
+@parsed
 @frozen
 class AnthropicContract:
     """What a family wants back as prior thinking on the Anthropic Messages wire.
@@ -195,24 +139,32 @@ class AnthropicContract:
             message is merged into the next assistant message of its turn.
     """
 
-    thinking: ThinkingMode = "drop"
-    turns: Turns = "all"
-    keep_all_from: Mapping[str, tuple[int, ...]] = field(factory=dict)
-    adaptive_from: Mapping[str, tuple[int, ...]] = field(factory=dict)
-    cannot_disable: tuple[str, ...] = ()
-    prefix_bound: tuple[str, ...] = ()
-    reads: Mapping[str, tuple[str, ...]] = field(factory=dict)
-    empty_signature: EmptySignature = "forbidden"
-    pad: str | None = None
-    pad_on: frozenset[str] = frozenset()
-    empty_to_pad: bool = False
-    pad_every: tuple[str, ...] = ()
-    keep_switch: bool = False
-    no_prefill: tuple[str, ...] = ()
+    thinking: BlockMode = field(default=BlockMode.DROP, converter=BlockMode, metadata=parser(_mode))
+    turns: Turns = field(default="all", metadata=parser(one_of(get_args(Turns))))
+    keep_all_from: Mapping[str, tuple[int, ...]] = field(
+        factory=dict, metadata=parser(read.tier_versions)
+    )
+    adaptive_from: Mapping[str, tuple[int, ...]] = field(
+        factory=dict, metadata=parser(read.tier_versions)
+    )
+    cannot_disable: tuple[str, ...] = field(default=(), metadata=parser(read.model_globs))
+    prefix_bound: tuple[str, ...] = field(default=(), metadata=parser(read.model_globs))
+    reads: Mapping[str, tuple[str, ...]] = field(factory=dict, metadata=parser(read.reads))
+    empty_signature: EmptySignature = field(
+        default="forbidden", metadata=parser(one_of(get_args(EmptySignature)))
+    )
+    pad: str | None = field(default=None, metadata=parser(read.pad))
+    pad_on: frozenset[str] = field(
+        default=frozenset(), metadata=parser(read.choices(get_args(PadOn)))
+    )
+    empty_to_pad: bool = field(default=False, metadata=parser(read.flag))
+    pad_every: tuple[str, ...] = field(default=(), metadata=parser(read.model_globs))
+    keep_switch: bool = field(default=False, metadata=parser(read.flag))
+    no_prefill: tuple[str, ...] = field(default=(), metadata=parser(read.model_globs))
 
     def refuses_prefill(self, model: str) -> bool:
         """Whether ``model`` refuses a reasoning-only assistant message."""
-        return any(fnmatch.fnmatchcase(model, p) for p in self.no_prefill)
+        return matches(model, self.no_prefill)
 
     def keeps_all_turns(self, model: str) -> bool:
         """Whether thinking of turns before the latest one is sent to ``model``."""
@@ -235,17 +187,16 @@ class AnthropicContract:
 
     def can_disable(self, model: str) -> bool:
         """Whether ``model``'s thinking can be turned off."""
-        return not any(fnmatch.fnmatchcase(model, p) for p in self.cannot_disable)
+        return not matches(model, self.cannot_disable)
 
     def binds_prefix(self, model: str) -> bool:
         """Whether ``model`` binds its thinking to the conversation prefix."""
-        return any(fnmatch.fnmatchcase(model, p) for p in self.prefix_bound)
+        return matches(model, self.prefix_bound)
 
     def reads_from(self, model: str, origin_model: str) -> bool:
         """Whether ``model`` verifies signed blocks ``origin_model`` wrote."""
         return any(
-            fnmatch.fnmatchcase(model, target)
-            and any(fnmatch.fnmatchcase(origin_model, p) for p in origins)
+            matches(model, (target,)) and matches(origin_model, origins)
             for target, origins in self.reads.items()
         )
 
@@ -254,15 +205,15 @@ class AnthropicContract:
         cls, data: object, where: str, base: AnthropicContract | None = None
     ) -> AnthropicContract:
         """Build (or, given ``base``, override) a contract from its config mapping."""
-        return _override(base or cls(), data, where)
+        return overridden(base or cls(), data, where)
 
     def describe(self) -> str:
         """One line saying what this contract does to prior thinking."""
-        if self.thinking == "drop":
+        if self.thinking is BlockMode.DROP:
             return "prior thinking dropped"
-        if self.thinking == "pass":
+        if self.thinking is BlockMode.PASS:
             return "what the agent sent passes through unchanged, minus blocks known to be foreign"
-        if self.thinking == "verify":
+        if self.thinking is BlockMode.VERIFY:
             turns = "every turn" if self.turns == "all" else "latest turn only"
             if self.turns == "by_model":
                 tiers = ", ".join(
@@ -281,6 +232,7 @@ class AnthropicContract:
         return text
 
 
+@parsed
 @frozen
 class ChatContract:
     """What a family wants back as ``reasoning_content`` on the Chat Completions wire.
@@ -317,29 +269,31 @@ class ChatContract:
             found`` (OpenAI, Azure OpenAI); ``pass`` (others keep the agent's items).
     """
 
-    reasoning_content: ReasoningMode = "drop"
-    pad: str | None = None
-    pad_on: frozenset[str] = frozenset()
-    empty_to_pad: bool = False
-    details: ReasoningMode = "pass"
-    ask_encrypted: AskEncrypted = "never"
-    tool_signatures: ReasoningMode = "pass"
-    signatures_required: tuple[str, ...] = ()
-    signature_dummy: str | None = None
-    pad_every: tuple[str, ...] = ()
-    keep_switch: bool = False
-    bare_ids: BareIds = "pass"
+    reasoning_content: ReasoningMode = field(default="drop", metadata=parser(_reasoning))
+    pad: str | None = field(default=None, metadata=parser(read.pad))
+    pad_on: frozenset[str] = field(
+        default=frozenset(), metadata=parser(read.choices(get_args(PadOn)))
+    )
+    empty_to_pad: bool = field(default=False, metadata=parser(read.flag))
+    details: ReasoningMode = field(default="pass", metadata=parser(_reasoning))
+    ask_encrypted: AskEncrypted = field(default="never", metadata=parser(_ask))
+    tool_signatures: ReasoningMode = field(default="pass", metadata=parser(_reasoning))
+    signatures_required: tuple[str, ...] = field(default=(), metadata=parser(read.model_globs))
+    signature_dummy: str | None = field(default=None, metadata=parser(read.pad))
+    pad_every: tuple[str, ...] = field(default=(), metadata=parser(read.model_globs))
+    keep_switch: bool = field(default=False, metadata=parser(read.flag))
+    bare_ids: BareIds = field(default="pass", metadata=parser(one_of(get_args(BareIds))))
 
     def requires_signatures(self, model: str) -> bool:
         """Whether ``model`` rejects a step's first tool call without its thought signature."""
-        return any(fnmatch.fnmatchcase(model, p) for p in self.signatures_required)
+        return matches(model, self.signatures_required)
 
     @classmethod
     def from_mapping(
         cls, data: object, where: str, base: ChatContract | None = None
     ) -> ChatContract:
         """Build (or, given ``base``, override) a contract from its config mapping."""
-        return _override(base or cls(), data, where)
+        return overridden(base or cls(), data, where)
 
     def describe(self) -> str:
         """One line saying what this contract does to ``reasoning_content``."""

@@ -24,7 +24,7 @@ from typing import Any, Literal, get_args
 from attrs import field, frozen
 
 from agent.errors import FamilyDefinitionError, shown
-from agent.families.contracts import check_keys, choice
+from agent.families.fields import check_keys, choice
 
 Carrier = Literal["reasoning_content", "reasoning", "pair", "details", "chunks", "none", "agent"]
 Bound = Literal["model", "provider"]

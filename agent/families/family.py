@@ -10,8 +10,9 @@ from typing import Any, Literal
 from attrs import evolve, field, frozen
 
 from agent.errors import FamilyDefinitionError, shown
-from agent.families.contracts import AnthropicContract, ChatContract, check_keys
+from agent.families.contracts import AnthropicContract, ChatContract
 from agent.families.dialects import UNKNOWN_DIALECT, HostDialect
+from agent.families.fields import check_keys
 
 Rule = Literal["explicit", "model", "host", "none"]
 DialectRule = Literal["explicit", "host", "learned", "none"]
@@ -184,6 +185,8 @@ class FamilyMatch:
         dialect: how the host carries reasoning (``UNKNOWN_DIALECT`` when no row matched).
         dialect_rule: which rule chose the dialect: ``explicit``, ``host``, ``learned`` (a
             host's classified errors taught it), or ``none``.
+        host_family: the family the host alone matches, when the model id decided (None:
+            the host matches none), so explain says whether it agreed or was overruled.
     """
 
     family: ModelFamily
@@ -194,16 +197,21 @@ class FamilyMatch:
     note: str | None = None
     dialect: HostDialect = UNKNOWN_DIALECT
     dialect_rule: DialectRule = "none"
+    host_family: str | None = None
 
     def describe(self) -> str:
         """A sentence saying which rule chose the family."""
         if self.rule == "explicit":
             text = f"family {self.family.name}: set explicitly (family: {self.pattern})"
         elif self.rule == "model":
-            text = (
-                f"family {self.family.name}: model id {self.model!r} matched {self.pattern!r} "
-                "(the model id wins over the host)"
-            )
+            text = f"family {self.family.name}: model id {self.model!r} matched {self.pattern!r}"
+            if self.host_family == self.family.name:
+                text += f" (host {self.host!r} agrees)"
+            elif self.host_family is not None:
+                text += (
+                    f" (the model id wins over host {self.host!r}, which would say "
+                    f"{self.host_family})"
+                )
         elif self.rule == "host":
             text = f"family {self.family.name}: host {self.host!r} matched {self.pattern!r}"
         else:

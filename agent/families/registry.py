@@ -183,14 +183,14 @@ class FamilyRegistry:
         # elsewhere (an adapter that was not told the client's base URL)
         if by_host is not None and by_host.family.authoritative and base_url is not None:
             if by_model is None or by_model.family is by_host.family:
-                return by_model or by_host
+                return by_host if by_model is None else _overruled(by_model, by_host)
             serves = (
                 f"{host} serves {by_host.family.name}'s models whatever the id says "
                 f"({by_model.model!r} names {by_model.family.name}, which decides on other hosts)"
             )
             return FamilyMatch(by_host.family, "host", normalized, host, by_host.pattern, serves)
         if by_model is not None:
-            return by_model
+            return _overruled(by_model, by_host)
         if by_host is not None:
             return by_host
         note = None
@@ -222,6 +222,15 @@ class FamilyRegistry:
 
 
 _ASKED = "a thinking model because the request turns thinking on"
+
+
+def _overruled(by_model: FamilyMatch, by_host: FamilyMatch | None) -> FamilyMatch:
+    """The model id's answer, saying what the host alone would have said (explain then says
+    whether the host agreed, was overruled, or matched nothing)."""
+    if by_host is None:
+        return by_model
+    return evolve(by_model, host_family=by_host.family.name)
+
 
 _BUILTIN_DIALECTS = tuple(
     HostDialect.from_mapping(data, f"builtin dialect {data['name']}")

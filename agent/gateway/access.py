@@ -20,9 +20,9 @@ from attrs import define, field
 
 from agent.gateway.routing import masked_query
 
-log = logging.getLogger("agent.gateway")
+log = logging.getLogger(__package__)  # the access log: "agent.gateway"
 #: Where a failure inside the gateway is told (one line, no traceback).
-errors = logging.getLogger("agent.gateway.errors")
+errors = logging.getLogger(f"{__package__}.errors")
 #: Where a request's record waits in the ASGI scope for the handler to fill in.
 SCOPE_KEY = "agent.record"
 #: A client's own request id is kept when it looks like one.

@@ -123,6 +123,8 @@ class Gateway:
         except BadPath as exc:
             return _error(400, "invalid_request_error", str(exc), record)
         if segments == ["health"] and request.method in ("GET", "HEAD"):
+            if not self.authorized(request, False):  # (the names say who holds its keys)
+                return JSONResponse({"status": "ok"})
             return JSONResponse({"status": "ok", "providers": sorted(self.config.providers)})
         if segments == ["metrics"] and self.metrics is not None:
             if not self.authorized(request, False):

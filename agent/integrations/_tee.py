@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx2
 
-log = logging.getLogger("agent")
+log = logging.getLogger(__name__)
 
 #: The most bytes one decoding step hands on at once.
 PIECE = 65_536

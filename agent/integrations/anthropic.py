@@ -30,7 +30,7 @@ from agent.pipeline import Pipeline
 from agent.request import Request
 from agent.wire import safe_url
 
-log = logging.getLogger("agent")
+log = logging.getLogger(__name__)
 
 #: Statuses whose body may hold a thinking error worth one retry (relays answer 5xx for a
 #: provider's wrapped 400; strict servers 422).

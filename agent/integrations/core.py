@@ -26,7 +26,7 @@ from agent.request import Request
 from agent.store.lookups import CURRENT, Lookups, current
 from agent.wire import Api
 
-log = logging.getLogger("agent")
+log = logging.getLogger(__name__)
 
 #: Path endings -> the wire they speak.
 ENDPOINTS = (

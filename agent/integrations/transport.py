@@ -52,7 +52,7 @@ from agent.pipeline import Pipeline
 from agent.request import Request
 from agent.store.lookups import Lookups
 
-log = logging.getLogger("agent")
+log = logging.getLogger(__name__)
 
 #: Statuses a thinking error comes back with (relays wrap a provider's 400 in a 5xx; the
 #: Responses API answers a lost item with 404).

@@ -14,25 +14,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from agent.body import REMOVE, THINKING_TYPES, rebuild
+from agent.body import REMOVE, THINKING_TYPES, rebuild, with_messages
 from agent.errors import ThinkingContractError
 from agent.explain import SILENT, Action
 from agent.middleware.context import Call, Note
-from agent.middleware.policies import (
-    FOREIGN,
-    POLICIES,
-    TURNS,
-    Policy,
-    pad_block,
-)
+from agent.middleware.policies import POLICIES, Policy, pad_block
 from agent.middleware.restore import restore_turn, undo_downgrade
 from agent.middleware.sent_turns import continued_turn, latest_turn_start
 from agent.request import Request
 from agent.wire import thinking_requested
 
-log = logging.getLogger("agent")
+log = logging.getLogger(__name__)
 
 _REORDERED = (
     "the turn's blocks were reordered (a thinking block must come first), so its signatures "
@@ -44,26 +38,30 @@ def run(call: Call) -> Request:
     """The request with every assistant turn's thinking fitted to the target's contract."""
     history = call.request.history
     contract = call.family.anthropic
-    policy = POLICIES[contract.thinking]
-    turn = None if call.listening else TURNS[contract.thinking]
+    policy = POLICIES[call.mode]
+    fast = not call.listening and policy.plain is not None
     keep_all = contract.keeps_all_turns(call.match.model)
     messages, thinking_at = history.messages, history.thinking
     latest_start = (
         history.latest_start if keep_all else latest_turn_start(history, _left_out(call, policy))
     )
     changes: dict[int, Any] = {}
-    known = contract.thinking in ("verify", "carry")  # only a known contract wants it back
     for i in history.assistants:
         message = messages[i]
         positions = thinking_at.get(i)
         send_turn = keep_all or i >= latest_start
-        if positions is None and known and send_turn and undo_downgrade(call, i, changes):
+        if (
+            positions is None
+            and call.mode.sends_back
+            and send_turn
+            and undo_downgrade(call, i, changes)
+        ):
             continue  # a turn whose reasoning came back from a framework's text copy
         new = None
-        if turn is not None and positions is not None and positions[0] == 0 and send_turn:
+        if fast and positions is not None and positions[0] == 0 and send_turn:
             # the common case: every block takes the plain path, and the turn starts with its
             # thinking (so no turn-level rule applies)
-            new = turn(call, message, message["content"], positions)
+            new = policy.turn(call, message, message["content"], positions)
         if new is None:
             new = _message(call, policy, i, message, positions, send_turn)
         if new is not message:
@@ -72,10 +70,10 @@ def run(call: Call) -> Request:
     if any("." in f for f in call.dialect.rejects):
         out = _without_block_fields(call, out if out is not None else messages) or out
     last = continued_turn(history, changes)
-    if contract.thinking == "verify" and last is not None:
+    if call.mode.checks_signatures and last is not None:
         final = changes.get(last, messages[last])
         if not _starts_with_thinking(final):
-            body = {**call.request.body, "messages": out} if out is not None else call.request.body
+            body = with_messages(call.request.body, out) if out is not None else call.request.body
             new_body = _missing_loop_thinking(call, f"messages[{last}].content[0]", body)
             if new_body is not call.request.body:
                 return call.finish(None, new_body)
@@ -83,16 +81,13 @@ def run(call: Call) -> Request:
 
 
 def _left_out(call: Call, policy: Policy) -> Callable[[int], bool]:
-    """Whether the pass leaves assistant message ``i`` out (as the latest turn's), asked
-    without recording anything."""
+    """Whether the pass leaves assistant message ``i`` out as the latest turn's (asked quietly)."""
     history = call.request.history
-    quiet: list[Call] = []
 
     def left_out(i: int) -> bool:
-        if not quiet:
-            quiet.append(Call(call.options, call.request, SILENT, call.view))
-        new = _message(quiet[0], policy, i, history.messages[i], history.thinking.get(i), True)
-        return new is None
+        quiet = Call(call.options, call.request, SILENT, call.view)
+        message, positions = history.messages[i], history.thinking.get(i)
+        return _message(quiet, policy, i, message, positions, True) is None
 
     return left_out
 
@@ -142,9 +137,8 @@ def _message(
     content = message.get("content")
     if type(content) is not list:
         return _string_message(call, i, message)
-    changes, kept, verdicts, foreign_removed = _blocks(
-        call, policy, i, content, positions, send_turn
-    )
+    fitted = _blocks(call, policy, i, content, positions, send_turn)
+    changes, kept = fitted.changes, fitted.kept
     reordered = _reordered(call, content, changes, kept)
     if reordered:
         kept = []
@@ -154,13 +148,13 @@ def _message(
         for j in kept:
             call.notes.add(f"messages[{i}].content[{j}]", Action.DROPPED, _BLANK)
         return {**message, "content": real}
-    if verdicts is not None:
-        _record(call, i, verdicts, reordered)
+    if fitted.verdicts is not None:
+        _record(call, i, fitted.verdicts, reordered)
     if kept and not changes:
         return message
     current = rebuild(content, changes) if changes else content
     if not kept:
-        current = _back_fill(call, i, current, send_turn, foreign_removed)
+        current = _back_fill(call, i, current, send_turn, fitted.foreign_removed)
     if current is content:
         return message
     if not current:
@@ -177,6 +171,22 @@ def _message(
 Verdicts = list[tuple[int, tuple[Note, ...]]]
 
 
+class Fitted(NamedTuple):
+    """A turn's thinking blocks through the call's policy.
+
+    Attributes:
+        changes: position -> the new block, or REMOVE.
+        kept: the positions of the thinking blocks that survive, in order.
+        verdicts: each block's explain entries, when someone listens (else None).
+        foreign_removed: a block was left out as another family's reasoning.
+    """
+
+    changes: dict[int, Any]
+    kept: list[int]
+    verdicts: Verdicts | None
+    foreign_removed: bool
+
+
 def _blocks(
     call: Call,
     policy: Policy,
@@ -184,28 +194,26 @@ def _blocks(
     content: list[Any],
     positions: list[int] | None,
     send_turn: bool,
-) -> tuple[dict[int, Any], list[int], Verdicts | None, bool]:
-    """Each thinking block through the call's policy: (changes, the thinking blocks that
-    survive in order, their explain entries when someone listens, whether a foreign block
-    was removed)."""
+) -> Fitted:
+    """Each thinking block through the call's policy."""
     changes: dict[int, Any] = {}
     kept: list[int] = []
     verdicts: Verdicts | None = [] if call.listening else None
     foreign_removed = False
+    decide = policy.decide
     for j in positions or ():
         block = content[j]
-        new, notes = policy(call, block, i, j, send_turn)
+        new, notes, foreign = decide(call, block, i, j, send_turn)  # (a Verdict)
         if verdicts is not None:
             verdicts.append((j, notes))
         if new is block:
             kept.append(j)
             continue
-        if new is FOREIGN:
-            foreign_removed, new = True, None
+        foreign_removed = foreign_removed or foreign
         changes[j] = REMOVE if new is None else new
         if new is not None and new.get("type") in THINKING_TYPES:
             kept.append(j)
-    return changes, kept, verdicts, foreign_removed
+    return Fitted(changes, kept, verdicts, foreign_removed)
 
 
 def _reordered(
@@ -216,7 +224,7 @@ def _reordered(
     if (
         kept
         and kept[0] != 0
-        and call.family.anthropic.thinking == "verify"
+        and call.mode.checks_signatures
         and _first_kind(content, changes) not in THINKING_TYPES
     ):
         return kept
@@ -234,27 +242,26 @@ def _real_for_blank(
 ) -> list[Any] | None:
     """Prefer the real reasoning over a pad: a turn whose only thinking is blank and unsigned
     gets its own observed blocks back (found by tool-call id), when they line up."""
-    contract = call.family.anthropic
-    ids = [x for x in call.request.history.calls.get(i, ()) if type(x) is str]
-    if not (kept and ids and contract.thinking == "carry" and call.options.restore):
+    if not (kept and call.mode.carries_unsigned and call.options.restore):
         return None
     for j in kept:
         block = changes.get(j, content[j])
         text = block.get("thinking")
         if block.get("signature") or not isinstance(text, str) or text.strip():
             return None
+    ids = call.request.history.tool_ids(i)
+    if not ids:
+        return None
     positions = call.request.history.thinking.get(i, ())
     others = [b for j, b in enumerate(content) if j not in positions]
     return restore_turn(call, i, others, ids)
 
 
-def _record(
-    call: Call, i: int, verdicts: list[tuple[int, tuple[Note, ...]]], reordered: list[int]
-) -> None:
+def _record(call: Call, i: int, verdicts: Verdicts, reordered: list[int]) -> None:
     """Record the turn's decisions; a reordered turn's kept blocks are recorded as dropped."""
     for j, notes in verdicts:
         if j in reordered:
-            notes = tuple(n for n in notes if n[1] != Action.KEPT)
+            notes = tuple(n for n in notes if n.action != Action.KEPT)
         call.flush(f"messages[{i}].content[{j}]", notes)
     for j in reordered:
         call.notes.add(f"messages[{i}].content[{j}]", Action.DROPPED, _REORDERED)
@@ -267,13 +274,13 @@ def _back_fill(
     the family needs reasoning (tool turns, or every turn of the active loop)."""
     contract = call.family.anthropic
     calls = call.request.history.calls.get(i)
+    ids = call.request.history.tool_ids(i)
     # restore only what a known contract sends back; an unknown target gets what the agent sent
-    if calls and call.options.restore and contract.thinking in ("verify", "carry") and send_turn:
-        ids = [x for x in calls if type(x) is str]
-        restored = restore_turn(call, i, content, ids) if ids else None
+    if ids and call.options.restore and call.mode.sends_back and send_turn:
+        restored = restore_turn(call, i, content, ids)
         if restored is not None:
             return restored
-    if contract.thinking != "carry" or contract.pad is None:
+    if not call.mode.carries_unsigned or contract.pad is None:
         return content
     needed = (
         (bool(calls) and "tool_calls" in contract.pad_on)
@@ -290,16 +297,16 @@ def _back_fill(
         "had only foreign thinking" if foreign_removed else "had none",
         contract.pad,
         call.family.why,
-        _seen_but_padded(call, calls),
+        _seen_but_padded(call, ids),
     )
     return [pad_block(contract), *content]
 
 
-def _seen_but_padded(call: Call, calls: list[Any] | None) -> str:
+def _seen_but_padded(call: Call, ids: tuple[str, ...]) -> str:
     """Explain's word when the real reasoning was observed and a pad went all the same."""
-    first = next((x for x in calls or () if type(x) is str), None)
-    if not call.listening or first is None:
+    if not call.listening or not ids:
         return ""
+    first = ids[0]
     turn = call.turn_for_tool(first)
     if turn is None or not turn.blocks:
         return ""
@@ -313,7 +320,7 @@ def _string_message(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[s
     """A plain-text assistant message; only an active-loop pad can apply to it."""
     contract = call.family.anthropic
     if (
-        contract.thinking == "carry"
+        call.mode.carries_unsigned
         and contract.pad is not None
         and (
             ("active_loop" in contract.pad_on and i >= call.request.history.loop_start)

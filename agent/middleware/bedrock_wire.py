@@ -21,6 +21,7 @@ from typing import Any
 from attrs import evolve
 
 from agent.body import THINKING_TYPES as THINKING
+from agent.body import with_messages
 from agent.explain import Action
 from agent.middleware.anthropic_wire import run as run_anthropic
 from agent.middleware.context import Call
@@ -114,7 +115,7 @@ def run(call: Call) -> Request:
     merged = _no_prefill(call, messages, first) if refuses else messages
     if out is seen_request and merged is messages and first is seen:
         return request
-    return call.finish(None, _back(body, seen, {**out.body, "messages": merged}, originals))
+    return call.finish(None, _back(body, seen, with_messages(out.body, merged), originals))
 
 
 _FIRST = (
@@ -148,7 +149,7 @@ def _thinking_first(call: Call, seen: dict[str, Any]) -> dict[str, Any]:
         call.notes.add(f"messages[{i}].content", Action.CONVERTED, _FIRST, call.match.model)
         messages.append({**message, "content": [*thinking, *rest]})
         moved = True
-    return {**seen, "messages": messages} if moved else seen
+    return with_messages(seen, messages) if moved else seen
 
 
 def _no_prefill(call: Call, messages: list[Any], seen: Mapping[str, Any]) -> list[Any]:
@@ -208,7 +209,7 @@ def _back(
             for b in message["content"]
         ]
         messages.append({**source, "content": content})
-    new = {**body, "messages": messages}
+    new = with_messages(body, messages)
     fields = body.get("additionalModelRequestFields")
     if "thinking" in seen and "thinking" not in out and isinstance(fields, Mapping):
         new["additionalModelRequestFields"] = {k: v for k, v in fields.items() if k != "thinking"}

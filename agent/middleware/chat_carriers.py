@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from agent.body import thought_signature, tool_call_ids, without
+from agent.body import thought_signature, without
 from agent.explain import Action
 from agent.families.dialects import OPAQUE
 from agent.middleware.chat_fields import DETAILS
@@ -48,12 +48,12 @@ def carriers(call: Call, i: int, message: Mapping[str, Any], current: bool) -> M
     return message
 
 
-def turn_for(call: Call, calls: object, exact: bool = False) -> tuple[StoredTurn, str] | None:
-    """The observed turn a message's tool calls came from, trusted at the target, and the id
-    that found it: any of the calls' ids, as long as every id is one of that turn's (an agent
-    or ToolPairing may have left some calls out; ``exact``: all of them, in order, for
-    carriers bound to the whole sequence)."""
-    ids = tool_call_ids(calls)
+def turn_for(call: Call, i: int, exact: bool = False) -> tuple[StoredTurn, str] | None:
+    """The observed turn assistant message ``i``'s tool calls came from, trusted at the
+    target, and the id that found it: any of the calls' ids, as long as every id is one of
+    that turn's (an agent or ToolPairing may have left some calls out; ``exact``: all of them,
+    in order, for carriers bound to the whole sequence)."""
+    ids = call.request.history.tool_ids(i)
     for key in ids:
         turn = call.turn_for_tool(key)
         if turn is None:
@@ -92,7 +92,7 @@ def _details(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[str, Any
         message = without(message, DETAILS)
     if mode != "keep" or not call.options.restore or call.dialect.carrier == "pair":
         return message
-    found = turn_for(call, message.get("tool_calls"), exact=True)
+    found = turn_for(call, i, exact=True)
     details = [dict(d) for d in found[0].details if d.get("type") != PAIR] if found else []
     if (
         found is None
@@ -210,7 +210,7 @@ def _pair(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[str, Any]:
         return message  # a half alone: kept as it came
     if call.family.chat.details != "keep" and call.family.chat.reasoning_content != "keep":
         return message
-    found = turn_for(call, message.get("tool_calls"), exact=True)
+    found = turn_for(call, i, exact=True)
     pair = next((d for d in found[0].details if d.get("type") == PAIR), None) if found else None
     if found is None or pair is None:
         return message

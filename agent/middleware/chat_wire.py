@@ -75,7 +75,7 @@ def _keep(
     path = f"messages[{i}].{field or writes}"
     reasoning = message.get(field) if field is not None else None
     if isinstance(reasoning, str) and not reasoning.strip():
-        restored = _restored(call, path, message, field or writes)
+        restored = _restored(call, i, path, message, field or writes)
         if restored is not None:  # the real reasoning beats a blank one
             return restored
     if reasoning == "" and field is not None:
@@ -166,12 +166,12 @@ def _pass(call: Call, i: int, message: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _restored(
-    call: Call, path: str, message: Mapping[str, Any], field: str
+    call: Call, i: int, path: str, message: Mapping[str, Any], field: str
 ) -> Mapping[str, Any] | None:
     """The message with its own observed reasoning in ``field``, found by tool call id."""
     if not call.options.restore:
         return None
-    found = turn_for(call, message.get("tool_calls"))
+    found = turn_for(call, i)
     if found is None:
         return None
     turn, key = found
@@ -198,7 +198,7 @@ def _back_fill(
     """A message without (own) reasoning: restored by tool call id, padded, or left without."""
     path = f"messages[{i}].{field}"
     contract = call.family.chat
-    restored = _restored(call, path, message, field)
+    restored = _restored(call, i, path, message, field)
     if restored is not None:
         return restored
     calls = message.get("tool_calls")

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from attrs import evolve
 
-from agent.body import block_key
+from agent.body import block_key, with_messages
 from agent.explain import Action, Notes
 from agent.families import FamilyMatch
-from agent.families.contracts import keeps_every
+from agent.families.contracts import BlockMode, keeps_every
 from agent.request import Request
 from agent.store import Origin, StoredTurn, ThinkingStore
 
-#: One explain entry waiting for its path: (path suffix, action, reason template, args).
-Note = tuple[str, Action, str, tuple[Any, ...]]
+
+class Note(NamedTuple):
+    """One explain entry waiting for its path (a named tuple: a pass makes one per block on
+    its hot path, where an attrs instance costs several times as much)."""
+
+    suffix: str
+    action: Action
+    reason: str
+    args: tuple[Any, ...] = ()
+
 
 HOW_TO_SET = (
     "set `family:` on the provider in config (or Request(family=...)) if this endpoint "
@@ -104,6 +112,8 @@ class Call:
         options: the ThinkingRoundTrip being run (its fields are the options).
         request: the request, resolved.
         match: its one family answer.
+        mode: what the family's prior thinking blocks get on the Anthropic wire (its
+            contract's ``thinking``).
         dialect: how the host carries reasoning (the answer's dialect row).
         every_message: the target wants reasoning on every assistant message (preserved
             thinking), not only where the family's ``pad_on`` says.
@@ -111,6 +121,8 @@ class Call:
         dead: signatures and redacted data that must not be sent as signed thinking (the
             request's dead marks and the provider-rejected ones).
         rejected: the provider-rejected ones alone.
+        plain_notes: explain entries a policy makes once per call (its common case's, the
+            same for every block), by the policy's key.
         view: what the call reads from the store; ``turn_for_tool``, ``origin_of`` and
             ``origin_of_text`` are its lookups (a pass looks up through these, never through
             the store itself: a shared store answers the call's keys in one batch).
@@ -125,10 +137,12 @@ class Call:
         "last_origin",
         "listening",
         "match",
+        "mode",
         "notes",
         "options",
         "origin_of",
         "origin_of_text",
+        "plain_notes",
         "rejected",
         "request",
         "trusted",
@@ -143,6 +157,7 @@ class Call:
         self.request = request
         self.match: FamilyMatch = request.match
         self.family = self.match.family
+        self.mode: BlockMode = self.family.anthropic.thinking
         self.dialect = self.match.dialect
         contract = (
             self.family.anthropic if request.api == "anthropic_messages" else self.family.chat
@@ -162,9 +177,10 @@ class Call:
         self.turn_for_tool = self.view.turn_for_tool
         self.trusted: dict[Origin, bool] = {}  # per call: origins seen are few, blocks many
         self.last_origin: Origin | None = None  # most blocks share one origin: the last trusted
-        # the explain entry of the common case, made once per call
+        # the explain entries of the common cases, made once per call (a policy's, by key)
+        self.plain_notes: dict[object, tuple[Note, ...]] = {}
         self.kept_own: tuple[Note, ...] = (
-            (
+            Note(
                 "",
                 Action.KEPT,
                 "{} ({})",
@@ -207,7 +223,7 @@ class Call:
     def _in_own_turn(self, i: int, signature: str | None, text: str | None) -> bool:
         """Whether a block (by its signature, else its unsigned text) is one of the observed
         turn of assistant message ``i``'s tool calls, from a trusted origin."""
-        for tool_id in (x for x in self.request.history.calls.get(i, ()) if type(x) is str):
+        for tool_id in self.request.history.tool_ids(i):
             turn = self.turn_for_tool(tool_id)
             if turn is None or not self.options.trusts(turn.origin, self.match):
                 continue
@@ -236,8 +252,8 @@ class Call:
 
     def finish(self, messages: list[Any] | None, body: Any = None) -> Request:
         """The request with new ``messages`` (or ``body``), or the very same one for None."""
-        if body is None and messages is None:
-            return self.request
         if body is None:
-            body = {**self.request.body, "messages": messages}
+            if messages is None:
+                return self.request
+            body = with_messages(self.request.body, messages)
         return evolve(self.request, body=body, resolved=self.match)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 
 from attrs import evolve
 
-from agent.body import block_key, thought_signature, tool_call_ids
+from agent.body import block_key, thought_signature
 from agent.errors import InvalidRequest
 from agent.middleware.bedrock_wire import view as converse_view
 from agent.middleware.gemini_wire import SIGNATURE, call_key
@@ -35,8 +35,10 @@ def anthropic(request: Request, want: Wanted) -> None:
     keep_all = contract.keeps_all_turns(request.match.model)
     # an unknown target (pass) too: a classified error may teach its family, and the retry then
     # finds what it restores in this call's batch
-    known = contract.thinking != "drop"
-    unsigned_kept = contract.thinking != "verify"  # a signature-checking target drops it
+    known = contract.thinking.sends_thinking
+    unsigned_kept = (
+        not contract.thinking.checks_signatures
+    )  # (a signature-checking target drops it)
     # the latest turn as it may be sent: a last message that holds only thinking may be left
     # out, making the turn before it the latest (sent_turns), so its turn is read too
     latest = history.latest_start if keep_all else latest_turn_start(history, lambda i: True)
@@ -54,7 +56,7 @@ def anthropic(request: Request, want: Wanted) -> None:
                 want.text(text)
                 own = own or unsigned_kept
         sent = keep_all or i >= latest
-        ids = [x for x in history.calls.get(i, ()) if type(x) is str]
+        ids = history.tool_ids(i)
         # an unsigned family's turn is found by any of its ids (restore.observed_turn)
         for n, tool_id in enumerate(ids):
             first = n == 0 or unsigned_kept
@@ -87,7 +89,7 @@ def chat(request: Request, want: Wanted) -> None:
         for tool_id in ids:  # a turn is found by any of its ids (chat_carriers.turn_for)
             if isinstance(tool_id, str):
                 want.tool(tool_id, fetch=restores_text and not reasoning)
-        first = tool_call_ids(calls)[:1]
+        first = history.tool_ids(i)[:1]
         if first:
             want.tool(first[0], fetch=contract.details == "keep" and not details)
         for k, call in enumerate(calls):

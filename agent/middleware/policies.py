@@ -1,6 +1,6 @@
 """Block policies for the Anthropic wire: what one prior thinking block becomes.
 
-The family contract's ``thinking`` mode picks one policy per call from ``POLICIES``:
+The contract's ``thinking`` mode (``BlockMode``) picks one policy per call from ``POLICIES``:
 
 - ``verify`` (Anthropic): own-origin signed blocks verbatim; unsigned, dead or foreign ones
   dropped (or, opted in, turned into text);
@@ -10,27 +10,85 @@ The family contract's ``thinking`` mode picks one policy per call from ``POLICIE
   target's (do no harm);
 - ``drop`` (strict servers): no prior thinking is sent.
 
-A policy returns a verdict ``(new block, notes)``: the block itself (kept as it is), a new
-block, ``None`` (dropped) or ``FOREIGN`` (dropped as another family's), and the explain
-entries, recorded by the caller once the turn's fate is known.
+A policy is one object. ``decide`` gives a block's ``Verdict``: the block itself (kept), a new
+block, or None (left out; ``foreign`` when it is another family's reasoning), and the explain
+entries, recorded by the caller once the turn's fate is known. ``plain`` is the one predicate
+of the mode's common case, a block that goes as ``shaped`` makes it with nothing to say but
+"kept": ``decide`` answers a plain block that way first, and ``turn``, the whole-turn shortcut a
+call takes when nobody listens, is derived from the same predicate, so the two cannot differ.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
+
+from attrs import frozen
 
 from agent.body import BlockPath, block_key, without
 from agent.errors import InvalidRequest, json_kind
 from agent.explain import Action
 from agent.families import AnthropicContract
+from agent.families.contracts import BlockMode
 from agent.middleware.context import HOW_TO_SET, Call, Note
 
-#: A block removed because it is another family's reasoning (not replayed).
-FOREIGN: Any = object()
 
-Verdict = tuple[Any, tuple[Note, ...]]
-Policy = Callable[[Call, Mapping[str, Any], int, int, bool], Verdict]
+class Verdict(NamedTuple):
+    """What one thinking block becomes, and what explain says of it (a named tuple: one per
+    block, on the hot path).
+
+    Attributes:
+        block: the block itself (kept), a new block, or None (left out).
+        notes: its explain entries (none when nobody listens, where a policy may skip them).
+        foreign: left out as another family's reasoning (the turn is then one that had only
+            foreign thinking, and may get the family's pad).
+    """
+
+    block: Any
+    notes: tuple[Note, ...]
+    foreign: bool = False
+
+
+Decide = Callable[[Call, Mapping[str, Any], int, int, bool], Verdict]
+Plain = Callable[[Call, Mapping[str, Any]], bool]
+Shape = Callable[[Call, Mapping[str, Any]], Mapping[str, Any]]
+
+
+@frozen
+class Policy:
+    """One mode's decision on a prior thinking block.
+
+    Attributes:
+        decide: a block's verdict and its explain entries (``(call, block, i, j, send_turn)``,
+            ``send_turn``: the turn's thinking is sent at all).
+        plain: the common case's predicate: a block that goes as ``shaped`` makes it, kept
+            (None: the mode has no common case).
+        shaped: how a plain block goes, written the family's way (None: as it is).
+    """
+
+    decide: Decide
+    plain: Plain | None = None
+    shaped: Shape | None = None
+
+    def turn(
+        self, call: Call, message: Mapping[str, Any], content: Sequence[Any], positions: list[int]
+    ) -> Mapping[str, Any] | None:
+        """The whole-turn shortcut of a sent turn: the message with every thinking block as
+        ``shaped`` makes it, when all are plain; None (decide block by block) otherwise."""
+        plain, shaped = self.plain, self.shaped
+        if plain is None:
+            return None
+        out: list[Any] | None = None
+        for j in positions:
+            block = content[j]
+            if not plain(call, block):
+                return None
+            new = block if shaped is None else shaped(call, block)
+            if new is not block:
+                if out is None:
+                    out = list(content)
+                out[j] = new
+        return message if out is None else {**message, "content": out}
 
 
 def _text_and_signature(block: Mapping[str, Any], i: int, j: int) -> tuple[str, str | None]:
@@ -50,35 +108,36 @@ def _text_and_signature(block: Mapping[str, Any], i: int, j: int) -> tuple[str, 
 def keep(call: Call, block: Mapping[str, Any], why: str) -> Verdict:
     """The block kept; only ``cache_control`` is removed (thinking blocks cannot carry it)."""
     if "cache_control" in block:
-        return without(block, "cache_control"), (
-            (
-                ".cache_control",
-                Action.STRIPPED,
-                "cache_control cannot be set on thinking blocks; removed from the block only",
-                (),
-            ),
+        removed = "cache_control cannot be set on thinking blocks; removed from the block only"
+        return Verdict(
+            without(block, "cache_control"), (Note(".cache_control", Action.STRIPPED, removed),)
         )
-    return block, (("", Action.KEPT, "{} ({})", (why, call.family.name)),)
+    return Verdict(block, (Note("", Action.KEPT, "{} ({})", (why, call.family.name)),))
 
 
 def _unsendable(call: Call, block: Mapping[str, Any], why: str) -> Verdict:
     text = block.get("thinking")
     if call.options.unsigned_to_anthropic == "text" and isinstance(text, str) and text.strip():
-        return {"type": "text", "text": text}, (
-            ("", Action.CONVERTED, "{}; turned into text (unsigned_to_anthropic=text)", (why,)),
+        return Verdict(
+            {"type": "text", "text": text},
+            (
+                Note(
+                    "",
+                    Action.CONVERTED,
+                    "{}; turned into text (unsigned_to_anthropic=text)",
+                    (why,),
+                ),
+            ),
         )
-    return None, (
-        (
-            "",
-            Action.DROPPED,
-            "{}; dropped, not turned into text (unsigned_to_anthropic=drop)",
-            (why,),
-        ),
-    )
+    dropped = "{}; dropped, not turned into text (unsigned_to_anthropic=drop)"
+    return Verdict(None, (Note("", Action.DROPPED, dropped, (why,)),))
+
+
+# ---------------------------------------------------------------- verify (signatures checked)
 
 
 def _own_signed(call: Call, block: Mapping[str, Any]) -> bool:
-    """The common case of a signature-checking target: an own signed block, sent as it is."""
+    """``verify``'s common case: an own signed block, sent as it is."""
     signature = block.get("signature")
     return (
         type(signature) is str
@@ -95,37 +154,21 @@ def _own_signed(call: Call, block: Mapping[str, Any]) -> bool:
     )
 
 
-def verify_turn(
-    call: Call, message: Mapping[str, Any], content: Sequence[Any], positions: list[int]
-) -> Mapping[str, Any] | None:
-    """The whole-turn shortcut of ``verify``: the message itself when every thinking block is
-    an own signed block sent as it is; None (decide block by block) otherwise."""
-    for j in positions:
-        if not _own_signed(call, content[j]):
-            return None
-    return message
-
-
 def verify(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool) -> Verdict:
     """A signature-checking target: only what verifies there, unmodified, travels."""
     if send_turn and _own_signed(call, block):
-        return block, call.kept_own
+        return Verdict(block, call.kept_own)
     if not send_turn:
-        return None, (
-            (
-                "",
-                Action.DROPPED,
-                "{} keeps only the latest assistant turn's thinking; earlier turns' blocks are "
-                "stripped by the API anyway",
-                (call.match.model,),
-            ),
+        earlier = (
+            "{} keeps only the latest assistant turn's thinking; earlier turns' blocks are "
+            "stripped by the API anyway"
         )
+        return Verdict(None, (Note("", Action.DROPPED, earlier, (call.match.model,)),))
     if block.get("type") == "redacted_thinking":
         data = block.get("data")
         if not isinstance(data, str) or not data:
-            return None, (
-                ("", Action.DROPPED, "redacted_thinking without data cannot be verified", ()),
-            )
+            no_data = "redacted_thinking without data cannot be verified"
+            return Verdict(None, (Note("", Action.DROPPED, no_data),))
         if data in call.dead:
             return _unsendable(call, block, call.dead_reason(data, "data"))
         origin = call.foreign_origin(data, None, i)
@@ -152,16 +195,45 @@ def verify(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool
     return keep(call, block, "own signed thinking passed back verbatim, in order")
 
 
+# ---------------------------------------------------------------- carry (unsigned, every turn)
+
+
+def _plain_carry(call: Call, block: Mapping[str, Any]) -> bool:
+    """``carry``'s common case: the family's own (or never observed) non-empty unsigned
+    thinking without ``cache_control``, sent the way the family takes it."""
+    text = block.get("thinking")
+    signature = block.get("signature")
+    if (
+        type(text) is not str
+        or not text
+        or text.isspace()  # blank: the real reasoning may replace it
+        or block.get("type") != "thinking"
+        or (signature is not None and signature != "")
+        or "cache_control" in block
+    ):
+        return False
+    origin = call.origin_of_text(text)
+    return origin is None or origin is call.last_origin or call.foreign_origin(None, text) is None
+
+
+def _unsigned(call: Call, block: Mapping[str, Any]) -> Mapping[str, Any]:
+    return unsigned_form(call.family.anthropic, block)
+
+
 def carry(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool) -> Verdict:
     """A family that takes its own (or unsigned) thinking back on every turn."""
+    if _plain_carry(call, block):
+        shaped = _unsigned(call, block)
+        if not call.listening:
+            return Verdict(shaped, ())
+        return Verdict(shaped, _carried(call, rewritten=shaped is not block))
     family = call.family.name
     if block.get("type") == "redacted_thinking":
         data = block.get("data")
         origin = call.foreign_origin(data if isinstance(data, str) else None, None, i)
         if origin is not None:
-            return FOREIGN, (
-                ("", Action.DROPPED, "redacted thinking from {} is opaque to {}", (origin, family)),
-            )
+            opaque = "redacted thinking from {} is opaque to {}"
+            return Verdict(None, (Note("", Action.DROPPED, opaque, (origin, family)),), True)
         return keep(call, block, "passed back unchanged")
     text, signature = _text_and_signature(block, i, j)
     origin = call.foreign_origin(signature, text, i)
@@ -169,70 +241,64 @@ def carry(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool)
         return _foreign(call, text, origin)
     if signature:
         return keep(call, block, "own thinking passed back with its signature")
+    return _rewritten(call, block)
+
+
+def _carried(call: Call, rewritten: bool) -> tuple[Note, ...]:
+    """The explain entry of a plain block (the same for every one: made once per call)."""
+    notes = call.plain_notes.get(rewritten)
+    if notes is None:
+        if rewritten:
+            reason = unsigned_reason(call.family.anthropic, call.family.name)
+            notes = (Note("", Action.UNSIGNED, reason),)
+        else:
+            kept = "unsigned thinking kept on every turn ({})"
+            notes = (Note("", Action.KEPT, kept, (call.family.why,)),)
+        call.plain_notes[rewritten] = notes
+    return notes
+
+
+def _rewritten(call: Call, block: Mapping[str, Any]) -> Verdict:
+    """Unsigned thinking that is not plain (empty, blank, or with ``cache_control``): padded
+    where the family rejects an empty text, written its way, ``cache_control`` removed."""
     contract = call.family.anthropic
     padded = pad_empty(contract, block)
     shaped = unsigned_form(contract, padded)
     out = without(shaped, "cache_control") if "cache_control" in shaped else shaped
     if not call.listening:
-        return out, ()
+        return Verdict(out, ())
     notes: list[Note] = []
     if padded is not block:
-        notes.append(
-            (
-                "",
-                Action.PADDED,
-                "empty thinking becomes the pad {!r} ({} rejects an empty reasoning text)",
-                (contract.pad, family),
-            )
-        )
+        empty = "empty thinking becomes the pad {!r} ({} rejects an empty reasoning text)"
+        notes.append(Note("", Action.PADDED, empty, (contract.pad, call.family.name)))
     if shaped is not padded:
-        notes.append(("", Action.UNSIGNED, unsigned_reason(contract, family), ()))
+        notes.append(Note("", Action.UNSIGNED, unsigned_reason(contract, call.family.name)))
     if out is not shaped:
-        notes.extend(keep(call, shaped, "")[1])
+        notes.extend(keep(call, shaped, "").notes)
     elif shaped is block:
-        notes.append(
-            ("", Action.KEPT, "unsigned thinking kept on every turn ({})", (call.family.why,))
-        )
-    return out, tuple(notes)
+        kept = "unsigned thinking kept on every turn ({})"
+        notes.append(Note("", Action.KEPT, kept, (call.family.why,)))
+    return Verdict(out, tuple(notes))
 
 
 def _foreign(call: Call, text: str, origin: object) -> Verdict:
     family, option = call.family.name, call.options.foreign
     if option != "keep_text":
-        return FOREIGN, (
-            (
-                "",
-                Action.DROPPED,
-                "thinking observed from {} is another vendor's reasoning; not replayed to {} "
-                "(foreign={})",
-                (origin, family, option),
-            ),
+        replayed = (
+            "thinking observed from {} is another vendor's reasoning; not replayed to {} "
+            "(foreign={})"
         )
+        return Verdict(None, (Note("", Action.DROPPED, replayed, (origin, family, option)),), True)
     new = unsigned_form(call.family.anthropic, {"type": "thinking", "thinking": text})
-    return new, (
-        (
-            "",
-            Action.UNSIGNED,
-            "thinking observed from {}: its signature removed, its text kept (foreign=keep_text)",
-            (origin,),
-        ),
-    )
+    kept = "thinking observed from {}: its signature removed, its text kept (foreign=keep_text)"
+    return Verdict(new, (Note("", Action.UNSIGNED, kept, (origin,)),))
 
 
-def drop(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool) -> Verdict:
-    """A family whose contract sends no prior thinking."""
-    return None, (
-        (
-            "",
-            Action.DROPPED,
-            "{}; prior thinking is not sent ({})",
-            (call.match.describe(), call.family.why),
-        ),
-    )
+# ---------------------------------------------------------------- pass (unknown), drop (strict)
 
 
 def _not_foreign(call: Call, block: Mapping[str, Any]) -> bool:
-    """Neither dead nor observed from another target (what ``pass`` sends as it is)."""
+    """``pass``'s common case: neither dead nor observed from another target, sent as it is."""
     key = block_key(block)
     if key is not None:
         return key not in call.dead and call.foreign_origin(key, None) is None
@@ -244,14 +310,8 @@ def pass_through(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn
     """An unknown target: the agent's thinking goes as it is, minus what is known to be
     another target's (do no harm: what succeeds without the pipeline succeeds with it)."""
     if _not_foreign(call, block):
-        return block, (
-            (
-                "",
-                Action.KEPT,
-                "passed through as the agent sent it ({}; {})",
-                (call.match.describe(), HOW_TO_SET),
-            ),
-        )
+        sent = "passed through as the agent sent it ({}; {})"
+        return Verdict(block, (Note("", Action.KEPT, sent, (call.match.describe(), HOW_TO_SET)),))
     key = block_key(block)
     if key is not None and key in call.dead:
         why = call.dead_reason(key)
@@ -259,70 +319,21 @@ def pass_through(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn
         text = block.get("thinking")
         origin = call.foreign_origin(key, None if key else text if isinstance(text, str) else None)
         why = f"observed from {origin}, another target"
-    return None, (("", Action.DROPPED, "{}; not sent to an unknown target", (why,)),)
+    return Verdict(None, (Note("", Action.DROPPED, "{}; not sent to an unknown target", (why,)),))
 
 
-def pass_turn(
-    call: Call, message: Mapping[str, Any], content: Sequence[Any], positions: list[int]
-) -> Mapping[str, Any] | None:
-    """The whole-turn shortcut of ``pass``: the message itself when no block is foreign."""
-    for j in positions:
-        if not _not_foreign(call, content[j]):
-            return None
-    return message
+def drop(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool) -> Verdict:
+    """A family whose contract sends no prior thinking."""
+    why = (call.match.describe(), call.family.why)
+    return Verdict(None, (Note("", Action.DROPPED, "{}; prior thinking is not sent ({})", why),))
 
 
-#: The block policy of each ``thinking`` mode, chosen once per call.
-POLICIES: Mapping[str, Policy] = {
-    "verify": verify,
-    "carry": carry,
-    "pass": pass_through,
-    "drop": drop,
-}
-
-
-def carry_turn(
-    call: Call, message: Mapping[str, Any], content: Sequence[Any], positions: list[int]
-) -> Mapping[str, Any] | None:
-    """The whole-turn shortcut of ``carry``: when every thinking block is the family's own
-    (or never observed) non-empty unsigned thinking, the message with each written the way the
-    family takes it; None (decide block by block) otherwise."""
-    contract = call.family.anthropic
-    out: list[Any] | None = None
-    for j in positions:
-        block = content[j]
-        text = block.get("thinking")
-        if (
-            type(text) is not str
-            or not text
-            or text.isspace()  # blank: the real reasoning may replace it (slow path)
-            or block.get("type") != "thinking"
-            or block.get("signature")
-            or "cache_control" in block
-        ):
-            return None
-        origin = call.origin_of_text(text)
-        if not (
-            origin is None or origin is call.last_origin or call.foreign_origin(None, text) is None
-        ):
-            return None
-        new = unsigned_form(contract, block)
-        if new is not block:
-            if out is None:
-                out = list(content)
-            out[j] = new
-    return message if out is None else {**message, "content": out}
-
-
-Turn = Callable[[Call, Mapping[str, Any], Sequence[Any], list[int]], Mapping[str, Any] | None]
-
-#: Per mode, a whole-turn shortcut for the common case of a turn whose thinking blocks all
-#: take the plain path (None: no shortcut). Used only when nobody listens to explain.
-TURNS: Mapping[str, Turn | None] = {
-    "verify": verify_turn,
-    "carry": carry_turn,
-    "pass": pass_turn,
-    "drop": None,
+#: The policy of each ``thinking`` mode, chosen once per call.
+POLICIES: Mapping[BlockMode, Policy] = {
+    BlockMode.VERIFY: Policy(verify, _own_signed),
+    BlockMode.CARRY: Policy(carry, _plain_carry, _unsigned),
+    BlockMode.PASS: Policy(pass_through, _not_foreign),
+    BlockMode.DROP: Policy(drop),
 }
 
 

@@ -182,7 +182,7 @@ def _foreign(
     Responses server bridging to DeepSeek, Kimi, MiMo), the family's pad in its place, as
     the chat wire does, else that model answers 400."""
     chat = call.family.chat
-    if chat.bare_ids == "404" or chat.pad is None or call.family.anthropic.thinking != "carry":
+    if chat.bare_ids == "404" or chat.pad is None or not call.mode.carries_unsigned:
         call.notes.add(
             path,
             Action.DROPPED,

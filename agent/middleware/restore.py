@@ -27,7 +27,7 @@ _COPY = (
 
 
 def restore_turn(
-    call: Call, i: int, content: Sequence[Any], tool_ids: list[str]
+    call: Call, i: int, content: Sequence[Any], tool_ids: Sequence[str]
 ) -> list[Any] | None:
     """The message with its own observed thinking put back in original order, or None.
 
@@ -38,11 +38,12 @@ def restore_turn(
     lines up, its reasoning goes first in the message.
     """
     contract = call.family.anthropic
-    found = observed_turn(call, tool_ids, exact=contract.thinking == "verify")
+    signed = call.mode.checks_signatures
+    found = observed_turn(call, tool_ids, exact=signed)
     if found is None:
         return None
     turn, key = found
-    if contract.thinking == "verify":
+    if signed:
         # all or nothing: a partial turn is a modified turn
         if any((k := block_key(b)) is None or k in call.dead for b, _ in turn.blocks):
             return None
@@ -58,12 +59,12 @@ def restore_turn(
         others = iter(content)
         out = [at[p] if p in at else next(others) for p in range(turn.size)]
         where = "where the model put them"
-    elif contract.thinking == "carry":  # its own reasoning beats a pad, wherever it goes
+    elif call.mode.carries_unsigned:  # its own reasoning beats a pad, wherever it goes
         out = [at[p] for p in sorted(at)] + list(content)
         where = "first in the message (the turn no longer lines up with the observed one)"
     else:
         return None  # signed: the agent's turn does not line up with the observed one
-    if contract.thinking == "verify" and out[0].get("type") not in THINKING_TYPES:
+    if signed and out[0].get("type") not in THINKING_TYPES:
         return None  # Anthropic: a turn with thinking must start with it
     call.notes.add(
         f"messages[{i}].content",
@@ -78,7 +79,9 @@ def restore_turn(
     return out
 
 
-def observed_turn(call: Call, tool_ids: list[str], exact: bool) -> tuple[StoredTurn, str] | None:
+def observed_turn(
+    call: Call, tool_ids: Sequence[str], exact: bool
+) -> tuple[StoredTurn, str] | None:
     """The observed turn a message's tool calls came from (with thinking), trusted at the
     target, and the id that found it: any of the ids, as long as each is one of that turn's
     (``exact``: all of them, in order: signed blocks are bound to the whole turn)."""
@@ -104,10 +107,10 @@ def undo_downgrade(call: Call, i: int, changes: dict[int, Any]) -> bool:
     """Turn a text copy of assistant message ``i``'s observed reasoning back into thinking,
     recording the message changes (the turn, and a neighbouring user message holding the
     copy) in ``changes``; whether it did. Only for a tool turn without thinking."""
-    ids = [x for x in call.request.history.calls.get(i, ()) if type(x) is str]
+    ids = call.request.history.tool_ids(i)
     if not ids or not call.options.restore:
         return False
-    found = observed_turn(call, ids, exact=call.family.anthropic.thinking == "verify")
+    found = observed_turn(call, ids, exact=call.mode.checks_signatures)
     turn = found[0] if found is not None else None
     texts = {
         b["thinking"].strip()
@@ -118,7 +121,7 @@ def undo_downgrade(call: Call, i: int, changes: dict[int, Any]) -> bool:
 
 
 def _undo_turn(
-    call: Call, i: int, ids: list[str], texts: set[str], changes: dict[int, Any]
+    call: Call, i: int, ids: Sequence[str], texts: set[str], changes: dict[int, Any]
 ) -> bool:
     messages = call.request.history.messages
     content = messages[i]["content"]

@@ -28,6 +28,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 import logging
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
@@ -36,6 +37,7 @@ from attrs import Attribute, field, frozen
 from agent.errors import InvalidOption, StoreError, shown
 from agent.explain import SILENT, Notes
 from agent.families import FamilyMatch
+from agent.families.contracts import BlockMode
 from agent.families.dialects import FIELD_CHOICES
 from agent.middleware.anthropic_wire import run as run_anthropic
 from agent.middleware.bedrock_wire import observed_converse
@@ -68,7 +70,7 @@ from agent.store import (
 from agent.store.guard import read_now, reject_all
 from agent.store.lookups import CURRENT, Lookups
 
-log = logging.getLogger("agent")
+log = logging.getLogger(__name__)
 
 
 def _one_of(*allowed: str) -> Any:
@@ -112,10 +114,9 @@ class ThinkingRoundTrip:
         foreign: what thinking observed from another family becomes for an unsigned-carrying
             family: ``pad`` (default: the family's pad where it needs reasoning, else removed,
             so another vendor's chain of thought is not replayed), ``keep_text`` (its text
-            travels unsigned), or ``drop`` (removed; the turn is then treated as one that never
-            had reasoning, so a turn the family needs reasoning on still gets its pad: sending it
-            without is a 400, and a second run could not tell it apart; the same body as
-            ``pad``, kept for configs that name it).
+            travels unsigned), or ``drop``, deprecated (a DeprecationWarning): it sends the
+            same body as ``pad``, since a turn the family needs reasoning on gets its pad all
+            the same (sending it without is a 400, and a second run could not tell it apart).
         trusted_models: glob patterns of origin models (same family) whose signatures an
             Anthropic target also accepts, e.g. ``("claude-*",)``; by default only the same
             model on the same host is trusted.
@@ -152,6 +153,15 @@ class ThinkingRoundTrip:
     )
     preserve_reasoning: bool = field(default=False, validator=_boolean)
     store: ThinkingStore = field(factory=MemoryStore, repr=False, validator=_store)
+
+    def __attrs_post_init__(self) -> None:
+        if self.foreign == "drop":
+            warnings.warn(
+                "ThinkingRoundTrip(foreign='drop') is deprecated: it sends the same body as "
+                "foreign='pad' (a turn the family needs reasoning on gets its pad); use 'pad'",
+                DeprecationWarning,
+                stacklevel=3,
+            )
 
     def __call__(self, request: Request) -> Request:
         """The request with its prior reasoning fitted to the target's contract."""
@@ -292,9 +302,9 @@ class ThinkingRoundTrip:
         if origin.model == match.model and origin.host == match.host:
             return True
         mode = match.family.anthropic.thinking
-        if origin.family != match.family.name or mode == "pass":
+        if origin.family != match.family.name or mode is BlockMode.PASS:
             return False  # an unknown target's own is only what it answered itself
-        if mode != "verify":
+        if not mode.checks_signatures:
             return True  # carrying families: any block of their own family is their own
         if match.family.anthropic.reads_from(match.model, origin.model):
             return True  # a newer model that reads an older one's blocks (family data)

@@ -7,7 +7,7 @@ from typing import Any
 
 from attrs import evolve, frozen
 
-from agent.body import REMOVE, THINKING_TYPES, block_key, rebuild
+from agent.body import REMOVE, THINKING_TYPES, block_key, rebuild, with_messages
 from agent.explain import SILENT, Action, Notes
 from agent.history import History
 from agent.request import Request
@@ -50,7 +50,7 @@ class ToolPairing:
             return request
         return evolve(
             request,
-            body={**request.body, "messages": rebuild(history.messages, changes)},
+            body=with_messages(request.body, rebuild(history.messages, changes)),
             dead_signatures=request.dead_signatures | dead,
         )
 
@@ -60,8 +60,9 @@ def _partner(history: History, i: int, role: str) -> set[Any]:
     the results of the user message after an assistant message."""
     if not 0 <= i < len(history.messages) or history.messages[i].get("role") != role:
         return set()
-    ids = (history.calls if role == "assistant" else history.answers).get(i, ())
-    return {x for x in ids if isinstance(x, str)}
+    if role == "assistant":
+        return set(history.tool_ids(i))
+    return {x for x in history.answers.get(i, ()) if isinstance(x, str)}
 
 
 def _pair_anthropic(history: History, notes: Notes) -> tuple[dict[int, Any], frozenset[str]]:

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from agent.store.batch import Found, Recent, State, Wanted, read
 from agent.store.turns import ThinkingStore
 
-log = logging.getLogger("agent")
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 

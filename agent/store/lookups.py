@@ -19,7 +19,7 @@ from agent.store.batch import STATES, Found, State, Wanted
 from agent.store.guard import aread, guard_of, read_now, worst
 from agent.store.turns import ThinkingStore
 
-log = logging.getLogger("agent")
+log = logging.getLogger(__name__)
 
 
 class Lookups:

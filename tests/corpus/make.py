@@ -1,17 +1,21 @@
 """Writes ``requests.json``, the bad-request corpus, from the rules below (run it after
 changing them; the file is committed and reviewed like any test).
 
-Every case names the behaviour it must get: ``pass`` (no exception; the output is plain JSON
-when the input was), ``same`` (the very request back), ``none`` (recover has nothing to fix) or
-an error type and the JSON path it names. Values that JSON cannot spell are markers the test
-expands: ``{"$deep": n}`` (a list nested n deep), ``{"$huge": n}`` (a string of n characters),
-``{"$nan": 1}``, ``{"$bytes": "b"}``, ``{"$object": 1}``, ``{"$set": 1}``, ``{"$tuple": 1}``,
-``{"$self": 1}`` (a dict that holds itself), ``{"$intkeys": 1}`` (a dict with an int key).
+Every case names the behaviour it must get: ``same`` (the very request back), ``changes`` (the
+decisions explain reports, as [path, action], its ``kept`` and ``warning`` entries aside: what
+the rule below changes), ``none`` (recover has nothing to fix), an error type and the JSON path
+it names, or ``pass`` (no exception, where the call gives back no request: building options
+and pipelines); an output is plain JSON when the input was. Values that JSON cannot spell are
+markers the test expands: ``{"$deep": n}`` (a list nested n deep), ``{"$huge": n}`` (a string
+of n characters), ``{"$nan": 1}``, ``{"$bytes": "b"}``, ``{"$object": 1}``, ``{"$set": 1}``,
+``{"$tuple": 1}``, ``{"$self": 1}`` (a dict that holds itself), ``{"$intkeys": 1}`` (a dict with
+an int key).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +149,94 @@ OPENROUTER = {
 }
 
 
+#: A request whose spoiled value is passed over comes back the same, unless a rule changes it.
+SAME: dict[str, Any] = {"same": True}
+Outcome = Callable[[str], dict[str, Any]]
+
+
+def _changes(*entries: tuple[str, str]) -> dict[str, Any]:
+    return {"changes": [list(entry) for entry in entries]}
+
+
+def _always(expect: dict[str, Any]) -> Outcome:
+    return lambda _: expect
+
+
+def _strings_pass(otherwise: dict[str, Any]) -> Outcome:
+    """Same for a string (a value the wire allows); ``otherwise`` for anything else."""
+    return lambda kind: SAME if kind in STRINGS else otherwise
+
+
+# a tool_result whose call is gone is removed, and the user message it emptied is left out
+_LOST_CALL = _changes(("messages[2].content[0]", "dropped"), ("messages[2]", "dropped"))
+# ids that no longer pair: the call and its result go; the signed turn was restructured, so its
+# signature no longer verifies (dropped); the emptied messages are left out
+_UNPAIRED = _changes(
+    ("messages[1].content[1]", "dropped"),
+    ("messages[2].content[0]", "dropped"),
+    ("messages[2]", "dropped"),
+    ("messages[1].content[0]", "dropped"),
+    ("messages[1]", "dropped"),
+)
+# the same on the chat wire: the call goes, the message it emptied, and the tool message
+_UNPAIRED_CHAT = _changes(
+    ("messages[1].tool_calls[0]", "dropped"), ("messages[1]", "dropped"), ("messages[2]", "dropped")
+)
+# store: false with an OpenAI reasoning model: the encrypted reasoning is asked for
+_INCLUDE = ("include", "converted")
+# Gemini 3: a current-turn step whose first call has no signature gets the bypass value
+_BYPASS = _changes(("contents[1].parts[0].thoughtSignature", "padded"))
+_BYPASS_CHAT = _changes(
+    ("messages[1].tool_calls[0].extra_content.google.thought_signature", "padded")
+)
+
+#: The rule that changes a request whose spoiled value is passed over, by base and place
+#: (every other passed value: SAME).
+OUTCOMES: dict[str, Outcome] = {
+    # a message that is no assistant message has no tool_use the result pairs with
+    "anthropic/role": _always(_LOST_CALL),
+    "anthropic/content": _always(_LOST_CALL),
+    # unsigned thinking never goes to Anthropic
+    "anthropic/signature": _strings_pass(_changes(("messages[1].content[0]", "dropped"))),
+    "anthropic/tool-use-id": _always(_UNPAIRED),
+    "anthropic/tool-result-id": _always(_UNPAIRED),
+    "chat/role": _always(_changes(("messages[2]", "dropped"))),
+    # DeepSeek needs reasoning on a tool-call message: the pad " "
+    "chat/reasoning-content": _strings_pass(_changes(("messages[1].reasoning_content", "padded"))),
+    # no tool call: the tool message pairs with nothing; a nested list is a call without id
+    "chat/tool-calls": lambda kind: (
+        _UNPAIRED_CHAT if kind == "deep" else _changes(("messages[2]", "dropped"))
+    ),
+    "chat/tool-call": _always(_UNPAIRED_CHAT),
+    "chat/tool-call-id": _always(_UNPAIRED_CHAT),
+    "chat/tool-message-id": _always(_UNPAIRED_CHAT),
+    # no items (a string or nothing): nothing to carry, nothing asked for
+    "responses/input": lambda kind: SAME if kind in STRINGS | {"null"} else _changes(_INCLUDE),
+    "responses/reasoning-item": _always(_changes(_INCLUDE)),
+    "responses/reasoning-id": _always(_changes(_INCLUDE)),
+    # no encrypted content with store: false is a bare id: left out, and its call's id
+    "responses/encrypted-content": lambda kind: (
+        _changes(_INCLUDE)
+        if kind in STRINGS
+        else _changes(("input[1]", "dropped"), ("input[2].id", "dropped"), _INCLUDE)
+    ),
+    # a reasoning item whose following item is gone is left out
+    "responses/function-call": lambda kind: (
+        _changes(_INCLUDE) if kind in OBJECTS else _changes(("input[1]", "dropped"), _INCLUDE)
+    ),
+    "responses/call-id": _always(_changes(_INCLUDE)),
+    # an include that is a list (or none) gets the item; anything else is the agent's
+    "responses/include": lambda kind: (
+        _changes(_INCLUDE) if kind in ("null", "list", "deep") else SAME
+    ),
+    "gemini/thought-signature": _strings_pass(_BYPASS),
+    # unsigned reasoning never goes to Claude (on Bedrock too)
+    "converse/signature": _strings_pass(_changes(("messages[1].content[0]", "dropped"))),
+    "openrouter/extra-content": _always(_BYPASS_CHAT),
+    "openrouter/thought-signature": _strings_pass(_BYPASS_CHAT),
+}
+
+
 def _where(place: str, kind: str, where: str) -> str:
     """Where the error points: a nested value is named by its first bad part."""
     if kind == "deep" and place in ("messages",):
@@ -166,7 +258,7 @@ def _body_cases(api: str, base: str, places: dict[str, Any]) -> list[dict[str, A
         for name, value in VALUES.items():
             kind = ALIKE.get(name, name)
             expect: dict[str, Any] = (
-                {"pass": True}
+                OUTCOMES.get(f"{base}/{place}", _always(SAME))(kind)
                 if kind in passed
                 else {"error": "InvalidRequest", "where": _where(place, kind, where)}
             )
@@ -186,123 +278,111 @@ def _body_cases(api: str, base: str, places: dict[str, Any]) -> list[dict[str, A
 def _other_cases() -> list[dict[str, Any]]:
     cases: list[dict[str, Any]] = []
     for name, value in VALUES.items():
-        cases += _cases_of(name, ALIKE.get(name, name), value)
-    return cases + _fixed_cases()
-
-
-def _cases_of(name: str, kind: str, value: Any) -> list[dict[str, Any]]:
-    """The cases of one value kind outside a body."""
-    cases: list[dict[str, Any]] = []
-    cases.append(
-        {
-            "name": f"observe/response/{name}",
-            "call": "observe",
-            "api": "anthropic_messages",
-            "response": value,
-            # a response that is no mapping is an error, never silently passed over
-            "expect": (
-                {"pass": True}
-                if kind in OBJECTS
-                else {"error": "InvalidResponse", "where": "response"}
-            ),
-        }
-    )
-    cases.append(
-        {
-            "name": f"observe/thinking-text/{name}",
-            "call": "observe",
-            "api": "anthropic_messages",
-            "response": {
-                "type": "message",
-                "content": [{"type": "thinking", "thinking": value, "signature": "s"}],
-            },
-            "expect": {"pass": True},
-        }
-    )
-    cases.append(
-        {
-            "name": f"observe/chat-reasoning/{name}",
-            "call": "observe",
-            "api": "chat_completions",
-            "response": {"choices": [{"message": {"reasoning_content": value}}]},
-            "expect": {"pass": True},
-        }
-    )
-    cases.append(
-        {
-            "name": f"recover/error-body/{name}",
-            "call": "recover",
-            "status": 400,
-            "error": value,
-            "expect": {"none": True},
-        }
-    )
-    cases.append(
-        {
-            "name": f"recover/status/{name}",
-            "call": "recover",
-            "status": value,
-            "error": {"error": {"message": "Invalid `signature` in `thinking` block"}},
-            "expect": {"none": True},
-        }
-    )
-    is_name = kind in STRINGS
-    cases.append(
-        {
-            "name": f"request/family/{name}",
-            "call": "request",
-            "fields": {"family": value},
-            "expect": (
-                {"error": "UnknownFamily", "where": "family"}
-                if is_name
-                else {"pass": True}
-                if kind == "null"
-                else {"error": "InvalidRequest", "where": "family"}
-            ),
-        }
-    )
-    cases.append(
-        {
-            "name": f"request/base-url/{name}",
-            "call": "request",
-            "fields": {"base_url": value},
-            "expect": (
-                {"pass": True}
-                if kind in STRINGS | {"null"}
-                else {"error": "InvalidRequest", "where": "base_url"}
-            ),
-        }
-    )
-    cases.append(
-        {
-            "name": f"option/foreign/{name}",
-            "call": "option",
-            "options": {"foreign": value},
-            "expect": {"error": "InvalidOption", "where": "foreign"},
-        }
-    )
-    cases.append(
-        {
-            "name": f"option/middleware/{name}",
-            "call": "pipeline",
-            "middleware": value,
-            "expect": (
-                {"pass": True}
-                if kind == "list"
-                else {"error": "InvalidOption", "where": "middleware[0]"}
-                if kind in ("deep", "set", "tuple")
-                else {"error": "InvalidOption", "where": "middleware"}
-            ),
-        }
-    )
-    return [
-        c for c in cases if not (name == "secret-string" and c["name"].rsplit("/", 1)[0] in SHOWN)
-    ]
-
-
-def _fixed_cases() -> list[dict[str, Any]]:
-    """Huge values where a string belongs, and base URLs that are no URL."""
-    cases: list[dict[str, Any]] = []
+        kind = ALIKE.get(name, name)
+        cases.append(
+            {
+                "name": f"observe/response/{name}",
+                "call": "observe",
+                "api": "anthropic_messages",
+                "response": value,
+                # a response that is no mapping is an error, never silently passed over; what
+                # is passed over changes nothing sent
+                "expect": (
+                    SAME if kind in OBJECTS else {"error": "InvalidResponse", "where": "response"}
+                ),
+            }
+        )
+        cases.append(
+            {
+                "name": f"observe/thinking-text/{name}",
+                "call": "observe",
+                "api": "anthropic_messages",
+                "response": {
+                    "type": "message",
+                    "content": [{"type": "thinking", "thinking": value, "signature": "s"}],
+                },
+                "expect": SAME,
+            }
+        )
+        cases.append(
+            {
+                "name": f"observe/chat-reasoning/{name}",
+                "call": "observe",
+                "api": "chat_completions",
+                "response": {"choices": [{"message": {"reasoning_content": value}}]},
+                "expect": SAME,
+            }
+        )
+        cases.append(
+            {
+                "name": f"recover/error-body/{name}",
+                "call": "recover",
+                "status": 400,
+                "error": value,
+                "expect": {"none": True},
+            }
+        )
+        cases.append(
+            {
+                "name": f"recover/status/{name}",
+                "call": "recover",
+                "status": value,
+                "error": {"error": {"message": "Invalid `signature` in `thinking` block"}},
+                "expect": {"none": True},
+            }
+        )
+        is_name = kind in STRINGS
+        cases.append(
+            {
+                "name": f"request/family/{name}",
+                "call": "request",
+                "fields": {"family": value},
+                "expect": (
+                    {"error": "UnknownFamily", "where": "family"}
+                    if is_name
+                    else SAME
+                    if kind == "null"
+                    else {"error": "InvalidRequest", "where": "family"}
+                ),
+            }
+        )
+        cases.append(
+            {
+                "name": f"request/base-url/{name}",
+                "call": "request",
+                "fields": {"base_url": value},
+                "expect": (
+                    SAME
+                    if kind in STRINGS | {"null"}
+                    else {"error": "InvalidRequest", "where": "base_url"}
+                ),
+            }
+        )
+        cases.append(
+            {
+                "name": f"option/foreign/{name}",
+                "call": "option",
+                "options": {"foreign": value},
+                "expect": {"error": "InvalidOption", "where": "foreign"},
+            }
+        )
+        cases.append(
+            {
+                "name": f"option/middleware/{name}",
+                "call": "pipeline",
+                "middleware": value,
+                "expect": (
+                    {"pass": True}
+                    if kind == "list"
+                    else {"error": "InvalidOption", "where": "middleware[0]"}
+                    if kind in ("deep", "set", "tuple")
+                    else {"error": "InvalidOption", "where": "middleware"}
+                ),
+            }
+        )
+    # (the key as a bare string is not tried where a word is shown: see SHOWN)
+    shown = {f"{place}/secret-string" for place in SHOWN}
+    cases = [c for c in cases if c["name"] not in shown]
     huge = {"$huge": 20_000_000}
     for place, path, where in (
         ("model", ["model"], None),
@@ -319,7 +399,7 @@ def _fixed_cases() -> list[dict[str, Any]]:
                 "api": "anthropic_messages",
                 "base": "anthropic",
                 "set": [path, value],
-                "expect": {"error": "InvalidRequest", "where": where} if where else {"pass": True},
+                "expect": {"error": "InvalidRequest", "where": where} if where else SAME,
             }
         )
     for text in ("not a url", "http://[::1", "http://", "ftp://x", "", {"$huge": 100_000}):
@@ -333,7 +413,7 @@ def _fixed_cases() -> list[dict[str, Any]]:
                 "expect": (
                     {"error": "InvalidRequest", "where": "base_url"}
                     if text == "http://[::1"
-                    else {"pass": True}
+                    else SAME
                 ),
             }
         )

@@ -33,8 +33,7 @@ from urllib.parse import unquote
 
 from attrs import Attribute, define, field
 
-from agent.middleware.bedrock_wire import converse_block
-from agent.middleware.bedrock_wire import view as converse_view
+from agent.testing.emulators.converse import claude_body, converse_block
 from agent.testing.emulators.errors import HTTPError, anthropic_error
 from agent.testing.emulators.gemini import respond as generate
 from agent.testing.emulators.hosts import HOSTS, inbound, outbound
@@ -347,8 +346,7 @@ class Emulator:
         if not isinstance(body, Mapping) or not isinstance(body.get("messages"), list):
             raise HTTPError(400, {"message": "1 validation error detected: messages: null"})
         check_claude_5_converse(model, body["messages"])
-        seen, _ = converse_view(body)
-        seen["model"] = model
+        seen = claude_body(model, body)
         try:
             check_tool_results(seen["messages"])
             reply = self._messages_reply(seen)

@@ -3,15 +3,19 @@
 Gemini 3 models check that the first function call of each step of the current turn carries
 a ``thoughtSignature`` the model made (or a documented bypass value) and answer otherwise with
 Gemini's 400 (natively an object; the OpenAI-compatible wire wraps it in an array). Replies
-sign each step's function call.
+sign each step's function call. The current turn and what a signature is bound to are read
+here as Google documents them, apart from the pipeline's Gemini pass (which this judges): the
+current turn is every step since the last user content that is more than function responses,
+and a signature belongs to the function call it came with (its name and arguments, and its
+``id`` when it has one; https://ai.google.dev/gemini-api/docs/thought-signatures).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
-from agent.middleware.gemini_wire import SIGNATURE, call_key, current_start
 from agent.testing.emulators.errors import (
     HTTPError,
     gemini_corrupted,
@@ -19,6 +23,33 @@ from agent.testing.emulators.errors import (
     gemini_missing,
 )
 from agent.testing.emulators.rules import GEMINI_BYPASS, Signer, enforces_signatures
+
+#: Where a part carries its signature, beside its content.
+SIGNATURE = "thoughtSignature"
+
+
+def signed_call(part: Mapping[str, Any]) -> str:
+    """What the signature of a function call part is bound to: the call itself."""
+    call = part.get("functionCall")
+    try:
+        return json.dumps(call, sort_keys=True, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(call)
+
+
+def current_start(contents: list[Any]) -> int:
+    """The first content of the current turn: the one after the last user content that holds
+    anything but function responses (a user content of function responses continues it)."""
+    start = 0
+    for i, content in enumerate(contents):
+        if not isinstance(content, Mapping) or content.get("role", "user") != "user":
+            continue
+        parts = content.get("parts")
+        if not isinstance(parts, list) or not all(
+            isinstance(p, Mapping) and "functionResponse" in p for p in parts or [None]
+        ):
+            start = i + 1
+    return start
 
 
 def check(model: str, contents: list[Any], signer: Signer) -> None:
@@ -39,9 +70,7 @@ def check(model: str, contents: list[Any], signer: Signer) -> None:
             raise HTTPError(400, missing.body[0])  # natively an object, not an array
         if signature not in GEMINI_BYPASS and not signature.startswith("sig_"):
             raise gemini_corrupted()  # not a signature at all (AI Studio's words)
-        if signature not in GEMINI_BYPASS and not signer.verifies(
-            str(call_key(calls[0])), signature
-        ):
+        if signature not in GEMINI_BYPASS and not signer.verifies(signed_call(calls[0]), signature):
             raise gemini_invalid()
 
 
@@ -57,7 +86,7 @@ def reply(model: str, contents: list[Any], rounds: int, signer: Signer) -> dict[
     )
     if k < rounds:
         part: dict[str, Any] = {"functionCall": {"name": "run", "args": {"step": k + 1}}}
-        part[SIGNATURE] = signer.sign(str(call_key(part)))
+        part[SIGNATURE] = signer.sign(signed_call(part))
         finish = "STOP"
     else:
         part = {"text": f"Done after {k} tool calls."}

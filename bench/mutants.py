@@ -1,0 +1,434 @@
+"""Break each rule the README promises, one line at a time, and check that the tests notice.
+
+Each mutant below replaces one piece of text in one file of a copy of the repository (the
+rule broken, nothing else) and runs the tests that pin that rule in the copy. A mutant is
+``killed`` when those tests fail, ``survived`` when they pass (a rule the suite would let
+break: write the test that catches it), and ``stale`` when its text is no longer in the file
+exactly once (the code moved: update the mutant to break the rule as it is now). The script
+exits non-zero unless every mutant is killed; the unmutated copy must pass the same tests
+first, or nothing is measured.
+
+Usage: python bench/mutants.py [--jobs N] [--list] [NAME ...]
+    NAME: run only the mutants whose name contains NAME (default: all of them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from attrs import frozen
+
+ROOT = Path(__file__).resolve().parent.parent
+#: What a copy holds (the tests read the README, the examples, pyproject.toml and LICENSE).
+COPIED = ("agent", "tests", "examples", "pyproject.toml", "README.md", "CHANGELOG.md", "LICENSE")
+_IGNORED = shutil.ignore_patterns("__pycache__", ".hypothesis", "*.pyc")
+
+RULES = "tests/test_rules.py"
+UNIT = (
+    RULES,
+    "tests/test_thinking_round_trip.py",
+    "tests/test_tool_pairing.py",
+    "tests/test_recovery.py",
+    "tests/test_pipeline.py",
+    "tests/test_cases.py",
+)
+
+
+@frozen
+class Mutant:
+    """One rule broken in one place.
+
+    Attributes:
+        name: the rule, in words (what the mutant breaks).
+        path: the file, relative to the repository.
+        old: the text replaced; it must occur in the file exactly once.
+        new: what replaces it.
+        tests: the pytest arguments (files or node ids) that pin the rule.
+    """
+
+    name: str
+    path: str
+    old: str
+    new: str
+    tests: tuple[str, ...] = UNIT
+
+
+MUTANTS: tuple[Mutant, ...] = (
+    # ------------------------------------------------ restore: only into a turn that lines up
+    Mutant(
+        "restore (Anthropic, signed): only into a turn with the observed tool ids, in order",
+        "agent/middleware/restore.py",
+        "if (turn.tool_ids != tuple(tool_ids)) if exact else",
+        "if False if exact else",
+    ),
+    Mutant(
+        "restore (Anthropic, unsigned): only into a turn whose tool ids are all the observed's",
+        "agent/middleware/restore.py",
+        "else not set(tool_ids) <= set(turn.tool_ids):",
+        "else False:",
+    ),
+    Mutant(
+        "restore (Anthropic, signed): a turn that does not line up gets nothing put back",
+        "agent/middleware/restore.py",
+        "elif call.mode.carries_unsigned:  # its own reasoning beats a pad",
+        "elif True:  # its own reasoning beats a pad",
+    ),
+    Mutant(
+        "restore (Anthropic, signed): a restored Claude turn must start with thinking",
+        "agent/middleware/restore.py",
+        'if signed and out[0].get("type") not in THINKING_TYPES:',
+        "if False:",
+    ),
+    Mutant(
+        "restore (chat reasoning_content): only into a message whose tool ids are the observed's",
+        "agent/middleware/chat_carriers.py",
+        "if (turn.tool_ids != ids) if exact else not set(ids) <= set(turn.tool_ids):",
+        "if (turn.tool_ids != ids) if exact else False:",
+    ),
+    Mutant(
+        "restore (OpenRouter reasoning_details): only into a turn with the same tool calls",
+        "agent/middleware/chat_carriers.py",
+        "found = turn_for(call, i, exact=True)\n    details =",
+        "found = turn_for(call, i, exact=False)\n    details =",
+    ),
+    Mutant(
+        "restore (Copilot pair): only into a turn with the same tool calls",
+        "agent/middleware/chat_carriers.py",
+        "found = turn_for(call, i, exact=True)\n    pair =",
+        "found = turn_for(call, i, exact=False)\n    pair =",
+    ),
+    Mutant(
+        "restore by tool id (Anthropic wire): a tool turn that lost its thinking gets it back",
+        "agent/middleware/anthropic_wire.py",
+        "restored = restore_turn(call, i, content, ids)\n        if restored is not None:",
+        "restored = None\n        if restored is not None:",
+    ),
+    Mutant(
+        "restore by tool id (chat wire): a message that lost its reasoning gets it back",
+        "agent/middleware/chat_wire.py",
+        "    restored = _restored(call, i, path, message, field)\n    if restored is not None:\n"
+        "        return restored\n    calls",
+        "    restored = None\n    if restored is not None:\n        return restored\n    calls",
+    ),
+    # ------------------------------------------------------------------------ pads
+    Mutant(
+        "pad (Anthropic wire): a turn the family needs thinking on gets the documented pad",
+        "agent/middleware/anthropic_wire.py",
+        "return [pad_block(contract), *content]",
+        "return content",
+    ),
+    Mutant(
+        "pad (chat wire): a message the family needs reasoning on gets the documented pad",
+        "agent/middleware/chat_wire.py",
+        "return {**message, field: contract.pad}\n    if foreign_removed:",
+        "return message\n    if foreign_removed:",
+    ),
+    Mutant(
+        "pad (DeepSeek, Anthropic wire): every tool-call turn, not only the active loop's",
+        "agent/families/builtin.py",
+        '**_UNSIGNED_CARRY,\n            "pad": " ",\n            "pad_on": ["tool_calls", '
+        '"active_loop"],',
+        '**_UNSIGNED_CARRY,\n            "pad": " ",\n            "pad_on": ["active_loop"],',
+    ),
+    Mutant(
+        "pad (DeepSeek, chat wire): every tool-call message, not only the active loop's",
+        "agent/families/builtin.py",
+        '"reasoning_content": "keep",\n            "pad": " ",\n            "pad_on": '
+        '["tool_calls", "active_loop"],',
+        '"reasoning_content": "keep",\n            "pad": " ",\n            "pad_on": '
+        '["active_loop"],',
+    ),
+    Mutant(
+        "empty reasoning becomes the pad where the family rejects '' (Anthropic wire)",
+        "agent/middleware/policies.py",
+        'if block.get("thinking") == "" and contract.empty_to_pad and contract.pad:',
+        "if False:",
+    ),
+    Mutant(
+        "empty reasoning becomes the pad where the family rejects '' (chat wire)",
+        "agent/middleware/chat_wire.py",
+        "if contract.empty_to_pad and contract.pad:",
+        "if False:",
+    ),
+    Mutant(
+        'signature "" goes only to families that accept it',
+        "agent/middleware/policies.py",
+        'if rule == "forbidden" and "signature" in block:',
+        "if False:",
+    ),
+    # ------------------------------------------------------------- signatures to Anthropic
+    Mutant(
+        "a foreign signature is dropped for an Anthropic target",
+        "agent/middleware/policies.py",
+        "origin = call.foreign_origin(signature, None)\n    if origin is not None:\n"
+        "        return _unsendable(",
+        "origin = call.foreign_origin(signature, None)\n    if False:\n        return _unsendable(",
+    ),
+    Mutant(
+        "unsigned thinking never goes to Anthropic",
+        "agent/middleware/policies.py",
+        "    if not signature:\n        return _unsendable(",
+        "    if False:\n        return _unsendable(",
+    ),
+    Mutant(
+        "a dead signature (its turn restructured) is not sent",
+        "agent/middleware/policies.py",
+        "    if signature in call.dead:\n        return _unsendable(call, block, "
+        "call.dead_reason(signature))",
+        "    if False:\n        return _unsendable(call, block, call.dead_reason(signature))",
+    ),
+    Mutant(
+        "a reordered signed turn (thinking no longer first) is not sent as signed",
+        "agent/middleware/anthropic_wire.py",
+        "        and call.mode.checks_signatures\n        and _first_kind",
+        "        and False\n        and _first_kind",
+    ),
+    Mutant(
+        "earlier turns' thinking only to models that keep every turn",
+        "agent/middleware/anthropic_wire.py",
+        "send_turn = keep_all or i >= latest_start",
+        "send_turn = True",
+    ),
+    Mutant(
+        "thinking blocks never carry cache_control",
+        "agent/middleware/policies.py",
+        '    if "cache_control" in block:\n        removed = ',
+        "    if False:\n        removed = ",
+    ),
+    Mutant(
+        "on_missing_loop_thinking=raise raises",
+        "agent/middleware/anthropic_wire.py",
+        'if policy == "raise":',
+        "if False:",
+    ),
+    # ----------------------------------------------------------------- foreign reasoning
+    Mutant(
+        "another family's thinking is not replayed (Anthropic wire, foreign=pad)",
+        "agent/middleware/policies.py",
+        "    origin = call.foreign_origin(signature, text)\n    if origin is not None:\n"
+        "        return _foreign(call, text, origin)",
+        "    origin = call.foreign_origin(signature, text)\n    if False:\n"
+        "        return _foreign(call, text, origin)",
+    ),
+    Mutant(
+        "another family's reasoning is not replayed (chat wire, foreign=pad)",
+        "agent/middleware/chat_wire.py",
+        'if origin is None or call.options.foreign == "keep_text":',
+        "if True:",
+    ),
+    Mutant(
+        "an unknown target gets what the agent sent minus what is another target's",
+        "agent/middleware/policies.py",
+        "        return key not in call.dead and call.foreign_origin(key, None) is None",
+        "        return key not in call.dead",
+    ),
+    Mutant(
+        "an unknown target gets no signature its turn's restructuring killed",
+        "agent/middleware/policies.py",
+        "        return key not in call.dead and call.foreign_origin(key, None) is None",
+        "        return call.foreign_origin(key, None) is None",
+    ),
+    Mutant(
+        "a strict server gets no reasoning field (chat wire)",
+        "agent/middleware/chat_wire.py",
+        '    if mode == "drop":\n        return _dropped(call, i, message)',
+        "    if False:\n        return _dropped(call, i, message)",
+    ),
+    Mutant(
+        "OpenRouter: reasoning_details holding another model's items are not sent",
+        "agent/middleware/chat_carriers.py",
+        "reason = _not_sent(call, items)",
+        "reason = None",
+    ),
+    Mutant(
+        "Gemini 3: a current-turn step with no known signature gets the bypass value",
+        "agent/middleware/chat_carriers.py",
+        "elif required and k == first:",
+        "elif False:",
+    ),
+    # ----------------------------------------------------------------------- ToolPairing
+    Mutant(
+        "orphan removal (Anthropic wire): a tool_use without its result is removed",
+        "agent/middleware/tool_pairing.py",
+        'if block.get("type") == kind and not _id_in(block.get(key), partner)',
+        'if block.get("type") == kind and False',
+    ),
+    Mutant(
+        "orphan removal (chat wire): a tool call without its tool message is removed",
+        "agent/middleware/tool_pairing.py",
+        'kept = [c for c in calls if isinstance(c, Mapping) and _id_in(c.get("id"), answered)]',
+        "kept = list(calls)",
+    ),
+    Mutant(
+        "orphan removal (chat wire): a tool message without its call is removed",
+        "agent/middleware/tool_pairing.py",
+        'if k < 0 or not _id_in(answer, _partner(history, k, "assistant")):',
+        "if False:",
+    ),
+    Mutant(
+        "orphan removal (chat wire): a message left with no tool call and no content goes",
+        "agent/middleware/tool_pairing.py",
+        'if kept or new.get("content"):',
+        "if True:",
+    ),
+    Mutant(
+        "orphan removal (Anthropic wire): a message left empty goes",
+        "agent/middleware/tool_pairing.py",
+        "        kept = rebuild(content, orphans)\n        if kept:",
+        "        kept = rebuild(content, orphans)\n        if True:",
+    ),
+    Mutant(
+        "orphan removal marks the changed turn's signatures dead",
+        "agent/middleware/tool_pairing.py",
+        '        if role == "assistant":\n            dead.update(',
+        "        if False:\n            dead.update(",
+    ),
+    # -------------------------------------------------------------------------- recover
+    Mutant(
+        "recover: a rejected signature is remembered",
+        "agent/middleware/thinking_round_trip.py",
+        "        self._reject(keys)\n        if not keys:",
+        "        if not keys:",
+    ),
+    Mutant(
+        "recover: 'must be passed back' in another family's words retries as that family",
+        "agent/pipeline.py",
+        "family = _learned_family(error, resolved.match.family.name)",
+        "family = None",
+    ),
+    Mutant(
+        "recover: never a retry with the very body that was refused",
+        "agent/pipeline.py",
+        "        if out.body == sent.body:\n            return None",
+        "        if False:\n            return None",
+    ),
+    # -------------------------------------------------------------------------- gateway
+    Mutant(
+        "gateway: a missing or wrong token is 401",
+        "agent/gateway/app.py",
+        "if not self.authorized(request, provider.forward_client_key):",
+        "if False:",
+        (RULES,),
+    ),
+    Mutant(
+        "gateway: a declared Content-Length over the limit is 413 before the body is read",
+        "agent/gateway/app.py",
+        "if declared is not None and declared.isdigit() and int(declared) > limit:",
+        "if False:",
+        (RULES,),
+    ),
+    Mutant(
+        "gateway: a body over the limit is 413 as it is read (chunked, no Content-Length)",
+        "agent/gateway/app.py",
+        "        if size > limit:\n            return None",
+        "        if False:\n            return None",
+        (RULES,),
+    ),
+    Mutant(
+        "gateway: /health names no provider to a caller without a token when tokens are set",
+        "agent/gateway/app.py",
+        "if not self.authorized(request, False):  # (the names say who holds its keys)",
+        "if False:",
+        (RULES,),
+    ),
+    Mutant(
+        "gateway: the client's key never goes upstream unless the provider forwards it",
+        "agent/gateway/routing.py",
+        "dropped = {TOKEN_HEADER} if provider.forward_client_key else {TOKEN_HEADER, *CLIENT_KEYS}",
+        "dropped = {TOKEN_HEADER}",
+        (RULES, "tests/test_gateway.py::TestKeys"),
+    ),
+)
+
+
+def _copy(into: Path) -> None:
+    for name in COPIED:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, into / name, ignore=_IGNORED)
+        else:
+            shutil.copy2(source, into / name)
+
+
+def _pytest(root: Path, tests: Iterable[str]) -> subprocess.CompletedProcess[str]:
+    """The tests, run in the copy at ``root`` (its ``agent`` first on the path)."""
+    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
+    plugins = ["-p", "no:langsmith_plugin", "-p", "no:hypothesispytest"]  # (start-up time)
+    return subprocess.run(
+        [*command, *plugins, *tests],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def apply(mutant: Mutant, root: Path) -> bool:
+    """Break the rule in the copy at ``root``; False when the text is not there exactly once."""
+    path = root / mutant.path
+    source = path.read_text(encoding="utf-8")
+    if source.count(mutant.old) != 1:
+        return False
+    path.write_text(source.replace(mutant.old, mutant.new), encoding="utf-8")
+    return True
+
+
+def outcome(mutant: Mutant) -> str:
+    """``killed``, ``survived`` or ``stale`` (or ``error``: pytest could not run)."""
+    with tempfile.TemporaryDirectory(prefix="mutant-") as folder:
+        root = Path(folder)
+        _copy(root)
+        if not apply(mutant, root):
+            return "stale"
+        code = _pytest(root, mutant.tests).returncode
+    return {0: "survived", 1: "killed"}.get(code, "error")
+
+
+def baseline(mutants: Sequence[Mutant]) -> subprocess.CompletedProcess[str]:
+    """The mutants' tests on an unmutated copy (they must pass, or nothing is measured)."""
+    tests = sorted({t for m in mutants for t in m.tests})
+    with tempfile.TemporaryDirectory(prefix="mutant-") as folder:
+        _copy(Path(folder))
+        return _pytest(Path(folder), tests)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="run the mutants whose name contains one")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    args = parser.parse_args(argv)
+    chosen = [m for m in MUTANTS if not args.names or any(n in m.name for n in args.names)]
+    if args.list or not chosen:
+        for mutant in chosen:
+            print(f"{mutant.path}: {mutant.name}")
+        return 0 if chosen else 2
+    started = time.perf_counter()
+    clean = baseline(chosen)
+    if clean.returncode != 0:
+        print(clean.stdout[-3000:], file=sys.stderr)
+        print("the unmutated tests fail: nothing to measure", file=sys.stderr)
+        return 1
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = list(pool.map(outcome, chosen))
+    for mutant, result in zip(chosen, results, strict=True):
+        print(f"{result:<8}  {mutant.name}  ({mutant.path})")
+    killed = results.count("killed")
+    seconds = time.perf_counter() - started
+    print(f"{killed} of {len(chosen)} mutants killed in {seconds:.0f} s")
+    return 0 if killed == len(chosen) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
