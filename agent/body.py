@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from agent.errors import InvalidRequest, shown
+from agent.errors import InvalidRequest, json_kind
 
 THINKING_TYPES = ("thinking", "redacted_thinking")
 
@@ -24,19 +24,17 @@ def message_list(body: Mapping[str, Any]) -> list[Any]:
     """``body["messages"]``, which must be a list."""
     messages = body.get("messages")
     if not isinstance(messages, list):
-        raise InvalidRequest(
-            "messages", f"expected a list of messages, got {type(messages).__name__}"
-        )
+        raise InvalidRequest("messages", f"expected a list of messages, got {json_kind(messages)}")
     return messages
 
 
 def role_of(message: object, i: int) -> str:
     """A message's role, validating that the message is an object with a string role."""
     if not isinstance(message, Mapping):
-        raise InvalidRequest(f"messages[{i}]", f"expected an object, got {type(message).__name__}")
+        raise InvalidRequest(f"messages[{i}]", f"expected an object, got {json_kind(message)}")
     role = message.get("role")
     if not isinstance(role, str):
-        raise InvalidRequest(f"messages[{i}].role", f"expected a string, got {shown(role)}")
+        raise InvalidRequest(f"messages[{i}].role", f"expected a string, got {json_kind(role)}")
     return role
 
 
@@ -46,7 +44,7 @@ def content_of(message: Mapping[str, Any], i: int) -> list[Any] | str | None:
     if content is None or isinstance(content, (str, list)):
         return content
     raise InvalidRequest(
-        f"messages[{i}].content", f"expected a string or a list of blocks, got {shown(content)}"
+        f"messages[{i}].content", f"expected a string or a list of blocks, got {json_kind(content)}"
     )
 
 
@@ -54,11 +52,11 @@ def block_type(block: object, i: int, j: int) -> str:
     """A content block's type, validating that the block is an object with a string type."""
     if not isinstance(block, Mapping):
         raise InvalidRequest(
-            str(BlockPath(i, j)), f"expected a content block object, got {type(block).__name__}"
+            str(BlockPath(i, j)), f"expected a content block object, got {json_kind(block)}"
         )
     kind = block.get("type")
     if not isinstance(kind, str):
-        raise InvalidRequest(f"{BlockPath(i, j)}.type", f"expected a string, got {shown(kind)}")
+        raise InvalidRequest(f"{BlockPath(i, j)}.type", f"expected a string, got {json_kind(kind)}")
     return kind
 
 

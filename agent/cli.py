@@ -8,16 +8,16 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from agent.agent_config import gateway_url, refuse_loop, write_agent_config
 from agent.config import load_config
 from agent.distribution import DISTRIBUTION, install_hint, installed_version, missing_extra
-from agent.errors import AgentError
+from agent.errors import AgentError, UnreadableFile
 from agent.explain import dumps
 from agent.families import APIS, FamilyRegistry
 from agent.families.listing import print_table, table_records
+from agent.inputs import loads, read_file
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.pipeline import Pipeline
 from agent.reports import check_record, check_text
@@ -46,24 +46,23 @@ def _read_json(path: str) -> Any:
     try:
         if path == "-":
             raw = sys.stdin.buffer.read(MAX_BODY_BYTES + 1)
-        else:
-            with Path(path).open("rb") as file:  # bounded: /dev/zero is no body
-                raw = file.read(MAX_BODY_BYTES + 1)
+            if len(raw) > MAX_BODY_BYTES:
+                raise _Fail(f"{path}: larger than {MAX_BODY_BYTES // 1_000_000} MB")
+        else:  # only a regular file: a FIFO, a device or a folder is refused in one line
+            raw = read_file(path, MAX_BODY_BYTES)
     except OSError as exc:
         raise _Fail(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(raw) > MAX_BODY_BYTES:
-        raise _Fail(f"{path}: larger than {MAX_BODY_BYTES // 1_000_000} MB")
+    except UnreadableFile as exc:
+        raise _Fail(str(exc)) from None
     try:
         text = raw.decode("utf-8")
-        return json.loads(text, parse_constant=_not_json)
+        return loads(text, parse_constant=_not_json)
     except UnicodeDecodeError as exc:
         raise _Fail(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise _Fail(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
-    except ValueError as exc:
+    except ValueError as exc:  # NaN, or nested deeper than the library's bound
         raise _Fail(f"{path}: not valid JSON: {exc}") from None
-    except RecursionError:
-        raise _Fail(f"{path}: not valid JSON: nested too deeply") from None
 
 
 def _text_only(path: str, body: Any) -> None:

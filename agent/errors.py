@@ -7,6 +7,7 @@ fields, so callers read ``error.where`` / ``error.problem`` instead of parsing t
 from __future__ import annotations
 
 import reprlib
+from collections.abc import Mapping
 
 
 class AgentError(Exception):
@@ -56,6 +57,11 @@ class ThinkingContractError(AgentError):
     def path(self) -> str:
         """The JSON path at fault (the same as ``where``)."""
         return self.where
+
+
+class UnreadableFile(AgentError):
+    """A file named by a path is not a regular file of a sane size, or cannot be read;
+    ``where`` is the path (callers turn it into their own error: ConfigError, a CLI line)."""
 
 
 class StoreError(AgentError, OSError):
@@ -111,5 +117,30 @@ _SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdi
 
 
 def shown(value: object) -> str:
-    """A bounded ``repr`` of a bad value for an error message (never the whole value)."""
-    return _SHORT.repr(value)
+    """A bad value a person chose as a word or a number (an option, a family or middleware name,
+    a file suffix), for an error message: a scalar as a bounded ``repr``; a value that holds
+    others (a list, a mapping) only by its kind, since it may hold a key. Never for user data (a
+    request body): that is named by ``json_kind`` alone."""
+    if value is None or isinstance(value, str | int | float):
+        return _SHORT.repr(value)
+    return json_kind(value)
+
+
+_KINDS: tuple[tuple[type | tuple[type, ...], str], ...] = (
+    (bool, "a boolean"),
+    ((int, float), "a number"),
+    (str, "a string"),
+    (list, "a list"),
+    (Mapping, "an object"),
+    (type(None), "null"),
+)
+
+
+def json_kind(value: object) -> str:
+    """What a bad value in user data is, in JSON's words (``an object``, ``a list``, ``a
+    string``, ``a number``, ``a boolean``, ``null``; anything else by its Python type), for an
+    error that names the JSON path and the type found, never the value (it may hold a key)."""
+    for types, name in _KINDS:
+        if isinstance(value, types):
+            return name
+    return f"a {type(value).__name__}"

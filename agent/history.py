@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from agent.body import block_type, content_of, message_list, role_of
-from agent.errors import InvalidRequest, shown
+from agent.errors import InvalidRequest, json_kind
 
 
 class History:
@@ -84,7 +84,7 @@ def scan(api: str, body: Mapping[str, Any]) -> History:
     if api in ("responses", "bedrock_converse", "gemini"):  # their own passes walk them
         items = body.get("input")
         if items is not None and not isinstance(items, str | list):
-            raise InvalidRequest("input", f"expected a list of items, got {type(items).__name__}")
+            raise InvalidRequest("input", f"expected a list of items, got {json_kind(items)}")
         return History([])
     messages = message_list(body)
     history = History(messages)
@@ -239,11 +239,13 @@ def _check_chat_assistant(message: Mapping[str, Any], i: int) -> None:
     reasoning = message.get("reasoning_content")
     if reasoning is not None and not isinstance(reasoning, str):
         raise InvalidRequest(
-            f"messages[{i}].reasoning_content", f"expected a string, got {type(reasoning).__name__}"
+            f"messages[{i}].reasoning_content", f"expected a string, got {json_kind(reasoning)}"
         )
     calls = message.get("tool_calls")
     if calls is not None and not isinstance(calls, list):
-        raise InvalidRequest(f"messages[{i}].tool_calls", f"expected a list, got {shown(calls)}")
+        raise InvalidRequest(
+            f"messages[{i}].tool_calls", f"expected a list, got {json_kind(calls)}"
+        )
 
 
 def _hashable(value: object) -> bool:

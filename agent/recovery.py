@@ -10,12 +10,13 @@ MiMo's raw ``data:{json}`` text, a JSON array (Gemini). Everything else is not o
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
 from attrs import frozen
+
+from agent.inputs import decode_at
 
 Kind = Literal[
     "invalid_signature",
@@ -111,8 +112,8 @@ def _texts(body: Any, depth: int = 0, seen: set[int] | None = None) -> Iterator[
 
 
 def _embedded(text: str) -> Iterator[Any]:
-    """JSON objects or arrays written inside a string (a relay's wrapper, raw ``data:{..}``)."""
-    decoder = json.JSONDecoder()
+    """JSON objects or arrays written inside a string (a relay's wrapper, raw ``data:{..}``),
+    decoded with the library's one nesting bound (deeper text is no JSON)."""
     at = 0
     for _ in range(8):
         starts = [i for i in (text.find("{", at), text.find("[", at)) if i >= 0]
@@ -120,7 +121,7 @@ def _embedded(text: str) -> Iterator[Any]:
             return
         start = min(starts)
         try:
-            value, end = decoder.raw_decode(text, start)
+            value, end = decode_at(text, start)
         except ValueError:
             at = start + 1
             continue

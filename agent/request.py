@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from attrs import Attribute, field, frozen
 
-from agent.errors import InvalidRequest, shown
+from agent.errors import InvalidRequest, json_kind
 from agent.explain import JSONObject
 from agent.families import FamilyMatch, FamilyRegistry
 from agent.wire import APIS, safe_url, thinking_requested
@@ -18,19 +18,17 @@ if TYPE_CHECKING:
 
 def _check_api(_: object, __: Attribute[str], value: object) -> None:
     if value not in APIS:
-        raise InvalidRequest("api", f"expected one of {', '.join(APIS)}, got {shown(value)}")
+        raise InvalidRequest("api", f"expected one of {', '.join(APIS)}, got {json_kind(value)}")
 
 
 def _check_body(_: object, __: Attribute[Any], value: object) -> None:
     if not isinstance(value, Mapping):
-        raise InvalidRequest("", f"the body must be a JSON object, got {type(value).__name__}")
+        raise InvalidRequest("", f"the body must be a JSON object, got {json_kind(value)}")
 
 
 def _check_base_url(_: object, __: Attribute[Any], value: object) -> None:
     if value is not None and not isinstance(value, str):
-        raise InvalidRequest(
-            "base_url", f"expected a URL string or None, got {type(value).__name__}"
-        )
+        raise InvalidRequest("base_url", f"expected a URL string or None, got {json_kind(value)}")
 
 
 def _url_repr(url: str | None) -> str:
@@ -39,19 +37,21 @@ def _url_repr(url: str | None) -> str:
 
 def _check_family(_: object, __: Attribute[Any], value: object) -> None:
     if value is not None and not isinstance(value, str):
-        raise InvalidRequest("family", f"expected a family name or None, got {shown(value)}")
+        raise InvalidRequest("family", f"expected a family name or None, got {json_kind(value)}")
 
 
 def _check_dialect(_: object, __: Attribute[Any], value: object) -> None:
     if value is not None and not isinstance(value, str):
-        raise InvalidRequest("dialect", f"expected a dialect name or None, got {shown(value)}")
+        raise InvalidRequest("dialect", f"expected a dialect name or None, got {json_kind(value)}")
 
 
 def _signatures(items: Iterable[str]) -> frozenset[str]:
     if type(items) is frozenset and not items:
         return items  # the common case, on every request built
     if isinstance(items, str) or not isinstance(items, Iterable):
-        raise InvalidRequest("dead_signatures", f"expected a set of strings, got {shown(items)}")
+        raise InvalidRequest(
+            "dead_signatures", f"expected a set of strings, got {json_kind(items)}"
+        )
     members = list(items)
     if not all(isinstance(k, str) for k in members):
         raise InvalidRequest("dead_signatures", "expected a set of strings")
@@ -131,7 +131,7 @@ def resolve(
     if model is None and request.api == "bedrock_converse":
         model = request.body.get("modelId")  # Converse's own name for it (also in the URL)
     if not isinstance(model, str):
-        raise InvalidRequest("model", f"expected the model id as a string, got {shown(model)}")
+        raise InvalidRequest("model", f"expected the model id as a string, got {json_kind(model)}")
     table = registry if registry is not None else FamilyRegistry.builtin()
     explicit = request.family if request.family is not None else family
     thinking = thinking_requested(request.body)

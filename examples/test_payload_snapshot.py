@@ -59,21 +59,20 @@ def test_a_body_as_the_chain_sends_it(payload_snapshot: Any) -> None:
 def test_what_the_provider_received(mimo_emulator: Emulator, payload_snapshot: Any) -> None:
     """A whole tool loop through the SDK against the MiMo emulator: every call succeeds, and
     the bodies MiMo received are the ones pinned."""
-    client = anthropic.Anthropic(
+    with anthropic.Anthropic(
         base_url=mimo_emulator.base_url,
         api_key="test-key",
         middleware=[PipelineMiddleware(my_chain(), base_url=RELAY)],
-    )
-
-    steps = run_tool_loop(
-        client,
-        [{"role": "user", "content": "go"}],
-        model="mimo-v2.5-pro",
-        max_tokens=1024,
-        tools=TOOLS,
-        thinking={"type": "enabled", "budget_tokens": 512},
-        store=keep_text_and_tools,
-    )
+    ) as client:
+        steps = run_tool_loop(
+            client,
+            [{"role": "user", "content": "go"}],
+            model="mimo-v2.5-pro",
+            max_tokens=1024,
+            tools=TOOLS,
+            thinking={"type": "enabled", "budget_tokens": 512},
+            store=keep_text_and_tools,
+        )
 
     assert [200] * 5 == [s.status for s in steps]
     assert payload_snapshot == [received.body for received in mimo_emulator.log]

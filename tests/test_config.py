@@ -554,6 +554,57 @@ class TestUnreadableConfigs:
         assert "name of an environment variable" in str(info.value)
 
 
+def _bomb(levels: int) -> str:
+    """A "billion laughs" of ``levels`` anchored levels (9**levels strings), as one value."""
+    out = ["&l0 [" + ", ".join(["lol"] * 9) + "]"]
+    out += [f"&l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]" for n in range(1, levels)]
+    return "[" + ", ".join(out) + "]"
+
+
+class TestYamlAliases:
+    @pytest.mark.parametrize(
+        "field",
+        [
+            "families: [{{name: {B}, models: [x]}}]",
+            "families: [{{name: x, models: [x], anthropic: {{keep_all_from: {{opus: {B}}}}}}}]",
+            "families: [{{name: x, models: [x], anthropic: {{keep_all_from: {B}}}}}]",
+            "providers: {{p: {{model: {B}}}}}",
+            "terminal: {B}",
+        ],
+        ids=["family-name", "keep-all-from-value", "keep-all-from", "provider-model", "foreign"],
+    )
+    def test_a_bomb_is_refused_before_any_field_reads_it(self, tmp_path: Path, field: str) -> None:
+        """An alias bomb (here 9**6 values; a real one has billions) is refused whole, with its
+        line, before any field's check could expand it (a family name was repr'd whole)."""
+        path = write(tmp_path, field.format(B=_bomb(6)))
+
+        with pytest.raises(ConfigError, match="aliases here expand to more than 10,000") as info:
+            load_config(path)
+
+        assert ("", 1) == (info.value.entry, info.value.line)
+
+    def test_shared_defaults_still_load(self, tmp_path: Path) -> None:
+        """Anchors used as they are meant (a defaults block merged into each provider) load."""
+        providers = "\n".join(f"  p{n}: {{<<: *base, model: m{n}}}" for n in range(50))
+        path = write(
+            tmp_path,
+            "x-defaults: &base {base_url: 'https://x.example', api_mode: anthropic_messages}\n"
+            f"providers:\n{providers}\n",
+        )
+
+        config = load_config(path)
+
+        assert 50 == len(config.providers)
+        assert {"anthropic_messages"} == {p.api_mode for p in config.providers.values()}
+
+    def test_a_value_holding_itself_is_refused(self, tmp_path: Path) -> None:
+        """An anchored collection that holds an alias of itself is refused at load."""
+        path = write(tmp_path, "middleware: &m [tool_pairing, *m]\n")
+
+        with pytest.raises(ConfigError, match="refers to the collection it is in"):
+            load_config(path)
+
+
 class TestStorePaths:
     @pytest.mark.parametrize(
         ("path", "problem"),

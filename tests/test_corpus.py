@@ -10,7 +10,9 @@ named errors, keep messages bounded, and never show the secret planted in its in
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import itertools
 import json
 import math
 from collections import Counter
@@ -22,6 +24,7 @@ import pytest
 from agent import Action, AgentError, Pipeline, Request
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from tests.builders import ROOT, SECRET
+from tests.test_hostile_inputs import special
 
 CORPUS = Path(__file__).parent / "corpus"
 REQUESTS = json.loads((CORPUS / "requests.json").read_text())
@@ -319,6 +322,35 @@ def _generated(how: str) -> bytes:
     raise AssertionError(how)
 
 
+def _levels(first: str, level: str) -> list[str]:
+    """Nine anchored levels, each nine aliases of the one before ("X" in ``level``)."""
+    names = "abcdefghi"
+    out = [f"&a {first}"]
+    out += [
+        f"&{name} " + level.replace("X", f"*{prev}") for prev, name in itertools.pairwise(names)
+    ]
+    return out
+
+
+_LIST_LEVELS = _levels("[" + ", ".join(["lol"] * 9) + "]", "[" + ", ".join(["X"] * 9) + "]")
+_MAPPING_LEVELS = _levels(
+    "{" + ", ".join(f"k{k}: lol" for k in range(9)) + "}",
+    "{" + ", ".join(f"k{k}: X" for k in range(9)) + "}",
+)
+#: what the markers of configs.json's texts stand for
+MARKERS = {
+    "@HUGE@": "x" * 100_000,
+    "@LIST-BOMB@": "[" + ", ".join(_LIST_LEVELS) + "]",
+    "@MAPPING-BOMB@": "{" + ", ".join(f"l{n}: {x}" for n, x in enumerate(_MAPPING_LEVELS)) + "}",
+}
+
+
+def _expanded(text: str) -> str:
+    for marker, value in MARKERS.items():
+        text = text.replace(marker, value)
+    return text
+
+
 @pytest.mark.parametrize("case", CONFIGS, ids=[c["name"] for c in CONFIGS])
 def test_config(
     case: dict[str, Any],
@@ -335,7 +367,7 @@ def test_config(
     folder = tmp_path / "conf"
     folder.mkdir()
     path = folder / f"agent{case['suffix']}"
-    data = _generated(case["gen"]) if "gen" in case else case["text"].encode()
+    data = _generated(case["gen"]) if "gen" in case else _expanded(case["text"]).encode()
     path.write_bytes(data)
 
     failed: ConfigError | None = None
@@ -357,6 +389,32 @@ def test_config(
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["agent" + case["suffix"], "conf"]
 
 
+def test_the_alias_bombs_reach_every_config_field() -> None:
+    """Each alias bomb of the corpus is tried in every field the config schema reads (the keys
+    taken from the code, so a field added later without its bombs fails here)."""
+    import attrs
+
+    from agent.config.loader import _PROVIDER_KEYS
+    from agent.config.model import options_of
+    from agent.config.sections import _GATEWAY_OPTIONS, _STORE_OPTIONS
+    from agent.families import ModelFamily
+    from agent.families.contracts import AnthropicContract, ChatContract
+
+    fields = {
+        *(f"providers.p.{k}" for k in _PROVIDER_KEYS),
+        *(f"middleware[0].thinking_round_trip.{k}" for k in options_of("thinking_round_trip")),
+        *(f"store.{kind}.{k}" for kind, keys in _STORE_OPTIONS.items() for k in keys),
+        *(f"gateway.{k}" for k in _GATEWAY_OPTIONS),
+        *(f"families[0].{f.name}" for f in attrs.fields(ModelFamily)),
+        *(f"families[0].anthropic.{f.name}" for f in attrs.fields(AnthropicContract)),
+        *(f"families[0].chat.{f.name}" for f in attrs.fields(ChatContract)),
+    }
+    bombed = Counter(c["name"].split("/")[1] for c in CONFIGS if c["name"].startswith("alias/"))
+
+    assert set() == fields - set(bombed)
+    assert {3} == set(bombed.values())
+
+
 INVOCATIONS = json.loads((CORPUS / "cli.json").read_text())
 
 
@@ -370,6 +428,10 @@ def _cli_file(content: Any) -> bytes:
         return '{"model": "m", "messages": []}'.encode("utf-16")
     if how == "deep":
         return b"[" * 100_000 + b"]" * 100_000
+    if how == "deep-object":
+        return b'{"a":' * 100_000 + b"{}" + b"}" * 100_000
+    if how == "alias-bomb":
+        return _expanded("terminal: @LIST-BOMB@\n").encode()
     if how == "large":
         return b'{"model": "' + b"x" * 33_000_000 + b'"}'
     raise AssertionError(how)
@@ -394,14 +456,19 @@ def test_cli(
     from agent.cli import main
 
     monkeypatch.chdir(tmp_path)
-    for name, content in case.get("files", {}).items():
-        (tmp_path / name).write_bytes(_cli_file(content))
-    monkeypatch.setattr("sys.stdin", _Stdin(case.get("stdin", "").encode()))
+    with contextlib.ExitStack() as files:
+        for name, content in case.get("files", {}).items():
+            if isinstance(content, dict) and "special" in content:
+                kind = str(content["special"])
+                files.enter_context(special(tmp_path, kind.replace("folder", "directory"), name))
+            else:
+                (tmp_path / name).write_bytes(_cli_file(content))
+        monkeypatch.setattr("sys.stdin", _Stdin(case.get("stdin", "").encode()))
 
-    try:
-        code = main(case["args"])
-    except SystemExit as exit_:  # argparse: usage errors and --help
-        code = exit_.code if isinstance(exit_.code, int) else 2
+        try:
+            code = main(case["args"])
+        except SystemExit as exit_:  # argparse: usage errors and --help
+            code = exit_.code if isinstance(exit_.code, int) else 2
     out, err = capsys.readouterr()
 
     assert case["expect"]["code"] == code, err

@@ -1,19 +1,27 @@
-"""The rules on histories, model ids and hosts that no case lists (Hypothesis)."""
+"""The rules on histories, model ids and hosts, and on what is read from outside (JSON text,
+configs, bad values), that no case lists (Hypothesis)."""
 
 from __future__ import annotations
 
 import copy
+import json
 import os
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent import Pipeline, Request
+from agent import ConfigError, InvalidRequest, Pipeline, Request, load_config
+from agent.config.parse import MAX_ALIAS_VALUES
+from agent.inputs import MAX_DEPTH, decode_at, loads
+from agent.integrations import _sse
 from agent.middleware import ThinkingRoundTrip, ToolPairing
+from agent.recovery import classify
 from agent.testing import Emulator
-from tests.builders import CA, CT, CU, A, T, U, rth, text, th_s, th_u, tu
+from tests.builders import CA, CT, CU, SECRET, A, T, U, rth, text, th_s, th_u, tu
 from tests.contracts import EXPECTED, FAMILY_OF
+from tests.corpus.configs import FIELDS as CONFIG_FIELDS
 
 THINKING = ("thinking", "redacted_thinking")
 
@@ -45,17 +53,27 @@ ANY_TARGET = st.one_of(
 )
 
 BLOCK_KINDS = ["th_s", "th_u", "th_u_empty", "th_u_empty_sig", "rth", "rth_no_data", "text"]
+THINKING_KINDS = BLOCK_KINDS[:-1]
 
 
 @st.composite
-def anthropic_history(draw: st.DrawFn) -> list[dict[str, Any]]:
+def anthropic_history(draw: st.DrawFn, odd: bool = False) -> list[dict[str, Any]]:
+    """A generated Anthropic-wire history; ``odd`` adds the shapes agents also send: steps
+    that hold only thinking (up to five blocks), empty assistant turns, and results messages
+    with an orphan result (its call never made) and text beside the real results."""
     messages: list[dict[str, Any]] = []
     for t in range(draw(st.integers(1, 4))):
         messages.append(U(f"task {t}"))
         for s in range(draw(st.integers(1, 3))):
             tag = f"{t}.{s}"
+            if odd and draw(st.integers(0, 7)) == 0:
+                messages.append(A())  # an empty assistant turn
+                break
+            only_thinking = odd and draw(st.booleans())
+            kinds = THINKING_KINDS if only_thinking else BLOCK_KINDS
             blocks: list[dict[str, Any]] = []
-            for k, kind in enumerate(draw(st.lists(st.sampled_from(BLOCK_KINDS), max_size=3))):
+            drawn = draw(st.lists(st.sampled_from(kinds), max_size=5 if odd else 3))
+            for k, kind in enumerate(drawn):
                 blocks.append(
                     {
                         "th_s": th_s(f"thought {tag}.{k}", f"sig-{tag}.{k}"),
@@ -67,7 +85,7 @@ def anthropic_history(draw: st.DrawFn) -> list[dict[str, Any]]:
                         "text": text(f"say {tag}.{k}"),
                     }[kind]
                 )
-            ids = [f"c{tag}.{i}" for i in range(draw(st.integers(0, 2)))]
+            ids = [] if only_thinking else [f"c{tag}.{i}" for i in range(draw(st.integers(0, 2)))]
             uses = [tu(i) for i in ids]
             if draw(st.booleans()) and blocks and uses:  # interleave a tool_use early
                 blocks.insert(1, uses.pop(0))
@@ -76,7 +94,13 @@ def anthropic_history(draw: st.DrawFn) -> list[dict[str, Any]]:
             messages.append(A(*blocks, *uses))
             if not ids:
                 break
-            messages.append(T(*ids))
+            results = T(*ids)
+            if odd and draw(st.booleans()):  # an orphan result beside the real ones
+                at = draw(st.integers(0, len(ids)))
+                results["content"].insert(at, {"type": "tool_result", "tool_use_id": f"g{tag}"})
+            if odd and draw(st.booleans()):
+                results["content"].append(text(f"more {tag}"))
+            messages.append(results)
     return messages
 
 
@@ -214,7 +238,7 @@ class TestAnthropicWire:
                     assert thinking, "a tool-call turn carries thinking"
 
     @SETTINGS
-    @given(target=ANY_TARGET, history=anthropic_history())
+    @given(target=ANY_TARGET, history=anthropic_history(odd=True))
     def test_any_model_id_or_host(
         self, target: tuple[str, str | None], history: list[dict[str, Any]]
     ) -> None:
@@ -457,9 +481,10 @@ ELSEWHERE = st.sampled_from(
 )
 
 
-def _decorated(history: list[dict[str, Any]], cache: bool, empty_tail: bool) -> None:
+def _decorated(history: list[dict[str, Any]], cache: bool, tail: str | None) -> None:
     """``cache_control`` on every thinking block (agents put it anywhere) and, optionally, a
-    trailing assistant message that holds only thinking."""
+    trailing assistant message that holds only thinking: in the last turn, or as a new turn of
+    its own (when it is left out, the turn before it is the latest one)."""
     for message in history:
         content = message.get("content")
         if cache and isinstance(content, list):
@@ -467,7 +492,9 @@ def _decorated(history: list[dict[str, Any]], cache: bool, empty_tail: bool) -> 
                 {**b, "cache_control": {"type": "ephemeral"}} if b.get("type") in THINKING else b
                 for b in content
             ]
-    if empty_tail:
+    if tail == "new-turn":
+        history.append(U("one more"))
+    if tail is not None:
         history.append(A(th_u("half a thought")))
 
 
@@ -504,17 +531,27 @@ def _twice(pipe: Pipeline, request: Request) -> None:
     assert pipe(request).body == expected, "no output object is shared with the store"
 
 
+#: which assistant messages' reasoning is observed a second time, from the other target
+ECHOES = st.sampled_from([(), (0,), (1,), (0, 1)])
+
+
+def _echoed(i: int, echo: tuple[int, ...]) -> bool:
+    return i % 2 in echo
+
+
 class TestIdempotence:
     @SETTINGS
     @given(
         target=TARGETS,
         options=OPTIONS,
-        history=anthropic_history(),
+        history=anthropic_history(odd=True),
         elsewhere=ELSEWHERE,
         thinking=st.booleans(),
         lost=st.booleans(),
         cache=st.booleans(),
-        empty_tail=st.booleans(),
+        tail=st.sampled_from([None, "same-turn", "new-turn"]),
+        echo=ECHOES,
+        one_target=st.booleans(),
     )
     def test_anthropic_wire(
         self,
@@ -525,13 +562,18 @@ class TestIdempotence:
         thinking: bool,
         lost: bool,
         cache: bool,
-        empty_tail: bool,
+        tail: str | None,
+        echo: tuple[int, ...],
+        one_target: bool,
     ) -> None:
         """For every option value, a second run changes nothing, and no output object is
-        the store's: also with cache_control on thinking, an emptied trailing message,
-        thinking observed at another target and lost by the agent."""
+        the store's: also with cache_control on thinking, a trailing message that holds only
+        thinking (in the last turn or a new one), thinking-only and empty assistant turns,
+        orphan results beside real ones, every turn observed at the target or every other
+        one at another target, thinking lost by the agent, and the same reasoning observed
+        again from the other target (the store's index then names that one)."""
         model, base_url = target
-        _decorated(history, cache, empty_tail)
+        _decorated(history, cache, tail)
         body: dict[str, Any] = {"model": model, "max_tokens": 100, "messages": history}
         if thinking:
             body["thinking"] = {"type": "enabled", "budget_tokens": 50}
@@ -540,22 +582,62 @@ class TestIdempotence:
         where = Request(
             api="anthropic_messages", base_url=elsewhere[1], body={**body, "model": elsewhere[0]}
         )
+        here = Request(api="anthropic_messages", base_url=base_url, body=body)
+        echoes: list[tuple[Request, list[dict[str, Any]]]] = []
         for i, message in enumerate(history):
             if message["role"] == "assistant" and isinstance(message["content"], list):
-                seen = (
-                    where
-                    if i % 2
-                    else Request(api="anthropic_messages", base_url=base_url, body=body)
-                )
+                seen = where if i % 2 and not one_target else here
                 pipe.observe(
                     seen, {"type": "message", "content": copy.deepcopy(message["content"])}
                 )
+                if _echoed(i, echo):
+                    other = here if seen is where else where
+                    thinking_only = [b for b in message["content"] if b["type"] in THINKING]
+                    echoes.append((other, copy.deepcopy(thinking_only)))
+                if lost:
+                    message["content"] = [
+                        b for b in message["content"] if b["type"] not in THINKING
+                    ] or [text("kept")]
+        for other, blocks in echoes:
+            pipe.observe(other, {"type": "message", "content": blocks})
+
+        _twice(pipe, Request(api="anthropic_messages", base_url=base_url, body=body))
+
+    @SETTINGS
+    @given(
+        model=st.sampled_from(["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"]),
+        history=anthropic_history(odd=True),
+        tail=st.sampled_from(["same-turn", "new-turn"]),
+        lost=st.booleans(),
+        thinking=st.booleans(),
+    )
+    def test_a_left_out_message_reveals_the_turn_before(
+        self,
+        model: str,
+        history: list[dict[str, Any]],
+        tail: str,
+        lost: bool,
+        thinking: bool,
+    ) -> None:
+        """On a model that keeps only the latest turn's thinking, a last message left out
+        (it held only unsigned thinking) makes the turn before it the latest: the first run
+        sends that turn as the latest one, so the second run, which no longer sees the
+        message, sends the same (every turn observed, so restore could put thinking back)."""
+        _decorated(history, False, tail)
+        body: dict[str, Any] = {"model": model, "max_tokens": 100, "messages": history}
+        if thinking:
+            body["thinking"] = {"type": "enabled", "budget_tokens": 50}
+        request = Request(api="anthropic_messages", body=body)
+        pipe = Pipeline([ToolPairing(), ThinkingRoundTrip()])
+        for message in history:
+            if message["role"] == "assistant":
+                pipe.observe(request, {"type": "message", "content": list(message["content"])})
                 if lost:
                     message["content"] = [
                         b for b in message["content"] if b["type"] not in THINKING
                     ] or [text("kept")]
 
-        _twice(pipe, Request(api="anthropic_messages", base_url=base_url, body=body))
+        _twice(pipe, request)
 
     @SETTINGS
     @given(
@@ -565,6 +647,7 @@ class TestIdempotence:
         elsewhere=ELSEWHERE,
         thinking=st.booleans(),
         lost=st.booleans(),
+        echo=ECHOES,
     )
     def test_chat_wire(
         self,
@@ -574,6 +657,7 @@ class TestIdempotence:
         elsewhere: tuple[str, str | None],
         thinking: bool,
         lost: bool,
+        echo: tuple[int, ...],
     ) -> None:
         """The same on the chat wire."""
         model, base_url = target
@@ -585,11 +669,17 @@ class TestIdempotence:
             api="chat_completions", base_url=elsewhere[1], body={**body, "model": elsewhere[0]}
         )
         here = Request(api="chat_completions", base_url=base_url, body=body)
+        echoes = []
         for i, message in enumerate(history):
             if message["role"] == "assistant":
                 pipe.observe(where if i % 2 else here, {"choices": [{"message": dict(message)}]})
+                if _echoed(i, echo) and message.get("reasoning_content"):
+                    reasoning = {"reasoning_content": message["reasoning_content"]}
+                    echoes.append((here if i % 2 else where, {"choices": [{"message": reasoning}]}))
                 if lost:
                     message.pop("reasoning_content", None)
+        for other, answer in echoes:
+            pipe.observe(other, answer)
 
         _twice(pipe, Request(api="chat_completions", base_url=base_url, body=body))
 
@@ -797,3 +887,229 @@ class TestOtherCarriers:
             assert not foreign & set(signatures)
             if i >= start and target.startswith("gemini-3"):
                 assert signatures[0] is not None
+
+
+# ---------------------------------------------------------------- what is read from outside
+
+#: openers of one level and what closes each (arrays and objects, with and without siblings)
+LEVELS = {"[": "]", '{"k":': "}", "[1,": "]", '{"a":1,"b":': "}"}
+#: what sits innermost, and the levels it adds
+INNERMOST = {"0": 0, '"s"': 0, "[]": 1, "{}": 1}
+
+
+@st.composite
+def nested_json(draw: st.DrawFn) -> tuple[str, int]:
+    """JSON text and its nesting depth: a cycle of openers repeated to a depth around the
+    bound or far past it."""
+    depth = draw(
+        st.one_of(
+            st.integers(1, 2 * MAX_DEPTH),
+            st.sampled_from([MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1, 5_000, 50_000]),
+        )
+    )
+    cycle = draw(st.lists(st.sampled_from(list(LEVELS)), min_size=1, max_size=4))
+    inner = draw(st.sampled_from(list(INNERMOST)))
+    opens = (cycle * (depth // len(cycle) + 1))[: depth - INNERMOST[inner]]
+    text = "".join(opens) + inner + "".join(LEVELS[o] for o in reversed(opens))
+    return text, depth
+
+
+RELAY_PREFIXES = st.sampled_from(
+    ["", "data:", "Error from provider(x): ", "litellm.BadRequestError: AnthropicException - "]
+)
+REAL_ERRORS = st.sampled_from(
+    [
+        None,
+        json.dumps({"error": {"message": "messages.1.content.0: Invalid `signature` in "
+                              "`thinking` block"}}),
+        json.dumps({"error": {"message": "The `reasoning_content` in the thinking mode must "
+                              "be passed back to the API."}}),
+    ]
+)  # fmt: skip
+
+
+class TestWhatIsReadFromOutside:
+    @SETTINGS
+    @given(nested=nested_json(), as_bytes=st.booleans())
+    def test_one_nesting_bound(self, nested: tuple[str, int], as_bytes: bool) -> None:
+        """Any JSON text decodes when it nests at most MAX_DEPTH levels and is refused as no
+        JSON (a ValueError, never a RecursionError) when deeper, through every decoder."""
+        text, depth = nested
+        data = text.encode() if as_bytes else text
+        if depth <= MAX_DEPTH:
+            assert json.loads(text) == loads(data) == _sse.loads(text.encode())
+            assert (json.loads(text), len(text) + 1) == decode_at(f"x{text} tail", 1)
+            return
+        with pytest.raises(ValueError, match="nested too deeply"):
+            loads(data)
+        with pytest.raises(ValueError, match="nested too deeply"):
+            decode_at(f"x{text}", 1)
+        assert _sse.loads(text.encode()) is None
+
+    @SETTINGS
+    @given(nested=nested_json(), prefix=RELAY_PREFIXES, error=REAL_ERRORS, wrapped=st.booleans())
+    def test_recovery_reads_any_error_body(
+        self, nested: tuple[str, int], prefix: str, error: str | None, wrapped: bool
+    ) -> None:
+        """An error body holding JSON text of any depth, in a relay's wrapper or a JSON string,
+        is read without an exception; a provider's error beside it is still found."""
+        text = prefix + nested[0] + (f" {error}" if error else "")
+        body: Any = {"error": {"message": text}} if wrapped else text
+
+        found = classify(400, body)
+
+        expected = classify(400, error) if error else None
+        if len(text) < 60_000:  # (the whole text is looked at)
+            assert (expected and expected.kind) == (found and found.kind)
+
+
+def _aliases(anchors: list[list[Any]]) -> tuple[str, int, int, int]:
+    """A YAML list of anchored lists, each of scalars and aliases of earlier anchors, and,
+    counted independently of the library, its nodes (each once), its nodes with every alias
+    expanded, and its depth expanded."""
+    size: list[int] = []
+    depth: list[int] = []
+    items = []
+    for n, members in enumerate(anchors):
+        written = [f"*a{m}" if isinstance(m, int) else m for m in members]
+        items.append(f"&a{n} [{', '.join(written)}]")
+        size.append(1 + sum(size[m] if isinstance(m, int) else 1 for m in members))
+        depth.append(1 + max((depth[m] for m in members if isinstance(m, int)), default=0))
+    distinct = 1 + len(anchors) + sum(1 for a in anchors for m in a if not isinstance(m, int))
+    return f"[{', '.join(items)}]", distinct, 1 + sum(size), 1 + max(depth, default=0)
+
+
+@st.composite
+def alias_graphs(draw: st.DrawFn) -> list[list[Any]]:
+    """Anchored lists whose members are scalars or aliases of earlier anchors: chains, fans and
+    bombs of every size around the expansion bound."""
+    anchors: list[list[Any]] = []
+    for n in range(draw(st.integers(1, 9))):
+        fan = draw(st.integers(0, 12))
+        refs = draw(st.lists(st.integers(0, n - 1), min_size=fan, max_size=fan)) if n else []
+        anchors.append([*refs, *(["lol"] * draw(st.integers(0, 3)))])
+    return anchors
+
+
+#: where an alias graph is put, and how many levels the place itself nests
+ALIAS_PLACES = st.sampled_from(
+    [
+        ("terminal: {V}", 1),
+        ("providers: {{p: {{model: {V}}}}}", 3),
+        ("middleware: [{{thinking_round_trip: {{trusted_models: {V}}}}}]", 4),
+        ("families: [{{name: x, models: [x], anthropic: {{keep_all_from: {{opus: {V}}}}}}}]", 5),
+    ]
+)
+
+
+class TestConfigsFromOutside:
+    @SETTINGS
+    @given(anchors=alias_graphs(), place=ALIAS_PLACES)
+    def test_aliases_are_refused_exactly_past_the_bounds(
+        self, anchors: list[list[Any]], place: tuple[str, int], tmp_path_factory: Any
+    ) -> None:
+        """Whatever anchors and aliases a config holds, it is refused whole exactly when its
+        aliases would add more than MAX_ALIAS_VALUES values or nest it deeper than MAX_DEPTH
+        (counted here independently), before any field reads it; otherwise the fields decide."""
+        template, levels = place
+        value, distinct, expanded, depth = _aliases(anchors)
+        path = tmp_path_factory.mktemp("alias") / "agent.yaml"
+        path.write_text(template.format(V=value) + "\n")
+
+        try:
+            load_config(path)
+            refused = ""
+        except ConfigError as exc:
+            refused = exc.problem
+        if expanded - distinct > MAX_ALIAS_VALUES:
+            assert "aliases here expand to more than" in refused
+        elif levels + depth > MAX_DEPTH:
+            assert "nested too deeply" in refused
+        else:
+            assert "aliases" not in refused
+            assert "nested too deeply" not in refused
+
+
+WORD_FIELDS = [
+    "model",
+    "messages",
+    "role",
+    "content",
+    "block-type",
+    "thinking-text",
+    "signature",
+    "tool-calls",
+    "reasoning-content",
+]
+SECRET_VALUES = st.recursive(
+    st.sampled_from([SECRET, 1, 1.5, True, None, f"x {SECRET} y"]),
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=1, max_size=3),
+        st.dictionaries(st.sampled_from(["api_key", "k", SECRET]), inner, min_size=1, max_size=3),
+    ),
+    max_leaves=6,
+)
+
+
+class TestValuesNeverShown:
+    @SETTINGS
+    @given(
+        wire=st.sampled_from(["anthropic", "chat"]),
+        place=st.sampled_from(WORD_FIELDS),
+        value=SECRET_VALUES,
+    )
+    def test_a_body_value_is_named_by_path_and_type(
+        self, wire: str, place: str, value: Any
+    ) -> None:
+        """Whatever value, holding a key anywhere inside, stands in a body field, the call
+        either goes or raises InvalidRequest naming the path and type, bounded, never the key."""
+        from tests.corpus.make import ANTHROPIC, CHAT
+        from tests.test_corpus import _base
+
+        places: dict[str, Any] = ANTHROPIC if wire == "anthropic" else CHAT
+        if place not in places:
+            return
+        body = _base(wire)
+        for message in body["messages"]:  # the key only in the value tried
+            if message.get("content") and isinstance(message["content"], str):
+                message["content"] = "text"
+        target: Any = body
+        path = places[place][0]
+        for part in path[:-1]:
+            target = target[part]
+        target[path[-1]] = value
+        api = "anthropic_messages" if wire == "anthropic" else "chat_completions"
+
+        try:
+            Pipeline([ToolPairing(), ThinkingRoundTrip()])(Request(api=api, body=body))
+            message = ""
+        except InvalidRequest as exc:
+            message = str(exc)
+        assert SECRET not in message
+        assert len(message) <= 1000
+
+    @SETTINGS
+    @given(
+        place=st.sampled_from(sorted(CONFIG_FIELDS)),
+        token=st.sampled_from(
+            [f"*{SECRET}", f"!{SECRET} x", f"!<{SECRET}> x", f"!{SECRET}!x y", f"!!int {SECRET}",
+             f"!!float {SECRET}", f"!!timestamp {SECRET}", f"!!set {SECRET}",
+             f"{{k: [{SECRET}]}}", f"[[{SECRET}]]", f"&{SECRET} [*{SECRET}x]"]
+        ),
+    )  # fmt: skip
+    def test_a_config_token_is_never_shown(
+        self, place: str, token: str, tmp_path_factory: Any
+    ) -> None:
+        """A key written as a YAML token (an alias, a tag, a core tag's value) or inside a
+        value of the wrong type, in any field, fails at load or loads; its error never shows
+        the key and is bounded."""
+        path = tmp_path_factory.mktemp("token") / "agent.yaml"
+        path.write_text(CONFIG_FIELDS[place].format(B=token) + "\n")
+
+        try:
+            load_config(path)
+            message = ""
+        except ConfigError as exc:
+            message = str(exc)
+        assert SECRET not in message
+        assert len(message) <= 1000

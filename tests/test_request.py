@@ -14,6 +14,7 @@ from agent import (
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from tests.builders import (
     CU,
+    SECRET,
     A,
     U,
     chat_body,
@@ -106,6 +107,76 @@ class TestBadInput:
             Request(api="completions", body={})
         with pytest.raises(InvalidRequest, match="body must be a JSON object"):
             Request(api=AM, body=[])  # type: ignore[arg-type]
+
+
+SECRET_OBJECT = {"api_key": SECRET}
+
+
+def _assistant(*blocks: dict[str, Any], model: str = "claude-opus-4-6") -> dict[str, Any]:
+    return {"model": model, "messages": [U(), A(*blocks)]}
+
+
+def _chat(**fields: Any) -> dict[str, Any]:
+    return chat_body("deepseek-v4-pro", CU(), {"role": "assistant", **fields})
+
+
+#: a secret-bearing value of the wrong type in each body field, and the error it must get
+WRONG_TYPED: dict[str, tuple[str, dict[str, Any], str]] = {
+    "model": (
+        AM,
+        {"model": SECRET_OBJECT, "messages": []},
+        "model: expected the model id as a string, got an object",
+    ),
+    "role": (
+        AM,
+        {"model": "m", "messages": [{"role": [SECRET], "content": "x"}]},
+        "messages[0].role: expected a string, got a list",
+    ),
+    "content": (
+        AM,
+        {"model": "m", "messages": [U(), {"role": "assistant", "content": SECRET_OBJECT}]},
+        "messages[1].content: expected a string or a list of blocks, got an object",
+    ),
+    "block-type": (
+        AM,
+        _assistant({"type": SECRET_OBJECT}),
+        "messages[1].content[0].type: expected a string, got an object",
+    ),
+    "thinking": (
+        AM,
+        _assistant({"type": "thinking", "thinking": SECRET_OBJECT}),
+        "messages[1].content[0].thinking: expected the thinking text, got an object",
+    ),
+    "signature": (
+        AM,
+        _assistant({"type": "thinking", "thinking": "t", "signature": [SECRET]}),
+        "messages[1].content[0].signature: expected a string, got a list",
+    ),
+    "tool-calls": (
+        CH,
+        _chat(tool_calls=SECRET),
+        "messages[1].tool_calls: expected a list, got a string",
+    ),
+    "reasoning-content": (
+        CH,
+        _chat(reasoning_content=SECRET_OBJECT),
+        "messages[1].reasoning_content: expected a string, got an object",
+    ),
+}
+
+
+class TestValuesAreNeverShown:
+    @pytest.mark.parametrize(
+        ("api", "body", "error"), list(WRONG_TYPED.values()), ids=list(WRONG_TYPED)
+    )
+    def test_path_and_type_only(self, api: str, body: dict[str, Any], error: str) -> None:
+        """A wrong-typed body value (a body may hold keys) is named by its JSON path and the
+        type found, never by the value or an excerpt of it."""
+        with pytest.raises(InvalidRequest) as info:
+            Pipeline([ToolPairing(), ThinkingRoundTrip()])(Request(api=api, body=body))
+
+        assert error == str(info.value)
+        assert SECRET not in repr(info.value)
 
 
 class TestBaseUrl:

@@ -411,3 +411,68 @@ class TestIdempotent:
 
         assert [th_s("plan", "s1"), tu("c1")] == out.body["messages"][1]["content"]
         assert out.body == pipe(out).body
+
+    def test_a_left_out_last_message_makes_the_turn_before_the_latest(self) -> None:
+        """On a latest-turn model, a last message left out (only unsigned thinking) makes the
+        turn before it the latest on the first run already: its own signed thinking is sent
+        (restored from the store here), as the second run, which no longer sees the left-out
+        message, sends it."""
+        pipe = Pipeline([ToolPairing(), ThinkingRoundTrip()])
+        request = Request(
+            api=AM,
+            body=anthropic_body(
+                "claude-sonnet-4-5",
+                U("task 0"),
+                A(th_s("plan", "s1"), tu("c1")),
+                T("c1"),
+                U("task 1"),
+                A(th_u("half a thought")),
+            ),
+        )
+        pipe.observe(request, {"type": "message", "content": [th_s("plan", "s1"), tu("c1")]})
+
+        out = pipe(request)
+
+        assert [th_s("plan", "s1"), tu("c1")] == out.body["messages"][1]["content"]
+        assert 4 == len(out.body["messages"])
+        assert out.body == pipe(Request(api=AM, body=out.body)).body
+
+    def test_the_issues_deepseek_history_with_reasoning_seen_at_two_targets(self) -> None:
+        """The history of issue 22 (a thinking-only turn, an orphan result ToolPairing removes,
+        an empty assistant turn) at DeepSeek, where the tool turn's reasoning was observed at
+        DeepSeek and the same text again from Claude (the store's text index now names
+        Claude): the first run puts the turn's own reasoning back, found by its tool call id,
+        and the second run keeps it as that turn's own instead of dropping it as Claude's."""
+        thinking = [
+            {"type": "thinking", "thinking": f"#{n}", "signature": f"sig{n}"} for n in range(5)
+        ]
+        use = {"type": "tool_use", "id": "toolu_7", "name": "f", "input": {"q": 7}}
+        history = [
+            U("task 0"),
+            A(*thinking),
+            U("task 1"),
+            A(use),
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": "toolu_7", "content": "rtoolu_7"},
+                    {"type": "tool_result", "tool_use_id": "ghost8", "content": "x"},
+                    text("more"),
+                ],
+            },
+            A(),
+            U("task 3"),
+            A(th_u("ok"), th_s("#10", "sig10")),
+        ]
+        deepseek = "https://api.deepseek.com/anthropic"
+        request = Request(
+            api=AM, base_url=deepseek, body={"model": "deepseek-reasoner", "messages": history}
+        )
+        pipe = Pipeline([ToolPairing(), ThinkingRoundTrip()])
+        pipe.observe(request, {"type": "message", "content": [th_u("#6"), th_u("#7"), use]})
+        pipe.observe(claude(U()), {"type": "message", "content": [th_u("#7")]})
+
+        out = pipe(request)
+
+        assert [th_u("#6"), th_u("#7"), use] == out.body["messages"][3]["content"]
+        assert out.body == pipe(Request(api=AM, base_url=deepseek, body=out.body)).body

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from agent.config.parse import VAR, Lines, Reader
+from agent.config.parse import VAR, Lines, Reader, bounded
 from agent.errors import ConfigError
 
 #: At most this many variables are named in one error (a config has a few).
@@ -40,16 +40,15 @@ class EnvReader(Reader):
         rest = VAR.sub(lambda found: "" if found[1] in absent else found[0], value)
         super().interpolate(rest, where, parent, key)
         for name in dict.fromkeys(absent):
-            self.not_set(name, where, parent, key, f"(used as ${{{name}}})")
+            self.not_set(name, where, parent, key, f"(used as ${{{bounded(name)}}})")
         return value
 
     def not_set(self, name: str, where: str, parent: object, key: str, how: str) -> None:
         """Record that variable ``name``, referred to at ``where``, is not set."""
         self.missing.append((name, where))
         self._unresolved.add(where)
-        self._errors.append(
-            self.error(where, f"environment variable {name} is not set {how}".rstrip(), parent, key)
-        )
+        problem = f"environment variable {bounded(name)} is not set {how}".rstrip()
+        self._errors.append(self.error(where, problem, parent, key))
 
     def unresolved(self, where: str) -> bool:
         """Whether the value at ``where`` refers to a variable that is not set."""
@@ -62,7 +61,7 @@ class EnvReader(Reader):
             raise self._errors[0]
         if self._errors:
             named = [
-                f"{name} ({where}" + (f", line {error.line})" if error.line else ")")
+                f"{bounded(name)} ({where}" + (f", line {error.line})" if error.line else ")")
                 for (name, where), error in zip(self.missing, self._errors, strict=True)
             ]
             more = len(named) - MAX_NAMED

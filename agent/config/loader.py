@@ -212,7 +212,10 @@ def _entry(reader: Reader, item: object, at: str, parent: object, key: str) -> M
         close = difflib.get_close_matches(name, MIDDLEWARE, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise reader.error(
-            at, f"unknown middleware {name!r} (known: {', '.join(MIDDLEWARE)}){hint}", owner, name
+            at,
+            f"unknown middleware {shown(name)} (known: {', '.join(MIDDLEWARE)}){hint}",
+            owner,
+            name,
         )
     enabled = True
     if options is False:

@@ -12,7 +12,7 @@ from typing import Any
 
 from agent.config.model import GatewaySpec, StoreSpec
 from agent.config.parse import Reader, kind_of
-from agent.errors import ConfigError, StoreError
+from agent.errors import ConfigError, StoreError, shown
 from agent.redis_store import DEFAULT_TIMEOUT_MS, DEFAULT_TTL
 from agent.sqlite_store import check_path
 
@@ -72,7 +72,7 @@ def store_section(reader: Reader, value: object, root: object) -> StoreSpec:
     options = {} if options is None else options
     if kind not in _STORE_OPTIONS:
         raise reader.error(
-            "store", f"unknown store {kind!r} (known: memory, sqlite, redis)", root, "store"
+            "store", f"unknown store {shown(kind)} (known: memory, sqlite, redis)", root, "store"
         )
     if not isinstance(options, Mapping):
         raise reader.error(

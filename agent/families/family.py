@@ -132,7 +132,7 @@ class ModelFamily:
         name = data.get("name", base.name if base else None)
         if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", name):
             raise FamilyDefinitionError(
-                f"{where}.name", f"expected a lowercase name like 'mimo', got {name!r}"
+                f"{where}.name", f"expected a lowercase name like 'mimo', got {shown(name)}"
             )
         family = base or cls(name=name)
         changes: dict[str, Any] = {"name": name}

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import re
 import time
 from collections.abc import AsyncIterator
@@ -39,6 +38,7 @@ from agent.gateway.routing import (
     upstream_headers,
     upstream_url,
 )
+from agent.inputs import loads
 from agent.integrations.answers import LimitExceeded, ReadLimits
 from agent.integrations.transport import EXTENSION, AsyncPipelineTransport, is_stream
 from agent.pipeline import Pipeline
@@ -337,8 +337,8 @@ def _model(body: bytes) -> str | None:
     if not body or len(body) > _PARSED_FOR_LOG:
         return None
     try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError):
+        parsed = loads(body)  # the library's one nesting bound
+    except ValueError:
         return None
     model = parsed.get("model") if isinstance(parsed, dict) else None
     return model[:200] if isinstance(model, str) else None

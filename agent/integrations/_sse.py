@@ -9,18 +9,18 @@ events).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from agent import inputs
 from agent.integrations._tee import LimitExceeded
 
 
 def loads(raw: bytes) -> Any:
-    """JSON from bytes, or None when it is not JSON."""
+    """JSON from bytes, or None when it is not JSON (or nests deeper than the library's bound)."""
     try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):  # (nested deeper than the parser goes)
+        return inputs.loads(raw)
+    except ValueError:
         return None
 
 

@@ -4,24 +4,25 @@ Per assistant message: each prior thinking block goes through the call's block p
 (``policies``); then the turn-level rules: a signed turn that no longer starts with its
 thinking was reordered (its signatures are dead); a tool turn that lost its thinking gets its
 own observed blocks back (restore) or, where the family needs reasoning, the documented pad;
-an emptied message is left out. Finally, with thinking on, the active tool loop's turn must
-start with thinking (``on_missing_loop_thinking``). Paths in ``explain`` refer to the body as it
-came in.
+an emptied message is left out (when that is the last assistant message, the turn before it
+is the latest one: ``sent_turns``). Finally, with thinking on, the active tool loop's turn
+must start with thinking (``on_missing_loop_thinking``). Paths in ``explain`` refer to the body
+as it came in.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from agent.body import REMOVE, THINKING_TYPES, rebuild, with_messages
 from agent.errors import ThinkingContractError
-from agent.explain import Action
-from agent.history import History
+from agent.explain import SILENT, Action
 from agent.middleware.context import Call, Note
 from agent.middleware.policies import POLICIES, Policy, pad_block
 from agent.middleware.restore import restore_turn, undo_downgrade
+from agent.middleware.sent_turns import continued_turn, latest_turn_start
 from agent.request import Request
 from agent.wire import thinking_requested
 
@@ -40,7 +41,10 @@ def run(call: Call) -> Request:
     policy = POLICIES[call.mode]
     fast = not call.listening and policy.plain is not None
     keep_all = contract.keeps_all_turns(call.match.model)
-    messages, latest_start, thinking_at = history.messages, history.latest_start, history.thinking
+    messages, thinking_at = history.messages, history.thinking
+    latest_start = (
+        history.latest_start if keep_all else latest_turn_start(history, _left_out(call, policy))
+    )
     changes: dict[int, Any] = {}
     for i in history.assistants:
         message = messages[i]
@@ -65,7 +69,7 @@ def run(call: Call) -> Request:
     out = rebuild(messages, changes) if changes else None
     if any("." in f for f in call.dialect.rejects):
         out = _without_block_fields(call, out if out is not None else messages) or out
-    last = _continued_turn(history, changes)
+    last = continued_turn(history, changes)
     if call.mode.checks_signatures and last is not None:
         final = changes.get(last, messages[last])
         if not _starts_with_thinking(final):
@@ -74,6 +78,18 @@ def run(call: Call) -> Request:
             if new_body is not call.request.body:
                 return call.finish(None, new_body)
     return call.finish(out)
+
+
+def _left_out(call: Call, policy: Policy) -> Callable[[int], bool]:
+    """Whether the pass leaves assistant message ``i`` out as the latest turn's (asked quietly)."""
+    history = call.request.history
+
+    def left_out(i: int) -> bool:
+        quiet = Call(call.options, call.request, SILENT, call.view)
+        message, positions = history.messages[i], history.thinking.get(i)
+        return _message(quiet, policy, i, message, positions, True) is None
+
+    return left_out
 
 
 def _without_block_fields(call: Call, messages: list[Any]) -> list[Any] | None:
@@ -107,21 +123,6 @@ def _without_block_fields(call: Call, messages: list[Any]) -> list[Any] | None:
             out.append({**message, "content": new})
             changed = True
     return out if changed else None
-
-
-def _continued_turn(history: History, changes: Mapping[int, Any]) -> int | None:
-    """The assistant message the request continues a tool loop from, as it will be sent (a
-    message left out no longer counts: a trailing one that held only thinking reveals the
-    turn before it), or None when the request does not continue the active loop."""
-    if not changes:
-        return history.last_assistant if history.continuing_loop else None
-    messages = history.messages
-    kept = (k for k in reversed(range(len(messages))) if changes.get(k) is not REMOVE)
-    tail = next(kept, None)
-    if tail is None or messages[tail].get("role") != "user":
-        return None
-    last = next((k for k in kept if messages[k].get("role") == "assistant"), None)
-    return last if last is not None and last >= history.loop_start else None
 
 
 def _message(

@@ -6,7 +6,7 @@ from typing import Any, NamedTuple, Protocol
 
 from attrs import evolve
 
-from agent.body import with_messages
+from agent.body import block_key, with_messages
 from agent.explain import Action, Notes
 from agent.families import FamilyMatch
 from agent.families.contracts import BlockMode, keeps_every
@@ -193,8 +193,16 @@ class Call:
         """The target in words, for reasons."""
         return f"{self.match.model} at {self.match.host}"
 
-    def foreign_origin(self, signature: str | None, text: str | None) -> Origin | None:
-        """The origin of a block if it was observed from a target it does not verify at."""
+    def foreign_origin(
+        self, signature: str | None, text: str | None, message: int | None = None
+    ) -> Origin | None:
+        """The origin of a block if it was observed from a target it does not verify at.
+
+        A block of assistant message ``message``'s own observed turn (found by its tool call
+        ids, observed at a target trusted here) is that turn's own, whatever the store's index
+        says of its signature or text: the same reasoning observed again at another target
+        moves the index, not the turn (restore puts such a block back; a second run keeps it).
+        """
         origin = None
         if signature:
             origin = self.origin_of(signature)
@@ -208,7 +216,26 @@ class Call:
         if trusted:
             self.last_origin = origin
             return None
+        if message is not None and self._in_own_turn(message, signature, text):
+            return None
         return origin
+
+    def _in_own_turn(self, i: int, signature: str | None, text: str | None) -> bool:
+        """Whether a block (by its signature, else its unsigned text) is one of the observed
+        turn of assistant message ``i``'s tool calls, from a trusted origin."""
+        for tool_id in self.request.history.tool_ids(i):
+            turn = self.turn_for_tool(tool_id)
+            if turn is None or not self.options.trusts(turn.origin, self.match):
+                continue
+            for block, _ in turn.blocks:
+                key = block_key(block)
+                if (
+                    (key == signature)
+                    if signature
+                    else (key is None and block.get("thinking") == text)
+                ):
+                    return True
+        return False
 
     def dead_reason(self, key: str, what: str = "signature") -> str:
         """Why a dead signature (or redacted data) is not sent."""

@@ -19,6 +19,7 @@ from agent.body import block_key, thought_signature
 from agent.errors import InvalidRequest
 from agent.middleware.bedrock_wire import view as converse_view
 from agent.middleware.gemini_wire import SIGNATURE, call_key
+from agent.middleware.sent_turns import latest_turn_start
 from agent.request import Request
 from agent.store import Wanted
 
@@ -38,6 +39,9 @@ def anthropic(request: Request, want: Wanted) -> None:
     unsigned_kept = (
         not contract.thinking.checks_signatures
     )  # (a signature-checking target drops it)
+    # the latest turn as it may be sent: a last message that holds only thinking may be left
+    # out, making the turn before it the latest (sent_turns), so its turn is read too
+    latest = history.latest_start if keep_all else latest_turn_start(history, lambda i: True)
     for i in history.assistants:
         content = history.messages[i].get("content")
         own = False  # the turn carries reasoning (a signed block, or an unsigned text)
@@ -51,7 +55,7 @@ def anthropic(request: Request, want: Wanted) -> None:
             elif isinstance(text, str) and text.strip():
                 want.text(text)
                 own = own or unsigned_kept
-        sent = keep_all or i >= history.latest_start
+        sent = keep_all or i >= latest
         ids = history.tool_ids(i)
         # an unsigned family's turn is found by any of its ids (restore.observed_turn)
         for n, tool_id in enumerate(ids):

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from attrs import frozen
 
 from agent.body import BlockPath, block_key, without
-from agent.errors import InvalidRequest, shown
+from agent.errors import InvalidRequest, json_kind
 from agent.explain import Action
 from agent.families import AnthropicContract
 from agent.families.contracts import BlockMode
@@ -95,12 +95,12 @@ def _text_and_signature(block: Mapping[str, Any], i: int, j: int) -> tuple[str, 
     text = block.get("thinking")
     if not isinstance(text, str):
         raise InvalidRequest(
-            f"{BlockPath(i, j)}.thinking", f"expected the thinking text, got {shown(text)}"
+            f"{BlockPath(i, j)}.thinking", f"expected the thinking text, got {json_kind(text)}"
         )
     signature = block.get("signature")
     if signature is not None and not isinstance(signature, str):
         raise InvalidRequest(
-            f"{BlockPath(i, j)}.signature", f"expected a string, got {shown(signature)}"
+            f"{BlockPath(i, j)}.signature", f"expected a string, got {json_kind(signature)}"
         )
     return text, signature
 
@@ -171,7 +171,7 @@ def verify(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool
             return Verdict(None, (Note("", Action.DROPPED, no_data),))
         if data in call.dead:
             return _unsendable(call, block, call.dead_reason(data, "data"))
-        origin = call.foreign_origin(data, None)
+        origin = call.foreign_origin(data, None, i)
         if origin is not None:
             return _unsendable(call, block, f"minted by {origin}, not by {call.target}")
         return keep(call, block, "redacted_thinking passed back unchanged, in place")
@@ -185,7 +185,7 @@ def verify(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool
         )
     if signature in call.dead:
         return _unsendable(call, block, call.dead_reason(signature))
-    origin = call.foreign_origin(signature, None)
+    origin = call.foreign_origin(signature, None, i)
     if origin is not None:
         return _unsendable(
             call,
@@ -230,13 +230,13 @@ def carry(call: Call, block: Mapping[str, Any], i: int, j: int, send_turn: bool)
     family = call.family.name
     if block.get("type") == "redacted_thinking":
         data = block.get("data")
-        origin = call.foreign_origin(data if isinstance(data, str) else None, None)
+        origin = call.foreign_origin(data if isinstance(data, str) else None, None, i)
         if origin is not None:
             opaque = "redacted thinking from {} is opaque to {}"
             return Verdict(None, (Note("", Action.DROPPED, opaque, (origin, family)),), True)
         return keep(call, block, "passed back unchanged")
     text, signature = _text_and_signature(block, i, j)
-    origin = call.foreign_origin(signature, text)
+    origin = call.foreign_origin(signature, text, i)
     if origin is not None:
         return _foreign(call, text, origin)
     if signature:

@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 from attrs import frozen
 
 from agent.body import block_key
+from agent.inputs import loads
 
 
 @frozen(cache_hash=True)
@@ -142,8 +143,9 @@ def turn_to_json(turn: StoredTurn) -> str:
 
 
 def turn_from_json(text: str | bytes) -> StoredTurn:
-    """The turn ``turn_to_json`` wrote (ValueError, KeyError or TypeError for anything else)."""
-    data: Any = json.loads(text)
+    """The turn ``turn_to_json`` wrote (ValueError, KeyError or TypeError for anything else,
+    also for text nested deeper than the library's one bound)."""
+    data: Any = loads(text)
     return StoredTurn(
         origin_from_json(data["origin"]),
         tuple((b, at) for b, at in data["blocks"]),
@@ -164,7 +166,7 @@ def origin_to_json(origin: Origin) -> str:
 def origin_from_json(data: object) -> Origin:
     """The origin ``origin_to_json`` wrote (parsed or as text)."""
     if isinstance(data, str | bytes):
-        data = json.loads(data)
+        data = loads(data)
     if (
         not isinstance(data, list)
         or len(data) not in (3, 4)

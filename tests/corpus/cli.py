@@ -1,7 +1,8 @@
 """Writes ``cli.json``, the command-line corpus: arguments, the files they name (text, or
 ``{"gen": how}``), optional stdin, and the exit code each must get (0 ok, 1 bad input or
 config, 2 usage; 70 is kept for real bugs and no case may get it). Paths in arguments are
-relative to the case's own folder; ``/dev/...`` paths are used as they are."""
+relative to the case's own folder; ``/dev/...`` paths are used as they are. A file
+``{"special": kind}`` is made as a FIFO, a folder or a link to a device."""
 
 from __future__ import annotations
 
@@ -145,6 +146,72 @@ CASES = [
     case("help", ["--help"], 0),
     case("preview-help", ["preview", "--help"], 0),
     case("demo-bad-flag", ["demo", "--bogus"], 2),
+]
+
+#: what a path may name instead of a regular file (made by the test: a FIFO with a writer
+#: waiting to send a good file, a folder, or a link named like the file to a device)
+SPECIAL = {
+    "fifo": {"special": "fifo"},
+    "folder": {"special": "folder"},
+    "link-to-dev-zero": {"special": "/dev/zero"},
+    "link-to-dev-urandom": {"special": "/dev/urandom"},
+    "link-to-dev-null": {"special": "/dev/null"},
+}
+for _kind, _file in SPECIAL.items():
+    CASES += [
+        case(f"check-{_kind}", ["check", "c.yaml"], 1, files={"c.yaml": _file}),
+        case(
+            f"families-config-{_kind}",
+            ["families", "--config", "c.yaml"],
+            1,
+            files={"c.yaml": _file},
+        ),
+        body(f"preview-{_kind}", _file, 1),
+        case(
+            f"preview-config-{_kind}",
+            ["preview", "b.json", "--config", "c.yaml", "--provider", "relay"],
+            1,
+            files={"b.json": GOOD, "c.yaml": _file},
+        ),
+    ]
+# (serve is given none that reads as a good config to code that does not check: the FIFO's
+# writer sends one and /dev/null is empty, and serving would not end)
+CASES += [
+    case(f"serve-config-{kind}", ["serve", "--config", "c.yaml"], 1, files={"c.yaml": file})
+    for kind, file in SPECIAL.items()
+    if kind not in ("fifo", "link-to-dev-null")
+]
+CASES += [
+    case("check-dev-zero", ["check", "/dev/zero"], 1),
+    case("check-dev-urandom", ["check", "/dev/urandom"], 1),
+    case("families-config-dev-zero", ["families", "--config", "/dev/zero"], 1),
+    case(
+        "preview-config-dev-zero",
+        ["preview", "-", "--config", "/dev/zero", "--provider", "p"],
+        1,
+        stdin=GOOD,
+    ),
+    body("preview-deep-object", {"gen": "deep-object"}, 1),
+    case("check-deep-object", ["check", "c.yaml"], 1, files={"c.yaml": {"gen": "deep-object"}}),
+    case("check-alias-bomb", ["check", "c.yaml"], 1, files={"c.yaml": {"gen": "alias-bomb"}}),
+    case(
+        "check-key-as-an-alias",
+        ["check", "c.yaml"],
+        1,
+        files={"c.yaml": CONFIG.replace(f"api_key: {KEY}", f"api_key: *{KEY}")},
+    ),
+    case(
+        "check-key-as-a-tag",
+        ["check", "c.yaml"],
+        1,
+        files={"c.yaml": CONFIG.replace(f"api_key: {KEY}", f"api_key: !{KEY} x")},
+    ),
+    case(
+        "check-key-under-an-int-tag",
+        ["check", "c.yaml"],
+        1,
+        files={"c.yaml": CONFIG.replace(f"api_key: {KEY}", f"api_key: !!int {KEY}")},
+    ),
 ]
 
 if __name__ == "__main__":
