@@ -169,9 +169,9 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "a foreign signature is dropped for an Anthropic target",
         "agent/middleware/policies.py",
-        "origin = call.foreign_origin(signature, None)\n    if origin is not None:\n"
+        "origin = call.foreign_origin(signature, None, i)\n    if origin is not None:\n"
         "        return _unsendable(",
-        "origin = call.foreign_origin(signature, None)\n    if False:\n        return _unsendable(",
+        "origin = call.foreign_origin(signature, None, i)\n    if False:\n        return _unsendable(",
     ),
     Mutant(
         "unsigned thinking never goes to Anthropic",
@@ -214,9 +214,9 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "another family's thinking is not replayed (Anthropic wire, foreign=pad)",
         "agent/middleware/policies.py",
-        "    origin = call.foreign_origin(signature, text)\n    if origin is not None:\n"
+        "    origin = call.foreign_origin(signature, text, i)\n    if origin is not None:\n"
         "        return _foreign(call, text, origin)",
-        "    origin = call.foreign_origin(signature, text)\n    if False:\n"
+        "    origin = call.foreign_origin(signature, text, i)\n    if False:\n"
         "        return _foreign(call, text, origin)",
     ),
     Mutant(
