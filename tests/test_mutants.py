@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _mutants() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bench_mutants", ROOT / "bench" / "mutants.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("bench_mutants", module)
     spec.loader.exec_module(module)
