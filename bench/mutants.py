@@ -171,7 +171,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "agent/middleware/policies.py",
         "origin = call.foreign_origin(signature, None, i)\n    if origin is not None:\n"
         "        return _unsendable(",
-        "origin = call.foreign_origin(signature, None, i)\n    if False:\n        return _unsendable(",
+        "origin = call.foreign_origin(signature, None, i)\n    if False:\n"
+        "        return _unsendable(",
     ),
     Mutant(
         "unsigned thinking never goes to Anthropic",
@@ -328,7 +329,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "gateway: a body over the limit is 413 as it is read (chunked, no Content-Length)",
-        "agent/gateway/app.py",
+        "agent/gateway/reading.py",
         "        if size > limit:\n            return None",
         "        if False:\n            return None",
         (RULES,),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import re
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -29,6 +28,7 @@ from agent.gateway.access import (
     quiet_dependencies,
 )
 from agent.gateway.metrics import Metrics
+from agent.gateway.reading import asks_stream, model_of, read_body
 from agent.gateway.routing import (
     TOKEN_HEADER,
     BadPath,
@@ -38,7 +38,6 @@ from agent.gateway.routing import (
     upstream_headers,
     upstream_url,
 )
-from agent.inputs import loads
 from agent.integrations.answers import LimitExceeded, ReadLimits
 from agent.integrations.transport import EXTENSION, AsyncPipelineTransport, is_stream
 from agent.pipeline import Pipeline
@@ -47,10 +46,8 @@ from agent.pipeline import Pipeline
 #: fleet's long streams); up to 100 idle connections kept per provider for reuse.
 UPSTREAM_LIMITS = httpx2.Limits(max_connections=None, max_keepalive_connections=100)
 #: The largest body parsed again only to log its model (the pipeline's calls carry it).
-_PARSED_FOR_LOG = 1_000_000
 #: Where a request carries its record's upstream clock to the timing transport.
 CLOCK = "agent.clock"
-_ASKS_STREAM = re.compile(rb'"stream"\s*:\s*true')
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -158,7 +155,7 @@ class Gateway:
         too_large = f"request body over gateway.max_body_bytes ({limit} bytes)"
         if declared is not None and declared.isdigit() and int(declared) > limit:
             return _error(413, "request_too_large", too_large, record, "max_body_bytes")
-        body = await _read(request, limit)
+        body = await read_body(request, limit)
         if body is None:
             return _error(413, "request_too_large", too_large, record, "max_body_bytes")
         try:
@@ -175,10 +172,10 @@ class Gateway:
             content=body,
         )
         upstream.extensions[CLOCK] = record.upstream_s
-        stream_asked = bool(_ASKS_STREAM.search(body)) or "streamGenerateContent" in path
+        stream_asked = asks_stream(body) or "streamGenerateContent" in path
         answered = await self.answer(name, provider, upstream, record, stream_asked)
         if record.model is None:  # a call the pipeline did not read
-            record.model = _model(body)
+            record.model = model_of(body)
         return answered
 
     async def answer(
@@ -330,29 +327,6 @@ async def _relay(
             yield chunk
     finally:
         await response.aclose()
-
-
-def _model(body: bytes) -> str | None:
-    """The model a request names, for the access line (a body the pipeline may not read)."""
-    if not body or len(body) > _PARSED_FOR_LOG:
-        return None
-    try:
-        parsed = loads(body)  # the library's one nesting bound
-    except ValueError:
-        return None
-    model = parsed.get("model") if isinstance(parsed, dict) else None
-    return model[:200] if isinstance(model, str) else None
-
-
-async def _read(request: HTTPRequest, limit: int) -> bytes | None:
-    """The request body, or None as soon as it passes ``limit`` (read no further)."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _error(
