@@ -88,6 +88,27 @@ async def adecoded(response: httpx2.Response, raw: bytes, limits: ReadLimits) ->
     return b"".join(pieces)
 
 
+#: Headers that describe bytes no longer there once a response was read (and decoded).
+_READ_AWAY = ("content-encoding", "content-length", "transfer-encoding")
+
+
+def unread(response: httpx2.Response) -> httpx2.Response:
+    """A response the inner transport already read (httpx's ``MockTransport`` hands on what
+    its handler built, and a response built with ``content=`` is read at once): the same
+    answer, readable again, as the bytes it was read to (decoded, so without the coding's
+    headers). Any other response: itself."""
+    if not response.is_stream_consumed:
+        return response
+    content = response.content
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _READ_AWAY]
+    return httpx2.Response(
+        response.status_code,
+        headers=[*headers, ("content-length", str(len(content)))],
+        stream=httpx2.ByteStream(content),
+        extensions=response.extensions,
+    )
+
+
 def body(response: httpx2.Response, limits: ReadLimits) -> bytes:
     """The raw body, read whole and closed; ``LimitExceeded`` past max_response_bytes."""
     chunks, size = [], 0

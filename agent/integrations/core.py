@@ -9,16 +9,16 @@ are made there too (``agent.integrations.offloop``); the chain then only reads a
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from urllib.parse import unquote
 
 import httpx2
 
 from agent.errors import InvalidRequest
+from agent.inputs import dumps, read_bytes
 from agent.integrations._sse import loads
 from agent.integrations.offloop import SharedStores
 from agent.pipeline import Pipeline
@@ -68,6 +68,14 @@ def target_of(request: httpx2.Request) -> tuple[str, str, str | None] | None:
     return None
 
 
+class Read(NamedTuple):
+    """How the agent's body was read: whether the model was put in it for the pipeline (the
+    path carries it), and whether only the standard library could read it (``NaN``)."""
+
+    added: bool
+    exotic: bool
+
+
 #: What a prepared call is: the request to send, the pipeline's request before and after the
 #: chain, the chain's decisions counted (or None), and the call's dealings with its stores.
 Prepared = tuple[httpx2.Request, Request, Request, dict[str, int] | None, Lookups]
@@ -83,12 +91,17 @@ class Core:
         self._learned: dict[str, str] = {}  # model id -> family, learned from an error
         self.shared = SharedStores(pipeline)
 
-    def _ours(self, request: httpx2.Request, raw: bytes) -> tuple[Request, bool] | None:
-        """The pipeline's request for a body it knows (resolved), and whether the model was
-        put in the body for it; None for anything else."""
+    def _ours(self, request: httpx2.Request, raw: bytes) -> tuple[Request, Read] | None:
+        """The pipeline's request for a body it knows (resolved), and how it was read; None
+        for anything else."""
         known = target_of(request)
-        body = loads(raw) if known else None
-        if known is None or not isinstance(body, dict):
+        if known is None:
+            return None
+        try:
+            body, exotic = read_bytes(raw)
+        except ValueError:
+            return None
+        if not isinstance(body, dict):
             return None
         api, base_url, in_path = known
         added = in_path is not None and "model" not in body
@@ -108,10 +121,10 @@ class Core:
         except InvalidRequest as exc:
             log.warning("request body not read by the pipeline, sent as is (%s)", exc.where)
             return None
-        return ours, added
+        return ours, Read(added, exotic)
 
     def _chain(
-        self, request: httpx2.Request, ours: Request, added: bool, lookups: Lookups
+        self, request: httpx2.Request, ours: Request, read: Read, lookups: Lookups
     ) -> Prepared | None:
         try:
             with current(lookups):
@@ -124,8 +137,9 @@ class Core:
             return None
         if sent.body is ours.body:
             return request, ours, sent, counts, lookups
-        out = {k: v for k, v in sent.body.items() if k != "model"} if added else sent.body
-        return rebuilt(request, out), ours, sent, counts, lookups
+        body = sent.body
+        out = {k: v for k, v in body.items() if k != "model"} if read.added else body
+        return rebuilt(request, out, read.exotic), ours, sent, counts, lookups
 
     def prepare(self, request: httpx2.Request, raw: bytes) -> Prepared | None:
         """Run the chain; a shared store is read by the chain itself, once."""
@@ -141,13 +155,13 @@ class Core:
         found = self._ours(request, raw)
         if found is None:
             return None
-        ours, added = found
+        ours, read = found
         lookups = Lookups(sync=False)
         await self.shared.prefetch(lookups, ours)
-        prepared = self._chain(request, ours, added, lookups)
+        prepared = self._chain(request, ours, read, lookups)
         if prepared is not None and lookups.missed():
             await lookups.fetch_missed()
-            prepared = self._chain(request, ours, added, lookups)
+            prepared = self._chain(request, ours, read, lookups)
         return prepared
 
     def wire(self, corrected: Request, raw: bytes) -> Mapping[str, Any]:
@@ -200,9 +214,15 @@ class Core:
             self.observe(sent, answer, lookups)
 
 
-def rebuilt(request: httpx2.Request, body: Mapping[str, Any]) -> httpx2.Request:
-    """A copy of ``request`` with a new JSON body (and its length)."""
-    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+def rebuilt(
+    request: httpx2.Request, body: Mapping[str, Any], exotic: bool | None = None
+) -> httpx2.Request:
+    """A copy of ``request`` with a new JSON body (and its length). ``exotic``: whether the
+    agent's body may hold what only the standard library writes (``NaN``); None: look."""
+    if exotic is None:
+        original = request.content
+        exotic = b"NaN" in original or b"Infinity" in original
+    content = dumps(body, exotic=exotic)
     headers = httpx2.Headers(request.headers)
     headers["content-length"] = str(len(content))
     return httpx2.Request(

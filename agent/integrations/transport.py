@@ -41,6 +41,7 @@ from agent.integrations.answers import (
     decoded,
     error_text,
     teed,
+    unread,
 )
 from agent.integrations.core import ENDPOINTS as ENDPOINTS
 from agent.integrations.core import Core, rebuilt
@@ -175,7 +176,7 @@ class PipelineTransport(httpx2.BaseTransport):
         if prepared is None:
             return self.inner.handle_request(request)
         outgoing, ours, sent, counts, lookups = prepared
-        response = self.inner.handle_request(outgoing)
+        response = unread(self.inner.handle_request(outgoing))
         if response.status_code < 400:
             settled = self._settled(response, sent, request, lookups)
             return tagged(settled, ours, sent, False, counts, lookups)
@@ -186,7 +187,7 @@ class PipelineTransport(httpx2.BaseTransport):
         corrected = self._core.recover(ours, sent, status, text, lookups)
         if corrected is None:
             return tagged(_again(response, data, request), ours, sent, False, counts, lookups)
-        retry = self.inner.handle_request(rebuilt(request, self._core.wire(corrected, raw)))
+        retry = unread(self.inner.handle_request(rebuilt(request, self._core.wire(corrected, raw))))
         if retry.status_code < 400:
             retry = self._settled(retry, corrected, request, lookups)
         return tagged(retry, ours, corrected, True, counts, lookups)
@@ -239,7 +240,7 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
         if prepared is None:
             return await self.inner.handle_async_request(request)
         outgoing, ours, sent, counts, lookups = prepared
-        response = await self.inner.handle_async_request(outgoing)
+        response = unread(await self.inner.handle_async_request(outgoing))
         if response.status_code < 400:
             settled = await self._settled(response, sent, request, lookups)
             return tagged(settled, ours, sent, False, counts, lookups)
@@ -251,8 +252,8 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
         corrected = await self._core.arecover(ours, sent, status, text, lookups)
         if corrected is None:
             return tagged(_again(response, data, request), ours, sent, False, counts, lookups)
-        retry = await self.inner.handle_async_request(
-            rebuilt(request, self._core.wire(corrected, raw))
+        retry = unread(
+            await self.inner.handle_async_request(rebuilt(request, self._core.wire(corrected, raw)))
         )
         if retry.status_code < 400:
             retry = await self._settled(retry, corrected, request, lookups)
