@@ -14,7 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent import Pipeline
+from agent.gateway.reading import asks_stream, parsed
 from agent.inputs import _FAST, dumps, loads, read_bytes
+from agent.integrations.core import PARSED
 from agent.integrations.transport import PipelineTransport
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 
@@ -126,3 +128,47 @@ def test_a_rewritten_body_keeps_nan_and_a_lone_surrogate() -> None:
     assert math.isnan(sent["temperature"])
     assert "x \ud800 y" == sent["messages"][0]["content"]
     assert "tool_calls" not in sent["messages"][1]
+
+
+class TestReadOnce:
+    """The gateway reads a body's JSON once; the transport takes the value it read."""
+
+    def test_stream_is_the_top_level_field(self) -> None:
+        """``stream: true`` at the top asks for a stream; the same words inside the history
+        (a tool's input) do not; a body that is no JSON is searched as bytes."""
+        top = b'{"model":"m","messages":[],"stream":true}'
+        nested = b'{"model":"m","messages":[{"input":{"stream": true}}]}'
+        broken = b'{"model":"m","stream": true, oops'
+
+        answers = [asks_stream(raw, parsed(raw)) for raw in (top, nested, broken)]
+
+        assert [True, False, True] == answers
+
+    def test_the_transport_takes_the_value_read(self) -> None:
+        """A request carrying its body's value (``PARSED``) is not read again: the chain
+        runs on the value given."""
+        seen: list[bytes] = []
+
+        def inner(request: httpx2.Request) -> httpx2.Response:
+            seen.append(request.read())
+            return httpx2.Response(200, json={"choices": []})
+
+        orphan = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+        given = {
+            "model": "mimo-v2.5-pro",
+            "messages": [
+                {"role": "user", "content": "from the extension"},
+                {"role": "assistant", "content": "a", "tool_calls": [orphan]},
+            ],
+        }
+        transport = PipelineTransport(Pipeline([ToolPairing()]), httpx2.MockTransport(inner))
+        request = httpx2.Request(
+            "POST",
+            "https://relay.example/v1/chat/completions",
+            content=b'{"model":"mimo-v2.5-pro","messages":[]}',
+            extensions={PARSED: (given, False)},
+        )
+        with httpx2.Client(transport=transport) as client:
+            client.send(request)
+
+        assert "from the extension" == json.loads(seen[0])["messages"][0]["content"]

@@ -28,7 +28,14 @@ from agent.gateway.access import (
     quiet_dependencies,
 )
 from agent.gateway.metrics import Metrics
-from agent.gateway.reading import asks_stream, model_of, read_body
+from agent.gateway.reading import (
+    PARSED,
+    PARSED_FOR_LOG,
+    asks_stream,
+    model_of,
+    parsed,
+    read_body,
+)
 from agent.gateway.routing import (
     TOKEN_HEADER,
     BadPath,
@@ -39,6 +46,7 @@ from agent.gateway.routing import (
     upstream_url,
 )
 from agent.integrations.answers import LimitExceeded, ReadLimits
+from agent.integrations.core import target_of
 from agent.integrations.transport import EXTENSION, AsyncPipelineTransport, is_stream
 from agent.pipeline import Pipeline
 
@@ -172,10 +180,13 @@ class Gateway:
             content=body,
         )
         upstream.extensions[CLOCK] = record.upstream_s
-        stream_asked = asks_stream(body) or "streamGenerateContent" in path
+        read = None
+        if len(body) <= PARSED_FOR_LOG or target_of(upstream) is not None:
+            read = upstream.extensions[PARSED] = parsed(body)  # the pipeline's too
+        stream_asked = asks_stream(body, read) or "streamGenerateContent" in path
         answered = await self.answer(name, provider, upstream, record, stream_asked)
         if record.model is None:  # a call the pipeline did not read
-            record.model = model_of(body)
+            record.model = model_of(read)
         return answered
 
     async def answer(

@@ -1,5 +1,6 @@
-"""What the gateway reads of a client's request body: the bytes (bounded), whether it asks
-for a stream, and the model it names (for the access line)."""
+"""What the gateway reads of a client's request body: the bytes (bounded), its JSON (read
+once: the pipeline's transport takes the value from the request's extensions), whether it
+asks for a stream, and the model it names (for the access line)."""
 
 from __future__ import annotations
 
@@ -7,29 +8,38 @@ import re
 
 from starlette.requests import Request as HTTPRequest
 
-from agent.inputs import loads
+from agent.inputs import read_bytes
+from agent.integrations.core import PARSED
 
-#: The largest body parsed again only to log its model (the pipeline's calls carry it).
-_PARSED_FOR_LOG = 1_000_000
+#: The largest body read as JSON only for the access line (the pipeline reads all it knows).
+PARSED_FOR_LOG = 1_000_000
 _STREAM_KEY = b'"stream"'
 _ASKS_STREAM = re.compile(rb'"stream"\s*:\s*true')
 
 
-def model_of(body: bytes) -> str | None:
-    """The model a request names, for the access line (a body the pipeline may not read)."""
-    if not body or len(body) > _PARSED_FOR_LOG:
+def parsed(body: bytes) -> tuple[object, bool] | None:
+    """The body's JSON value and whether only the standard library could read it
+    (``read_bytes``; the library's one nesting bound), or None for no JSON."""
+    if not body:
         return None
     try:
-        parsed = loads(body)  # the library's one nesting bound
+        return read_bytes(body)
     except ValueError:
         return None
-    model = parsed.get("model") if isinstance(parsed, dict) else None
+
+
+def model_of(read: tuple[object, bool] | None) -> str | None:
+    """The model a request names, for the access line (a body the pipeline may not read)."""
+    value = read[0] if read is not None else None
+    model = value.get("model") if isinstance(value, dict) else None
     return model[:200] if isinstance(model, str) else None
 
 
-def asks_stream(body: bytes) -> bool:
-    """Whether a body asks for a stream (``"stream": true``), found by its key (the byte
-    search is C's; a regular expression over an agent's history is not)."""
+def asks_stream(body: bytes, read: tuple[object, bool] | None) -> bool:
+    """Whether a body asks for a stream: its ``stream`` is true; in a body that is no JSON
+    object, ``"stream": true`` found in its bytes (the upstream will say what it is)."""
+    if read is not None and isinstance(read[0], dict):
+        return read[0].get("stream") is True
     at = body.find(_STREAM_KEY)
     while at >= 0:
         if _ASKS_STREAM.match(body, at):
@@ -47,3 +57,6 @@ async def read_body(request: HTTPRequest, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+__all__ = ["PARSED", "PARSED_FOR_LOG", "asks_stream", "model_of", "parsed", "read_body"]

@@ -68,6 +68,11 @@ def target_of(request: httpx2.Request) -> tuple[str, str, str | None] | None:
     return None
 
 
+#: The request extension holding its body's JSON already read: ``(value, exotic)`` as
+#: ``agent.inputs.read_bytes`` returns it, or None for a body that is no JSON.
+PARSED = "agent.parsed"
+
+
 class Read(NamedTuple):
     """How the agent's body was read: whether the model was put in it for the pipeline (the
     path carries it), and whether only the standard library could read it (``NaN``)."""
@@ -97,10 +102,16 @@ class Core:
         known = target_of(request)
         if known is None:
             return None
-        try:
-            body, exotic = read_bytes(raw)
-        except ValueError:
-            return None
+        if PARSED in request.extensions:  # read by who built the request (the gateway)
+            read = request.extensions[PARSED]
+            if read is None:
+                return None
+            body, exotic = read
+        else:
+            try:
+                body, exotic = read_bytes(raw)
+            except ValueError:
+                return None
         if not isinstance(body, dict):
             return None
         api, base_url, in_path = known
