@@ -50,11 +50,25 @@ def api_of(request: httpx2.Request) -> tuple[str, str] | None:
     return None if target is None else (target[0], target[1])
 
 
+#: Where a request keeps what ``target_of`` found (a URL is parsed again for each base URL).
+_TARGET = "agent.target"
+
+
 def target_of(request: httpx2.Request) -> tuple[str, str, str | None] | None:
     """(the wire, the base URL, the model id the path carries) of a request the pipeline
-    knows, or None."""
+    knows, or None (found once per request: kept in its extensions)."""
     if request.method != "POST":
         return None
+    key = (request.method, request.url)
+    kept = request.extensions.get(_TARGET)
+    if kept is not None and kept[0] == key:
+        return kept[1]  # type: ignore[no-any-return]
+    found = _target(request)
+    request.extensions[_TARGET] = (key, found)
+    return found
+
+
+def _target(request: httpx2.Request) -> tuple[str, str, str | None] | None:
     path = request.url.path.rstrip("/")
     for ending, api in ENDPOINTS:
         if path.endswith(ending):

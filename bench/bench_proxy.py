@@ -1,0 +1,250 @@
+"""The gateway against a bare reverse proxy: CPU per call and added latency, as ratios.
+
+Three kinds of process on 127.0.0.1: an upstream that answers every call at once with a fixed
+tool call (plain JSON, or the same as Server-Sent Events when the body asks to stream), a
+proxy in front of it, and this one (the client). The proxy is, in alternating rounds so both
+see the same machine:
+
+- bare: a few lines of Starlette and httpx2 that read the body, forward it and pass the answer
+  back chunk by chunk (what any reverse proxy that must read the body costs at least);
+- gateway: ``python -m agent serve`` with its defaults (the access log and the chain's decision
+  counts on; the log written to a file).
+
+The bodies are agent histories of 10 and 200 turns (``bench_pipeline.conversation``: ~2 KB of
+thinking, text, tool calls and 5-20 KB tool results per turn), for two targets: Claude on
+Anthropic's host with its own signed thinking (nothing to change: the gateway forwards the
+client's bytes) and MiMo behind a relay with its thinking kept without a signature field
+(every turn rewritten). Each proxy's CPU time (user + system, from /proc) is read around its
+rounds; latency is each call's wall time. Printed per history and target: CPU ms per call both
+ways and their ratio, and the median latency both ways and the gateway's added median.
+
+Usage: python bench/bench_proxy.py [--turns 10 200] [--calls 200] [--rounds 3] [--stream]
+                                   [--stream-only]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_pipeline import conversation
+
+_UPSTREAM = r"""
+import json, sys
+from starlette.applications import Starlette
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+import uvicorn
+
+MESSAGE = {"id": "msg_1", "type": "message", "role": "assistant", "model": "m",
+           "content": [{"type": "tool_use", "id": "toolu_next", "name": "run", "input": {}}],
+           "stop_reason": "tool_use", "usage": {"input_tokens": 1, "output_tokens": 1}}
+PLAIN = json.dumps(MESSAGE).encode()
+def sse(kind, data):
+    return f"event: {kind}\ndata: {json.dumps(data)}\n\n".encode()
+EVENTS = [
+    sse("message_start", {"type": "message_start", "message": {**MESSAGE, "content": []}}),
+    sse("content_block_start", {"type": "content_block_start", "index": 0,
+        "content_block": MESSAGE["content"][0]}),
+    sse("content_block_stop", {"type": "content_block_stop", "index": 0}),
+    sse("message_delta", {"type": "message_delta", "delta": {"stop_reason": "tool_use"}}),
+    sse("message_stop", {"type": "message_stop"}),
+]
+
+async def messages(request):
+    body = await request.body()
+    if b'"stream":true' in body or b'"stream": true' in body:
+        async def events():
+            for e in EVENTS:
+                yield e
+        return StreamingResponse(events(), media_type="text/event-stream")
+    return Response(PLAIN, media_type="application/json")
+
+app = Starlette(routes=[Route("/v1/messages", messages, methods=["POST"])])
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+"""
+
+_BARE = r"""
+import sys
+import httpx2
+from starlette.applications import Starlette
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
+import uvicorn
+
+UPSTREAM = sys.argv[2]
+client = httpx2.AsyncClient(timeout=60)
+DROP = {"host", "content-length", "connection", "transfer-encoding"}
+
+async def forward(request):
+    body = await request.body()
+    headers = {k: v for k, v in request.headers.items() if k not in DROP}
+    upstream = client.build_request(request.method, UPSTREAM + "/" + request.path_params["path"],
+                                    headers=headers, content=body)
+    response = await client.send(upstream, stream=True)
+    async def relay():
+        try:
+            async for chunk in response.aiter_raw():
+                yield chunk
+        finally:
+            await response.aclose()
+    kept = {k: v for k, v in response.headers.items() if k not in DROP}
+    return StreamingResponse(relay(), status_code=response.status_code, headers=kept)
+
+app = Starlette(routes=[Route("/p/{path:path}", forward, methods=["POST"])])
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning",
+            access_log=False)
+"""
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx2.post(url, content=b"{}", timeout=1)
+            return
+        except httpx2.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def _cpu(pid: int) -> float:
+    """User + system seconds of a process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _bodies(turns: int, stream: bool) -> dict[str, bytes]:
+    """The two targets' request bodies, as a client would send them."""
+    out = {}
+    for name, model, signed in (
+        ("claude", "claude-opus-4-6", True),
+        ("mimo", "mimo-v2.5-pro", False),
+    ):
+        messages = conversation(turns, signed=signed)
+        body: dict[str, Any] = {"model": model, "max_tokens": 1024, "messages": messages}
+        body["thinking"] = {"type": "enabled", "budget_tokens": 512}
+        if stream:
+            body["stream"] = True
+        out[name] = json.dumps(body).encode()
+    return out
+
+
+def _round(
+    client: httpx2.Client, url: str, body: bytes, calls: int, pid: int
+) -> tuple[float, list[float]]:
+    """CPU seconds the proxy spent on ``calls`` calls, and each call's wall time."""
+    times = []
+    before = _cpu(pid)
+    for _ in range(calls):
+        start = time.perf_counter()
+        response = client.post(url, content=body, headers={"content-type": "application/json"})
+        response.read()
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200, response.text[:200]
+    return _cpu(pid) - before, times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--turns", type=int, nargs="+", default=[10, 200])
+    parser.add_argument("--calls", type=int, default=200, help="calls per round at 10 turns")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--stream", action="store_true", help="also the streamed answers")
+    parser.add_argument("--stream-only", action="store_true", help="only the streamed answers")
+    args = parser.parse_args()
+    procs: list[subprocess.Popen[bytes]] = []
+    folder = tempfile.mkdtemp()
+    try:
+        up, bare, gw = _port(), _port(), _port()
+        upstream = f"http://127.0.0.1:{up}"
+        procs.append(subprocess.Popen([sys.executable, "-c", _UPSTREAM, str(up)]))
+        _wait(f"{upstream}/v1/messages")
+        procs.append(subprocess.Popen([sys.executable, "-c", _BARE, str(bare), upstream]))
+        config = Path(folder, "gw.yaml")
+        config.write_text(
+            "providers:\n"
+            f"  claude:\n    base_url: {upstream}\n    api_mode: anthropic_messages\n"
+            "    api_key: bench\n"
+            f"  mimo:\n    base_url: {upstream}\n    api_mode: anthropic_messages\n"
+            "    api_key: bench\n"
+        )
+        log = open(Path(folder, "access.log"), "wb")  # noqa: SIM115 (closed with the process)
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "agent",
+                    "serve",
+                    "--config",
+                    str(config),
+                    "--port",
+                    str(gw),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+        )
+        _wait(f"http://127.0.0.1:{bare}/p/v1/messages")
+        _wait(f"http://127.0.0.1:{gw}/claude/v1/messages")
+        pids = {"bare": procs[1].pid, "gateway": procs[2].pid}
+        client = httpx2.Client(timeout=120)
+        print(
+            f"{'turns':>5} {'target':<7} {'answer':<6} {'MB':>5} {'bare ms':>8} "
+            f"{'gw ms':>8} {'CPU ratio':>9} {'bare p50':>9} {'gw p50':>8} {'added p50':>9}"
+        )
+        for turns in args.turns:
+            calls = max(10, args.calls * 10 // turns)
+            kinds = (True,) if args.stream_only else (False, True) if args.stream else (False,)
+            for stream in kinds:
+                for target, body in _bodies(turns, stream).items():
+                    urls = {
+                        "bare": f"http://127.0.0.1:{bare}/p/v1/messages",
+                        "gateway": f"http://127.0.0.1:{gw}/{target}/v1/messages",
+                    }
+                    cpu = {"bare": 0.0, "gateway": 0.0}
+                    lat: dict[str, list[float]] = {"bare": [], "gateway": []}
+                    for name in urls:  # warm up both
+                        _round(client, urls[name], body, 3, pids[name])
+                    for _ in range(args.rounds):
+                        for name in ("bare", "gateway"):
+                            spent, times = _round(client, urls[name], body, calls, pids[name])
+                            cpu[name] += spent
+                            lat[name] += times
+                    per = {k: v / (calls * args.rounds) * 1000 for k, v in cpu.items()}
+                    p50 = {k: statistics.median(v) * 1000 for k, v in lat.items()}
+                    print(
+                        f"{turns:>5} {target:<7} {'stream' if stream else 'plain':<6} "
+                        f"{len(body) / 1e6:>5.2f} {per['bare']:>8.3f} {per['gateway']:>8.3f} "
+                        f"{per['gateway'] / per['bare']:>8.2f}x {p50['bare']:>9.2f} "
+                        f"{p50['gateway']:>8.2f} {p50['gateway'] - p50['bare']:>9.2f}",
+                        flush=True,
+                    )
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
