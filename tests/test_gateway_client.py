@@ -20,6 +20,7 @@ import pytest
 
 from agent.config import ProviderConfig
 from agent.gateway import upstream_url
+from agent.gateway.routing import upstream_headers
 from tests.builders import SECRET
 from tests.test_gateway import MESSAGE, _config, gateway
 
@@ -289,3 +290,25 @@ class TestSecretsInLogs:
         assert [200, 401, 200] == [a.status_code for a in answers]
         assert [] == [p for p in planted if p in shown]
         assert "HTTP Request:" not in caplog.text
+
+    @pytest.mark.parametrize(
+        ("api_mode", "base_url", "header", "value"),
+        [
+            ("anthropic_messages", "https://relay.example", "x-api-key", "k-1"),
+            ("chat_completions", "https://relay.example/v1", "authorization", "Bearer k-1"),
+            ("responses", "https://api.openai.com/v1", "authorization", "Bearer k-1"),
+            ("gemini", "https://generativelanguage.googleapis.com/v1beta", "x-goog-api-key", "k-1"),
+            ("chat_completions", "https://r.openai.azure.com/openai/v1", "api-key", "k-1"),
+        ],
+        ids=["messages", "chat", "responses", "gemini", "azure"],
+    )
+    def test_the_providers_key_where_its_host_reads_it(
+        self, api_mode: str, base_url: str, header: str, value: str
+    ) -> None:
+        """Gemini's own API reads a key from x-goog-api-key (a Bearer token there is an
+        OAuth token, a 401 for a key); Azure OpenAI from api-key; the client's goes nowhere."""
+        provider = ProviderConfig(name="p", base_url=base_url, api_mode=api_mode, api_key="k-1")
+
+        sent = upstream_headers([("x-goog-api-key", "c-1"), ("accept", "*/*")], provider)
+
+        assert {header: value, "accept": "*/*"} == sent

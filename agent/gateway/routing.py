@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlsplit
 
 import httpx2
 
@@ -144,11 +144,31 @@ def upstream_headers(
     if provider.forward_client_key and CLIENT_KEYS & kept.keys():
         return kept
     if provider.api_key:
-        if provider.api_mode == "anthropic_messages":
-            kept["x-api-key"] = provider.api_key
-        else:
-            kept["authorization"] = f"Bearer {provider.api_key}"
+        header = key_header(provider)
+        kept[header] = (
+            provider.api_key if header != "authorization" else f"Bearer {provider.api_key}"
+        )
     return kept
+
+
+#: Azure OpenAI's hosts: a key goes in ``api-key`` (``Authorization: Bearer`` is for Entra ID
+#: tokens). https://learn.microsoft.com/azure/ai-foundry/openai/reference
+_AZURE_HOSTS = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
+
+
+def key_header(provider: ProviderConfig) -> str:
+    """The header the provider's ``api_key`` goes in: ``x-api-key`` on the Messages wire,
+    ``x-goog-api-key`` on Gemini's own (a Bearer token there is an OAuth token;
+    https://ai.google.dev/api#authentication), ``api-key`` on Azure OpenAI, else
+    ``Authorization: Bearer``."""
+    if provider.api_mode == "anthropic_messages":
+        return "x-api-key"
+    if provider.api_mode == "gemini":
+        return "x-goog-api-key"
+    host = urlsplit(provider.base_url).hostname or ""
+    if host.endswith(_AZURE_HOSTS):
+        return "api-key"
+    return "authorization"
 
 
 def accepted_codings(accept_encoding: str) -> str:
