@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from agent.config import Config
+from agent.config.model import GatewaySpec
 from agent.wire import host_of, safe_url
 
 
@@ -59,12 +62,8 @@ def check_record(config: Config) -> dict[str, Any]:
         "config": config.path,
         "chain": [m.describe() for m in config.middleware],
         "store": config.store_spec.kind,
-        "gateway": {  # the number of tokens, never a token
-            "tokens": len(gateway.tokens),
-            "max_body_bytes": gateway.max_body_bytes,
-            "timeout": gateway.timeout,
-            "decisions": gateway.decisions,
-        },
+        # every setting serve reads, the number of tokens (never a token)
+        "gateway": {**attrs.asdict(gateway), "tokens": len(gateway.tokens)},
         "families": list(config.families.names),
         "providers": providers,
         "warnings": list(config.warnings),
@@ -86,9 +85,26 @@ def check_text(record: dict[str, Any]) -> list[str]:
         f"{served['max_body_bytes']} bytes, {served['timeout']:g} s upstream, decisions "
         f"{'counted' if served['decisions'] else 'not counted'}",
     ]
+    changed = _changed_settings(served)
+    if changed:
+        lines.append(f"  set apart from the defaults: {', '.join(changed)}")
     for p in record["providers"]:
         lines += ["", *_provider_lines(p, unset)]
     return lines
+
+
+#: What ``check``'s first gateway line already says.
+_SAID = ("tokens", "max_body_bytes", "timeout", "decisions")
+
+
+def _changed_settings(served: dict[str, Any]) -> list[str]:
+    """``name value`` of each gateway setting the config sets apart from its default."""
+    defaults = attrs.asdict(GatewaySpec())
+    return [
+        f"{name} {served[name]}"
+        for name, default in defaults.items()
+        if name not in _SAID and served.get(name) != default
+    ]
 
 
 def _provider_lines(p: dict[str, Any], unset: list[str]) -> list[str]:

@@ -73,12 +73,36 @@ class TestCommands:
 
         assert 1 == text.count("gateway: waits 30 s; sends the client's own key upstream")
         assert "gateway (serve): 0 token(s), bodies up to 32000000 bytes, 600 s upstream" in text
-        assert {"tokens": 0, "max_body_bytes": 32_000_000, "timeout": 600.0, "decisions": True} == (
-            record["gateway"]
-        )
+        said = {k: record["gateway"][k] for k in ("tokens", "max_body_bytes", "timeout")}
+        assert {"tokens": 0, "max_body_bytes": 32_000_000, "timeout": 600.0} == said
+        assert "set apart from the defaults" not in text
         assert [(30.0, True), (None, False)] == [
             (p["upstream_timeout"], p["forward_client_key"]) for p in record["providers"]
         ]
+
+    def test_check_names_every_gateway_setting(self, cli: Cli, tmp_path: Path) -> None:
+        """Every setting serve reads is in ``check --json`` (tokens counted, never shown);
+        the text names those set apart from their defaults."""
+        path = tmp_path / "g.yaml"
+        path.write_text(
+            "providers:\n  a: {model: claude-opus-4-6}\n"
+            "gateway: {tokens: [tok-secret-1], max_headers: 50, idle_timeout: 30, metrics: true}\n"
+        )
+
+        text = cli("check", str(path)).stdout
+        record = json.loads(cli("check", "--json", str(path)).stdout)["gateway"]
+
+        assert (
+            "set apart from the defaults: idle_timeout 30.0, max_headers 50, metrics True" in text
+        )
+        assert (1, 50, 30.0, True, 10.0) == (
+            record["tokens"],
+            record["max_headers"],
+            record["idle_timeout"],
+            record["metrics"],
+            record["header_timeout"],
+        )
+        assert "tok-secret-1" not in text + json.dumps(record)
 
     def test_check_json(self, cli: Cli) -> None:
         """check --json is machine-readable."""

@@ -28,7 +28,8 @@ left alone (a near miss of one of ours, like ``middelware:``, is an error). Sche
     families: [...]                # add a family, or override a built-in one by name
     store: memory                  # or {memory: {max_turns: N, max_bytes: B}}, {sqlite: {path: F}},
                                    #   {redis: {url: U, ttl: S, prefix: P}}
-    gateway: {tokens: [...], max_body_bytes: B, timeout: S}   # thinking-round-trip serve
+    gateway: {tokens: [...], max_body_bytes: B, timeout: S, ...}  # thinking-round-trip serve:
+                                   #   every limit and timeout in docs/gateway.md
 
 Errors name the file, the line where the parser gives one, the entry and what is wrong; every
 environment variable that is not set is named in one error (``env``).

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import unquote_to_bytes
 
 import httpx2
 
 from agent.config import ProviderConfig
 from agent.integrations._tee import decodable
-from agent.wire import OFFICIAL_HOSTS
+from agent.wire import OFFICIAL_HOSTS, host_of
 
 #: Headers that belong to one hop, never forwarded (RFC 9110 §7.6.1), plus the ones the
 #: gateway sets itself.
@@ -165,8 +165,7 @@ def key_header(provider: ProviderConfig) -> str:
         return "x-api-key"
     if provider.api_mode == "gemini":
         return "x-goog-api-key"
-    host = urlsplit(provider.base_url).hostname or ""
-    if host.endswith(_AZURE_HOSTS):
+    if provider.base_url and host_of(provider.base_url, provider.api_mode).endswith(_AZURE_HOSTS):
         return "api-key"
     return "authorization"
 
