@@ -26,7 +26,9 @@ read after every batch.
 
 ``--workers N`` runs the gateway with N worker processes (then on a SQLite store, which they
 share). The gateway runs with every bound at its default and ``/metrics`` on
-(``--no-metrics``: off); see ``bench_hostile.py`` for the bounds under attack.
+(``--no-metrics``: off); see ``bench_hostile.py`` for the bounds under attack, and
+``bench_proxy.py`` for the gateway against a bare reverse proxy (CPU per call as a ratio, at
+10 and 200 turns, plain and streamed).
 
 Usage: python bench/bench_gateway.py [--clients 1 8 64] [--model-ms 0 50] [--calls 10000]
                                      [--workers 1] [--no-metrics]

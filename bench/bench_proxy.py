@@ -11,12 +11,12 @@ see the same machine:
   counts on; the log written to a file).
 
 The bodies are agent histories of 10 and 200 turns (``bench_pipeline.conversation``: ~2 KB of
-thinking, text, tool calls and 5-20 KB tool results per turn), for two targets: Claude on
-Anthropic's host with its own signed thinking (nothing to change: the gateway forwards the
-client's bytes) and MiMo behind a relay with its thinking kept without a signature field
-(every turn rewritten). Each proxy's CPU time (user + system, from /proc) is read around its
-rounds; latency is each call's wall time. Printed per history and target: CPU ms per call both
-ways and their ratio, and the median latency both ways and the gateway's added median.
+thinking, text, tool calls and 5-20 KB tool results per turn), for two targets: Claude with its
+own signed thinking (nothing to change: the gateway forwards the client's bytes) and MiMo with
+its thinking kept without a signature field (every turn rewritten). Each proxy's CPU time
+(its threads' time on a CPU, from /proc) is read around its rounds; latency is each call's
+wall time. Printed per history and target: CPU ms per call both ways and their ratio, and the
+median latency both ways and the gateway's added median.
 
 Usage: python bench/bench_proxy.py [--turns 10 200] [--calls 200] [--rounds 3] [--stream]
                                    [--stream-only]
@@ -127,9 +127,17 @@ def _wait(url: str) -> None:
 
 
 def _cpu(pid: int) -> float:
-    """User + system seconds of a process."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """Seconds a process's threads have run on a CPU, to the nanosecond (``schedstat``; the
+    user + system ticks of ``stat`` count in 10 ms steps, too coarse for a few calls), or
+    from ``stat`` where the kernel keeps no schedstat."""
+    total = 0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += int((task / "schedstat").read_text().split()[0])
+    except (FileNotFoundError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total / 1e9
 
 
 def _bodies(turns: int, stream: bool) -> dict[str, bytes]:
