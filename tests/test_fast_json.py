@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from agent import Pipeline
 from agent.gateway.reading import asks_stream, parsed
 from agent.inputs import _FAST, dumps, loads, read_bytes
-from agent.integrations.core import PARSED
+from agent.integrations.core import PARSED, rebuilt
 from agent.integrations.transport import PipelineTransport
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 
@@ -172,3 +172,18 @@ class TestReadOnce:
             client.send(request)
 
         assert "from the extension" == json.loads(seen[0])["messages"][0]["content"]
+
+    def test_a_rewritten_request_carries_no_old_value(self) -> None:
+        """The request the chain rewrote goes on without the old body's value: a transport
+        after this one reads the body it is given."""
+        request = httpx2.Request(
+            "POST",
+            "https://relay.example/v1/chat/completions",
+            content=b"{}",
+            extensions={PARSED: ({"old": True}, False), "timeout": {"read": 5.0}},
+        )
+
+        again = rebuilt(request, {"new": True})
+
+        assert {"timeout": {"read": 5.0}} == again.extensions
+        assert b'{"new":true}' == again.content

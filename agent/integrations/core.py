@@ -242,8 +242,10 @@ class Core:
 def rebuilt(
     request: httpx2.Request, body: Mapping[str, Any], exotic: bool | None = None
 ) -> httpx2.Request:
-    """A copy of ``request`` with a new JSON body (and its length). ``exotic``: whether the
-    agent's body may hold what only the standard library writes (``NaN``); None: look."""
+    """A copy of ``request`` with a new JSON body (and its length), and its extensions but the
+    old body's value (``PARSED``: another transport must read the new one). ``exotic``:
+    whether the agent's body may hold what only the standard library writes (``NaN``); None:
+    look."""
     if exotic is None:
         original = request.content
         exotic = b"NaN" in original or b"Infinity" in original
@@ -255,5 +257,5 @@ def rebuilt(
         request.url,
         headers=headers,
         content=content,
-        extensions=request.extensions,
+        extensions={k: v for k, v in request.extensions.items() if k != PARSED},
     )
