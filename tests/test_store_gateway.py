@@ -88,7 +88,7 @@ class TestOutage:
         """A store that answers: ``{"state": "ok", "unrestored": 0}`` on every line."""
         caplog.set_level(logging.INFO, logger="agent.gateway")
         with Emulator("mimo") as mimo:
-            store = f"{{redis: {{url: '{redis_url}', prefix: 'fared:'}}}}"
+            store = f"{{redis: {{url: '{redis_url}', prefix: 'fared:', timeout_ms: 10000}}}}"
             with gateway(load_config(_config(tmp_path, mimo, store))) as url:
                 assert [200] * 5 == sdk_loop([f"{url}/mimo"], 5)
 
@@ -191,7 +191,7 @@ class TestCluster:
         with Emulator("mimo", rounds=6) as mimo:
             option = ", cluster: true" if how == "cluster: true" else ""
             url = f"redis://127.0.0.1:{cluster[0]}"
-            store = f"{{redis: {{url: '{url}', prefix: '{prefix}'{option}}}}}"
+            store = f"{{redis: {{url: '{url}', prefix: '{prefix}', timeout_ms: 10000{option}}}}}"
             path = _config(tmp_path, mimo, store)
             with gateway_process(path) as one, gateway_process(path) as two:
                 statuses = sdk_loop([f"{one}/mimo", f"{two}/mimo"], 10, stream_every=2)

@@ -32,6 +32,9 @@ from tests.redis_servers import redis_server
 
 AM = "anthropic_messages"
 CLAUDE = "claude-opus-4-6"
+#: The store's time limit where a test is not about time: a loaded CI machine took over the
+#: default 200 ms for a write, and the calls after it read nothing for a second.
+SLOW_MACHINE = 10_000
 
 
 @contextlib.contextmanager
@@ -60,7 +63,7 @@ class TestRoundTrips:
         emulator = Emulator("mimo", rounds=50)
         trips: list[int] = []
         with relayed(tmp_path) as (relay, url):
-            store = RedisStore(url, prefix=f"{path}:")
+            store = RedisStore(url, prefix=f"{path}:", timeout_ms=SLOW_MACHINE)
             store.lookup(Wanted())  # nothing asked: nothing sent
             warm = Wanted()
             warm.text("connect")
@@ -204,11 +207,13 @@ class TestRejections:
         from agent.redis_store import RedisStore
 
         with relayed(tmp_path) as (relay, url):
-            RedisStore(url, ttl=600).reject_all([f"other-{n}" for n in range(100)])
-            RedisStore(url, ttl=600).reject("sig-dead")
+            writer = RedisStore(url, ttl=600, timeout_ms=SLOW_MACHINE)
+            writer.reject_all([f"other-{n}" for n in range(100)])
+            RedisStore(url, ttl=600, timeout_ms=SLOW_MACHINE).reject("sig-dead")
             relay.reset()
 
-            out = Pipeline([ThinkingRoundTrip(store=RedisStore(url, ttl=600))])(_claude("sig-dead"))
+            store = RedisStore(url, ttl=600, timeout_ms=SLOW_MACHINE)
+            out = Pipeline([ThinkingRoundTrip(store=store)])(_claude("sig-dead"))
 
             sent = [c for chunk in relay.sent for c in commands(bytes(chunk))]
             client = redis.Redis.from_url(url)
@@ -275,7 +280,7 @@ class TestRetry:
             )
 
         async def call(url: str) -> httpx2.Response:
-            pipe = Pipeline([ThinkingRoundTrip(store=RedisStore(url))])
+            pipe = Pipeline([ThinkingRoundTrip(store=RedisStore(url, timeout_ms=SLOW_MACHINE))])
             transport = AsyncPipelineTransport(pipe, httpx2.MockTransport(provider))
             async with httpx2.AsyncClient(transport=transport) as client:
                 body = _claude("sig-bad").body
@@ -304,7 +309,8 @@ class TestOlderRedis:
 
         with redis_server(tmp_path, "--rename-command", "GETEX", "") as (port, _):
             url = f"redis://127.0.0.1:{port}/0"
-            store, client = RedisStore(url, ttl=600), redis.Redis.from_url(url)
+            store = RedisStore(url, ttl=600, timeout_ms=SLOW_MACHINE)
+            client = redis.Redis.from_url(url)
             emulator, agent = Emulator("mimo"), Agent()
             pipe = pipeline(store)
             call_sync(pipe, emulator, agent)
