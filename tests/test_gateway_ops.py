@@ -234,6 +234,22 @@ class TestBanner:
         assert "every interface), 2 worker(s)" in text
         assert "tokens: on (1)" in text
         assert "secret-token-9" not in text
+        assert "warning" not in text  # (the test extra installs httptools)
+
+    def test_the_banner_warns_without_httptools(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Without httptools, Uvicorn's h11 reads request heads with only the size limit:
+        the banner says so, and which limits do not hold (it was silent)."""
+        import agent.gateway.server as server
+
+        config = _config(tmp_path, "providers:\n  p: {base_url: 'https://x.example'}\n")
+        monkeypatch.setattr(server, "guarded", lambda: False)
+
+        text = banner(config, "127.0.0.1", 8787, 1)
+
+        assert "not header_timeout, not max_headers" in text
+        assert "h11" == server.uvicorn_options(config)["http"]
 
 
 def _children(pid: int) -> list[int]:

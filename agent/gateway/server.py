@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib.util
 import logging
 import math
 import os
@@ -80,7 +81,18 @@ def banner(config: Config, host: str, port: int, workers: int) -> str:
     lines.append(f"tokens: {f'on ({tokens})' if tokens else 'off (loopback only)'}")
     if config.gateway.metrics:
         lines.append(f"metrics: {root}/metrics")
+    if not guarded():
+        lines.append(
+            "warning: httptools is not installed, so Uvicorn's h11 parser reads request heads: "
+            "only gateway.max_header_bytes holds (not header_timeout, not max_headers); "
+            "install the gateway extra"
+        )
     return "\n".join(lines)
+
+
+def guarded() -> bool:
+    """Whether request heads go through the guarded protocol (it is httptools')."""
+    return importlib.util.find_spec("httptools") is not None
 
 
 def uvicorn_options(config: Config) -> dict[str, Any]:
@@ -92,13 +104,11 @@ def uvicorn_options(config: Config) -> dict[str, Any]:
         "server_header": False,
         "timeout_graceful_shutdown": math.ceil(config.gateway.drain_timeout),
     }
-    try:
-        import httptools  # noqa: F401  (the guarded protocol is httptools')
-    except ImportError:  # h11: its own limit on a request head, in bytes
+    if guarded():
+        options["http"] = "agent.gateway.protocol:GuardedProtocol"
+    else:  # h11: its own limit on a request head, in bytes (the banner warns)
         options["http"] = "h11"
         options["h11_max_incomplete_event_size"] = config.gateway.max_header_bytes
-    else:
-        options["http"] = "agent.gateway.protocol:GuardedProtocol"
     return options
 
 
