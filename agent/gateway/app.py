@@ -53,7 +53,6 @@ from agent.pipeline import Pipeline
 #: No cap on concurrent upstream calls (httpx2's default of 100 would queue the 101st of a
 #: fleet's long streams); up to 100 idle connections kept per provider for reuse.
 UPSTREAM_LIMITS = httpx2.Limits(max_connections=None, max_keepalive_connections=100)
-#: The largest body parsed again only to log its model (the pipeline's calls carry it).
 #: Where a request carries its record's upstream clock to the timing transport.
 CLOCK = "agent.clock"
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
