@@ -13,10 +13,11 @@ deep-copied: the new request shares every unchanged message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import anthropic
 import httpx2  # the anthropic SDK's own HTTP layer; its stream types are checked by class
@@ -26,11 +27,13 @@ from agent.config import Config, ProviderConfig, load_config
 from agent.errors import ConfigError, InvalidRequest
 from agent.integrations._sse import MessageAccumulator, loads
 from agent.integrations._tee import AsyncTeeStream, TeeStream, decoder
+from agent.integrations.offloop import SharedStores, Then
 from agent.pipeline import Pipeline
 from agent.request import Request
 from agent.wire import safe_url
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 #: Statuses whose body may hold a thinking error worth one retry (relays answer 5xx for a
 #: provider's wrapped 400; strict servers 422).
@@ -67,6 +70,9 @@ class PipelineMiddleware(anthropic.Middleware):
         self.provider = provider
         # model id -> family, learned from a provider's "must be passed back" error
         self._learned: dict[str, str] = {}
+        # a store outside the process: the async client's chain, observing and recovering
+        # run on a worker thread, so its event loop never waits for the store
+        self._off_loop = bool(SharedStores(pipeline))
 
     def __repr__(self) -> str:
         return (
@@ -130,12 +136,36 @@ class PipelineMiddleware(anthropic.Middleware):
         if not http.is_success:
             return False
         decode = decoder(http.headers.get("content-encoding")) if stream else None
-        if decode is not None:  # (None: a coding this process cannot undo, not observed)
-            tee = AsyncTeeStream if isinstance(http.stream, httpx2.AsyncByteStream) else TeeStream
-            http.stream = tee(
-                http.stream, MessageAccumulator(), lambda a: self._observe(sent, a.message), decode
-            )
+        if decode is None:  # (None: a coding this process cannot undo, not observed)
+            return True
+        if not isinstance(http.stream, httpx2.AsyncByteStream):
+            report = lambda a: self._observe(sent, a.message)  # noqa: E731
+            http.stream = TeeStream(http.stream, MessageAccumulator(), report, decode)
+        elif not self._off_loop:
+            report = lambda a: self._observe(sent, a.message)  # noqa: E731
+            http.stream = AsyncTeeStream(http.stream, MessageAccumulator(), report, decode)
+        else:  # observed on a worker thread; the stream ends once that is done
+            pending: list[asyncio.Future[None]] = []
+
+            def started(acc: MessageAccumulator) -> None:
+                pending.append(
+                    asyncio.ensure_future(self._athread(self._observe, sent, acc.message))
+                )
+
+            async def written() -> None:
+                if pending:
+                    await pending[0]
+
+            tee = AsyncTeeStream(http.stream, MessageAccumulator(), started, decode)
+            http.stream = Then(tee, written)
         return True
+
+    async def _athread(self, work: Callable[..., _T], *args: Any) -> _T:
+        """``work(*args)``: on a worker thread when the chain has a store outside the process
+        (it waits for the store there), else here."""
+        if self._off_loop:
+            return await asyncio.to_thread(work, *args)
+        return work(*args)
 
     def handle(self, request: APIRequest, call_next: CallNext) -> APIResponse[Any]:
         """Run the pipeline on a Messages request, send it, observe the response; after a
@@ -162,24 +192,27 @@ class PipelineMiddleware(anthropic.Middleware):
     async def handle_async(
         self, request: APIRequest, call_next: AsyncCallNext
     ) -> AsyncAPIResponse[Any]:
-        """The async twin of ``handle``."""
-        prepared = self._prepare(request)
+        """The async twin of ``handle`` (with a store outside the process, what waits for it
+        runs on a worker thread: the event loop goes on)."""
+        prepared = await self._athread(self._prepare, request)
         if prepared is None:
             return await call_next(request)
         outgoing, ours, sent = prepared
         response = await call_next(outgoing)
         if self._settle(response, outgoing.stream, sent):
             if not outgoing.stream:
-                self._observe_raw(sent, await response.http_response.aread())
+                await self._athread(self._observe_raw, sent, await response.http_response.aread())
             return response
         status = response.http_response.status_code
         if status in RETRIED:
-            corrected = self._recover(ours, sent, status, await response.http_response.aread())
+            raw = await response.http_response.aread()
+            corrected = await self._athread(self._recover, ours, sent, status, raw)
             if corrected is not None:
                 await response.http_response.aclose()
                 response = await call_next(_with_body(request, corrected.body))
                 if self._settle(response, outgoing.stream, corrected) and not outgoing.stream:
-                    self._observe_raw(corrected, await response.http_response.aread())
+                    raw = await response.http_response.aread()
+                    await self._athread(self._observe_raw, corrected, raw)
         return response
 
 
