@@ -16,7 +16,8 @@ own signed thinking (nothing to change: the gateway forwards the client's bytes)
 its thinking kept without a signature field (every turn rewritten). Each proxy's CPU time
 (its threads' time on a CPU, from /proc) is read around its rounds; latency is each call's
 wall time. Printed per history and target: CPU ms per call both ways and their ratio, and the
-median latency both ways and the gateway's added median.
+median latency both ways and the gateway's added median. Every round runs every case on
+both proxies, which one goes first alternating, so no case depends on the order it ran in.
 
 Usage: python bench/bench_proxy.py [--turns 10 200] [--calls 200] [--rounds 3] [--stream]
                                    [--stream-only]
@@ -171,6 +172,47 @@ def _round(
     return _cpu(pid) - before, times
 
 
+Case = tuple[bool, str, bytes]
+Figures = tuple[dict[str, float], dict[str, float]]
+
+
+def _measure(
+    client: httpx2.Client,
+    cases: list[Case],
+    ports: dict[str, int],
+    pids: dict[str, int],
+    calls: int,
+    rounds: int,
+) -> list[Figures]:
+    """Per case, each proxy's CPU ms per call and median ms per call. Every round runs every
+    case on both proxies (which goes first alternates), so no case or proxy sees the
+    machine, or the other's warm state, in a different order than its counterpart."""
+    cpu = [{"bare": 0.0, "gateway": 0.0} for _ in cases]
+    lat: list[dict[str, list[float]]] = [{"bare": [], "gateway": []} for _ in cases]
+
+    def url(name: str, target: str) -> str:
+        path = "p" if name == "bare" else target
+        return f"http://127.0.0.1:{ports[name]}/{path}/v1/messages"
+
+    for _, target, body in cases:  # warm up both
+        for name in ports:
+            _round(client, url(name, target), body, 3, pids[name])
+    for r in range(rounds):
+        order = ("bare", "gateway") if r % 2 == 0 else ("gateway", "bare")
+        for n, (_, target, body) in enumerate(cases):
+            for name in order:
+                spent, times = _round(client, url(name, target), body, calls, pids[name])
+                cpu[n][name] += spent
+                lat[n][name] += times
+    return [
+        (
+            {k: v / (calls * rounds) * 1000 for k, v in c.items()},
+            {k: statistics.median(v) * 1000 for k, v in t.items()},
+        )
+        for c, t in zip(cpu, lat, strict=True)
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--turns", type=int, nargs="+", default=[10, 200])
@@ -223,30 +265,17 @@ def main() -> None:
         for turns in args.turns:
             calls = max(10, args.calls * 10 // turns)
             kinds = (True,) if args.stream_only else (False, True) if args.stream else (False,)
-            for stream in kinds:
-                for target, body in _bodies(turns, stream).items():
-                    urls = {
-                        "bare": f"http://127.0.0.1:{bare}/p/v1/messages",
-                        "gateway": f"http://127.0.0.1:{gw}/{target}/v1/messages",
-                    }
-                    cpu = {"bare": 0.0, "gateway": 0.0}
-                    lat: dict[str, list[float]] = {"bare": [], "gateway": []}
-                    for name in urls:  # warm up both
-                        _round(client, urls[name], body, 3, pids[name])
-                    for _ in range(args.rounds):
-                        for name in ("bare", "gateway"):
-                            spent, times = _round(client, urls[name], body, calls, pids[name])
-                            cpu[name] += spent
-                            lat[name] += times
-                    per = {k: v / (calls * args.rounds) * 1000 for k, v in cpu.items()}
-                    p50 = {k: statistics.median(v) * 1000 for k, v in lat.items()}
-                    print(
-                        f"{turns:>5} {target:<7} {'stream' if stream else 'plain':<6} "
-                        f"{len(body) / 1e6:>5.2f} {per['bare']:>8.3f} {per['gateway']:>8.3f} "
-                        f"{per['gateway'] / per['bare']:>8.2f}x {p50['bare']:>9.2f} "
-                        f"{p50['gateway']:>8.2f} {p50['gateway'] - p50['bare']:>9.2f}",
-                        flush=True,
-                    )
+            cases = [(s, t, b) for s in kinds for t, b in _bodies(turns, s).items()]
+            ports = {"bare": bare, "gateway": gw}
+            results = _measure(client, cases, ports, pids, calls, args.rounds)
+            for (stream, target, body), (per, p50) in zip(cases, results, strict=True):
+                print(
+                    f"{turns:>5} {target:<7} {'stream' if stream else 'plain':<6} "
+                    f"{len(body) / 1e6:>5.2f} {per['bare']:>8.3f} {per['gateway']:>8.3f} "
+                    f"{per['gateway'] / per['bare']:>8.2f}x {p50['bare']:>9.2f} "
+                    f"{p50['gateway']:>8.2f} {p50['gateway'] - p50['bare']:>9.2f}",
+                    flush=True,
+                )
     finally:
         for proc in procs:
             proc.terminate()
