@@ -23,8 +23,8 @@ from typing import Any, Literal, get_args
 
 from attrs import field, frozen
 
-from agent.errors import FamilyDefinitionError, shown
-from agent.families.fields import check_keys, choice
+from agent.errors import FamilyDefinitionError
+from agent.families.fields import check_keys, choice, flag, host_names, sources, text
 
 Carrier = Literal["reasoning_content", "reasoning", "pair", "details", "chunks", "none", "agent"]
 Bound = Literal["model", "provider"]
@@ -62,17 +62,7 @@ def _strings(value: object, where: str) -> tuple[str, ...]:
 
 
 def _hosts(value: object, where: str) -> tuple[str, ...]:
-    hosts = _strings(value, where)
-    for host in hosts:
-        if not re.fullmatch(r"[a-z0-9.-]+", host) or host.startswith("."):
-            raise FamilyDefinitionError(where, f"{shown(host)} is not a host name")
-    return hosts
-
-
-def _flag(value: object, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise FamilyDefinitionError(where, f"expected true or false, got {shown(value)}")
-    return value
+    return host_names(_strings(value, where), where)
 
 
 def _patch(value: object, where: str) -> Mapping[str, Any]:
@@ -81,34 +71,20 @@ def _patch(value: object, where: str) -> Mapping[str, Any]:
     return dict(value)
 
 
-def _text(value: object, where: str) -> str:
-    if not isinstance(value, str):
-        raise FamilyDefinitionError(where, "expected a string")
-    return value
-
-
-def _sources(value: object, where: str) -> dict[str, str]:
-    if not isinstance(value, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise FamilyDefinitionError(where, "expected rule: source")
-    return dict(value)
-
-
 _READERS: Mapping[str, Callable[[object, str], Any]] = {
     "hosts": _hosts,
     "carrier": lambda v, w: choice(v, get_args(Carrier), w),
     "rejects": _strings,
-    "strict": _flag,
-    "vendor": _flag,
+    "strict": flag,
+    "vendor": flag,
     "bound_to": lambda v, w: choice(v, get_args(Bound), w),
     "preserve": _patch,
     "preserve_models": _strings,
     "preserve_refused": _strings,
-    "stateless": _flag,
-    "why": _text,
-    "source": _text,
-    "sources": _sources,
+    "stateless": flag,
+    "why": text,
+    "source": text,
+    "sources": sources,
 }
 
 

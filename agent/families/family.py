@@ -12,7 +12,7 @@ from attrs import evolve, field, frozen
 from agent.errors import FamilyDefinitionError, shown
 from agent.families.contracts import AnthropicContract, ChatContract
 from agent.families.dialects import UNKNOWN_DIALECT, HostDialect
-from agent.families.fields import check_keys
+from agent.families.fields import check_keys, flag, host_names, sources, text
 
 Rule = Literal["explicit", "model", "host", "none"]
 DialectRule = Literal["explicit", "host", "learned", "none"]
@@ -44,31 +44,7 @@ def _patterns(value: object, where: str) -> tuple[str, ...]:
 
 
 def _hosts(value: object, where: str) -> tuple[str, ...]:
-    hosts = _patterns(value, where)
-    for host in hosts:
-        if not re.fullmatch(r"[a-z0-9.-]+", host) or host.startswith("."):
-            raise FamilyDefinitionError(where, f"{shown(host)} is not a host name")
-    return hosts
-
-
-def _flag(value: object, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise FamilyDefinitionError(where, f"expected true or false, got {shown(value)}")
-    return value
-
-
-def _sources(value: object, where: str) -> dict[str, str]:
-    if not isinstance(value, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise FamilyDefinitionError(where, "expected rule: source")
-    return dict(value)
-
-
-def _text(value: object, where: str) -> str:
-    if not isinstance(value, str):
-        raise FamilyDefinitionError(where, "expected a string")
-    return value
+    return host_names(_patterns(value, where), where)
 
 
 @frozen
@@ -141,12 +117,12 @@ class ModelFamily:
             "not_models": _patterns,
             "when_thinking": _patterns,
             "hosts": _hosts,
-            "authoritative": _flag,
+            "authoritative": flag,
             "anthropic": lambda v, w: AnthropicContract.from_mapping(v, w, family.anthropic),
             "chat": lambda v, w: ChatContract.from_mapping(v, w, family.chat),
-            "why": _text,
-            "source": _text,
-            "sources": _sources,
+            "why": text,
+            "source": text,
+            "sources": sources,
         }
         for key, read in readers.items():
             if key in data:

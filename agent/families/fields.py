@@ -6,6 +6,7 @@ that names the field."""
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -96,6 +97,30 @@ def flag(value: object, where: str) -> bool:
     if not isinstance(value, bool):
         raise FamilyDefinitionError(where, f"expected true or false, got {shown(value)}")
     return value
+
+
+def text(value: object, where: str) -> str:
+    """A string."""
+    if not isinstance(value, str):
+        raise FamilyDefinitionError(where, "expected a string")
+    return value
+
+
+def sources(value: object, where: str) -> dict[str, str]:
+    """Rule -> the source that says it (a URL or a citation)."""
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise FamilyDefinitionError(where, "expected rule: source")
+    return dict(value)
+
+
+def host_names(hosts: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """``hosts`` (already lowercased strings) if each is a host name."""
+    for host in hosts:
+        if not re.fullmatch(r"[a-z0-9.-]+", host) or host.startswith("."):
+            raise FamilyDefinitionError(where, f"{shown(host)} is not a host name")
+    return hosts
 
 
 def choices(allowed: Iterable[str]) -> Parser:
