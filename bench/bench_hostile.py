@@ -16,38 +16,19 @@ from __future__ import annotations
 import contextlib
 import socket
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import zlib
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import httpx2
 
-GIB = 1 << 30
-MESSAGE = b'{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"x"}]}'
-STREAM = b'{"model":"m","max_tokens":1,"stream":true,"messages":[{"role":"user","content":"x"}]}'
-
-
-def _gzip_of_repeated(block: bytes, total: int) -> bytes:
-    packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    one = packer.compress(block) + packer.flush(zlib.Z_FULL_FLUSH)
-    end = packer.flush()
-    times = total // len(block)
-    crc = 0
-    for _ in range(times):
-        crc = zlib.crc32(block, crc)
-    head = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
-    return head + one * times + end + struct.pack("<II", crc, (len(block) * times) & 0xFFFFFFFF)
-
-
-Behave = Callable[[BaseHTTPRequestHandler], None]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.hostile import GIB, MESSAGE, STREAM, Behaviour, gzip_of_repeated, upstream
 
 #: Asks /health every 5 ms from its own process (so the attacking client's work does not
 #: delay it) until its stdin closes; prints each answer's time.
@@ -86,37 +67,11 @@ def _pieces(data: bytes) -> Iterator[bytes]:
     return (data[at : at + 65_536] for at in range(0, len(data), 65_536))
 
 
-@contextlib.contextmanager
-def _upstream(behave: Behave) -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet."""
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            with contextlib.suppress(OSError):
-                behave(self)
-            self.close_connection = True
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-
-    server = Server(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def _attack(folder: Path, behave: Behave, body: bytes) -> tuple[int, list[float], int]:
-    with _upstream(behave) as upstream:
+def _attack(folder: Path, behave: Behaviour, body: bytes) -> tuple[int, list[float], int]:
+    with upstream(behave) as upstream_url:
         config = folder / "gateway.yaml"
         config.write_text(
-            f"providers:\n  p:\n    base_url: {upstream}\n    api_mode: anthropic_messages\n"
+            f"providers:\n  p:\n    base_url: {upstream_url}\n    api_mode: anthropic_messages\n"
         )
         probe = socket.socket()
         probe.bind(("127.0.0.1", 0))
@@ -167,11 +122,11 @@ def _attack(folder: Path, behave: Behave, body: bytes) -> tuple[int, list[float]
 
 
 def main() -> None:
-    zeros = _gzip_of_repeated(bytes(1 << 20), GIB)
-    blanks = _gzip_of_repeated(b"\n\n" * (1 << 19), GIB)
+    zeros = gzip_of_repeated(bytes(1 << 20), GIB)
+    blanks = gzip_of_repeated(b"\n\n" * (1 << 19), GIB)
     line = b"data: " + b"y" * 20_000_000
     endless = b'{"a":"' + b"x" * 65_530
-    attacks: list[tuple[str, Behave, bytes]] = [
+    attacks: list[tuple[str, Behaviour, bytes]] = [
         (
             "gzip bomb, plain (1 GiB)",
             lambda h: _send(h, "application/json", "gzip", _pieces(zeros)),
