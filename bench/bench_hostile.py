@@ -28,7 +28,7 @@ from typing import Any
 import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.hostile import GIB, MESSAGE, STREAM, Behaviour, gzip_of_repeated, upstream
+from tests.upstreams import GIB, MESSAGE, STREAM, Behaviour, gzip_of_repeated, upstream
 
 #: Asks /health every 5 ms from its own process (so the attacking client's work does not
 #: delay it) until its stdin closes; prints each answer's time.

@@ -23,6 +23,7 @@ from agent.cli import main
 from agent.gateway import build_app, uvicorn_options
 from agent.testing.emulators import Emulator
 from tests.builders import SECRET
+from tests.upstreams import recorder
 
 TOOL: Any = {"name": "run", "input_schema": {"type": "object"}}
 OPENAI_TOOL: Any = [{"type": "function", "function": {"name": "run", "parameters": {}}}]
@@ -527,42 +528,6 @@ class TestUpstreamUrls:
         assert expected == upstream_url(provider, path, "")
 
 
-@contextlib.contextmanager
-def header_recorder() -> Iterator[tuple[str, list[dict[str, str]]]]:
-    """An upstream on 127.0.0.1 that records each request's headers and answers a message."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    seen: list[dict[str, str]] = []
-    answer = (
-        b'{"id":"m","type":"message","role":"assistant","model":"m","content":'
-        b'[{"type":"text","text":"ok"}],"stop_reason":"end_turn","usage":'
-        b'{"input_tokens":1,"output_tokens":1}}'
-    )
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet."""
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            seen.append({k.lower(): v for k, v in self.headers.items()})
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 MESSAGE: Any = {"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}]}
 
 
@@ -580,7 +545,7 @@ class TestKeys:
         """The client's x-api-key and Authorization stay at the gateway; the provider's key
         goes; a gateway token header is never forwarded."""
         with (
-            header_recorder() as (upstream, seen),
+            recorder() as (upstream, records),
             gateway(self._config(tmp_path, upstream)) as url,
         ):
             answer = httpx2.post(
@@ -594,6 +559,7 @@ class TestKeys:
                 },
             )
 
+        seen = [r["headers"] for r in records]
         assert 200 == answer.status_code
         assert SECRET == seen[0]["x-api-key"]
         assert "authorization" not in seen[0]
@@ -607,13 +573,14 @@ class TestKeys:
         with none from the client, the provider's key fills in."""
         extra = "    forward_client_key: true\n"
         with (
-            header_recorder() as (upstream, seen),
+            recorder() as (upstream, records),
             gateway(self._config(tmp_path, upstream, extra)) as url,
         ):
             httpx2.post(f"{url}/p/v1/messages", json=MESSAGE, headers={"x-api-key": "own"})
             httpx2.post(f"{url}/p/v1/messages", json=MESSAGE, headers={"authorization": "Bearer b"})
             httpx2.post(f"{url}/p/v1/messages", json=MESSAGE)
 
+        seen = [r["headers"] for r in records]
         assert ("own", None) == (seen[0]["x-api-key"], seen[0].get("authorization"))
         assert (None, "Bearer b") == (seen[1].get("x-api-key"), seen[1]["authorization"])
         assert SECRET == seen[2]["x-api-key"]
@@ -624,7 +591,7 @@ class TestKeys:
         extra = "    forward_client_key: true\n"
         gw = "gateway:\n  tokens: [gw-token]\n"
         with (
-            header_recorder() as (upstream, seen),
+            recorder() as (upstream, records),
             gateway(self._config(tmp_path, upstream, extra, gw)) as url,
         ):
             refused = httpx2.post(
@@ -636,6 +603,7 @@ class TestKeys:
                 headers={"x-api-key": "own", "x-gateway-token": "gw-token"},
             )
 
+        seen = [r["headers"] for r in records]
         assert (401, 200) == (refused.status_code, taken.status_code)
         assert 1 == len(seen)
         assert "own" == seen[0]["x-api-key"]

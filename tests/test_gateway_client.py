@@ -10,8 +10,6 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,45 +21,7 @@ from agent.gateway import upstream_url
 from agent.gateway.routing import upstream_headers
 from tests.builders import SECRET
 from tests.test_gateway import MESSAGE, _config, gateway
-
-
-@contextlib.contextmanager
-def recorder(status: int = 200) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """An upstream that records each request (method, path, headers) and answers a message
-    (``status``), for any method."""
-    seen: list[dict[str, Any]] = []
-    answer = (
-        b'{"id":"m","type":"message","role":"assistant","model":"m","content":'
-        b'[{"type":"text","text":"ok"}],"stop_reason":"end_turn","usage":'
-        b'{"input_tokens":1,"output_tokens":1}}'
-    )
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet."""
-
-        def _any(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            seen.append({"method": self.command, "path": self.path, "headers": headers})
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(answer)
-
-        do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _any
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+from tests.upstreams import recorder
 
 
 def _one(tmp_path: Path, upstream: str, extra: str = "", gw: str = "") -> Any:

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from tests.hostile import GIB, MESSAGE, STREAM, Behaviour, gzip_of_repeated, upstream
+from tests.upstreams import GIB, MESSAGE, STREAM, Behaviour, gzip_of_repeated, upstream
 
 #: The bound the docs promise for each attack (the process starts near 50 MB).
 PEAK_RSS_KB = 200_000

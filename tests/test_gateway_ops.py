@@ -24,10 +24,10 @@ import pytest
 from agent.cli import main
 from agent.gateway import banner
 from tests.builders import SECRET
-from tests.hostile import upstream
 from tests.test_gateway import MESSAGE, _config, gateway
-from tests.test_gateway_client import _one, _raw, recorder
+from tests.test_gateway_client import _one, _raw
 from tests.test_gateway_hostile import _chunk, _end, _free_port, _head
+from tests.upstreams import recorder, upstream
 
 FIELDS = {
     "ts",

@@ -1,5 +1,6 @@
-"""A hostile upstream on 127.0.0.1 and its payloads, for the tests and for
-``bench/bench_hostile.py`` (which measures what the tests assert)."""
+"""Upstreams on 127.0.0.1 for the gateway's tests: one that records what reaches it, and a
+hostile one with its payloads (also ``bench/bench_hostile.py``'s, which measures what the
+tests assert)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,45 @@ def upstream(behave: Behaviour) -> Iterator[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def recorder(status: int = 200) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """An upstream that records each request (method, path, headers) and answers a message
+    (``status``), for any method."""
+    seen: list[dict[str, Any]] = []
+    answer = (
+        b'{"id":"m","type":"message","role":"assistant","model":"m","content":'
+        b'[{"type":"text","text":"ok"}],"stop_reason":"end_turn","usage":'
+        b'{"input_tokens":1,"output_tokens":1}}'
+    )
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet."""
+
+        def _any(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            seen.append({"method": self.command, "path": self.path, "headers": headers})
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(answer)
+
+        do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _any
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
     finally:
         server.shutdown()
         server.server_close()
