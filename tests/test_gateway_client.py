@@ -252,22 +252,43 @@ class TestSecretsInLogs:
         assert "HTTP Request:" not in caplog.text
 
     @pytest.mark.parametrize(
-        ("api_mode", "base_url", "header", "value"),
+        ("api_mode", "base_url", "key", "header", "value"),
         [
-            ("anthropic_messages", "https://relay.example", "x-api-key", "k-1"),
-            ("chat_completions", "https://relay.example/v1", "authorization", "Bearer k-1"),
-            ("responses", "https://api.openai.com/v1", "authorization", "Bearer k-1"),
-            ("gemini", "https://generativelanguage.googleapis.com/v1beta", "x-goog-api-key", "k-1"),
-            ("chat_completions", "https://r.openai.azure.com/openai/v1", "api-key", "k-1"),
+            ("anthropic_messages", "https://relay.example", "k-1", "x-api-key", "k-1"),
+            ("chat_completions", "https://relay.example/v1", "k-1", "authorization", "Bearer k-1"),
+            ("responses", "https://api.openai.com/v1", "k-1", "authorization", "Bearer k-1"),
+            (
+                "gemini",
+                "https://generativelanguage.googleapis.com/v1beta",
+                "AIza-k",
+                "x-goog-api-key",
+                "AIza-k",
+            ),
+            (
+                "gemini",
+                "https://aiplatform.googleapis.com/v1/projects/p/locations/l/publishers/google",
+                "ya29.token",
+                "authorization",
+                "Bearer ya29.token",
+            ),
+            ("chat_completions", "https://r.openai.azure.com/openai/v1", "k-1", "api-key", "k-1"),
+            (
+                "chat_completions",
+                "https://r.openai.azure.com/openai/v1",
+                "eyJ.entra",
+                "authorization",
+                "Bearer eyJ.entra",
+            ),
         ],
-        ids=["messages", "chat", "responses", "gemini", "azure"],
+        ids=["messages", "chat", "responses", "gemini-key", "vertex-oauth", "azure", "entra"],
     )
     def test_the_providers_key_where_its_host_reads_it(
-        self, api_mode: str, base_url: str, header: str, value: str
+        self, api_mode: str, base_url: str, key: str, header: str, value: str
     ) -> None:
-        """Gemini's own API reads a key from x-goog-api-key (a Bearer token there is an
-        OAuth token, a 401 for a key); Azure OpenAI from api-key; the client's goes nowhere."""
-        provider = ProviderConfig(name="p", base_url=base_url, api_mode=api_mode, api_key="k-1")
+        """A Google API key on Gemini's own wire goes in x-goog-api-key (a Bearer token there
+        is an OAuth token: a 401 for a key), an Azure OpenAI key in api-key; OAuth and Entra
+        ID tokens stay Bearer; the client's own key goes nowhere."""
+        provider = ProviderConfig(name="p", base_url=base_url, api_mode=api_mode, api_key=key)
 
         sent = upstream_headers([("x-goog-api-key", "c-1"), ("accept", "*/*")], provider)
 

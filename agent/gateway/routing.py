@@ -151,21 +151,26 @@ def upstream_headers(
     return kept
 
 
-#: Azure OpenAI's hosts: a key goes in ``api-key`` (``Authorization: Bearer`` is for Entra ID
-#: tokens). https://learn.microsoft.com/azure/ai-foundry/openai/reference
+#: Azure OpenAI's hosts: an API key goes in ``api-key``; ``Authorization: Bearer`` is for
+#: Entra ID tokens (JWTs). https://learn.microsoft.com/azure/ai-foundry/openai/reference
 _AZURE_HOSTS = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
 
 
 def key_header(provider: ProviderConfig) -> str:
-    """The header the provider's ``api_key`` goes in: ``x-api-key`` on the Messages wire,
-    ``x-goog-api-key`` on Gemini's own (a Bearer token there is an OAuth token;
-    https://ai.google.dev/api#authentication), ``api-key`` on Azure OpenAI, else
-    ``Authorization: Bearer``."""
+    """The header the provider's ``api_key`` goes in: ``x-api-key`` on the Messages wire; a
+    Google API key (``AIza...``) on Gemini's own wire in ``x-goog-api-key`` (a Bearer token
+    there is an OAuth token, https://ai.google.dev/api#authentication); an API key on Azure
+    OpenAI in ``api-key``; anything else, an OAuth or Entra ID token (a JWT, ``eyJ...``)
+    included, as ``Authorization: Bearer``, as before."""
+    key = provider.api_key or ""
     if provider.api_mode == "anthropic_messages":
         return "x-api-key"
-    if provider.api_mode == "gemini":
+    if provider.api_mode == "gemini" and key.startswith("AIza"):
         return "x-goog-api-key"
-    if provider.base_url and host_of(provider.base_url, provider.api_mode).endswith(_AZURE_HOSTS):
+    azure = provider.base_url and host_of(provider.base_url, provider.api_mode).endswith(
+        _AZURE_HOSTS
+    )
+    if azure and not key.startswith("eyJ"):
         return "api-key"
     return "authorization"
 
