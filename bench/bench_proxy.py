@@ -19,8 +19,14 @@ wall time. Printed per history and target: CPU ms per call both ways and their r
 median latency both ways and the gateway's added median. Every round runs every case on
 both proxies, which one goes first alternating, so no case depends on the order it ran in.
 
+Every call of a case sends the same body, as a client resending its history does (the gateway
+keeps what it read, ``gateway.max_resent_bytes``); ``--ladder K`` sends an agent loop's last K
+bodies in turn instead, each one turn longer, back to the shortest after the longest (so 1 in
+K calls reads a history the gateway has not read before, and 1 in K finds where its messages
+lie: the cost of a cold history, counted in).
+
 Usage: python bench/bench_proxy.py [--turns 10 200] [--calls 200] [--rounds 3] [--stream]
-                                   [--stream-only]
+                                   [--stream-only] [--ladder K]
 """
 
 from __future__ import annotations
@@ -141,29 +147,36 @@ def _cpu(pid: int) -> float:
     return total / 1e9
 
 
-def _bodies(turns: int, stream: bool) -> dict[str, bytes]:
-    """The two targets' request bodies, as a client would send them."""
-    out = {}
+def _bodies(turns: int, stream: bool, ladder: int = 1) -> dict[str, list[bytes]]:
+    """The two targets' request bodies, as a client sends them: the same body on every call
+    (``ladder`` 1), or an agent loop's last ``ladder`` calls, each history one turn longer,
+    up to ``turns`` (sent in turn: back to the shortest after the longest)."""
+    out: dict[str, list[bytes]] = {}
     for name, model, signed in (
         ("claude", "claude-opus-4-6", True),
         ("mimo", "mimo-v2.5-pro", False),
     ):
         messages = conversation(turns, signed=signed)
-        body: dict[str, Any] = {"model": model, "max_tokens": 1024, "messages": messages}
-        body["thinking"] = {"type": "enabled", "budget_tokens": 512}
-        if stream:
-            body["stream"] = True
-        out[name] = json.dumps(body).encode()
+        out[name] = []
+        for upto in range(max(1, turns - ladder + 1), turns + 1):
+            body: dict[str, Any] = {"model": model, "max_tokens": 1024}
+            body["messages"] = messages[: 3 * upto]  # (a turn: a prompt, a call, its result)
+            body["thinking"] = {"type": "enabled", "budget_tokens": 512}
+            if stream:
+                body["stream"] = True
+            out[name].append(json.dumps(body).encode())
     return out
 
 
 def _round(
-    client: httpx2.Client, url: str, body: bytes, calls: int, pid: int
+    client: httpx2.Client, url: str, bodies: list[bytes], calls: int, pid: int
 ) -> tuple[float, list[float]]:
-    """CPU seconds the proxy spent on ``calls`` calls, and each call's wall time."""
+    """CPU seconds the proxy spent on ``calls`` calls (the bodies in turn), and each call's
+    wall time."""
     times = []
     before = _cpu(pid)
-    for _ in range(calls):
+    for i in range(calls):
+        body = bodies[i % len(bodies)]
         start = time.perf_counter()
         response = client.post(url, content=body, headers={"content-type": "application/json"})
         response.read()
@@ -172,7 +185,7 @@ def _round(
     return _cpu(pid) - before, times
 
 
-Case = tuple[bool, str, bytes]
+Case = tuple[bool, str, list[bytes]]
 Figures = tuple[dict[str, float], dict[str, float]]
 
 
@@ -220,6 +233,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--stream", action="store_true", help="also the streamed answers")
     parser.add_argument("--stream-only", action="store_true", help="only the streamed answers")
+    parser.add_argument(
+        "--ladder", type=int, default=1, help="histories per case, one turn longer each"
+    )
     args = parser.parse_args()
     procs: list[subprocess.Popen[bytes]] = []
     folder = tempfile.mkdtemp()
@@ -265,13 +281,13 @@ def main() -> None:
         for turns in args.turns:
             calls = max(10, args.calls * 10 // turns)
             kinds = (True,) if args.stream_only else (False, True) if args.stream else (False,)
-            cases = [(s, t, b) for s in kinds for t, b in _bodies(turns, s).items()]
+            cases = [(s, t, b) for s in kinds for t, b in _bodies(turns, s, args.ladder).items()]
             ports = {"bare": bare, "gateway": gw}
             results = _measure(client, cases, ports, pids, calls, args.rounds)
             for (stream, target, body), (per, p50) in zip(cases, results, strict=True):
                 print(
                     f"{turns:>5} {target:<7} {'stream' if stream else 'plain':<6} "
-                    f"{len(body) / 1e6:>5.2f} {per['bare']:>8.3f} {per['gateway']:>8.3f} "
+                    f"{len(body[-1]) / 1e6:>5.2f} {per['bare']:>8.3f} {per['gateway']:>8.3f} "
                     f"{per['gateway'] / per['bare']:>8.2f}x {p50['bare']:>9.2f} "
                     f"{p50['gateway']:>8.2f} {p50['gateway'] - p50['bare']:>9.2f}",
                     flush=True,

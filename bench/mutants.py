@@ -348,6 +348,34 @@ MUTANTS: tuple[Mutant, ...] = (
         "dropped = {TOKEN_HEADER}",
         (RULES, "tests/test_gateway.py::TestKeys"),
     ),
+    Mutant(
+        "gateway: a resent history's new messages are read where they are",
+        "agent/gateway/resent.py",
+        "    shift = p - (entry.at + 1)",
+        "    shift = p - entry.at",
+        ("tests/test_resent.py",),
+    ),
+    Mutant(
+        "gateway: only the body's own history is read as one read before",
+        "agent/gateway/resent.py",
+        "if not isinstance(top, dict) or top.get(key) != [] or too_deep(top):",
+        "if not isinstance(top, dict) or too_deep(top):",
+        ("tests/test_resent.py",),
+    ),
+    Mutant(
+        "gateway: what one client sent is never read faster for another",
+        "agent/gateway/resent.py",
+        "            if entry.scope != tag or entry.key != key:",
+        "            if entry.key != key:",
+        ("tests/test_resent.py",),
+    ),
+    Mutant(
+        "gateway: a spliced body holds each unchanged message's bytes whole",
+        "agent/integrations/spliced.py",
+        "view[bound[0] : bound[1]])",
+        "view[bound[0] : bound[1] - 1])",
+        ("tests/test_resent.py",),
+    ),
 )
 
 

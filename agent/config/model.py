@@ -189,6 +189,8 @@ class GatewaySpec:
         max_headers: the most request headers a client may send (431).
         drain_timeout: seconds SIGTERM waits for open requests and streams.
         metrics: serve Prometheus metrics at ``/metrics``.
+        max_resent_bytes: how much of the bodies it read last each worker keeps, so that the
+            next call of the same history has only its new messages decoded (0: none).
     """
 
     tokens: tuple[str, ...] = field(default=(), repr=False)
@@ -206,6 +208,7 @@ class GatewaySpec:
     max_headers: int = 100
     drain_timeout: float = 30.0
     metrics: bool = False
+    max_resent_bytes: int = 32_000_000
 
 
 @frozen

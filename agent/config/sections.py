@@ -25,6 +25,7 @@ _GATEWAY_SIZES = (
     "max_observed_bytes",
     "max_header_bytes",
     "max_headers",
+    "max_resent_bytes",
 )
 _GATEWAY_SECONDS = (
     "timeout",
@@ -171,8 +172,9 @@ def gateway_section(reader: Reader, value: object, root: object) -> GatewaySpec:
     settings: dict[str, Any] = {}
     for key in _GATEWAY_SIZES:
         size = section.get(key)
-        if size is not None and (type(size) is not int or size < 1):
-            raise read.error(key, "expected a whole number >= 1")
+        least = 0 if key == "max_resent_bytes" else 1  # (0: no history kept)
+        if size is not None and (type(size) is not int or size < least):
+            raise read.error(key, f"expected a whole number >= {least}")
         if size is not None:
             settings[key] = size
     for key in _GATEWAY_SECONDS:

@@ -29,24 +29,23 @@ from agent.gateway.access import (
 )
 from agent.gateway.metrics import Metrics
 from agent.gateway.reading import (
-    PARSED,
-    PARSED_FOR_LOG,
     asks_stream,
     model_of,
-    parsed,
     read_body,
+    read_request,
 )
+from agent.gateway.resent import Resent
 from agent.gateway.routing import (
     TOKEN_HEADER,
     BadPath,
     checked_path,
+    client_scope,
     end_to_end,
     kept_query,
     upstream_headers,
     upstream_url,
 )
 from agent.integrations.answers import LimitExceeded, ReadLimits
-from agent.integrations.core import target_of
 from agent.integrations.transport import EXTENSION, AsyncPipelineTransport, is_stream
 from agent.pipeline import Pipeline
 
@@ -73,6 +72,7 @@ class Gateway:
             spec.max_observed_bytes,
         )
         self.metrics = Metrics(list(config.providers)) if spec.metrics else None
+        self.resent = Resent(spec.max_resent_bytes)
 
     def pipeline(self, name: str) -> Pipeline:
         """The provider's pipeline (the one its transport runs; made once)."""
@@ -179,9 +179,8 @@ class Gateway:
             content=body,
         )
         upstream.extensions[CLOCK] = record.upstream_s
-        read = None
-        if len(body) <= PARSED_FOR_LOG or target_of(upstream) is not None:
-            read = upstream.extensions[PARSED] = parsed(body)  # the pipeline's too
+        scope = [name, *client_scope(request.headers.items())]
+        read = read_request(upstream, body, self.resent, scope)
         stream_asked = asks_stream(body, read) or "streamGenerateContent" in path
         answered = await self.answer(name, provider, upstream, record, stream_asked)
         if record.model is None:  # a call the pipeline did not read

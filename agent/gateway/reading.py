@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import re
 
+import httpx2
 from starlette.requests import Request as HTTPRequest
 
+from agent.gateway.resent import Resent
 from agent.inputs import read_bytes
-from agent.integrations.core import PARSED
+from agent.integrations.core import PARSED, target_of
+from agent.integrations.spliced import SPANS
 
 #: The largest body read as JSON only for the access line (the pipeline reads all it knows).
 PARSED_FOR_LOG = 1_000_000
@@ -26,6 +29,31 @@ def parsed(body: bytes) -> tuple[object, bool] | None:
         return read_bytes(body)
     except ValueError:
         return None
+
+
+def read_request(
+    upstream: httpx2.Request, body: bytes, resent: Resent, scope: list[str]
+) -> tuple[object, bool] | None:
+    """The body's JSON value and whether only the standard library could read it, read once
+    for the pipeline (in the request's extensions) and the access line: as the history it
+    grew from plus what is new where this worker read that before (``Resent``: the request
+    then carries the ``SPANS`` of its messages), else whole; None for a large body the
+    pipeline will not read (not read at all) and for no JSON."""
+    target = target_of(upstream)
+    if target is None and len(body) > PARSED_FOR_LOG:
+        return None
+    if target is None or not body:
+        read = upstream.extensions[PARSED] = parsed(body)  # the pipeline's too
+        return read
+    try:
+        read, spans = resent.read(body, target[0], "\0".join(scope))
+    except ValueError:
+        read = upstream.extensions[PARSED] = None
+        return None
+    upstream.extensions[PARSED] = read
+    if spans is not None:
+        upstream.extensions[SPANS] = spans
+    return read
 
 
 def model_of(read: tuple[object, bool] | None) -> str | None:
@@ -59,4 +87,12 @@ async def read_body(request: HTTPRequest, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-__all__ = ["PARSED", "PARSED_FOR_LOG", "asks_stream", "model_of", "parsed", "read_body"]
+__all__ = [
+    "PARSED",
+    "PARSED_FOR_LOG",
+    "asks_stream",
+    "model_of",
+    "parsed",
+    "read_body",
+    "read_request",
+]

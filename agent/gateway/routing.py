@@ -132,6 +132,15 @@ def masked_query(query: bytes) -> str:
     return "?" + "&".join(f"{name}=*" for name in names if name)
 
 
+def client_scope(headers: Iterable[tuple[str, str]]) -> list[str]:
+    """What tells one client from another: its credentials (the gateway token, its keys) as
+    it sent them (for what the gateway keeps per client; never shown)."""
+    return sorted(f"{k.lower()}={v}" for k, v in headers if k.lower() in _SCOPED)
+
+
+_SCOPED = CLIENT_KEYS | {TOKEN_HEADER}
+
+
 def upstream_headers(
     headers: Iterable[tuple[str, str]], provider: ProviderConfig
 ) -> dict[str, str]:

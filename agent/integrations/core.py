@@ -21,6 +21,7 @@ from agent.errors import InvalidRequest
 from agent.inputs import dumps, read_bytes
 from agent.integrations._sse import loads
 from agent.integrations.offloop import SharedStores
+from agent.integrations.spliced import SPANS, spliced
 from agent.pipeline import Pipeline
 from agent.request import Request
 from agent.store.lookups import CURRENT, Lookups, current
@@ -245,11 +246,15 @@ def rebuilt(
     """A copy of ``request`` with a new JSON body (and its length), and its extensions but the
     old body's value (``PARSED``: another transport must read the new one). ``exotic``:
     whether the agent's body may hold what only the standard library writes (``NaN``); None:
-    look."""
+    look. Where the request carries the ``SPANS`` of the bytes it was read from, the messages
+    the chain did not change go out as those bytes (``spliced``)."""
     if exotic is None:
         original = request.content
         exotic = b"NaN" in original or b"Infinity" in original
-    content = dumps(body, exotic=exotic)
+    spans = request.extensions.get(SPANS)
+    content = spliced(body, spans) if spans is not None and not exotic else None
+    if content is None:
+        content = dumps(body, exotic=exotic)
     headers = httpx2.Headers(request.headers)
     headers["content-length"] = str(len(content))
     return httpx2.Request(

@@ -1,0 +1,66 @@
+"""A changed body written back with the client's own bytes wherever it did not change.
+
+When the chain rewrites a few messages of a long history, the rest are the very objects it was
+given (the chain copies only what it changes). Where the reader kept where each message lay in
+the client's bytes (``Spans``, the gateway's ``Resent``), those messages go out as those bytes
+and only the new ones are encoded: the same JSON value as encoding the whole body, at the cost
+of a copy instead of an encoding of every tool result again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import frozen
+
+#: Where a request carries the ``Spans`` of the body it was built from.
+SPANS = "agent.spans"
+
+
+@frozen(eq=False)
+class Spans:
+    """Where each message of a body's history lies in the bytes it was read from.
+
+    Attributes:
+        raw: the body's bytes, as the client sent them.
+        key: the history's key (``messages``, ``contents``, ``input``).
+        messages: the decoded messages, the very objects the body's value holds.
+        bounds: each message's start and end in ``raw``.
+    """
+
+    raw: bytes
+    key: str
+    messages: list[Any]
+    bounds: list[tuple[int, int]]
+
+
+def spliced(body: Mapping[str, Any], spans: Spans) -> bytes | None:
+    """``body`` as compact JSON, each message that is one of ``spans``' (the same object)
+    written as its original bytes; None where this cannot be done (no msgspec, or the history
+    is no list), for the caller's whole encoding."""
+    out = body.get(spans.key)
+    if _ENCODE is None or _RAW is None or not isinstance(out, list):
+        return None
+    at = {id(m): bound for m, bound in zip(spans.messages, spans.bounds, strict=True)}
+    view = memoryview(spans.raw)
+    parts: list[Any] = []
+    try:
+        for message in out:
+            bound = at.get(id(message))  # (``spans`` holds each, so an id is that object's)
+            parts.append(_ENCODE(message) if bound is None else view[bound[0] : bound[1]])
+        array = _RAW(b"".join((b"[", b",".join(parts), b"]")))
+        return bytes(_ENCODE({k: array if k == spans.key else v for k, v in body.items()}))
+    except (TypeError, ValueError, OverflowError):  # (what only the standard library writes)
+        return None
+
+
+def _fast() -> tuple[Any, Any]:
+    try:
+        import msgspec
+    except ImportError:
+        return None, None
+    return msgspec.json.Encoder().encode, msgspec.Raw
+
+
+_ENCODE, _RAW = _fast()
