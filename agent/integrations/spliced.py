@@ -44,15 +44,21 @@ def spliced(body: Mapping[str, Any], spans: Spans) -> bytes | None:
         return None
     at = {id(m): bound for m, bound in zip(spans.messages, spans.bounds, strict=True)}
     view = memoryview(spans.raw)
-    parts: list[Any] = []
+    parts: list[Any] = [b"["]
     try:
         for message in out:
             bound = at.get(id(message))  # (``spans`` holds each, so an id is that object's)
             parts.append(_ENCODE(message) if bound is None else view[bound[0] : bound[1]])
-        array = _RAW(b"".join((b"[", b",".join(parts), b"]")))
-        return bytes(_ENCODE({k: array if k == spans.key else v for k, v in body.items()}))
+            parts.append(b",")
+        parts[-1] = b"]"
+        # the body around its history, the history a NUL (no JSON text holds one: a string
+        # escapes it), then everything in one buffer: a body of many MB is copied once
+        mark = _RAW(b"\0")
+        around = _ENCODE({k: mark if k == spans.key else v for k, v in body.items()})
+        before, after = around.split(b"\0")
     except (TypeError, ValueError, OverflowError):  # (what only the standard library writes)
         return None
+    return b"".join((before, *parts, after)) if out else before + b"[]" + after
 
 
 def _fast() -> tuple[Any, Any]:
