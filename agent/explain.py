@@ -106,6 +106,11 @@ class Tally(Notes):
         """Count the decision."""
         self.counts[action.value] = self.counts.get(action.value, 0) + 1
 
+    def count(self, action: Action, times: int) -> None:
+        """Count ``times`` decisions of one kind at once (the chain's common cases)."""
+        if times:
+            self.counts[action.value] = self.counts.get(action.value, 0) + times
+
 
 @frozen
 class Explanation:

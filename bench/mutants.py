@@ -349,6 +349,13 @@ MUTANTS: tuple[Mutant, ...] = (
         (RULES, "tests/test_gateway.py::TestKeys"),
     ),
     Mutant(
+        "gateway: the decisions counted are the ones explain gives (the common case counted)",
+        "agent/middleware/policies.py",
+        "            tally.count(Action.UNSIGNED, rewritten)",
+        "            tally.count(Action.KEPT, rewritten)",
+        ("tests/test_corpus.py", "tests/test_properties.py"),
+    ),
+    Mutant(
         "gateway: a resent history's new messages are read where they are",
         "agent/gateway/resent.py",
         "    shift = p - (entry.at + 1)",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -137,7 +138,11 @@ def _common(request: Request, pipe: Pipeline) -> Request:
     snapshot = copy.deepcopy(request.body)
     out = pipe(request)
     assert snapshot == request.body, "the input is never mutated"
-    assert out.body == pipe.explain(request).body, "explain sends what a plain call sends"
+    explained = pipe.explain(request)
+    assert out.body == explained.body, "explain sends what a plain call sends"
+    counted, counts = pipe.counted(request)
+    assert counted.body == out.body, "counted sends what a plain call sends"
+    assert Counter(c.action.value for c in explained.changes) == counts, "explain's count"
     again = pipe(Request(api=out.api, base_url=out.base_url, body=out.body))
     assert out.body == again.body, "running twice changes nothing more"
     return out
@@ -775,7 +780,11 @@ def _carrier_checks(pipe: Pipeline, request: Request) -> Request:
     snapshot = copy.deepcopy(request.body)
     out = pipe(request)
     assert snapshot == request.body, "the input is never mutated"
-    assert out.body == pipe.explain(request).body, "explain sends what a plain call sends"
+    explained = pipe.explain(request)
+    assert out.body == explained.body, "explain sends what a plain call sends"
+    counted, counts = pipe.counted(request)
+    assert counted.body == out.body, "counted sends what a plain call sends"
+    assert Counter(c.action.value for c in explained.changes) == counts, "explain's count"
     again = pipe(Request(api=out.api, base_url=out.base_url, body=out.body))
     assert out.body == again.body, "running twice changes nothing more"
     return out

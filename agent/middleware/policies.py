@@ -27,7 +27,7 @@ from attrs import frozen
 
 from agent.body import BlockPath, block_key, without
 from agent.errors import InvalidRequest, json_kind
-from agent.explain import Action
+from agent.explain import Action, Tally
 from agent.families import AnthropicContract
 from agent.families.contracts import BlockMode
 from agent.middleware.context import HOW_TO_SET, Call, Note
@@ -71,10 +71,17 @@ class Policy:
     shaped: Shape | None = None
 
     def turn(
-        self, call: Call, message: Mapping[str, Any], content: Sequence[Any], positions: list[int]
+        self,
+        call: Call,
+        message: Mapping[str, Any],
+        content: Sequence[Any],
+        positions: list[int],
+        tally: Tally | None = None,
     ) -> Mapping[str, Any] | None:
         """The whole-turn shortcut of a sent turn: the message with every thinking block as
-        ``shaped`` makes it, when all are plain; None (decide block by block) otherwise."""
+        ``shaped`` makes it, when all are plain; None (decide block by block) otherwise.
+        ``tally``: count what ``decide`` says of a plain block, kept as it is or written the
+        family's way (unsigned)."""
         plain, shaped = self.plain, self.shaped
         if plain is None:
             return None
@@ -88,6 +95,10 @@ class Policy:
                 if out is None:
                     out = list(content)
                 out[j] = new
+        if tally is not None:
+            rewritten = 0 if out is None else sum(out[j] is not content[j] for j in positions)
+            tally.count(Action.UNSIGNED, rewritten)
+            tally.count(Action.KEPT, len(positions) - rewritten)
         return message if out is None else {**message, "content": out}
 
 
