@@ -353,7 +353,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "agent/middleware/policies.py",
         "            tally.count(Action.UNSIGNED, rewritten)",
         "            tally.count(Action.KEPT, rewritten)",
-        ("tests/test_corpus.py", "tests/test_properties.py"),
+        ("tests/test_corpus.py::test_request", "tests/test_properties.py"),
     ),
     Mutant(
         "gateway: a resent history's new messages are read where they are",
