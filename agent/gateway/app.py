@@ -228,7 +228,8 @@ class Gateway:
     ) -> Response:
         _tagged(record, response)
         headers = end_to_end(response.headers.items())
-        if EXTENSION in response.extensions and not is_stream(response):
+        stream = is_stream(response)
+        if EXTENSION in response.extensions and not stream:
             # the transport read this answer whole to observe it: sent in one piece
             # (its raw bytes: a compressed answer reaches the client as upstream sent it)
             content = b"".join([chunk async for chunk in response.aiter_raw()])
@@ -236,7 +237,7 @@ class Gateway:
             return Response(content, status_code=response.status_code, headers=headers)
         chunks = response.aiter_raw().__aiter__()
         first = b""
-        if is_stream(response):
+        if stream:
             try:
                 async with asyncio.timeout_at(head_by):
                     first = await anext(chunks, b"")
@@ -244,7 +245,7 @@ class Gateway:
                 await response.aclose()
                 message = "upstream stream sent nothing in time (gateway.first_byte_timeout)"
                 return _error(504, "upstream_timeout", message, record, "first_byte_timeout")
-        idle = self.config.gateway.idle_timeout if is_stream(response) else None
+        idle = self.config.gateway.idle_timeout if stream else None
         relay = _relay(response, chunks, first, record, idle, total_by)
         return StreamingResponse(relay, status_code=response.status_code, headers=headers)
 

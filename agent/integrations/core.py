@@ -70,6 +70,23 @@ def target_of(request: httpx2.Request) -> tuple[str, str, str | None] | None:
 
 
 def _target(request: httpx2.Request) -> tuple[str, str, str | None] | None:
+    """``target_of`` of a URL (the few a process calls are kept: parsing one takes longer
+    than the rest of a small call's reading)."""
+    url = str(request.url)
+    found = _TARGETS.get(url, _UNSEEN)
+    if found is _UNSEEN:
+        if len(_TARGETS) >= _KEPT_TARGETS:
+            _TARGETS.clear()
+        found = _TARGETS[url] = _parsed_target(request)
+    return found  # type: ignore[return-value]
+
+
+_UNSEEN = object()
+_KEPT_TARGETS = 256
+_TARGETS: dict[str, tuple[str, str, str | None] | None] = {}
+
+
+def _parsed_target(request: httpx2.Request) -> tuple[str, str, str | None] | None:
     path = request.url.path.rstrip("/")
     for ending, api in ENDPOINTS:
         if path.endswith(ending):
