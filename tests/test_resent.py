@@ -1,4 +1,4 @@
-"""The gateway's reading of a resent history (``agent.gateway.resent``) and the splicing of a
+"""The gateway's reading of a resent history (``agent.integrations.resent``) and the splicing of a
 changed body (``agent.integrations.spliced``) against the full path they stand in for: the
 body decoded whole by the standard library, the chain run on it, the result encoded whole.
 
@@ -10,6 +10,7 @@ same value read, the same outgoing JSON value and the same explain record on eve
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from typing import Any
@@ -21,9 +22,9 @@ from hypothesis import strategies as st
 
 from agent import Pipeline
 from agent.gateway.reading import read_request
-from agent.gateway.resent import Resent
 from agent.inputs import MAX_DEPTH
 from agent.integrations.core import PARSED, Core
+from agent.integrations.resent import Resent
 from agent.integrations.spliced import SPANS, Spans, spliced
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from tests.test_properties import (
@@ -295,3 +296,52 @@ class TestSpliced:
         assert json.loads(prepared[0].content) == json.loads(whole[0].content)
         start, end = upstream.extensions[SPANS].bounds[2]
         assert raw[start:end] in prepared[0].content
+
+
+class TestTransports:
+    @pytest.mark.parametrize("make", ["sync", "async"])
+    def test_a_transport_sends_a_resent_history_as_it_would_read_whole(self, make: str) -> None:
+        """The SDKs' transports keep what they read too (``resent_bytes``): a loop's growing
+        history, changed by the chain, reaches the upstream as it does with nothing kept."""
+        from agent.integrations.transport import AsyncPipelineTransport, PipelineTransport
+
+        reply = {"type": "message", "role": "assistant", "content": [{"type": "text", "text": "k"}]}
+        history = _history(6)
+        history[1] = {"role": "assistant", "content": [{"type": "thinking", "thinking": "t"}]}
+        bodies = [
+            json.dumps({"model": "claude-opus-4-6", "max_tokens": 9, "messages": history[:n]})
+            for n in (3, 4, 6, 6)
+        ]
+        seen: dict[int, list[Any]] = {0: [], 32_000_000: []}
+        url = "https://api.anthropic.com/v1/messages"
+        for kept, sent in seen.items():
+
+            def upstream(request: httpx2.Request, sent: list[Any] = sent) -> httpx2.Response:
+                sent.append(json.loads(request.content))
+                return httpx2.Response(200, json=reply)
+
+            if make == "sync":
+                transport = PipelineTransport(
+                    _pipeline(), httpx2.MockTransport(upstream), resent_bytes=kept
+                )
+                with httpx2.Client(transport=transport) as client:
+                    for body in bodies:
+                        client.post(url, content=body).raise_for_status()
+                core = transport._core
+            else:
+                atransport = AsyncPipelineTransport(
+                    _pipeline(), httpx2.MockTransport(upstream), resent_bytes=kept
+                )
+
+                async def calls(transport: AsyncPipelineTransport = atransport) -> None:
+                    async with httpx2.AsyncClient(transport=transport) as client:
+                        for body in bodies:
+                            (await client.post(url, content=body)).raise_for_status()
+
+                asyncio.run(calls())
+                core = atransport._core
+            if kept:
+                assert core.resent is not None
+                assert any(e.bounds for e in core.resent._entries.values()), "read as resent"
+        assert seen[0] == seen[32_000_000]
+        assert seen[0][0]["messages"][1]["content"] != history[1]["content"], "the chain changed it"

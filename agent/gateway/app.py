@@ -34,7 +34,6 @@ from agent.gateway.reading import (
     read_body,
     read_request,
 )
-from agent.gateway.resent import Resent
 from agent.gateway.routing import (
     TOKEN_HEADER,
     BadPath,
@@ -46,6 +45,7 @@ from agent.gateway.routing import (
     upstream_url,
 )
 from agent.integrations.answers import LimitExceeded, ReadLimits
+from agent.integrations.resent import Resent
 from agent.integrations.transport import EXTENSION, AsyncPipelineTransport, is_stream
 from agent.pipeline import Pipeline
 
@@ -89,6 +89,7 @@ class Gateway:
                 provider=name,
                 count=self.config.gateway.decisions,
                 limits=self.limits,
+                resent_bytes=0,  # (the gateway keeps them per client: ``self.resent``)
             )
             timeout = httpx2.Timeout(self.timeout(name))
             self._clients[name] = httpx2.AsyncClient(transport=transport, timeout=timeout)

@@ -9,9 +9,9 @@ import re
 import httpx2
 from starlette.requests import Request as HTTPRequest
 
-from agent.gateway.resent import Resent
 from agent.inputs import read_bytes
 from agent.integrations.core import PARSED, target_of
+from agent.integrations.resent import Resent
 from agent.integrations.spliced import SPANS
 
 #: The largest body read as JSON only for the access line (the pipeline reads all it knows).

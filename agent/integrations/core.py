@@ -21,7 +21,8 @@ from agent.errors import InvalidRequest
 from agent.inputs import dumps, read_bytes
 from agent.integrations._sse import loads
 from agent.integrations.offloop import SharedStores
-from agent.integrations.spliced import SPANS, spliced
+from agent.integrations.resent import FAST, Resent
+from agent.integrations.spliced import SPANS, Spans, spliced
 from agent.pipeline import Pipeline
 from agent.request import Request
 from agent.store.lookups import CURRENT, Lookups, current
@@ -107,10 +108,12 @@ PARSED = "agent.parsed"
 
 class Read(NamedTuple):
     """How the agent's body was read: whether the model was put in it for the pipeline (the
-    path carries it), and whether only the standard library could read it (``NaN``)."""
+    path carries it), whether only the standard library could read it (``NaN``), and where
+    its messages lie in its bytes (read as a history read before plus what is new)."""
 
     added: bool
     exotic: bool
+    spans: Spans | None = None
 
 
 #: What a prepared call is: the request to send, the pipeline's request before and after the
@@ -121,8 +124,12 @@ Prepared = tuple[httpx2.Request, Request, Request, dict[str, int] | None, Lookup
 class Core:
     """What both transports share: preparing a request, recovering, observing."""
 
-    def __init__(self, pipeline: Pipeline, provider: str | None, count: bool = False) -> None:
+    def __init__(
+        self, pipeline: Pipeline, provider: str | None, count: bool = False, resent_bytes: int = 0
+    ) -> None:
         self.pipeline = pipeline
+        # the histories read last (msgspec finds where their messages lie)
+        self.resent = Resent(resent_bytes) if resent_bytes > 0 and FAST else None
         self.provider = provider
         self.count = count
         self._learned: dict[str, str] = {}  # model id -> family, learned from an error
@@ -134,14 +141,19 @@ class Core:
         known = target_of(request)
         if known is None:
             return None
+        spans = None
         if PARSED in request.extensions:  # read by who built the request (the gateway)
             read = request.extensions[PARSED]
             if read is None:
                 return None
             body, exotic = read
+            spans = request.extensions.get(SPANS)
         else:
             try:
-                body, exotic = read_bytes(raw)
+                if self.resent is not None:
+                    (body, exotic), spans = self.resent.read(raw, known[0], "")
+                else:
+                    body, exotic = read_bytes(raw)
             except ValueError:
                 return None
         if not isinstance(body, dict):
@@ -164,7 +176,7 @@ class Core:
         except InvalidRequest as exc:
             log.warning("request body not read by the pipeline, sent as is (%s)", exc.where)
             return None
-        return ours, Read(added, exotic)
+        return ours, Read(added, exotic, spans)
 
     def _chain(
         self, request: httpx2.Request, ours: Request, read: Read, lookups: Lookups
@@ -182,7 +194,7 @@ class Core:
             return request, ours, sent, counts, lookups
         body = sent.body
         out = {k: v for k, v in body.items() if k != "model"} if read.added else body
-        return rebuilt(request, out, read.exotic), ours, sent, counts, lookups
+        return rebuilt(request, out, read.exotic, read.spans), ours, sent, counts, lookups
 
     def prepare(self, request: httpx2.Request, raw: bytes) -> Prepared | None:
         """Run the chain; a shared store is read by the chain itself, once."""
@@ -258,17 +270,19 @@ class Core:
 
 
 def rebuilt(
-    request: httpx2.Request, body: Mapping[str, Any], exotic: bool | None = None
+    request: httpx2.Request,
+    body: Mapping[str, Any],
+    exotic: bool | None = None,
+    spans: Spans | None = None,
 ) -> httpx2.Request:
     """A copy of ``request`` with a new JSON body (and its length), and its extensions but the
     old body's value (``PARSED``: another transport must read the new one). ``exotic``:
     whether the agent's body may hold what only the standard library writes (``NaN``); None:
-    look. Where the request carries the ``SPANS`` of the bytes it was read from, the messages
-    the chain did not change go out as those bytes (``spliced``)."""
+    look. Where ``spans`` say where the messages lay in the bytes the body was read from, the
+    messages the chain did not change go out as those bytes (``spliced``)."""
     if exotic is None:
         original = request.content
         exotic = b"NaN" in original or b"Infinity" in original
-    spans = request.extensions.get(SPANS)
     content = spliced(body, spans) if spans is not None and not exotic else None
     if content is None:
         content = dumps(body, exotic=exotic)

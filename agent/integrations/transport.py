@@ -102,6 +102,10 @@ def _again(response: httpx2.Response, raw: bytes, request: httpx2.Request) -> ht
     )
 
 
+#: What a transport keeps of the bodies it read last, by default (``resent_bytes``).
+RESENT_BYTES = 32_000_000
+
+
 #: The response extension that says what the pipeline did (read by the gateway's access log).
 EXTENSION = "agent"
 
@@ -144,7 +148,11 @@ class PipelineTransport(httpx2.BaseTransport):
         provider: the configured provider name, for explain and logs.
         count: count the chain's decisions by action, in the response's
             ``extensions["agent"]["decisions"]`` (the gateway's access log; the chain then
-            takes its explaining path, a few times slower than a plain call).
+            costs about one and a half times a plain one).
+        resent_bytes: how much of the request bodies it read last it keeps (64 KB and larger
+            ones, with their decoded messages, about as much again), so the next call of the
+            same history decodes only its new messages and a changed body goes out with the
+            unchanged ones as they came (needs msgspec, the ``gateway`` extra; 0: none).
     """
 
     def __init__(
@@ -155,13 +163,14 @@ class PipelineTransport(httpx2.BaseTransport):
         provider: str | None = None,
         count: bool = False,
         limits: ReadLimits | None = None,
+        resent_bytes: int = RESENT_BYTES,
     ) -> None:
         expect(inner, httpx2.BaseTransport, "inner", "httpx2.HTTPTransport()")
         self.pipeline = pipeline
         self.inner = inner if inner is not None else httpx2.HTTPTransport()
         self.provider = provider
         self.limits = limits if limits is not None else ReadLimits()
-        self._core = _Core(pipeline, provider, count)
+        self._core = _Core(pipeline, provider, count, resent_bytes)
 
     def __repr__(self) -> str:
         return f"PipelineTransport(provider={self.provider!r})"
@@ -219,13 +228,14 @@ class AsyncPipelineTransport(httpx2.AsyncBaseTransport):
         provider: str | None = None,
         count: bool = False,
         limits: ReadLimits | None = None,
+        resent_bytes: int = RESENT_BYTES,
     ) -> None:
         expect(inner, httpx2.AsyncBaseTransport, "inner", "httpx2.AsyncHTTPTransport()")
         self.pipeline = pipeline
         self.inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
         self.provider = provider
         self.limits = limits if limits is not None else ReadLimits()
-        self._core = _Core(pipeline, provider, count)
+        self._core = _Core(pipeline, provider, count, resent_bytes)
 
     def __repr__(self) -> str:
         return f"AsyncPipelineTransport(provider={self.provider!r})"

@@ -39,10 +39,7 @@ def run(call: Call) -> Request:
     history = call.request.history
     contract = call.family.anthropic
     policy = POLICIES[call.mode]
-    # the common case's shortcut, also when only counting (what ``decide`` says of a plain
-    # block is one known entry)
-    tally = call.notes if isinstance(call.notes, Tally) else None
-    fast = policy.plain is not None and (not call.listening or tally is not None)
+    fast = policy.plain is not None and (not call.listening or isinstance(call.notes, Tally))
     keep_all = contract.keeps_all_turns(call.match.model)
     messages, thinking_at = history.messages, history.thinking
     latest_start = (
@@ -64,7 +61,7 @@ def run(call: Call) -> Request:
         if fast and positions is not None and positions[0] == 0 and send_turn:
             # the common case: every block takes the plain path, and the turn starts with its
             # thinking (so no turn-level rule applies)
-            new = policy.turn(call, message, message["content"], positions, tally)
+            new = policy.turn(call, message, message["content"], positions)
         if new is None:
             new = _message(call, policy, i, message, positions, send_turn)
         if new is not message:

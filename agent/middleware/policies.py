@@ -76,12 +76,11 @@ class Policy:
         message: Mapping[str, Any],
         content: Sequence[Any],
         positions: list[int],
-        tally: Tally | None = None,
     ) -> Mapping[str, Any] | None:
         """The whole-turn shortcut of a sent turn: the message with every thinking block as
         ``shaped`` makes it, when all are plain; None (decide block by block) otherwise.
-        ``tally``: count what ``decide`` says of a plain block, kept as it is or written the
-        family's way (unsigned)."""
+        Notes that only count (a ``Tally``) count what ``decide`` says of a plain block: kept
+        as it is, or unsigned when written the family's way."""
         plain, shaped = self.plain, self.shaped
         if plain is None:
             return None
@@ -95,7 +94,7 @@ class Policy:
                 if out is None:
                     out = list(content)
                 out[j] = new
-        if tally is not None:
+        if isinstance(tally := call.notes, Tally):
             rewritten = 0 if out is None else sum(out[j] is not content[j] for j in positions)
             tally.count(Action.UNSIGNED, rewritten)
             tally.count(Action.KEPT, len(positions) - rewritten)

@@ -1,5 +1,5 @@
-"""The histories a gateway worker read before: an agent sends its whole history again on every
-call, so a body is read as the one it grew from plus what is new.
+"""The histories read before: an agent sends its whole history again on every call, so a body
+is read as the one it grew from plus what is new (the gateway, per client; a transport).
 
 A body that starts with the very bytes of a body read before, up to that body's last message,
 has the same first messages: only what follows (the new messages and the fields around the
@@ -18,10 +18,10 @@ only the standard library reads, a history nested too deeply) is read whole, as 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from typing import Any
 
-import msgspec
 from attrs import frozen
 
 from agent.inputs import MAX_DEPTH, read_bytes, too_deep
@@ -38,11 +38,23 @@ HISTORY_KEY = {
     "gemini": "contents",
 }
 _WHITESPACE = frozenset(b" \t\n\r")
-_DECODE = msgspec.json.Decoder().decode
-_ITEMS = {
-    key: msgspec.json.Decoder(msgspec.defstruct("History", [(key, list[msgspec.Raw], [])]))
-    for key in set(HISTORY_KEY.values())
-}
+
+
+def _decoders() -> tuple[Any, dict[str, Any], type[Exception]]:
+    try:
+        import msgspec  # (the gateway extra's; without it every body is read whole)
+    except ImportError:
+        return None, {}, ValueError
+    items = {
+        key: msgspec.json.Decoder(msgspec.defstruct("History", [(key, list[msgspec.Raw], [])]))
+        for key in set(HISTORY_KEY.values())
+    }
+    return msgspec.json.Decoder().decode, items, msgspec.DecodeError
+
+
+_DECODE, _ITEMS, _DECODE_ERROR = _decoders()
+#: Whether this process can read a history this way (msgspec is installed).
+FAST = _DECODE is not None
 _HEAD = 256
 
 
@@ -70,11 +82,12 @@ Read = tuple[Any, bool]
 
 
 class Resent:
-    """The bodies one gateway worker read last (``max_bytes`` of them at most)."""
+    """The bodies read last (``max_bytes`` of them at most); safe to share between threads."""
 
     def __init__(self, max_bytes: int, min_body: int = MIN_BODY) -> None:
         self.max_bytes = max_bytes
         self.min_body = min_body
+        self._lock = threading.Lock()
         self._held = 0
         self._entries: OrderedDict[int, _Entry] = OrderedDict()
         self._by_head: dict[bytes, list[_Entry]] = {}
@@ -83,20 +96,23 @@ class Resent:
         """``raw`` read as ``agent.inputs.read_bytes`` reads it (ValueError for no JSON), and
         where its messages lie when it was read as a body read before plus what is new."""
         key = HISTORY_KEY.get(api)
-        if key is None or len(raw) < self.min_body or len(raw) > self.max_bytes:
+        if not FAST or key is None or not self.min_body <= len(raw) <= self.max_bytes:
             return read_bytes(raw), None
         tag = hashlib.blake2b(scope.encode(), digest_size=16).digest()
-        entry = self._match(raw, key, tag)
+        with self._lock:
+            entry = self._match(raw, key, tag)
         found = _after(entry, raw) if entry is not None else None
         if entry is None or found is None:
             value, exotic = read_bytes(raw)
             at = _history_at(raw, key)
             history = value.get(key) if isinstance(value, dict) else None
             if not exotic and at is not None and isinstance(history, list) and history:
-                self._keep(_Entry(tag, raw, key, at, history, None), entry)
+                with self._lock:
+                    self._keep(_Entry(tag, raw, key, at, history, None), entry)
             return (value, exotic), None
         top, messages, bounds, _ = found
-        self._keep(_Entry(tag, raw, key, entry.at, messages, bounds), entry)
+        with self._lock:
+            self._keep(_Entry(tag, raw, key, entry.at, messages, bounds), entry)
         value = {k: messages if k == key else v for k, v in top.items()}
         return (value, False), Spans(raw, key, messages, bounds)
 
@@ -184,7 +200,7 @@ def _split(buf: bytes, at: int, key: str, decode: bool = True) -> _Split | None:
     history exactly (then the body is read whole)."""
     try:
         items = getattr(_ITEMS[key].decode(buf), key)
-    except (msgspec.DecodeError, RecursionError):
+    except (_DECODE_ERROR, RecursionError):
         return None
     bounds, p = [], at + 1
     for item in items:
@@ -201,7 +217,7 @@ def _split(buf: bytes, at: int, key: str, decode: bool = True) -> _Split | None:
     try:
         top = _DECODE(buf[: at + 1] + buf[p:])
         messages = [_DECODE(item) for item in items] if decode else []
-    except (msgspec.DecodeError, RecursionError):
+    except (_DECODE_ERROR, RecursionError):
         return None
     if not isinstance(top, dict) or top.get(key) != [] or too_deep(top):
         return None  # ("[]" at the top: the array removed was the body's history)
