@@ -3,7 +3,8 @@ resident memory and how long ``GET /health`` took while the attack ran.
 
 Attacks (each against a fresh ``python -m agent serve`` process, defaults on): a plain answer
 that is gzip of 1 GiB of zeros, a stream that is gzip of 1 GiB of blank lines, a plain answer
-that never ends, and a stream that is one 20 MB line. ``/health`` is asked every 5 ms from
+that never ends, a stream that is one 20 MB line, and a client sending 40 different 4.5 MB
+histories twice each (what the gateway keeps of them is bounded by ``max_resent_bytes``). ``/health`` is asked every 5 ms from
 another process while the attack runs; printed are the number of probes, their median and
 worst time, and the gateway's ``VmHWM``. The README promises under 200 MB peak and
 ``/health`` within 50 ms.
@@ -14,6 +15,7 @@ Usage: python bench/bench_hostile.py
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import statistics
 import subprocess
@@ -28,6 +30,9 @@ from typing import Any
 import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_pipeline import conversation
+
 from tests.upstreams import GIB, MESSAGE, STREAM, Behaviour, gzip_of_repeated, upstream
 
 #: Asks /health every 5 ms from its own process (so the attacking client's work does not
@@ -67,7 +72,9 @@ def _pieces(data: bytes) -> Iterator[bytes]:
     return (data[at : at + 65_536] for at in range(0, len(data), 65_536))
 
 
-def _attack(folder: Path, behave: Behaviour, body: bytes) -> tuple[int, list[float], int]:
+def _attack(
+    folder: Path, behave: Behaviour, bodies: bytes | list[bytes]
+) -> tuple[int, list[float], int]:
     with upstream(behave) as upstream_url:
         config = folder / "gateway.yaml"
         config.write_text(
@@ -97,17 +104,14 @@ def _attack(folder: Path, behave: Behaviour, body: bytes) -> tuple[int, list[flo
             )
             assert prober.stdout is not None
             prober.stdout.readline()  # (probing)
-            with (
-                httpx2.Client(timeout=120) as client,
-                client.stream(
-                    "POST",
-                    f"{url}/p/v1/messages",
-                    content=body,
-                    headers={"content-type": "application/json", "accept-encoding": "gzip"},
-                ) as answer,
-            ):
-                for _ in answer.iter_raw():
-                    pass
+            headers = {"content-type": "application/json", "accept-encoding": "gzip"}
+            with httpx2.Client(timeout=120) as client:
+                for body in [bodies] if isinstance(bodies, bytes) else bodies:
+                    with client.stream(
+                        "POST", f"{url}/p/v1/messages", content=body, headers=headers
+                    ) as answer:
+                        for _ in answer.iter_raw():
+                            pass
             out, _ = prober.communicate("")
             times = [float(t) for t in out.split()]
             status = answer.status_code
@@ -121,12 +125,19 @@ def _attack(folder: Path, behave: Behaviour, body: bytes) -> tuple[int, list[flo
     return status, times, peak
 
 
+def _history(n: int) -> bytes:
+    """A 4.5 MB agent history of 200 turns, its own from the first message on."""
+    messages = conversation(200, signed=True, seed=n)
+    return json.dumps({"model": "m", "max_tokens": 1, "messages": messages}).encode()
+
+
 def main() -> None:
     zeros = gzip_of_repeated(bytes(1 << 20), GIB)
     blanks = gzip_of_repeated(b"\n\n" * (1 << 19), GIB)
     line = b"data: " + b"y" * 20_000_000
     endless = b'{"a":"' + b"x" * 65_530
-    attacks: list[tuple[str, Behaviour, bytes]] = [
+    reply = b'{"type":"message","role":"assistant","content":[{"type":"text","text":"ok"}]}'
+    attacks: list[tuple[str, Behaviour, bytes | list[bytes]]] = [
         (
             "gzip bomb, plain (1 GiB)",
             lambda h: _send(h, "application/json", "gzip", _pieces(zeros)),
@@ -146,6 +157,11 @@ def main() -> None:
             "20 MB line, stream",
             lambda h: _send(h, "text/event-stream", None, _pieces(line)),
             STREAM,
+        ),
+        (  # what the gateway keeps of them stays within gateway.max_resent_bytes (32 MB)
+            "40 long histories, twice",
+            lambda h: _send(h, "application/json", None, [reply]),
+            [history for n in range(40) for history in [_history(n)] * 2],
         ),
     ]
     print(
