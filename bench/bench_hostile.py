@@ -4,10 +4,10 @@ resident memory and how long ``GET /health`` took while the attack ran.
 Attacks (each against a fresh ``python -m agent serve`` process, defaults on): a plain answer
 that is gzip of 1 GiB of zeros, a stream that is gzip of 1 GiB of blank lines, a plain answer
 that never ends, a stream that is one 20 MB line, and a client sending 40 different 4.5 MB
-histories twice each (what the gateway keeps of them is bounded by ``max_resent_bytes``). ``/health`` is asked every 5 ms from
-another process while the attack runs; printed are the number of probes, their median and
-worst time, and the gateway's ``VmHWM``. The README promises under 200 MB peak and
-``/health`` within 50 ms.
+histories twice each (what the gateway keeps of them is bounded by ``max_resent_bytes``).
+``/health`` is asked every 5 ms from another process while the attack runs; printed are the
+number of probes, their median and worst time, and the gateway's ``VmHWM``. The README
+promises under 200 MB peak and ``/health`` within 50 ms.
 
 Usage: python bench/bench_hostile.py
 """

@@ -349,6 +349,13 @@ MUTANTS: tuple[Mutant, ...] = (
         (RULES, "tests/test_gateway.py::TestKeys"),
     ),
     Mutant(
+        "gateway: a client that leaves a stream ends the upstream call",
+        "agent/gateway/relay.py",
+        "        left.add_done_callback(lambda done: _stop(done, sending))",
+        "        pass",
+        ("tests/test_gateway_hostile.py::TestClientGone",),
+    ),
+    Mutant(
         "gateway: the decisions counted are the ones explain gives (the common case counted)",
         "agent/middleware/policies.py",
         "            tally.count(Action.UNSIGNED, rewritten)",

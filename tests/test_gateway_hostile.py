@@ -295,3 +295,34 @@ class TestTime:
 
         assert 504 == status
         assert b"gateway.first_byte_timeout" in raw
+
+
+class TestClientGone:
+    def test_a_client_that_leaves_a_stream_ends_the_upstream_call(self, tmp_path: Path) -> None:
+        """A client that hangs up mid-stream: the gateway stops reading the upstream and
+        closes its connection (a model would go on generating, and billing, for nobody)."""
+        gone = threading.Event()
+
+        def behave(handler: BaseHTTPRequestHandler) -> None:
+            _head(handler, "text/event-stream")
+            try:
+                for _ in range(600):  # an event every 50 ms, for up to 30 s
+                    _chunk(handler, b'event: ping\ndata: {"type":"ping"}\n\n')
+                    handler.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:
+                gone.set()
+
+        with upstream(behave) as up:
+            gateway = GatewayProcess(tmp_path, up)
+            try:
+                with (
+                    httpx2.Client(timeout=30) as client,
+                    client.stream("POST", f"{gateway.url}/p/v1/messages", content=STREAM) as answer,
+                ):
+                    next(answer.iter_raw())  # the first event came: the client leaves
+                assert gone.wait(timeout=10), "the upstream call went on after the client left"
+            finally:
+                gateway.stop()
+        log = (tmp_path / "gateway.log").read_text()
+        assert 1 == len([line for line in log.splitlines() if "/p/v1/messages" in line])

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import unquote
@@ -14,7 +13,7 @@ from urllib.parse import unquote
 import httpx2
 from starlette.applications import Starlette
 from starlette.requests import Request as HTTPRequest
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agent.config import Config, ProviderConfig
@@ -22,7 +21,6 @@ from agent.errors import shown
 from agent.gateway.access import (
     SCOPE_KEY,
     AccessLog,
-    Cut,
     Record,
     failed,
     quiet_dependencies,
@@ -34,6 +32,7 @@ from agent.gateway.reading import (
     read_body,
     read_request,
 )
+from agent.gateway.relay import CLOCK, Relayed, Timed, relay
 from agent.gateway.routing import (
     TOKEN_HEADER,
     BadPath,
@@ -52,8 +51,6 @@ from agent.pipeline import Pipeline
 #: No cap on concurrent upstream calls (httpx2's default of 100 would queue the 101st of a
 #: fleet's long streams); up to 100 idle connections kept per provider for reuse.
 UPSTREAM_LIMITS = httpx2.Limits(max_connections=None, max_keepalive_connections=100)
-#: Where a request carries its record's upstream clock to the timing transport.
-CLOCK = "agent.clock"
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -120,7 +117,7 @@ class Gateway:
             presented = presented or request.headers.get("x-api-key") or bearer
         return any(hmac.compare_digest(presented.encode(), t.encode()) for t in tokens)
 
-    async def dispatch(self, request: HTTPRequest) -> Response:
+    async def dispatch(self, request: HTTPRequest) -> Response | Relayed:
         """Any request: its path checked, then health, metrics or a provider."""
         record: Record = request.scope[SCOPE_KEY]
         try:
@@ -153,7 +150,9 @@ class Gateway:
                 500, "api_error", message, record, error=f"internal: {type(exc).__name__}"
             )
 
-    async def forward(self, request: HTTPRequest, record: Record, name: str, path: str) -> Response:
+    async def forward(
+        self, request: HTTPRequest, record: Record, name: str, path: str
+    ) -> Response | Relayed:
         """One client request, through the provider's pipeline to its upstream."""
         provider = self.config.providers[name]
         if not self.authorized(request, provider.forward_client_key):
@@ -195,7 +194,7 @@ class Gateway:
         upstream: httpx2.Request,
         record: Record,
         stream_asked: bool,
-    ) -> Response:
+    ) -> Response | Relayed:
         """Send, and hand the answer on: whole when the transport read it to observe it,
         else chunk by chunk within the deadlines."""
         spec = self.config.gateway
@@ -226,7 +225,7 @@ class Gateway:
 
     async def _handed_on(
         self, response: httpx2.Response, record: Record, total_by: float, head_by: float
-    ) -> Response:
+    ) -> Response | Relayed:
         _tagged(record, response)
         headers = end_to_end(response.headers.items())
         stream = is_stream(response)
@@ -247,47 +246,8 @@ class Gateway:
                 message = "upstream stream sent nothing in time (gateway.first_byte_timeout)"
                 return _error(504, "upstream_timeout", message, record, "first_byte_timeout")
         idle = self.config.gateway.idle_timeout if stream else None
-        relay = _relay(response, chunks, first, record, idle, total_by)
-        return StreamingResponse(relay, status_code=response.status_code, headers=headers)
-
-
-class Timed(httpx2.AsyncBaseTransport):
-    """Adds the time spent waiting for the upstream (its head, then each chunk) to the
-    clock the request carries."""
-
-    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
-        self.inner = inner
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        clock = request.extensions.get(CLOCK)
-        started = time.perf_counter()
-        response = await self.inner.handle_async_request(request)
-        if isinstance(clock, list):
-            clock[0] += time.perf_counter() - started
-            response.stream = _TimedStream(response.stream, clock)
-        return response
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-class _TimedStream(httpx2.AsyncByteStream):
-    def __init__(self, inner: Any, clock: list[float]) -> None:
-        self._inner = inner
-        self._clock = clock
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        chunks = self._inner.__aiter__()
-        while True:
-            started = time.perf_counter()
-            chunk = await anext(chunks, None)
-            self._clock[0] += time.perf_counter() - started
-            if chunk is None:
-                return
-            yield chunk
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
+        chunks = relay(response, chunks, first, record, idle, total_by)
+        return Relayed(chunks, response.status_code, headers)
 
 
 def _tagged(record: Record, response: httpx2.Response) -> None:
@@ -308,36 +268,6 @@ def _tagged(record: Record, response: httpx2.Response) -> None:
     record.decisions = done.get("decisions")
     record.store = done.get("store")
     record.observing = done.get("observing")
-
-
-async def _relay(
-    response: httpx2.Response,
-    chunks: AsyncIterator[bytes],
-    first: bytes,
-    record: Record,
-    idle: float | None,
-    total_by: float,
-) -> AsyncIterator[bytes]:
-    """The upstream body chunk by chunk as it arrives (the transport observes it): a
-    stream may be silent ``idle`` seconds between chunks, a plain answer must end by
-    ``total_by``; past either the connection is cut."""
-    loop = asyncio.get_running_loop()
-    try:
-        if first:
-            yield first
-        while True:
-            try:
-                async with asyncio.timeout_at(total_by if idle is None else loop.time() + idle):
-                    chunk = await anext(chunks, None)
-            except TimeoutError:
-                record.limit = "timeout" if idle is None else "idle_timeout"
-                record.error = f"upstream silent past gateway.{record.limit}; answer cut"
-                raise Cut from None
-            if chunk is None:
-                return
-            yield chunk
-    finally:
-        await response.aclose()
 
 
 def _error(
