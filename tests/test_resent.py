@@ -142,7 +142,7 @@ class TestTheSameAsTheFullPath:
         url = _url(api, model, host)
         for raw in bodies:
             ours = httpx2.Request("POST", url, content=raw)
-            read = read_request(ours, raw, resent, ["p"])
+            read = read_request(ours, raw, resent, "p")
             reference = httpx2.Request("POST", url, content=raw)
             reference.extensions[PARSED] = (json.loads(raw), False)
             assert read is not None
@@ -284,7 +284,7 @@ class TestSpliced:
         resent = Resent(32_000_000)
         for _ in range(2):
             upstream = httpx2.Request("POST", url, content=raw)
-            read_request(upstream, raw, resent, ["p"])
+            read_request(upstream, raw, resent, "p")
             prepared = Core(_pipeline(), "p").prepare(upstream, raw)
         reference = httpx2.Request("POST", url, content=raw)
         reference.extensions[PARSED] = (json.loads(raw), False)
@@ -345,3 +345,20 @@ class TestTransports:
                 assert any(e.bounds for e in core.resent._entries.values()), "read as resent"
         assert seen[0] == seen[32_000_000]
         assert seen[0][0]["messages"][1]["content"] != history[1]["content"], "the chain changed it"
+
+    def test_a_transport_keeps_each_credentials_bodies_apart(self) -> None:
+        from agent.integrations.transport import PipelineTransport
+
+        def upstream(request: httpx2.Request) -> httpx2.Response:
+            return httpx2.Response(200, json={"type": "message", "content": []})
+
+        transport = PipelineTransport(_pipeline(), httpx2.MockTransport(upstream))
+        url = "https://api.anthropic.com/v1/messages"
+        with httpx2.Client(transport=transport) as client:
+            for key in ("key-a", "key-a", "key-b"):
+                client.post(url, content=_body(3), headers={"x-api-key": key})
+        core = transport._core
+        assert core.resent is not None
+        scopes = [entry.scope for entry in core.resent._entries.values()]
+        assert len(scopes) == 2
+        assert len(set(scopes)) == 2, "the second key's body was read as the first key's"

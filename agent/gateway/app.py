@@ -179,7 +179,7 @@ class Gateway:
             content=body,
         )
         upstream.extensions[CLOCK] = record.upstream_s
-        scope = [name, *client_scope(request.headers.items())]
+        scope = f"{name}\0{client_scope(request.headers.items())}"
         read = read_request(upstream, body, self.resent, scope)
         stream_asked = asks_stream(body, read) or "streamGenerateContent" in path
         answered = await self.answer(name, provider, upstream, record, stream_asked)

@@ -32,7 +32,7 @@ def parsed(body: bytes) -> tuple[object, bool] | None:
 
 
 def read_request(
-    upstream: httpx2.Request, body: bytes, resent: Resent, scope: list[str]
+    upstream: httpx2.Request, body: bytes, resent: Resent, scope: str
 ) -> tuple[object, bool] | None:
     """The body's JSON value and whether only the standard library could read it, read once
     for the pipeline (in the request's extensions) and the access line: as the history it
@@ -46,7 +46,7 @@ def read_request(
         read = upstream.extensions[PARSED] = parsed(body)  # the pipeline's too
         return read
     try:
-        read, spans = resent.read(body, target[0], "\0".join(scope))
+        read, spans = resent.read(body, target[0], scope)
     except ValueError:
         read = upstream.extensions[PARSED] = None
         return None

@@ -12,6 +12,7 @@ import httpx2
 
 from agent.config import ProviderConfig
 from agent.integrations._tee import decodable
+from agent.integrations.resent import scope_of
 from agent.wire import OFFICIAL_HOSTS, host_of
 
 #: Headers that belong to one hop, never forwarded (RFC 9110 §7.6.1), plus the ones the
@@ -132,10 +133,10 @@ def masked_query(query: bytes) -> str:
     return "?" + "&".join(f"{name}=*" for name in names if name)
 
 
-def client_scope(headers: Iterable[tuple[str, str]]) -> list[str]:
+def client_scope(headers: Iterable[tuple[str, str]]) -> str:
     """What tells one client from another: its credentials (the gateway token, its keys) as
     it sent them (for what the gateway keeps per client; never shown)."""
-    return sorted(f"{k.lower()}={v}" for k, v in headers if k.lower() in _SCOPED)
+    return scope_of(headers, _SCOPED)
 
 
 _SCOPED = CLIENT_KEYS | {TOKEN_HEADER}

@@ -21,7 +21,7 @@ from agent.errors import InvalidRequest
 from agent.inputs import dumps, read_bytes
 from agent.integrations._sse import loads
 from agent.integrations.offloop import SharedStores
-from agent.integrations.resent import FAST, Resent
+from agent.integrations.resent import FAST, Resent, scope_of
 from agent.integrations.spliced import SPANS, Spans, spliced
 from agent.pipeline import Pipeline
 from agent.request import Request
@@ -151,7 +151,8 @@ class Core:
         else:
             try:
                 if self.resent is not None:
-                    (body, exotic), spans = self.resent.read(raw, known[0], "")
+                    scope = scope_of(request.headers.items())
+                    (body, exotic), spans = self.resent.read(raw, known[0], scope)
                 else:
                     body, exotic = read_bytes(raw)
             except ValueError:

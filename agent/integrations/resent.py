@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Container, Iterable
 from typing import Any
 
 from attrs import frozen
@@ -38,6 +39,8 @@ HISTORY_KEY = {
     "gemini": "contents",
 }
 _WHITESPACE = frozenset(b" \t\n\r")
+#: The headers that carry a call's credentials upstream (what a transport keeps bodies by).
+CREDENTIALS = frozenset({"authorization", "x-api-key", "api-key", "x-goog-api-key"})
 
 
 def _decoders() -> tuple[Any, dict[str, Any], type[Exception]]:
@@ -152,6 +155,12 @@ class Resent:
         if not same:
             del self._by_head[head]
         self._held -= len(entry.raw)
+
+
+def scope_of(headers: Iterable[tuple[str, str]], names: Container[str] = CREDENTIALS) -> str:
+    """Whose bodies these are: the credentials among ``headers`` (by lower-cased name), as
+    sent (only their digest is kept)."""
+    return "\0".join(sorted(f"{k.lower()}={v}" for k, v in headers if k.lower() in names))
 
 
 def _spanned(entry: _Entry) -> _Entry | None:
