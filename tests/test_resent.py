@@ -203,6 +203,17 @@ class TestResent:
         edited = _body(4).replace(b"step 1 ", b"step 9 ", 1)
         assert _read(resent, edited)[1] is None
 
+    def test_a_long_history_edited_early_is_not_scanned(self) -> None:
+        """An agent that trims old tool results on every call: its bodies never grow from
+        the last one, and finding where their messages lie would only cost (a scan)."""
+        resent = Resent(32_000_000)
+        _read(resent, _body(40))
+        edited = _body(41).replace(b"step 1 ", b"step 1 (trimmed) ", 1)
+        assert _read(resent, edited)[1] is None
+        entries = list(resent._entries.values())
+        assert len(entries) == 2
+        assert all(entry.bounds is None for entry in entries), "scanned for nothing"
+
     def test_what_it_holds_is_bounded(self) -> None:
         raw = _body(4)
         resent = Resent(3 * len(raw) + 30)  # (each a byte longer: "m0"...)

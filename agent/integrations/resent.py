@@ -59,6 +59,9 @@ _DECODE, _ITEMS, _DECODE_ERROR = _decoders()
 #: Whether this process can read a history this way (msgspec is installed).
 FAST = _DECODE is not None
 _HEAD = 256
+#: How much of a body read before may follow its history (the fields after it) and still be
+#: looked into when a new body starts with all the rest of it.
+_SLACK = 1_000_000
 
 
 @frozen(eq=False)
@@ -127,6 +130,10 @@ class Resent:
                 continue
             if not raw.startswith(memoryview(entry.raw)[: entry.at + 1]):
                 continue
+            if entry.bounds is None and not raw.startswith(
+                memoryview(entry.raw)[: len(entry.raw) - _SLACK]
+            ):
+                continue  # (edited before its last MB: not worth a scan to find out where)
             if entry.bounds is None:
                 spanned = _spanned(entry)
                 self._keep(spanned, entry) if spanned is not None else self._drop(entry)
