@@ -351,7 +351,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "gateway: a client that leaves a stream ends the upstream call",
         "agent/gateway/relay.py",
-        "        left.add_done_callback(lambda done: _stop(done, sending))",
+        "        left.add_done_callback(lambda done: _stop(done, sending, sent))",
         "        pass",
         ("tests/test_gateway_hostile.py::TestClientGone",),
     ),

@@ -34,14 +34,16 @@ class Relayed:
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         sending = asyncio.current_task()
         assert sending is not None
+        sent = [False]  # (the answer is whole: a server then says "disconnect" to anyone)
         left = asyncio.ensure_future(_disconnect(receive))
-        left.add_done_callback(lambda done: _stop(done, sending))
+        left.add_done_callback(lambda done: _stop(done, sending, sent))
         try:
             start = {"type": "http.response.start", "status": self.status_code}
             await send({**start, "headers": self.raw_headers})
             async for chunk in self.chunks:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+            sent[0] = True
         except asyncio.CancelledError:
             if not _left(left) or sending.uncancel() > 0:
                 raise  # (cancelled by someone else: the server shutting down)
@@ -61,8 +63,8 @@ def _left(waiter: asyncio.Future[bool]) -> bool:
     return waiter.done() and not waiter.cancelled() and waiter.exception() is None
 
 
-def _stop(waiter: asyncio.Future[bool], sending: asyncio.Task[Any]) -> None:
-    if _left(waiter):
+def _stop(waiter: asyncio.Future[bool], sending: asyncio.Task[Any], sent: list[bool]) -> None:
+    if _left(waiter) and not sent[0]:
         sending.cancel()
 
 
