@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
@@ -97,22 +98,31 @@ def test_a_duplicate_key_the_last_wins() -> None:
     assert {"a": 2} == loads(b'{"a": 1, "a": 2}')
 
 
-def test_a_rewritten_body_keeps_nan_and_a_lone_surrogate() -> None:
-    """A body the chain changes (an orphan tool call removed) goes out with the agent's
-    ``NaN`` and lone surrogate as they were, not as null or an encoding error."""
+#: A tool call without its result: the chain removes it (so the body is rewritten).
+ORPHAN = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+
+
+def _recording() -> tuple[list[bytes], Callable[[httpx2.Request], httpx2.Response]]:
+    """An upstream that answers every call and keeps the bodies it was sent."""
     seen: list[bytes] = []
 
     def inner(request: httpx2.Request) -> httpx2.Response:
         seen.append(request.read())
         return httpx2.Response(200, json={"choices": []})
 
-    orphan = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    return seen, inner
+
+
+def test_a_rewritten_body_keeps_nan_and_a_lone_surrogate() -> None:
+    """A body the chain changes (an orphan tool call removed) goes out with the agent's
+    ``NaN`` and lone surrogate as they were, not as null or an encoding error."""
+    seen, inner = _recording()
     body = {
         "model": "mimo-v2.5-pro",
         "temperature": math.nan,
         "messages": [
             {"role": "user", "content": "x \ud800 y"},
-            {"role": "assistant", "content": "a", "tool_calls": [orphan]},
+            {"role": "assistant", "content": "a", "tool_calls": [ORPHAN]},
             {"role": "user", "content": "go on"},
         ],
     }
@@ -147,18 +157,12 @@ class TestReadOnce:
     def test_the_transport_takes_the_value_read(self) -> None:
         """A request carrying its body's value (``PARSED``) is not read again: the chain
         runs on the value given."""
-        seen: list[bytes] = []
-
-        def inner(request: httpx2.Request) -> httpx2.Response:
-            seen.append(request.read())
-            return httpx2.Response(200, json={"choices": []})
-
-        orphan = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+        seen, inner = _recording()
         given = {
             "model": "mimo-v2.5-pro",
             "messages": [
                 {"role": "user", "content": "from the extension"},
-                {"role": "assistant", "content": "a", "tool_calls": [orphan]},
+                {"role": "assistant", "content": "a", "tool_calls": [ORPHAN]},
             ],
         }
         transport = PipelineTransport(Pipeline([ToolPairing()]), httpx2.MockTransport(inner))

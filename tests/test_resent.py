@@ -373,3 +373,10 @@ class TestTransports:
         scopes = [entry.scope for entry in core.resent._entries.values()]
         assert len(scopes) == 2
         assert len(set(scopes)) == 2, "the second key's body was read as the first key's"
+
+    @pytest.mark.parametrize("kept", [-1, 1.5, "32MB"])
+    def test_a_wrong_resent_bytes_is_a_clear_error(self, kept: Any) -> None:
+        from agent.integrations.transport import PipelineTransport
+
+        with pytest.raises(ValueError, match="resent_bytes must be a whole number >= 0"):
+            PipelineTransport(_pipeline(), resent_bytes=kept)

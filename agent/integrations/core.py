@@ -127,6 +127,9 @@ class Core:
     def __init__(
         self, pipeline: Pipeline, provider: str | None, count: bool = False, resent_bytes: int = 0
     ) -> None:
+        if type(resent_bytes) is not int or resent_bytes < 0:
+            shown = repr(resent_bytes)[:40]
+            raise ValueError(f"resent_bytes must be a whole number >= 0 (0 keeps none): {shown}")
         self.pipeline = pipeline
         # the histories read last (msgspec finds where their messages lie)
         self.resent = Resent(resent_bytes) if resent_bytes > 0 and FAST else None
