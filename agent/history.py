@@ -8,6 +8,7 @@ turn structure, but every block is looked at once: a malformed body fails here, 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,6 +43,7 @@ class History:
 
     __slots__ = (
         "_ids",
+        "_walk",
         "answers",
         "assistants",
         "calls",
@@ -68,6 +70,7 @@ class History:
         self.paired = True
         self.partial = False
         self._ids: dict[int, tuple[str, ...]] = {}
+        self._walk: tuple[Any, ...] | None = None  # (api, the walk's state after the last)
 
     def tool_ids(self, i: int) -> tuple[str, ...]:
         """The ids of assistant message ``i``'s tool calls that are strings, in order: the
@@ -97,9 +100,38 @@ def scan(api: str, body: Mapping[str, Any]) -> History:
     return history
 
 
-def _scan_anthropic(h: History) -> None:
+def grown(api: str, body: Mapping[str, Any], before: History | None) -> History:
+    """The facts of ``body``, as ``scan`` finds them; where its messages start with the very
+    objects ``before`` is the facts of (a history read before plus what is new: objects no
+    one changes, ``agent.integrations.resent``), only the new messages are walked."""
+    walk = before._walk if before is not None else None
+    messages = body.get("messages")
+    if (
+        before is None
+        or walk is None
+        or walk[0] != api
+        or type(messages) is not list
+        or len(messages) < len(before.messages)
+        or not all(map(operator.is_, messages, before.messages))
+    ):
+        return scan(api, body)
+    h = History(messages)
+    h.assistants = list(before.assistants)
+    h.thinking, h.calls, h.answers = dict(before.thinking), dict(before.calls), dict(before.answers)
+    h.last_assistant, h.paired = before.last_assistant, walk[1]
+    thread = body.get("thread")
+    h.partial = isinstance(thread, Mapping) and thread.get("type") == "continue"
+    start = len(before.messages)
+    if api == "anthropic_messages":
+        _scan_anthropic(h, start, walk[2:])
+    else:
+        _scan_chat(h, start, walk[2:])
+    return h
+
+
+def _scan_anthropic(h: History, start: int = 0, state: tuple[Any, ...] = (-1, -1, None)) -> None:
     try:
-        _facts_anthropic(h)
+        _facts_anthropic(h, start, state)
     except _Malformed:
         _validate_anthropic(h.messages)
         raise InvalidRequest("messages", "malformed") from None  # pragma: no cover
@@ -109,15 +141,15 @@ class _Malformed(Exception):
     """The fast path met something that is not plain well-formed JSON."""
 
 
-def _facts_anthropic(h: History) -> None:
-    """The facts, in one pass over every block; anything malformed raises _Malformed (and
+def _facts_anthropic(h: History, start: int, state: tuple[Any, ...]) -> None:
+    """The facts, in one pass over every block from message ``start`` on (``state``: the
+    walk's after the ones before it); anything malformed raises _Malformed (and
     ``_validate_anthropic`` then says what is wrong where). The hot loop of every call, so
     both block loops are written inline."""
-    last_real_user = latest_real_user = last_assistant = -1
-    paired = True
-    pending: list[Any] | None = None  # tool_use ids of the previous assistant message
+    last_real_user, latest_real_user, pending = state  # pending: the previous turn's tool ids
+    last_assistant, paired = h.last_assistant, h.paired
     try:
-        for i, message in enumerate(h.messages):
+        for i, message in enumerate(h.messages[start:] if start else h.messages, start):
             role, content = message["role"], message.get("content")
             if type(content) is not list:
                 if content is not None and type(content) is not str:
@@ -166,6 +198,7 @@ def _facts_anthropic(h: History) -> None:
                     h.calls[i] = pending = uses
     except (TypeError, KeyError, AttributeError):
         raise _Malformed from None
+    h._walk = ("anthropic_messages", paired, last_real_user, latest_real_user, pending)
     h.paired = paired and not pending
     _bounds(h, last_assistant, last_real_user, latest_real_user)
 
@@ -199,11 +232,10 @@ def _differ(calls: list[Any] | None, answers: list[Any] | None) -> bool:
         return True
 
 
-def _scan_chat(h: History) -> None:
-    last_user = -1
-    pending: set[Any] | None = None  # ids of the open assistant message's tool calls
-    answered: set[Any] = set()
-    for i, message in enumerate(h.messages):
+def _scan_chat(h: History, start: int = 0, state: tuple[Any, ...] = (-1, None, ())) -> None:
+    last_user, pending, answered = state[0], state[1], set(state[2])
+    # pending: the ids of the open assistant message's tool calls
+    for i, message in enumerate(h.messages[start:] if start else h.messages, start):
         role = role_of(message, i)
         if role == "tool":
             answer = message.get("tool_call_id")
@@ -230,6 +262,7 @@ def _scan_chat(h: History) -> None:
                 if not all(_hashable(x) for x in ids):
                     h.paired = False
                 answered = set()
+    h._walk = ("chat_completions", h.paired, last_user, pending, frozenset(answered))
     if pending is not None and answered != pending:
         h.paired = False
     h.loop_start = h.latest_start = last_user + 1

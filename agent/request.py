@@ -112,6 +112,15 @@ class Request:
         return self._history
 
 
+def with_history(request: Request, history: History) -> Request:
+    """``request`` (the same object, just built) with the facts of its body found already:
+    ``history`` must be of this very body (``agent.history.grown`` finds them)."""
+    if history.messages and history.messages is not request.body.get("messages"):
+        raise ValueError("the facts given are not of this request's body")
+    object.__setattr__(request, "_history", history)
+    return request
+
+
 def resolve(
     request: Request,
     registry: FamilyRegistry | None = None,

@@ -4,7 +4,8 @@ body decoded whole by the standard library, the chain run on it, the result enco
 
 The property test runs both on the same generated agent loops (every wire the gateway serves,
 the histories growing, edited, sent again, in the JSON styles clients write) and requires the
-same value read, the same outgoing JSON value and the same explain record on every call.
+same value read, the same outgoing JSON value, the same explain record and the same facts of
+the conversation (found by walking only the new messages) on every call.
 ``AGENT_EXAMPLES`` sets how many loops (10,000 for the issue's run; CI runs the default).
 """
 
@@ -27,6 +28,7 @@ from agent.integrations.core import PARSED, Core
 from agent.integrations.resent import Resent
 from agent.integrations.spliced import SPANS, Spans, spliced
 from agent.middleware import ThinkingRoundTrip, ToolPairing
+from tests.test_history_grown import facts
 from tests.test_properties import (
     TARGETS,
     anthropic_history,
@@ -156,6 +158,7 @@ class TestTheSameAsTheFullPath:
             assert (ours_prepared[0].content == raw) == (full_prepared[0].content == raw)
             before = _pipeline().explain(ours_prepared[1])
             assert before == _pipeline().explain(full_prepared[1]), "the same explain record"
+            assert facts(ours_prepared[1].history) == facts(full_prepared[1].history)
 
 
 def _body(n: int, **style: Any) -> bytes:

@@ -18,13 +18,14 @@ from urllib.parse import unquote
 import httpx2
 
 from agent.errors import InvalidRequest
+from agent.history import grown
 from agent.inputs import dumps, read_bytes
 from agent.integrations._sse import loads
 from agent.integrations.offloop import SharedStores
 from agent.integrations.resent import FAST, Resent, scope_of
 from agent.integrations.spliced import SPANS, Spans, spliced
 from agent.pipeline import Pipeline
-from agent.request import Request
+from agent.request import Request, with_history
 from agent.store.lookups import CURRENT, Lookups, current
 from agent.wire import Api
 
@@ -177,6 +178,8 @@ class Core:
                     family=self._learned.get(model) if isinstance(model, str) else None,
                 )
             )
+            if spans is not None:  # a history read before: only its new messages are walked
+                spans.facts[0] = with_history(ours, grown(api, ours.body, spans.before)).history
         except InvalidRequest as exc:
             log.warning("request body not read by the pipeline, sent as is (%s)", exc.where)
             return None

@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Container, Iterable
 from typing import Any
 
-from attrs import frozen
+from attrs import Factory, frozen
 
 from agent.inputs import MAX_DEPTH, read_bytes, too_deep
 from agent.integrations.spliced import Spans
@@ -72,6 +72,7 @@ class _Entry:
     at: int  # where the history's array opens
     messages: list[Any]  # the history's messages, decoded
     bounds: list[tuple[int, int]] | None  # where each lies (None: not looked for yet)
+    facts: list[Any] = Factory(lambda: [None])  # what the chain found of its conversation
 
     @property
     def end(self) -> int:
@@ -117,10 +118,11 @@ class Resent:
                     self._keep(_Entry(tag, raw, key, at, history, None), entry)
             return (value, exotic), None
         top, messages, bounds, _ = found
+        new = _Entry(tag, raw, key, entry.at, messages, bounds)
         with self._lock:
-            self._keep(_Entry(tag, raw, key, entry.at, messages, bounds), entry)
+            self._keep(new, entry)
         value = {k: messages if k == key else v for k, v in top.items()}
-        return (value, False), Spans(raw, key, messages, bounds)
+        return (value, False), Spans(raw, key, messages, bounds, entry.facts[0], new.facts)
 
     def _match(self, raw: bytes, key: str, tag: bytes) -> _Entry | None:
         """The body read before that ``raw`` grew from (found where each of its messages lies
@@ -176,7 +178,9 @@ def _spanned(entry: _Entry) -> _Entry | None:
     found = _split(entry.raw, entry.at, entry.key, decode=False)
     if found is None or len(found[2]) != len(entry.messages):
         return None
-    return _Entry(entry.scope, entry.raw, entry.key, entry.at, entry.messages, found[2])
+    return _Entry(
+        entry.scope, entry.raw, entry.key, entry.at, entry.messages, found[2], entry.facts
+    )
 
 
 def _after(entry: _Entry, raw: bytes) -> _Split | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from attrs import frozen
+from attrs import Factory, frozen
 
 #: Where a request carries the ``Spans`` of the body it was built from.
 SPANS = "agent.spans"
@@ -27,12 +27,18 @@ class Spans:
         key: the history's key (``messages``, ``contents``, ``input``).
         messages: the decoded messages, the very objects the body's value holds.
         bounds: each message's start and end in ``raw``.
+        before: the facts of the conversation it grew from (an ``agent.history.History`` of
+            the messages its first ones are), found on an earlier call; None when not known.
+        facts: where the facts of this body's conversation go once found (kept with the body,
+            for the next body that grows from it).
     """
 
     raw: bytes
     key: str
     messages: list[Any]
     bounds: list[tuple[int, int]]
+    before: Any = None
+    facts: list[Any] = Factory(lambda: [None])
 
 
 def spliced(body: Mapping[str, Any], spans: Spans) -> bytes | None:
