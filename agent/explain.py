@@ -104,12 +104,18 @@ class Tally(Notes):
 
     def add(self, path: object, action: Action, reason: str, *args: object) -> None:
         """Count the decision."""
-        self.counts[action.value] = self.counts.get(action.value, 0) + 1
+        key = _VALUES[action]
+        self.counts[key] = self.counts.get(key, 0) + 1
 
     def count(self, action: Action, times: int) -> None:
         """Count ``times`` decisions of one kind at once (the chain's common cases)."""
         if times:
-            self.counts[action.value] = self.counts.get(action.value, 0) + times
+            key = _VALUES[action]
+            self.counts[key] = self.counts.get(key, 0) + times
+
+
+#: Each action's value, looked up (``.value`` is a slow descriptor, on every turn counted).
+_VALUES: dict[Action, str] = {action: action.value for action in Action}
 
 
 @frozen

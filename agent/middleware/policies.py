@@ -32,6 +32,9 @@ from agent.families import AnthropicContract
 from agent.families.contracts import BlockMode
 from agent.middleware.context import HOW_TO_SET, Call, Note
 
+#: (bound once: an enum member looked up on its class is a slow descriptor, on every turn)
+_KEPT, _UNSIGNED = Action.KEPT, Action.UNSIGNED
+
 
 class Verdict(NamedTuple):
     """What one thinking block becomes, and what explain says of it (a named tuple: one per
@@ -96,8 +99,8 @@ class Policy:
                 out[j] = new
         if isinstance(tally := call.notes, Tally):
             rewritten = 0 if out is None else sum(out[j] is not content[j] for j in positions)
-            tally.count(Action.UNSIGNED, rewritten)
-            tally.count(Action.KEPT, len(positions) - rewritten)
+            tally.count(_UNSIGNED, rewritten)
+            tally.count(_KEPT, len(positions) - rewritten)
         return message if out is None else {**message, "content": out}
 
 
