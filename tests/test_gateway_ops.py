@@ -258,6 +258,11 @@ def _children(pid: int) -> list[int]:
     return [int(c) for c in found.read_text().split()] if found.exists() else []
 
 
+def _environ(pid: int) -> dict[str, str]:
+    pairs = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace").split("\0")
+    return dict(p.split("=", 1) for p in pairs if "=" in p)
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -298,10 +303,11 @@ class TestProcesses:
     def test_workers_exit_when_the_supervisor_is_killed(self, tmp_path: Path) -> None:
         """kill -9 of the supervising process of --workers 2: its workers exit, and a new
         gateway starts on the same port (main: the workers went on serving, and the restart
-        failed with 'address already in use')."""
+        failed with 'address already in use'); the metrics folder the supervisor made goes
+        with the last of them (it was left in the temporary folder, one per kill)."""
         config = tmp_path / "g.yaml"
         config.write_text(
-            f"store: {{sqlite: {{path: '{tmp_path / 't.db'}'}}}}\n"
+            f"store: {{sqlite: {{path: '{tmp_path / 't.db'}'}}}}\ngateway: {{metrics: true}}\n"
             "providers:\n  p: {base_url: 'http://127.0.0.1:9', api_mode: anthropic_messages}\n"
         )
         port = _free_port()
@@ -310,6 +316,7 @@ class TestProcesses:
             while len(_children(supervisor.pid)) < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
             workers = [w for w in _children(supervisor.pid) if _alive(w)]
+            folders = {_environ(w).get("PROMETHEUS_MULTIPROC_DIR") for w in workers}
             os.kill(supervisor.pid, signal.SIGKILL)
             supervisor.wait(timeout=10)
             deadline = time.monotonic() + 30
@@ -324,6 +331,11 @@ class TestProcesses:
         assert len(workers) >= 2
         assert [] == left
         assert restarted
+        assert len(folders) == 1
+        folder = folders.pop()
+        assert folder is not None
+        assert "agent-gateway-metrics-" in folder
+        assert not Path(folder).exists()
 
     def test_sigterm_drains_an_open_stream(self, tmp_path: Path) -> None:
         """SIGTERM while a stream is open: the stream is read to its end within

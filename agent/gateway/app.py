@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -286,8 +286,9 @@ def _error(
     )
 
 
-def build_app(config: Config) -> Any:
-    """The ASGI app serving ``config``'s providers (with its access log)."""
+def build_app(config: Config, on_exit: Callable[[], None] | None = None) -> Any:
+    """The ASGI app serving ``config``'s providers (with its access log); ``on_exit`` runs
+    once it has stopped serving (its lifespan's end: the open calls drained)."""
     gateway = Gateway(config)
     quiet_dependencies()
 
@@ -297,6 +298,8 @@ def build_app(config: Config) -> Any:
             gateway.client(name)
         yield
         await gateway.close()
+        if on_exit is not None:
+            on_exit()
 
     app = Starlette(
         routes=[Route("/{path:path}", gateway.dispatch, methods=METHODS)],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import importlib.util
 import logging
 import math
@@ -27,6 +28,8 @@ from agent.wire import safe_url
 #: Where ``serve`` tells its worker processes which config to load, and who supervises them.
 CONFIG_ENV = "AGENT_GATEWAY_CONFIG"
 SUPERVISOR_ENV = "AGENT_GATEWAY_SUPERVISOR"
+#: The metrics folder ``serve`` made for its workers (and removes at its exit).
+OWN_METRICS_ENV = "AGENT_GATEWAY_METRICS_FOLDER"
 _PR_SET_PDEATHSIG = 1
 
 
@@ -130,15 +133,33 @@ def die_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="supervisor-watchdog", daemon=True).start()
 
 
+def _leave_metrics(supervisor: int) -> None:
+    """When a worker stops after its supervisor died (``kill -9``: the supervisor's own
+    cleanup never ran), its files leave the shared metrics folder ``serve`` made, and the
+    last worker out removes the folder (else it stays in the temporary folder for good).
+    Run at the end of the worker's lifespan: Uvicorn ends the process by raising SIGTERM
+    again, so an ``atexit`` would never run."""
+    folder = os.environ.get(OWN_METRICS_ENV)
+    if not folder or os.getppid() == supervisor:
+        return  # (the supervisor removes it at its exit)
+    with contextlib.suppress(OSError):
+        for name in os.listdir(folder):
+            if name.endswith(f"_{os.getpid()}.db"):
+                os.unlink(os.path.join(folder, name))
+        os.rmdir(folder)  # (only once empty: the other workers' files are theirs to remove)
+
+
 def app_from_environment() -> Any:
     """The app of the config named in ``AGENT_GATEWAY_CONFIG`` (each worker loads it)."""
     from agent.config import load_config
 
     supervisor = os.environ.get(SUPERVISOR_ENV)
+    on_exit = None
     if supervisor and supervisor.isdigit():
         die_with_parent(int(supervisor))
+        on_exit = functools.partial(_leave_metrics, int(supervisor))
     logging.basicConfig(level=logging.INFO, format="%(message)s")  # a fresh process
-    return build_app(load_config(os.environ[CONFIG_ENV]))
+    return build_app(load_config(os.environ[CONFIG_ENV]), on_exit)
 
 
 def serve(
@@ -179,8 +200,10 @@ def _shared_metrics(on: bool) -> Iterator[None]:
         yield
         return
     folder = tempfile.mkdtemp(prefix="agent-gateway-metrics-")
-    os.environ[MULTIPROCESS_ENV] = folder
+    os.environ[MULTIPROCESS_ENV] = os.environ[OWN_METRICS_ENV] = folder
     try:
         yield
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        for name in (MULTIPROCESS_ENV, OWN_METRICS_ENV):
+            os.environ.pop(name, None)
