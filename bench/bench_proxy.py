@@ -15,9 +15,12 @@ thinking, text, tool calls and 5-20 KB tool results per turn), for two targets: 
 own signed thinking (nothing to change: the gateway forwards the client's bytes) and MiMo with
 its thinking kept without a signature field (every turn rewritten). Each proxy's CPU time
 (its threads' time on a CPU, from /proc) is read around its rounds; latency is each call's
-wall time. Printed per history and target: CPU ms per call both ways and their ratio, and the
-median latency both ways and the gateway's added median. Every round runs every case on
-both proxies, which one goes first alternating, so no case depends on the order it ran in.
+wall time. Printed per history and target: CPU ms per call both ways and their ratio, the
+median latency both ways and the gateway's added median, and each proxy's page faults per
+call (fresh pages its allocator took from the kernel again: a 4.5 MB body can cost either
+proxy a millisecond of them, which explains most of the spread between runs). Every round
+runs every case on both proxies, which one goes first alternating, so no case depends on the
+order it ran in.
 
 Every call of a case sends the same body, as a client resending its history does (the gateway
 keeps what it read, ``gateway.max_resent_bytes``); ``--ladder K`` sends an agent loop's last K
@@ -147,6 +150,13 @@ def _cpu(pid: int) -> float:
     return total / 1e9
 
 
+def _faults(pid: int) -> int:
+    """The page faults a process has taken that read no disk (``minflt``): each is a fresh
+    page of memory touched for the first time, the cost of an allocator that gave memory
+    back to the kernel and takes it again."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
+
+
 def _bodies(turns: int, stream: bool, ladder: int = 1) -> dict[str, list[bytes]]:
     """The two targets' request bodies, as a client sends them: the same body on every call
     (``ladder`` 1), or an agent loop's last ``ladder`` calls, each history one turn longer,
@@ -170,11 +180,11 @@ def _bodies(turns: int, stream: bool, ladder: int = 1) -> dict[str, list[bytes]]
 
 def _round(
     client: httpx2.Client, url: str, bodies: list[bytes], calls: int, pid: int
-) -> tuple[float, list[float]]:
-    """CPU seconds the proxy spent on ``calls`` calls (the bodies in turn), and each call's
-    wall time."""
+) -> tuple[float, int, list[float]]:
+    """CPU seconds the proxy spent on ``calls`` calls (the bodies in turn), the page faults
+    it took, and each call's wall time."""
     times = []
-    before = _cpu(pid)
+    before, faults = _cpu(pid), _faults(pid)
     for i in range(calls):
         body = bodies[i % len(bodies)]
         start = time.perf_counter()
@@ -182,11 +192,11 @@ def _round(
         response.read()
         times.append(time.perf_counter() - start)
         assert response.status_code == 200, response.text[:200]
-    return _cpu(pid) - before, times
+    return _cpu(pid) - before, _faults(pid) - faults, times
 
 
 Case = tuple[bool, str, list[bytes]]
-Figures = tuple[dict[str, float], dict[str, float]]
+Figures = tuple[dict[str, float], dict[str, float], dict[str, float]]
 
 
 def _measure(
@@ -197,10 +207,12 @@ def _measure(
     calls: int,
     rounds: int,
 ) -> list[Figures]:
-    """Per case, each proxy's CPU ms per call and median ms per call. Every round runs every
+    """Per case, each proxy's CPU ms per call, median ms per call and page faults per call.
+    Every round runs every
     case on both proxies (which goes first alternates), so no case or proxy sees the
     machine, or the other's warm state, in a different order than its counterpart."""
     cpu = [{"bare": 0.0, "gateway": 0.0} for _ in cases]
+    faults = [{"bare": 0.0, "gateway": 0.0} for _ in cases]
     lat: list[dict[str, list[float]]] = [{"bare": [], "gateway": []} for _ in cases]
 
     def url(name: str, target: str) -> str:
@@ -214,15 +226,17 @@ def _measure(
         order = ("bare", "gateway") if r % 2 == 0 else ("gateway", "bare")
         for n, (_, target, body) in enumerate(cases):
             for name in order:
-                spent, times = _round(client, url(name, target), body, calls, pids[name])
+                spent, took, times = _round(client, url(name, target), body, calls, pids[name])
                 cpu[n][name] += spent
+                faults[n][name] += took
                 lat[n][name] += times
     return [
         (
             {k: v / (calls * rounds) * 1000 for k, v in c.items()},
             {k: statistics.median(v) * 1000 for k, v in t.items()},
+            {k: v / (calls * rounds) for k, v in f.items()},
         )
-        for c, t in zip(cpu, lat, strict=True)
+        for c, t, f in zip(cpu, lat, faults, strict=True)
     ]
 
 
@@ -276,7 +290,8 @@ def main() -> None:
         client = httpx2.Client(timeout=120)
         print(
             f"{'turns':>5} {'target':<7} {'answer':<6} {'MB':>5} {'bare ms':>8} "
-            f"{'gw ms':>8} {'CPU ratio':>9} {'bare p50':>9} {'gw p50':>8} {'added p50':>9}"
+            f"{'gw ms':>8} {'CPU ratio':>9} {'bare p50':>9} {'gw p50':>8} {'added p50':>9} "
+            f"{'bare flt':>8} {'gw flt':>7}"
         )
         for turns in args.turns:
             calls = max(10, args.calls * 10 // turns)
@@ -284,12 +299,13 @@ def main() -> None:
             cases = [(s, t, b) for s in kinds for t, b in _bodies(turns, s, args.ladder).items()]
             ports = {"bare": bare, "gateway": gw}
             results = _measure(client, cases, ports, pids, calls, args.rounds)
-            for (stream, target, body), (per, p50) in zip(cases, results, strict=True):
+            for (stream, target, body), (per, p50, flt) in zip(cases, results, strict=True):
                 print(
                     f"{turns:>5} {target:<7} {'stream' if stream else 'plain':<6} "
                     f"{len(body[-1]) / 1e6:>5.2f} {per['bare']:>8.3f} {per['gateway']:>8.3f} "
                     f"{per['gateway'] / per['bare']:>8.2f}x {p50['bare']:>9.2f} "
-                    f"{p50['gateway']:>8.2f} {p50['gateway'] - p50['bare']:>9.2f}",
+                    f"{p50['gateway']:>8.2f} {p50['gateway'] - p50['bare']:>9.2f} "
+                    f"{flt['bare']:>8.0f} {flt['gateway']:>7.0f}",
                     flush=True,
                 )
     finally:
