@@ -358,8 +358,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "gateway: the decisions counted are the ones explain gives (the common case counted)",
         "agent/middleware/policies.py",
-        "            tally.count(Action.UNSIGNED, rewritten)",
-        "            tally.count(Action.KEPT, rewritten)",
+        "            tally.count(_UNSIGNED, rewritten)",
+        "            tally.count(_KEPT, rewritten)",
         ("tests/test_corpus.py::test_request", "tests/test_properties.py"),
     ),
     Mutant(
@@ -396,6 +396,20 @@ MUTANTS: tuple[Mutant, ...] = (
         "view[bound[0] : bound[1]])",
         "view[bound[0] : bound[1] - 1])",
         ("tests/test_resent.py",),
+    ),
+    Mutant(
+        "gateway: a resent history's facts go on from where the walk of the one before ended",
+        "agent/history.py",
+        "        _scan_anthropic(h, start, walk[2:])",
+        "        _scan_anthropic(h, start, (-1, -1, None))",
+        ("tests/test_history_grown.py", "tests/test_resent.py"),
+    ),
+    Mutant(
+        "gateway: a resent history's facts are reused only for the very messages they are of",
+        "agent/history.py",
+        "        or not all(map(operator.is_, messages, before.messages))",
+        "        or len(messages) < 0",
+        ("tests/test_history_grown.py", "tests/test_resent.py"),
     ),
 )
 
