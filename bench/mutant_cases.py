@@ -372,6 +372,13 @@ MUTANTS: tuple[Mutant, ...] = (
         ("tests/test_resent.py",),
     ),
     Mutant(
+        "gateway: a spliced body takes the client's bytes only for the very message they are",
+        "agent/integrations/spliced.py",
+        "return [b if m is o else None for m, o, b in zip(messages, out, bounds, strict=True)]",
+        "return list(bounds)",
+        ("tests/test_resent.py",),
+    ),
+    Mutant(
         "gateway: a resent history's facts go on from where the walk of the one before ended",
         "agent/history.py",
         "        _scan_anthropic(h, start, walk[2:])",

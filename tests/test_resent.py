@@ -271,14 +271,22 @@ class TestResent:
 
 
 class TestSpliced:
-    def test_the_unchanged_messages_go_out_as_the_clients_bytes(self) -> None:
+    @pytest.mark.parametrize("edit", ["replace", "remove", "insert", "swap"])
+    def test_the_unchanged_messages_go_out_as_the_clients_bytes(self, edit: str) -> None:
+        """Found by position when the chain replaced messages in place, by identity when it
+        removed or added some; a message moved is written anew (the same value)."""
         raw = _body(3, indent=1, ensure_ascii=True)
         resent = Resent(32_000_000)
         _read(resent, raw)
         value, spans = _read(resent, raw)
         assert spans is not None
-        messages = [*value["messages"]]
-        messages[1] = {"role": "assistant", "content": "new \u2603"}
+        messages, new = [*value["messages"]], {"role": "assistant", "content": "new \u2603"}
+        if edit == "replace":
+            messages[1] = new
+        elif edit in ("remove", "insert"):
+            messages[1:2] = [] if edit == "remove" else [new, messages[1]]
+        else:
+            messages[1], messages[2] = messages[2], messages[1]
         out = spliced({**value, "messages": messages}, spans)
         assert out is not None
         assert json.loads(out) == {**json.loads(raw), "messages": messages}

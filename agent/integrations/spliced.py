@@ -48,12 +48,10 @@ def spliced(body: Mapping[str, Any], spans: Spans) -> bytes | None:
     out = body.get(spans.key)
     if _ENCODE is None or _RAW is None or not isinstance(out, list):
         return None
-    at = {id(m): bound for m, bound in zip(spans.messages, spans.bounds, strict=True)}
     view = memoryview(spans.raw)
     parts: list[Any] = [b"["]
     try:
-        for message in out:
-            bound = at.get(id(message))  # (``spans`` holds each, so an id is that object's)
+        for message, bound in zip(out, _bounds_of(out, spans), strict=True):
             parts.append(_ENCODE(message) if bound is None else view[bound[0] : bound[1]])
             parts.append(b",")
         parts[-1] = b"]"
@@ -65,6 +63,17 @@ def spliced(body: Mapping[str, Any], spans: Spans) -> bytes | None:
     except (TypeError, ValueError, OverflowError):  # (what only the standard library writes)
         return None
     return b"".join((before, *parts, after)) if out else before + b"[]" + after
+
+
+def _bounds_of(out: list[Any], spans: Spans) -> list[tuple[int, int] | None]:
+    """Where each message of ``out`` lies in ``spans.raw`` (None: not one of its own, to be
+    encoded): found by position where the chain replaced messages in place (as long as the
+    history), else by identity (``spans`` holds each, so an id is that object's)."""
+    messages, bounds = spans.messages, spans.bounds
+    if len(out) == len(messages):
+        return [b if m is o else None for m, o, b in zip(messages, out, bounds, strict=True)]
+    at = {id(m): bound for m, bound in zip(messages, bounds, strict=True)}
+    return [at.get(id(m)) for m in out]
 
 
 def _fast() -> tuple[Any, Any]:
