@@ -88,6 +88,7 @@ class Policy:
         if plain is None:
             return None
         out: list[Any] | None = None
+        rewritten = 0
         for j in positions:
             block = content[j]
             if not plain(call, block):
@@ -97,8 +98,8 @@ class Policy:
                 if out is None:
                     out = list(content)
                 out[j] = new
+                rewritten += 1
         if isinstance(tally := call.notes, Tally):
-            rewritten = 0 if out is None else sum(out[j] is not content[j] for j in positions)
             tally.count(_UNSIGNED, rewritten)
             tally.count(_KEPT, len(positions) - rewritten)
         return message if out is None else {**message, "content": out}
