@@ -315,6 +315,7 @@ class TestSpliced:
         assert prepared is not None
         assert whole is not None
         assert prepared[0].content != raw, "the chain changed it"
+        assert SPANS not in prepared[0].extensions  # (they describe the bytes it came from)
         assert json.loads(prepared[0].content) == json.loads(whole[0].content)
         start, end = upstream.extensions[SPANS].bounds[2]
         assert raw[start:end] in prepared[0].content

@@ -177,7 +177,7 @@ class GatewaySpec:
         max_body_bytes: the largest request body taken (413 above it, upstream never called).
         timeout: seconds an upstream call may take, connect to last byte of a plain answer.
         decisions: count the chain's decisions by action in each access log line (the
-            chain then costs about one and a half times a plain one).
+            chain then costs up to about a quarter more than a plain one).
         max_response_bytes: the largest plain answer held, as sent and decoded (502 above).
         max_decode_ratio: how many times its compressed size an answer may decode to.
         max_event_bytes: the largest stream event (or line) held to observe it.

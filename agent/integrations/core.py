@@ -283,10 +283,11 @@ def rebuilt(
     spans: Spans | None = None,
 ) -> httpx2.Request:
     """A copy of ``request`` with a new JSON body (and its length), and its extensions but the
-    old body's value (``PARSED``: another transport must read the new one). ``exotic``:
-    whether the agent's body may hold what only the standard library writes (``NaN``); None:
-    look. Where ``spans`` say where the messages lay in the bytes the body was read from, the
-    messages the chain did not change go out as those bytes (``spliced``)."""
+    old body's value and where its messages lay (``PARSED``, ``SPANS``: another transport
+    must read the new one). ``exotic``: whether the agent's body may hold what only the
+    standard library writes (``NaN``); None: look. Where ``spans`` say where the messages lay
+    in the bytes the body was read from, the messages the chain did not change go out as
+    those bytes (``spliced``)."""
     if exotic is None:
         original = request.content
         exotic = b"NaN" in original or b"Infinity" in original
@@ -300,5 +301,5 @@ def rebuilt(
         request.url,
         headers=headers,
         content=content,
-        extensions={k: v for k, v in request.extensions.items() if k != PARSED},
+        extensions={k: v for k, v in request.extensions.items() if k not in (PARSED, SPANS)},
     )

@@ -148,7 +148,7 @@ class PipelineTransport(httpx2.BaseTransport):
         provider: the configured provider name, for explain and logs.
         count: count the chain's decisions by action, in the response's
             ``extensions["agent"]["decisions"]`` (the gateway's access log; the chain then
-            costs about one and a half times a plain one).
+            costs up to about a quarter more than a plain one).
         resent_bytes: how much of the request bodies it read last it keeps (64 KB and larger
             ones, with their decoded messages, about as much again), so the next call of the
             same history decodes only its new messages and a changed body goes out with the
