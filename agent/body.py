@@ -97,7 +97,7 @@ def plain_json(value: object, depth: int = 32) -> bool:
         return True
     if depth <= 0:
         return False
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):
         for k, v in value.items():  # a thinking block: a few strings, checked inline
             if type(k) is not str or (type(v) is not str and not plain_json(v, depth - 1)):
                 return False

@@ -265,7 +265,7 @@ def response_json(response: object) -> Mapping[str, Any]:
     """A response as its JSON: a mapping as it is, an SDK or pydantic model dumped (the SDKs'
     ``to_dict()`` keeps the fields the provider sent that the model does not declare, such as
     ``reasoning_content``); InvalidResponse for anything else."""
-    if isinstance(response, Mapping):
+    if type(response) is dict or isinstance(response, Mapping):
         return response
     dump = getattr(response, "model_dump", None)
     if callable(dump):

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from attrs import Attribute, field, frozen
 
 from agent.errors import InvalidRequest, json_kind
 from agent.explain import JSONObject
 from agent.families import FamilyMatch, FamilyRegistry
+from agent.history import History, scan
 from agent.wire import APIS, safe_url, thinking_requested
-
-if TYPE_CHECKING:
-    from agent.history import History
 
 
 def _check_api(_: object, __: Attribute[str], value: object) -> None:
@@ -104,12 +102,11 @@ class Request:
     @property
     def history(self) -> History:
         """The facts of the body's conversation, from one validating scan kept on the request."""
-        if self._history is None:
-            from agent.history import scan
-
-            object.__setattr__(self, "_history", scan(self.api, self.body))
-        assert self._history is not None
-        return self._history
+        history = self._history
+        if history is None:
+            history = scan(self.api, self.body)
+            object.__setattr__(self, "_history", history)
+        return history
 
 
 def with_history(request: Request, history: History) -> Request:

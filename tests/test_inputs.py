@@ -34,6 +34,26 @@ class TestDecodeBound:
         with pytest.raises(ValueError, match="nested too deeply"):
             decode_at("x" + nested(depth), 1)
 
+    @pytest.mark.parametrize("depth", [MAX_DEPTH, MAX_DEPTH + 1])
+    def test_small_texts_of_both_kinds(self, depth: int) -> None:
+        """A small text (its brackets counted before any walk) nesting arrays and objects by
+        turns is held to the same bound, as text and as bytes, and from any start."""
+        text = "0"
+        for level in range(depth):
+            text = f"[{text}]" if level % 2 else '{"a":' + text + "}"
+        assert len(text) < 4096
+        for value in (text, text.encode()):
+            if depth > MAX_DEPTH:
+                with pytest.raises(ValueError, match="nested too deeply"):
+                    loads(value)
+            else:
+                assert json.loads(text) == loads(value)
+        if depth > MAX_DEPTH:
+            with pytest.raises(ValueError, match="nested too deeply"):
+                decode_at('{"x": 1} ' + text, 9)
+        else:
+            assert decode_at('{"x": 1} ' + text, 9)[1] == 9 + len(text)
+
     def test_decode_at(self) -> None:
         """decode_at reads one value where it starts and says where it ends."""
         assert ([[1]], 6) == decode_at("x[[1]] tail", 1)

@@ -3,6 +3,7 @@ in its metadata: ``fields``)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from enum import StrEnum
@@ -94,6 +95,7 @@ _TIER_FIRST = re.compile(
 _VERSION_FIRST = re.compile(r"-(?P<major>\d{1,2})(?:[.-](?P<minor>\d{1,2}))?-(?P<tier>[a-z]+)")
 
 
+@functools.lru_cache(maxsize=512)  # asked on every call, of the few models an agent uses
 def tier_version(model: str) -> tuple[str, tuple[int, int]] | None:
     """A Claude id's tier and (major, minor) version, or None when it has none we can read."""
     for pattern in (_TIER_FIRST, _VERSION_FIRST):

@@ -117,7 +117,8 @@ class PipelineMiddleware(anthropic.Middleware):
         return corrected
 
     def _observe(self, sent: Request, message: Any) -> None:
-        if not isinstance(message, Mapping) or message.get("type") != "message":
+        mapping = type(message) is dict or isinstance(message, Mapping)
+        if not mapping or message.get("type") != "message":
             return
         try:
             self.pipeline.observe(sent, message)
@@ -133,7 +134,7 @@ class PipelineMiddleware(anthropic.Middleware):
     def _settle(self, response: Any, stream: bool, sent: Request) -> bool:
         """Observe a successful stream as it is read (True), or say it failed (False)."""
         http = response.http_response
-        if not http.is_success:
+        if not 200 <= http.status_code < 300:  # (is_success: a slow class attribute lookup)
             return False
         decode = decoder(http.headers.get("content-encoding")) if stream else None
         if decode is None:  # (None: a coding this process cannot undo, not observed)

@@ -21,7 +21,7 @@ def observed_anthropic(origin: Origin, body: Mapping[str, Any]) -> StoredTurn | 
     blocks = tuple(
         (block, index)
         for index, block in enumerate(content)
-        if isinstance(block, Mapping)
+        if (type(block) is dict or isinstance(block, Mapping))
         and block.get("type") in THINKING_TYPES
         and plain_json(block)  # what cannot be sent as JSON is not kept to be sent again
     )

@@ -226,10 +226,10 @@ class ThinkingRoundTrip:
     def observe(self, request: Request, response_body: Mapping[str, Any]) -> None:
         """Record the thinking of a response with its origin (the target of ``request``);
         anything that is not a response object (None, a list, text) is passed over."""
-        if not isinstance(response_body, Mapping):
+        if type(response_body) is not dict and not isinstance(response_body, Mapping):
             return
         match = resolve(request).match
-        origin = Origin(match.family.name, match.host, match.model, upstream(match, response_body))
+        origin = _origin(match.family.name, match.host, match.model, upstream(match, response_body))
         turn = _OBSERVED[request.api](origin, response_body)
         if turn is not None:
             try:
@@ -309,6 +309,10 @@ class ThinkingRoundTrip:
         if match.family.anthropic.reads_from(match.model, origin.model):
             return True  # a newer model that reads an older one's blocks (family data)
         return any(fnmatch.fnmatchcase(origin.model, p) for p in self.trusted_models)
+
+
+#: One Origin per target answered from (observing builds one after every call; origins are few).
+_origin = functools.lru_cache(maxsize=1024)(Origin)
 
 
 def _state(exc: StoreError) -> State:
