@@ -79,7 +79,9 @@ def tool_use_ids(content: Iterable[Any]) -> tuple[str, ...]:
     return tuple(
         b["id"]
         for b in content
-        if isinstance(b, Mapping) and b.get("type") == "tool_use" and isinstance(b.get("id"), str)
+        if (type(b) is dict or isinstance(b, Mapping))
+        and b.get("type") == "tool_use"
+        and isinstance(b.get("id"), str)
     )
 
 

@@ -20,7 +20,7 @@ def _check_api(_: object, __: Attribute[str], value: object) -> None:
 
 
 def _check_body(_: object, __: Attribute[Any], value: object) -> None:
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise InvalidRequest("", f"the body must be a JSON object, got {json_kind(value)}")
 
 

@@ -17,7 +17,9 @@ def thinking_requested(body: Mapping[str, object]) -> bool:
     """Whether the body turns thinking on (``thinking: {type: enabled | adaptive |
     between_tools}``): a model that thinks only when asked is then a thinking model."""
     thinking = body.get("thinking")
-    return isinstance(thinking, Mapping) and thinking.get("type") in THINKING_ON
+    if type(thinking) is dict or isinstance(thinking, Mapping):
+        return thinking.get("type") in THINKING_ON
+    return False
 
 
 #: The ``thinking.type`` values that turn thinking on.

@@ -88,6 +88,29 @@ class TestMemoryBytes:
         assert store.turn_for_tool("c199") is not None
         assert {f"m{n}" for n in range(188, 200)} == {o.model for o in store._origins}
 
+    def test_tiny_blocks_and_ids_count_too(self) -> None:
+        """Many tiny blocks, tool ids, OpenRouter details and thought signatures cannot slip
+        under the bound: each is charged beyond its strings (an upstream answering a thousand
+        empty blocks per turn still fills it)."""
+        store = MemoryStore(max_bytes=100_000)
+        for n in range(50):
+            blocks = tuple((th_s("", f"s{n}.{j}"), j) for j in range(20))
+            store.record(StoredTurn(Origin("mimo", "h", "m"), blocks, None, (f"c{n}",)))
+        chat = StoredTurn(
+            Origin("openrouter", "h", "m"),
+            (),
+            "r",
+            tuple(f"d{j}" for j in range(100)),
+            details=tuple({"type": "reasoning.text", "text": ""} for _ in range(100)),
+            signatures=tuple("x" * 500 for _ in range(100)),
+        )
+        store.record(chat)
+
+        # each of the 50 turns is counted at about 5.8 KB, the chat turn at about 83 KB
+        assert store.nbytes <= 100_000
+        assert store.turn_for_tool("d99") is not None
+        assert len(store) <= 3  # the chat turn and at most two of the others
+
     def test_default_is_256_mb(self) -> None:
         """The default bound, documented in the docs."""
         assert 256 * 1024 * 1024 == MemoryStore().max_bytes

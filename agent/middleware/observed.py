@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from agent.body import THINKING_TYPES, plain_json, thought_signature, tool_call_ids, tool_use_ids
+from agent.body import THINKING_TYPES, plain_json, thought_signature, tool_call_ids
 from agent.families.dialects import OPAQUE, STRING_FIELDS
 from agent.middleware.chat_carriers import PAIR, TEXT
 from agent.middleware.chat_fields import chunk_text
@@ -18,16 +18,20 @@ def observed_anthropic(origin: Origin, body: Mapping[str, Any]) -> StoredTurn | 
     content = body.get("content")
     if not isinstance(content, list):
         return None
-    blocks = tuple(
-        (block, index)
-        for index, block in enumerate(content)
-        if (type(block) is dict or isinstance(block, Mapping))
-        and block.get("type") in THINKING_TYPES
-        and plain_json(block)  # what cannot be sent as JSON is not kept to be sent again
-    )
+    blocks: list[tuple[Mapping[str, Any], int]] = []
+    ids: list[str] = []
+    for index, block in enumerate(content):  # one pass: it runs after every call
+        if type(block) is not dict and not isinstance(block, Mapping):
+            continue
+        kind = block.get("type")
+        if kind in THINKING_TYPES:
+            if plain_json(block):  # what cannot be sent as JSON is not kept to be sent again
+                blocks.append((block, index))
+        elif kind == "tool_use" and isinstance(tool_id := block.get("id"), str):
+            ids.append(tool_id)
     if not blocks:
         return None
-    return StoredTurn(origin, blocks, None, tool_use_ids(content), len(content))
+    return StoredTurn(origin, tuple(blocks), None, tuple(ids), len(content))
 
 
 def observed_chat(origin: Origin, body: Mapping[str, Any]) -> StoredTurn | None:

@@ -74,9 +74,9 @@ class MemoryStore:
         """Remember one observed turn, evicting the oldest past either bound."""
         # copies of the blocks: what the agent later does to its response objects does not
         # change what is kept
-        blocks = tuple((dict(block), position) for block, position in turn.blocks)
-        details = tuple(dict(item) for item in turn.details)
-        size = _size([b for b, _ in blocks] + list(details), turn)
+        blocks = tuple([(dict(block), position) for block, position in turn.blocks])
+        details = tuple([dict(item) for item in turn.details]) if turn.details else ()
+        size = _size(blocks, details, turn)
         if size > self.max_bytes:
             return  # larger than the whole bound: keeping it would evict everything
         with self._lock:
@@ -168,10 +168,18 @@ class MemoryStore:
 _BLOCK_CHARGE = 256
 
 
-def _size(items: list[Mapping[str, Any]], turn: StoredTurn) -> int:
+def _size(
+    blocks: tuple[tuple[Mapping[str, Any], int], ...],
+    details: tuple[Mapping[str, Any], ...],
+    turn: StoredTurn,
+) -> int:
     """The bytes a turn is counted as: its strings' lengths plus a charge per block."""
-    size = _BLOCK_CHARGE + len(turn.reasoning or "") + sum(len(t) + 64 for t in turn.tool_ids)
-    size += sum(len(x) for x in turn.signatures if x)
-    for item in items:
-        size += _BLOCK_CHARGE + sum(len(v) for v in item.values() if isinstance(v, str))
+    size = _BLOCK_CHARGE + len(turn.reasoning or "") + 64 * len(turn.tool_ids)
+    for text in (*turn.tool_ids, *turn.signatures):
+        size += len(text) if text else 0
+    for item in (*(b for b, _ in blocks), *details):
+        size += _BLOCK_CHARGE
+        for value in item.values():
+            if isinstance(value, str):
+                size += len(value)
     return size
