@@ -191,6 +191,8 @@ class GatewaySpec:
         metrics: serve Prometheus metrics at ``/metrics``.
         max_resent_bytes: how much of the bodies it read last each worker keeps, so that the
             next call of the same history has only its new messages decoded (0: none).
+        keep_free_bytes: how much freed memory each worker keeps for reuse instead of handing
+            it back to the system (glibc on Linux; 0: the C library's own rule).
     """
 
     tokens: tuple[str, ...] = field(default=(), repr=False)
@@ -209,6 +211,7 @@ class GatewaySpec:
     drain_timeout: float = 30.0
     metrics: bool = False
     max_resent_bytes: int = 32_000_000
+    keep_free_bytes: int = 64_000_000
 
 
 @frozen

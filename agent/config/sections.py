@@ -26,7 +26,10 @@ _GATEWAY_SIZES = (
     "max_header_bytes",
     "max_headers",
     "max_resent_bytes",
+    "keep_free_bytes",
 )
+#: Sizes where 0 turns the thing off (no history kept; the C library's own rule).
+_ZERO_MEANS_OFF = ("max_resent_bytes", "keep_free_bytes")
 _GATEWAY_SECONDS = (
     "timeout",
     "first_byte_timeout",
@@ -172,7 +175,7 @@ def gateway_section(reader: Reader, value: object, root: object) -> GatewaySpec:
     settings: dict[str, Any] = {}
     for key in _GATEWAY_SIZES:
         size = section.get(key)
-        least = 0 if key == "max_resent_bytes" else 1  # (0: no history kept)
+        least = 0 if key in _ZERO_MEANS_OFF else 1
         if size is not None and (type(size) is not int or size < least):
             raise read.error(key, f"expected a whole number >= {least}")
         if size is not None:
