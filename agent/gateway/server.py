@@ -158,10 +158,10 @@ def keep_free_memory(size: int) -> bool:
 
     A long history is a few MB read, decoded and freed on every call. glibc gives freed memory
     back once more than twice its last large block is free at the top, so the next call often
-    takes the same pages fresh from the kernel (a page fault each 4 KB: about 1 ms for a
-    4.5 MB body). Set here, the trim threshold is ``size`` and the mmap threshold half of it
-    (32 MB at most): glibc's own rule, from the start, with a higher ceiling. Linux with
-    glibc only; elsewhere (musl, macOS) nothing changes."""
+    takes the same pages fresh from the kernel (a page fault each 4 KB). Set here, the trim
+    threshold is ``size`` and the mmap threshold half of it (32 MB at most): glibc's own rule
+    from the start, up to its ceiling. Linux with glibc only; elsewhere (musl, macOS) nothing
+    changes."""
     if size <= 0 or not sys.platform.startswith("linux"):
         return False
     try:
