@@ -81,6 +81,7 @@ class TestGatewayUsesIt:
         path = self._config(tmp_path)
 
         assert 0 == main(["serve", "--config", str(path), "--port", "9999"])
+        monkeypatch.delenv(server.SUPERVISOR_ENV, raising=False)  # (no watchdog in here)
         monkeypatch.setenv(
             server.CONFIG_ENV, str(self._config(tmp_path, "gateway: {keep_free_bytes: 0}\n"))
         )
