@@ -123,20 +123,19 @@ class TestOneResolution:
         monkeypatch.setattr(FamilyRegistry, "resolve", counting)
         mimo = agent_emulator("mimo", rounds=3)
         pipe = Pipeline([ToolPairing(), ThinkingRoundTrip()])
-        client = anthropic.Anthropic(
+        with anthropic.Anthropic(  # closed: its pooled socket is not left to a later test
             base_url=mimo.base_url,
             api_key="test",
             max_retries=0,
             middleware=[PipelineMiddleware(pipe, base_url=RELAY)],
-        )
-
-        steps = run_tool_loop(
-            client,
-            [U()],
-            model="mimo-v2.5-pro",
-            max_tokens=100,
-            tools=[{"name": "run", "input_schema": {"type": "object"}}],
-        )
+        ) as client:
+            steps = run_tool_loop(
+                client,
+                [U()],
+                model="mimo-v2.5-pro",
+                max_tokens=100,
+                tools=[{"name": "run", "input_schema": {"type": "object"}}],
+            )
 
         assert "end_turn" == steps[-1].stop_reason
         assert len(steps) == len(asked)
