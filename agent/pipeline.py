@@ -252,8 +252,9 @@ class Pipeline:
         InvalidResponse (a TypeError), never silently passed over. A store that cannot take it
         (StoreError: a full disk, a file gone read-only) is logged as a warning, not raised:
         observing never fails the agent's call."""
-        body = response_json(response_body)
-        resolved = self.resolve(request)
+        body = response_body if type(response_body) is dict else response_json(response_body)
+        # (resolved before it was sent, as it is when an adapter observes: no call to resolve)
+        resolved = request if request.resolved is not None else self.resolve(request)
         for observer in self._observers:
             try:
                 observer.observe(resolved, body)

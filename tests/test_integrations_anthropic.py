@@ -136,16 +136,16 @@ class TestObservingAnswers:
     ) -> None:
         """An answer without a thinking block costs a substring search, not a parse: there
         is nothing in it for the store."""
-        from agent.integrations._sse import loads
+        from agent.inputs import read_bytes
         from agent.store import MemoryStore
 
         calls: list[bytes] = []
 
         def counting(raw: bytes) -> Any:
             calls.append(raw)
-            return loads(raw)
+            return read_bytes(raw)
 
-        monkeypatch.setattr("agent.integrations.anthropic.loads", counting)
+        monkeypatch.setattr("agent.integrations.anthropic.read_bytes", counting)
         store = MemoryStore()
         pipeline = Pipeline([ToolPairing(), ThinkingRoundTrip(store=store)])
         middleware = PipelineMiddleware(pipeline, base_url=RELAY)

@@ -25,6 +25,7 @@ from anthropic import APIRequest, APIResponse, AsyncAPIResponse, AsyncCallNext, 
 
 from agent.config import Config, ProviderConfig, load_config
 from agent.errors import ConfigError, InvalidRequest
+from agent.inputs import read_bytes
 from agent.integrations._sse import MessageAccumulator, loads
 from agent.integrations._tee import AsyncTeeStream, TeeStream, decoder
 from agent.integrations.offloop import SharedStores, Then
@@ -128,8 +129,13 @@ class PipelineMiddleware(anthropic.Middleware):
     def _observe_raw(self, sent: Request, raw: bytes) -> None:
         """Observe a plain answer; one with no thinking block is not even parsed (the store
         keeps only thinking: most calls without thinking cost a substring search)."""
-        if b"thinking" in raw:
-            self._observe(sent, loads(raw))
+        if b"thinking" not in raw:
+            return
+        try:  # (``read_bytes`` itself, not ``loads``: two calls fewer after every call)
+            message = read_bytes(raw)[0]
+        except ValueError:  # no JSON, or nested past the bound: nothing to observe
+            return
+        self._observe(sent, message)
 
     def _settle(self, response: Any, stream: bool, sent: Request) -> bool:
         """Observe a successful stream as it is read (True), or say it failed (False)."""
