@@ -153,7 +153,7 @@ class Pipeline:
         """The one loop of a call, ``counted`` and ``explain``: the request resolved, and what
         the chain made of it (``request`` itself when nothing changed); each middleware
         records its decisions in ``notes(its name)``."""
-        resolved = current = self.resolve(request)
+        resolved = current = request if request.resolved is not None else self.resolve(request)
         for name, step in self._steps:
             current = step(current, notes(name))
         if current.body is request.body and current.base_url == request.base_url:

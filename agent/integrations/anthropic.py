@@ -49,8 +49,18 @@ __all__ = [
 
 
 def _is_messages(request: APIRequest) -> bool:
-    path = request.url.split("?", 1)[0].rstrip("/")
-    return request.method.lower() == "post" and path.endswith("/v1/messages")
+    """Whether a request is a ``POST .../v1/messages`` (the few URLs a client calls are kept)."""
+    key = (request.method, request.url)
+    known = _MESSAGES.get(key)
+    if known is None:
+        if len(_MESSAGES) >= 256:
+            _MESSAGES.clear()
+        path = key[1].split("?", 1)[0].rstrip("/")
+        known = _MESSAGES[key] = key[0].lower() == "post" and path.endswith("/v1/messages")
+    return known
+
+
+_MESSAGES: dict[tuple[str, str], bool] = {}
 
 
 class PipelineMiddleware(anthropic.Middleware):

@@ -67,7 +67,7 @@ def run(call: Call) -> Request:
         if new is not message:
             changes[i] = REMOVE if new is None else new
     out = rebuild(messages, changes) if changes else None
-    if any("." in f for f in call.dialect.rejects):
+    if call.dialect.rejects and any("." in f for f in call.dialect.rejects):
         out = _without_block_fields(call, out if out is not None else messages) or out
     last = continued_turn(history, changes)
     if call.mode.checks_signatures and last is not None:

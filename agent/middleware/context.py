@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple, Protocol
 
 from attrs import evolve
@@ -22,6 +23,13 @@ class Note(NamedTuple):
     action: Action
     reason: str
     args: tuple[Any, ...] = ()
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_own(family: str) -> tuple[Note, ...]:
+    """The explain entry of an own signed block kept (made once per family, not per call)."""
+    reason = ("own signed thinking passed back verbatim, in order", family)
+    return (Note("", Action.KEPT, "{} ({})", reason),)
 
 
 HOW_TO_SET = (
@@ -179,14 +187,7 @@ class Call:
         self.last_origin: Origin | None = None  # most blocks share one origin: the last trusted
         # the explain entries of the common cases, made once per call (a policy's, by key)
         self.plain_notes: dict[object, tuple[Note, ...]] = {}
-        self.kept_own: tuple[Note, ...] = (
-            Note(
-                "",
-                Action.KEPT,
-                "{} ({})",
-                ("own signed thinking passed back verbatim, in order", self.family.name),
-            ),
-        )
+        self.kept_own = _kept_own(self.family.name)
 
     @property
     def target(self) -> str:

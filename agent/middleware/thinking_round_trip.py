@@ -169,7 +169,7 @@ class ThinkingRoundTrip:
 
     def transform(self, request: Request, notes: Notes) -> Request:
         """Like ``__call__``, recording each decision in ``notes``."""
-        start = resolve(request)
+        start = request if request.resolved is not None else resolve(request)
         # the host's switch first: the pass then sees what the host will do (Kimi with
         # thinking.keep all wants reasoning on every assistant message)
         resolved = preserved(start, notes) if self.preserve_reasoning else start

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from attrs import define, field
@@ -74,9 +73,7 @@ class MemoryStore:
         """Remember one observed turn, evicting the oldest past either bound."""
         # copies of the blocks: what the agent later does to its response objects does not
         # change what is kept
-        blocks = tuple([(dict(block), position) for block, position in turn.blocks])
-        details = tuple([dict(item) for item in turn.details]) if turn.details else ()
-        size = _size(blocks, details, turn)
+        blocks, details, size = _copied(turn)
         if size > self.max_bytes:
             return  # larger than the whole bound: keeping it would evict everything
         with self._lock:
@@ -168,18 +165,31 @@ class MemoryStore:
 _BLOCK_CHARGE = 256
 
 
-def _size(
-    blocks: tuple[tuple[Mapping[str, Any], int], ...],
-    details: tuple[Mapping[str, Any], ...],
+def _copied(
     turn: StoredTurn,
-) -> int:
-    """The bytes a turn is counted as: its strings' lengths plus a charge per block."""
+) -> tuple[tuple[tuple[dict[str, Any], int], ...], tuple[dict[str, Any], ...], int]:
+    """Copies of a turn's blocks and details, and the bytes the turn is counted as: its
+    strings' lengths plus a charge per block (copied and counted in one loop: it runs after
+    every call)."""
     size = _BLOCK_CHARGE + len(turn.reasoning or "") + 64 * len(turn.tool_ids)
-    for text in (*turn.tool_ids, *turn.signatures):
+    for text in turn.tool_ids:
+        size += len(text)
+    for text in turn.signatures:
         size += len(text) if text else 0
-    for item in (*(b for b, _ in blocks), *details):
+    blocks = []
+    for block, position in turn.blocks:
+        copy = dict(block)
+        blocks.append((copy, position))
         size += _BLOCK_CHARGE
-        for value in item.values():
+        for value in copy.values():
             if isinstance(value, str):
                 size += len(value)
-    return size
+    details = []
+    for item in turn.details:
+        copy = dict(item)
+        details.append(copy)
+        size += _BLOCK_CHARGE
+        for value in copy.values():
+            if isinstance(value, str):
+                size += len(value)
+    return tuple(blocks), tuple(details), size
