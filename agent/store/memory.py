@@ -174,8 +174,8 @@ def _copied(
     size = _BLOCK_CHARGE + len(turn.reasoning or "") + 64 * len(turn.tool_ids)
     for text in turn.tool_ids:
         size += len(text)
-    for text in turn.signatures:
-        size += len(text) if text else 0
+    for signature in turn.signatures:
+        size += len(signature) if signature else 0
     blocks = []
     for block, position in turn.blocks:
         copy = dict(block)
