@@ -143,8 +143,10 @@ class Pipeline:
     def resolve(self, request: Request) -> Request:
         """``request`` with its model family and host dialect resolved (the same object if it
         already was), with what the host's errors taught folded in."""
+        if request.resolved is not None:
+            return request  # (resolved before: the chain's steps, and observing what was sent)
         out = resolve(request, self.families, self.family, self.dialect)
-        if out is request or not self._lessons:
+        if not self._lessons:
             return out
         match = self._lessons.apply(out.match)
         return out if match is out.match else evolve(out, resolved=match)
@@ -153,7 +155,7 @@ class Pipeline:
         """The one loop of a call, ``counted`` and ``explain``: the request resolved, and what
         the chain made of it (``request`` itself when nothing changed); each middleware
         records its decisions in ``notes(its name)``."""
-        resolved = current = request if request.resolved is not None else self.resolve(request)
+        resolved = current = self.resolve(request)
         for name, step in self._steps:
             current = step(current, notes(name))
         if current.body is request.body and current.base_url == request.base_url:
@@ -253,8 +255,7 @@ class Pipeline:
         (StoreError: a full disk, a file gone read-only) is logged as a warning, not raised:
         observing never fails the agent's call."""
         body = response_body if type(response_body) is dict else response_json(response_body)
-        # (resolved before it was sent, as it is when an adapter observes: no call to resolve)
-        resolved = request if request.resolved is not None else self.resolve(request)
+        resolved = self.resolve(request)
         for observer in self._observers:
             try:
                 observer.observe(resolved, body)

@@ -14,6 +14,7 @@ deep-copied: the new request shares every unchanged message.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 from collections.abc import Callable, Mapping
@@ -49,18 +50,14 @@ __all__ = [
 
 
 def _is_messages(request: APIRequest) -> bool:
-    """Whether a request is a ``POST .../v1/messages`` (the few URLs a client calls are kept)."""
-    key = (request.method, request.url)
-    known = _MESSAGES.get(key)
-    if known is None:
-        if len(_MESSAGES) >= 256:
-            _MESSAGES.clear()
-        path = key[1].split("?", 1)[0].rstrip("/")
-        known = _MESSAGES[key] = key[0].lower() == "post" and path.endswith("/v1/messages")
-    return known
+    return _messages_call(request.method, request.url)
 
 
-_MESSAGES: dict[tuple[str, str], bool] = {}
+@functools.lru_cache(maxsize=256)  # asked on every call, of the few URLs a client calls
+def _messages_call(method: str, url: str) -> bool:
+    """Whether ``method url`` is a ``POST .../v1/messages``."""
+    path = url.split("?", 1)[0].rstrip("/")
+    return method.lower() == "post" and path.endswith("/v1/messages")
 
 
 class PipelineMiddleware(anthropic.Middleware):

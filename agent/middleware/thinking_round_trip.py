@@ -228,7 +228,7 @@ class ThinkingRoundTrip:
         anything that is not a response object (None, a list, text) is passed over."""
         if type(response_body) is not dict and not isinstance(response_body, Mapping):
             return
-        match = request.resolved or resolve(request).match
+        match = request.match
         origin = _origin(match.family.name, match.host, match.model, upstream(match, response_body))
         turn = _OBSERVED[request.api](origin, response_body)
         if turn is not None:

@@ -169,27 +169,15 @@ def _copied(
     turn: StoredTurn,
 ) -> tuple[tuple[tuple[dict[str, Any], int], ...], tuple[dict[str, Any], ...], int]:
     """Copies of a turn's blocks and details, and the bytes the turn is counted as: its
-    strings' lengths plus a charge per block (copied and counted in one loop: it runs after
-    every call)."""
+    strings' lengths plus a charge per block."""
+    blocks = tuple([(dict(block), position) for block, position in turn.blocks])
+    details = tuple([dict(item) for item in turn.details])
     size = _BLOCK_CHARGE + len(turn.reasoning or "") + 64 * len(turn.tool_ids)
-    for text in turn.tool_ids:
-        size += len(text)
-    for signature in turn.signatures:
-        size += len(signature) if signature else 0
-    blocks = []
-    for block, position in turn.blocks:
-        copy = dict(block)
-        blocks.append((copy, position))
+    for text in (*turn.tool_ids, *turn.signatures):
+        size += len(text) if text else 0
+    for item in (*[block for block, _ in blocks], *details):
         size += _BLOCK_CHARGE
-        for value in copy.values():
+        for value in item.values():
             if isinstance(value, str):
                 size += len(value)
-    details = []
-    for item in turn.details:
-        copy = dict(item)
-        details.append(copy)
-        size += _BLOCK_CHARGE
-        for value in copy.values():
-            if isinstance(value, str):
-                size += len(value)
-    return tuple(blocks), tuple(details), size
+    return blocks, details, size
