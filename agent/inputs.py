@@ -53,17 +53,18 @@ _COUNTED = 4096
 def _checked(value: Any, text: str | bytes, size: int) -> Any:
     # a text shorter than two characters per level cannot hold that many: no walk (stream
     # events); a small one with fewer opening brackets than levels neither (small answers)
-    if size <= 2 * MAX_DEPTH or (size <= _COUNTED and _openers(text) <= MAX_DEPTH):
+    if size <= 2 * MAX_DEPTH:
         return value
+    if size <= _COUNTED:  # (counted here, not in a helper: it runs after every call)
+        if isinstance(text, str):
+            openers = text.count("[") + text.count("{")
+        else:
+            openers = text.count(b"[") + text.count(b"{")
+        if openers <= MAX_DEPTH:
+            return value
     if too_deep(value):
         raise ValueError(TOO_DEEP)
     return value
-
-
-def _openers(text: str | bytes) -> int:
-    if isinstance(text, str):
-        return text.count("[") + text.count("{")
-    return text.count(b"[") + text.count(b"{")
 
 
 def loads(text: str | bytes, *, parse_constant: Callable[[str], Any] | None = None) -> Any:

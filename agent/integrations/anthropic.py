@@ -142,7 +142,11 @@ class PipelineMiddleware(anthropic.Middleware):
             message = read_bytes(raw)[0]
         except ValueError:  # no JSON, or nested past the bound: nothing to observe
             return
-        self._observe(sent, message)
+        if type(message) is dict and message.get("type") == "message":
+            try:  # (``_observe``'s work, written here: it runs after every plain call)
+                self.pipeline.observe(sent, message)
+            except Exception:  # observing must never break the agent's call
+                log.exception("observing a response failed")
 
     def _settle(self, response: Any, stream: bool, sent: Request) -> bool:
         """Observe a successful stream as it is read (True), or say it failed (False)."""

@@ -46,8 +46,6 @@ class MemoryStore:
     _by_signature: dict[str, tuple[int, Origin]] = field(init=False, factory=dict)
     _by_text: dict[str, tuple[int, Origin]] = field(init=False, factory=dict)
     _by_tool: dict[str, int] = field(init=False, factory=dict)
-    # one shared Origin object per origin, with how many kept turns use it
-    _origins: dict[Origin, tuple[Origin, int]] = field(init=False, factory=dict)
     _rejected: OrderedDict[str, None] = field(init=False, factory=OrderedDict)
     _rejected_view: frozenset[str] = field(init=False, default=frozenset())
     _lock: threading.Lock = field(init=False, factory=threading.Lock)
@@ -73,31 +71,21 @@ class MemoryStore:
         """Remember one observed turn, evicting the oldest past either bound."""
         # copies of the blocks: what the agent later does to its response objects does not
         # change what is kept
-        blocks, details, size = _copied(turn)
+        turn, size = _copied(turn)
         if size > self.max_bytes:
             return  # larger than the whole bound: keeping it would evict everything
+        origin = turn.origin
         with self._lock:
-            shared, uses = self._origins.get(turn.origin, (turn.origin, 0))
-            self._origins[shared] = (shared, uses + 1)
-            turn = StoredTurn(
-                shared,
-                blocks,
-                turn.reasoning,
-                turn.tool_ids,
-                turn.size,
-                details,
-                turn.signatures,
-            )
             key = self._next
-            self._next += 1
+            self._next = key + 1
             self._turns[key] = turn
             self._sizes[key] = size
             self._bytes += size
             for sig, text in keys_of(turn):
                 if sig:
-                    self._by_signature[sig] = (key, shared)
+                    self._by_signature[sig] = (key, origin)
                 if text:
-                    self._by_text[text] = (key, shared)
+                    self._by_text[text] = (key, origin)
             for tool_id in turn.tool_ids:
                 self._by_tool[tool_id] = key
             while len(self._turns) > self.max_turns or self._bytes > self.max_bytes:
@@ -114,11 +102,6 @@ class MemoryStore:
         for tool_id in turn.tool_ids:
             if self._by_tool.get(tool_id) == key:
                 del self._by_tool[tool_id]
-        shared, uses = self._origins[turn.origin]
-        if uses == 1:
-            del self._origins[turn.origin]
-        else:
-            self._origins[turn.origin] = (shared, uses - 1)
 
     def _turn(self, index: dict[str, int], key: str) -> StoredTurn | None:
         # dict reads are atomic under the GIL; a turn evicted meanwhile reads as "not seen"
@@ -165,19 +148,38 @@ class MemoryStore:
 _BLOCK_CHARGE = 256
 
 
-def _copied(
-    turn: StoredTurn,
-) -> tuple[tuple[tuple[dict[str, Any], int], ...], tuple[dict[str, Any], ...], int]:
-    """Copies of a turn's blocks and details, and the bytes the turn is counted as: its
-    strings' lengths plus a charge per block."""
-    blocks = tuple([(dict(block), position) for block, position in turn.blocks])
-    details = tuple([dict(item) for item in turn.details])
+def _copied(turn: StoredTurn) -> tuple[StoredTurn, int]:
+    """The turn with copies of its blocks and details, and the bytes it is counted as: its
+    strings' lengths plus a charge per block (one function with plain loops: it runs after
+    every call)."""
     size = _BLOCK_CHARGE + len(turn.reasoning or "") + 64 * len(turn.tool_ids)
-    for text in (*turn.tool_ids, *turn.signatures):
-        size += len(text) if text else 0
-    for item in (*[block for block, _ in blocks], *details):
+    for tool_id in turn.tool_ids:
+        size += len(tool_id)
+    for signature in turn.signatures:
+        size += len(signature) if signature else 0
+    blocks: list[tuple[dict[str, Any], int]] = []
+    for block, position in turn.blocks:
+        copy = dict(block)
+        blocks.append((copy, position))
         size += _BLOCK_CHARGE
-        for value in item.values():
+        for value in copy.values():
             if isinstance(value, str):
                 size += len(value)
-    return blocks, details, size
+    details: list[dict[str, Any]] = []
+    for item in turn.details:
+        copy = dict(item)
+        details.append(copy)
+        size += _BLOCK_CHARGE
+        for value in copy.values():
+            if isinstance(value, str):
+                size += len(value)
+    kept = StoredTurn(
+        turn.origin,
+        tuple(blocks),
+        turn.reasoning,
+        turn.tool_ids,
+        turn.size,
+        tuple(details),
+        turn.signatures,
+    )
+    return kept, size

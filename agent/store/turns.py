@@ -112,7 +112,9 @@ def keys_of(turn: StoredTurn) -> list[tuple[str | None, str | None]]:
                 text if isinstance(text, str) and text.strip() else None,
             )
         )
-    keys.extend((signature, None) for signature in turn.signatures if signature)
+    for signature in turn.signatures:  # (a loop: a generator is one more call, every call)
+        if signature:
+            keys.append((signature, None))
     return keys
 
 
