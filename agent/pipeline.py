@@ -164,7 +164,13 @@ class Pipeline:
 
     def __call__(self, request: Request) -> Request:
         """Run the chain; a request that needs no change comes back as the same object."""
-        return self._chain(request, _silent)[1]
+        # (``_chain``'s loop, written here with the silent notes: it runs before every call)
+        current = request if request.resolved is not None else self.resolve(request)
+        for _, step in self._steps:
+            current = step(current, SILENT)
+        if current.body is request.body and current.base_url == request.base_url:
+            return request
+        return current
 
     def counted(self, request: Request) -> tuple[Request, dict[str, int]]:
         """Run the chain like ``__call__`` (the same object back when nothing changes) and
@@ -255,7 +261,7 @@ class Pipeline:
         (StoreError: a full disk, a file gone read-only) is logged as a warning, not raised:
         observing never fails the agent's call."""
         body = response_body if type(response_body) is dict else response_json(response_body)
-        resolved = self.resolve(request)
+        resolved = request if request.resolved is not None else self.resolve(request)
         for observer in self._observers:
             try:
                 observer.observe(resolved, body)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
-from attrs import Attribute, field, frozen
+from attrs import field, frozen
 
 from agent.errors import InvalidRequest, json_kind
 from agent.explain import JSONObject
@@ -14,33 +13,16 @@ from agent.history import History, scan
 from agent.wire import APIS, safe_url, thinking_requested
 
 
-def _check_api(_: object, __: Attribute[str], value: object) -> None:
-    if value not in APIS:
-        raise InvalidRequest("api", f"expected one of {', '.join(APIS)}, got {json_kind(value)}")
-
-
-def _check_body(_: object, __: Attribute[Any], value: object) -> None:
-    if type(value) is not dict and not isinstance(value, Mapping):
-        raise InvalidRequest("", f"the body must be a JSON object, got {json_kind(value)}")
-
-
-def _check_base_url(_: object, __: Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, str):
-        raise InvalidRequest("base_url", f"expected a URL string or None, got {json_kind(value)}")
-
-
 def _url_repr(url: str | None) -> str:
     return repr(safe_url(url))
 
 
-def _check_family(_: object, __: Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, str):
-        raise InvalidRequest("family", f"expected a family name or None, got {json_kind(value)}")
-
-
-def _check_dialect(_: object, __: Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, str):
-        raise InvalidRequest("dialect", f"expected a dialect name or None, got {json_kind(value)}")
+#: What each optional string field holds, for its error.
+_OPTIONAL_STRINGS = (
+    ("base_url", "a URL string"),
+    ("family", "a family name"),
+    ("dialect", "a dialect name"),
+)
 
 
 def _signatures(items: Iterable[str]) -> frozenset[str]:
@@ -77,14 +59,14 @@ class Request:
             detection by host.
     """
 
-    api: str = field(validator=_check_api)
-    body: JSONObject = field(validator=_check_body)
-    base_url: str | None = field(default=None, validator=_check_base_url, repr=_url_repr)
+    api: str
+    body: JSONObject
+    base_url: str | None = field(default=None, repr=_url_repr)
     provider: str | None = None
-    family: str | None = field(default=None, validator=_check_family)
+    family: str | None = None
     resolved: FamilyMatch | None = field(default=None, eq=False, repr=False)
     dead_signatures: frozenset[str] = field(default=frozenset(), converter=_signatures, repr=False)
-    dialect: str | None = field(default=None, validator=_check_dialect)
+    dialect: str | None = None
     # the one walk over the body, made on first use and shared by every middleware
     _history: History | None = field(default=None, init=False, eq=False, repr=False)
 
@@ -107,6 +89,20 @@ class Request:
             history = scan(self.api, self.body)
             object.__setattr__(self, "_history", history)
         return history
+
+    def __attrs_post_init__(self) -> None:
+        # every field's check in one method, not one validator per field: a request is built
+        # twice before every call, and each validator is one more call
+        if self.api not in APIS:
+            raise InvalidRequest(
+                "api", f"expected one of {', '.join(APIS)}, got {json_kind(self.api)}"
+            )
+        if type(self.body) is not dict and not isinstance(self.body, Mapping):
+            raise InvalidRequest("", f"the body must be a JSON object, got {json_kind(self.body)}")
+        for name, what in _OPTIONAL_STRINGS:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise InvalidRequest(name, f"expected {what} or None, got {json_kind(value)}")
 
 
 def with_history(request: Request, history: History) -> Request:

@@ -174,11 +174,14 @@ class ThinkingRoundTrip:
         # thinking.keep all wants reasoning on every assistant message)
         resolved = preserved(start, notes) if self.preserve_reasoning else start
         run = _RUNS[request.api]
+        if getattr(self.store, "local", False) is True:  # (``view``'s first case, inline)
+            out = run(Call(self, resolved, notes, self.store))
+            return request if out is start else out
         view = self.view(resolved)
         lookups = CURRENT.get()
         if isinstance(view, Found) and (lookups is None or lookups.sync):
             out = self._fetching(run, resolved, notes, view, lookups or Lookups(sync=True))
-        else:  # answers from memory, or fetched before the chain (its transport fetches more)
+        else:  # fetched before the chain (its transport fetches more)
             out = run(Call(self, resolved, notes, view))
         return request if out is start else out
 
@@ -229,7 +232,8 @@ class ThinkingRoundTrip:
         if type(response_body) is not dict and not isinstance(response_body, Mapping):
             return
         match = request.match
-        origin = _origin(match.family.name, match.host, match.model, upstream(match, response_body))
+        served = upstream(match, response_body) if match.dialect.bound_to == "provider" else None
+        origin = _origin(match.family.name, match.host, match.model, served)
         turn = _OBSERVED[request.api](origin, response_body)
         if turn is not None:
             try:
