@@ -89,12 +89,15 @@ def scan(api: str, body: Mapping[str, Any]) -> History:
         if items is not None and not isinstance(items, str | list):
             raise InvalidRequest("input", f"expected a list of items, got {json_kind(items)}")
         return History([])
-    messages = message_list(body)
+    messages = body.get("messages")  # (``message_list``'s check, inline: on every call)
+    if not isinstance(messages, list):
+        messages = message_list(body)  # (raises, naming what it is)
     history = History(messages)
     thread = body.get("thread")
-    history.partial = isinstance(thread, Mapping) and thread.get("type") == "continue"
+    if thread is not None:  # (most bodies have none: no abstract isinstance on every call)
+        history.partial = isinstance(thread, Mapping) and thread.get("type") == "continue"
     if api == "anthropic_messages":
-        _scan_anthropic(history)
+        _facts_anthropic(history, 0, (-1, -1, None))
     else:
         _scan_chat(history)
     return history
@@ -123,18 +126,10 @@ def grown(api: str, body: Mapping[str, Any], before: History | None) -> History:
     h.partial = isinstance(thread, Mapping) and thread.get("type") == "continue"
     start = len(before.messages)
     if api == "anthropic_messages":
-        _scan_anthropic(h, start, walk[2:])
+        _facts_anthropic(h, start, walk[2:])
     else:
         _scan_chat(h, start, walk[2:])
     return h
-
-
-def _scan_anthropic(h: History, start: int = 0, state: tuple[Any, ...] = (-1, -1, None)) -> None:
-    try:
-        _facts_anthropic(h, start, state)
-    except _Malformed:
-        _validate_anthropic(h.messages)
-        raise InvalidRequest("messages", "malformed") from None  # pragma: no cover
 
 
 class _Malformed(Exception):
@@ -143,9 +138,8 @@ class _Malformed(Exception):
 
 def _facts_anthropic(h: History, start: int, state: tuple[Any, ...]) -> None:
     """The facts, in one pass over every block from message ``start`` on (``state``: the
-    walk's after the ones before it); anything malformed raises _Malformed (and
-    ``_validate_anthropic`` then says what is wrong where). The hot loop of every call, so
-    both block loops are written inline."""
+    walk's after the ones before it); on anything malformed ``_validate_anthropic`` says what
+    is wrong where. The hot loop of every call: both block loops are written inline."""
     last_real_user, latest_real_user, pending = state  # pending: the previous turn's tool ids
     last_assistant, paired = h.last_assistant, h.paired
     try:
@@ -196,8 +190,9 @@ def _facts_anthropic(h: History, start: int, state: tuple[Any, ...]) -> None:
                     h.thinking[i] = thinking
                 if uses is not None:
                     h.calls[i] = pending = uses
-    except (TypeError, KeyError, AttributeError):
-        raise _Malformed from None
+    except (TypeError, KeyError, AttributeError, _Malformed):
+        _validate_anthropic(h.messages)
+        raise InvalidRequest("messages", "malformed") from None  # pragma: no cover
     h._walk = ("anthropic_messages", paired, last_real_user, latest_real_user, pending)
     h.paired = paired and not pending
     _bounds(h, last_assistant, last_real_user, latest_real_user)

@@ -91,7 +91,10 @@ def read_bytes(raw: bytes) -> tuple[Any, bool]:
         except (_FAST_ERROR, RecursionError):
             pass
         else:
-            return _checked(value, raw, len(raw)), False
+            size = len(raw)  # (a small answer's brackets counted here: after every call)
+            if size <= _COUNTED and raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+                return value, False
+            return _checked(value, raw, size), False
     try:
         value = json.loads(raw)
     except RecursionError:

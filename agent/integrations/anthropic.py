@@ -49,10 +49,6 @@ __all__ = [
 ]
 
 
-def _is_messages(request: APIRequest) -> bool:
-    return _messages_call(request.method, request.url)
-
-
 @functools.lru_cache(maxsize=256)  # asked on every call, of the few URLs a client calls
 def _messages_call(method: str, url: str) -> bool:
     """Whether ``method url`` is a ``POST .../v1/messages``."""
@@ -90,30 +86,29 @@ class PipelineMiddleware(anthropic.Middleware):
     def _prepare(self, request: APIRequest) -> tuple[APIRequest, Request, Request] | None:
         """(the request to send, ours resolved, what the pipeline made of it), or None."""
         body = request.json
-        if not _is_messages(request) or not isinstance(body, Mapping):
+        if not _messages_call(request.method, request.url):
             return None
+        if type(body) is not dict and not isinstance(body, Mapping):
+            return None
+        model = body.get("model")
         try:
-            return self._run(request, body)
+            ours = self.pipeline.resolve(
+                Request(
+                    "anthropic_messages",
+                    body,
+                    self.base_url,
+                    self.provider,
+                    self._learned.get(model) if isinstance(model, str) else None,
+                )
+            )
+            out = self.pipeline(ours)  # ``ours`` itself when nothing changes: still resolved
         except InvalidRequest as exc:
             # a body the pipeline cannot read goes as the agent wrote it: the provider, not
             # this library, answers it (do no harm); the path, never the value, is logged
             log.warning("request body not read by the pipeline, sent as is (%s)", exc.where)
             return None
-
-    def _run(
-        self, request: APIRequest, body: Mapping[str, Any]
-    ) -> tuple[APIRequest, Request, Request]:
-        model = body.get("model")
-        ours = self.pipeline.resolve(
-            Request(
-                api="anthropic_messages",
-                base_url=self.base_url,
-                body=body,
-                provider=self.provider,
-                family=self._learned.get(model) if isinstance(model, str) else None,
-            )
-        )
-        out = self.pipeline(ours)  # ``ours`` itself when nothing changes: still resolved
+        if out is ours:  # (nothing to copy: no call to ``_with_body``)
+            return request, ours, out
         return _with_body(request, out.body), ours, out
 
     def _recover(self, ours: Request, sent: Request, status: int, raw: bytes) -> Request | None:

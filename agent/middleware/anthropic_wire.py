@@ -77,7 +77,7 @@ def run(call: Call) -> Request:
             new_body = _missing_loop_thinking(call, f"messages[{last}].content[0]", body)
             if new_body is not call.request.body:
                 return call.finish(None, new_body)
-    return call.finish(out)
+    return call.request if out is None else call.finish(out)
 
 
 def _left_out(call: Call, policy: Policy) -> Callable[[int], bool]:
@@ -395,6 +395,6 @@ def _starts_with_thinking(message: Mapping[str, Any]) -> bool:
     return (
         isinstance(content, list)
         and bool(content)
-        and isinstance(content[0], Mapping)
+        and (type(content[0]) is dict or isinstance(content[0], Mapping))
         and content[0].get("type") in THINKING_TYPES
     )

@@ -231,7 +231,7 @@ class ThinkingRoundTrip:
         anything that is not a response object (None, a list, text) is passed over."""
         if type(response_body) is not dict and not isinstance(response_body, Mapping):
             return
-        match = request.match
+        match = request.resolved or request.match
         served = upstream(match, response_body) if match.dialect.bound_to == "provider" else None
         origin = _origin(match.family.name, match.host, match.model, served)
         turn = _OBSERVED[request.api](origin, response_body)

@@ -70,8 +70,36 @@ class MemoryStore:
     def record(self, turn: StoredTurn) -> None:
         """Remember one observed turn, evicting the oldest past either bound."""
         # copies of the blocks: what the agent later does to its response objects does not
-        # change what is kept
-        turn, size = _copied(turn)
+        # change what is kept; counted as their strings' lengths plus a charge per block
+        # (copied and counted in this one method, with plain loops: it runs after every call)
+        size = _BLOCK_CHARGE + len(turn.reasoning or "") + 64 * len(turn.tool_ids)
+        for tool_id in turn.tool_ids:
+            size += len(tool_id)
+        for signature in turn.signatures:
+            size += len(signature) if signature else 0
+        blocks: list[tuple[dict[str, Any], int]] = []
+        for block, position in turn.blocks:
+            blocks.append((copy := dict(block), position))
+            size += _BLOCK_CHARGE
+            for value in copy.values():
+                if isinstance(value, str):
+                    size += len(value)
+        details: list[dict[str, Any]] = []
+        for item in turn.details:
+            details.append(copy := dict(item))
+            size += _BLOCK_CHARGE
+            for value in copy.values():
+                if isinstance(value, str):
+                    size += len(value)
+        turn = StoredTurn(
+            turn.origin,
+            tuple(blocks),
+            turn.reasoning,
+            turn.tool_ids,
+            turn.size,
+            tuple(details),
+            turn.signatures,
+        )
         if size > self.max_bytes:
             return  # larger than the whole bound: keeping it would evict everything
         origin = turn.origin
@@ -146,40 +174,3 @@ class MemoryStore:
 
 #: what a kept block costs beyond its strings (the dict, the tuple, the index entries)
 _BLOCK_CHARGE = 256
-
-
-def _copied(turn: StoredTurn) -> tuple[StoredTurn, int]:
-    """The turn with copies of its blocks and details, and the bytes it is counted as: its
-    strings' lengths plus a charge per block (one function with plain loops: it runs after
-    every call)."""
-    size = _BLOCK_CHARGE + len(turn.reasoning or "") + 64 * len(turn.tool_ids)
-    for tool_id in turn.tool_ids:
-        size += len(tool_id)
-    for signature in turn.signatures:
-        size += len(signature) if signature else 0
-    blocks: list[tuple[dict[str, Any], int]] = []
-    for block, position in turn.blocks:
-        copy = dict(block)
-        blocks.append((copy, position))
-        size += _BLOCK_CHARGE
-        for value in copy.values():
-            if isinstance(value, str):
-                size += len(value)
-    details: list[dict[str, Any]] = []
-    for item in turn.details:
-        copy = dict(item)
-        details.append(copy)
-        size += _BLOCK_CHARGE
-        for value in copy.values():
-            if isinstance(value, str):
-                size += len(value)
-    kept = StoredTurn(
-        turn.origin,
-        tuple(blocks),
-        turn.reasoning,
-        turn.tool_ids,
-        turn.size,
-        tuple(details),
-        turn.signatures,
-    )
-    return kept, size
