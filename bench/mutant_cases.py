@@ -381,8 +381,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "gateway: a resent history's facts go on from where the walk of the one before ended",
         "agent/history.py",
-        "        _scan_anthropic(h, start, walk[2:])",
-        "        _scan_anthropic(h, start, (-1, -1, None))",
+        "        _facts_anthropic(h, start, walk[2:])",
+        "        _facts_anthropic(h, start, (-1, -1, None))",
         ("tests/test_history_grown.py", "tests/test_resent.py"),
     ),
     Mutant(
