@@ -92,10 +92,15 @@ def tool_call_ids(calls: object) -> tuple[str, ...]:
     return tuple(c["id"] for c in calls if isinstance(c, Mapping) and isinstance(c.get("id"), str))
 
 
+#: The JSON scalars but null (a tuple, not ``str | bool | ...``: a union is built anew each time
+#: that expression runs, and ``plain_json`` runs on every observed block).
+_SCALARS = (str, bool, int, float)
+
+
 def plain_json(value: object, depth: int = 32) -> bool:
     """Whether ``value`` is plain JSON (str keys; str, number, bool, None, list, dict), at
     most ``depth`` levels deep: what a store may keep and a later request send."""
-    if value is None or isinstance(value, str | bool | int | float):
+    if value is None or isinstance(value, _SCALARS):
         return True
     if depth <= 0:
         return False
@@ -104,7 +109,7 @@ def plain_json(value: object, depth: int = 32) -> bool:
             if type(k) is not str or (type(v) is not str and not plain_json(v, depth - 1)):
                 return False
         return True
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         return all(plain_json(v, depth - 1) for v in value)
     return False
 
