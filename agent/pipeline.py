@@ -12,6 +12,7 @@ from agent.errors import InvalidOption, InvalidResponse, StoreError, shown
 from agent.explain import SILENT, Action, Explanation, Notes, Tally
 from agent.families import FamilyRegistry
 from agent.lessons import HostLessons, learn_rule
+from agent.middleware.settled import settled_check
 from agent.recovery import ThinkingError, classify
 from agent.request import Request, resolve
 
@@ -126,6 +127,8 @@ class Pipeline:
     _learners: tuple[Learning, ...] = field(init=False, repr=False, eq=False)
     _routers: tuple[Rerouting, ...] = field(init=False, repr=False, eq=False)
     _steps: tuple[tuple[str, Step], ...] = field(init=False, repr=False, eq=False)
+    # the default chain's one-walk check for a request it leaves as it is (None: another chain)
+    _settled: Callable[[Request], bool] | None = field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         steps = tuple((middleware_name(m), _step(m)) for m in self.middleware)
@@ -134,6 +137,7 @@ class Pipeline:
         object.__setattr__(self, "_observers", tuple(m for m in chain if isinstance(m, Observing)))
         object.__setattr__(self, "_learners", tuple(m for m in chain if isinstance(m, Learning)))
         object.__setattr__(self, "_routers", tuple(m for m in chain if isinstance(m, Rerouting)))
+        object.__setattr__(self, "_settled", settled_check(self.middleware))
 
     @classmethod
     def from_config(cls, config: PipelineSource, provider: str | None = None) -> Pipeline:
@@ -166,6 +170,9 @@ class Pipeline:
         """Run the chain; a request that needs no change comes back as the same object."""
         # (``_chain``'s loop, written here with the silent notes: it runs before every call)
         current = request if request.resolved is not None else self.resolve(request)
+        settled = self._settled
+        if settled is not None and settled(current):
+            return request  # the default chain would leave it as it is (``settled``)
         for _, step in self._steps:
             current = step(current, SILENT)
         if current.body is request.body and current.base_url == request.base_url:

@@ -385,6 +385,28 @@ MUTANTS: tuple[Mutant, ...] = (
         "        _facts_anthropic(h, start, (-1, -1, None))",
         ("tests/test_history_grown.py", "tests/test_resent.py"),
     ),
+    # ------------------------------------------- the settled call: only what the chain leaves
+    Mutant(
+        "settled: a tool call without its results in the next message is the chain's",
+        "agent/middleware/settled.py",
+        "            if results != pending:",
+        "            if False:",
+        ("tests/test_settled.py",),
+    ),
+    Mutant(
+        "settled: a signature observed at a target it does not verify at is the chain's",
+        "agent/middleware/settled.py",
+        "                    if not options.trusts(origin, match):",
+        "                    if False:",
+        ("tests/test_settled.py",),
+    ),
+    Mutant(
+        "settled: a target that keeps only the latest turn's thinking is the chain's",
+        "agent/middleware/settled.py",
+        "    if not contract.keeps_all_turns(match.model):",
+        "    if False:",
+        ("tests/test_settled.py",),
+    ),
     Mutant(
         "gateway: a resent history's facts are reused only for the very messages they are of",
         "agent/history.py",
