@@ -114,6 +114,12 @@ def with_history(request: Request, history: History) -> Request:
     return request
 
 
+def walked(request: Request) -> bool:
+    """Whether the facts of ``request``'s conversation are known already (its walk made, or
+    given by ``with_history``)."""
+    return request._history is not None
+
+
 def resolve(
     request: Request,
     registry: FamilyRegistry | None = None,

@@ -14,8 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent import Pipeline, Request
+from agent.history import grown
 from agent.middleware import ThinkingRoundTrip, ToolPairing
 from agent.middleware.settled import settled_check
+from agent.request import with_history
 from agent.store import MemoryStore, Origin, StoredTurn
 from tests.builders import A, T, U, rth, text, th_s, tu
 from tests.test_properties import anthropic_history
@@ -315,6 +317,19 @@ class TestWhenTheShortcutApplies:
     def test_only_the_default_chain_has_it(self, chain: Callable[[], list[Any]]) -> None:
         """Another chain (its order, a host switch, more steps) always runs whole."""
         assert settled_check(chain()) is None
+
+    def test_a_history_whose_facts_are_known_runs_the_chain(self) -> None:
+        """A history read before (its facts found by walking only what is new) is left to the
+        chain, which then walks nothing again; the answer is the same."""
+        pipe = _pipeline(MemoryStore())
+        body = {"model": "claude-opus-4-6", "messages": [U(), A(th_s("t", "s"), tu("c")), T("c")]}
+        fresh = pipe.resolve(Request(api=AM, body=body))
+        known = with_history(pipe.resolve(Request(api=AM, body=body)), grown(AM, body, None))
+        check = settled_check(pipe.middleware)
+        assert check is not None
+        assert check(fresh)
+        assert not check(known)
+        assert pipe(known) is known
 
     def test_a_subclass_is_not_the_default_chain(self) -> None:
         class Mine(ToolPairing):

@@ -22,7 +22,7 @@ from agent.families import FamilyMatch
 from agent.families.contracts import BlockMode
 from agent.middleware.thinking_round_trip import ThinkingRoundTrip
 from agent.middleware.tool_pairing import ToolPairing
-from agent.request import Request
+from agent.request import Request, walked
 from agent.store import is_local
 
 _VERIFY = BlockMode.VERIFY
@@ -45,11 +45,12 @@ def settled(options: ThinkingRoundTrip, request: Request) -> bool:
     request to a signature-checking family that keeps every turn's thinking, its host
     rejecting no block field, whose every tool call has its results in the next message and
     every assistant turn starts with thinking that is all own, signed, alive and plain
-    (``verify``'s common case). A body that continues a server-held thread is no different:
-    ToolPairing leaves it alone, and this walk calls it settled only when it is paired as it
-    stands."""
+    (``verify``'s common case). A request whose facts are known already (a history read
+    before, only its new messages walked) is left to the chain, which does not walk it
+    again. A body that continues a server-held thread is no different: ToolPairing
+    leaves it alone, and this walk calls it settled only when it is paired as it stands."""
     match = request.resolved
-    if match is None or request.api != "anthropic_messages":
+    if match is None or request.api != "anthropic_messages" or walked(request):
         return False
     contract = match.family.anthropic
     rejects = match.dialect.rejects
