@@ -167,7 +167,9 @@ class Pipeline:
         return resolved, current
 
     def __call__(self, request: Request) -> Request:
-        """Run the chain; a request that needs no change comes back as the same object."""
+        """Run the chain; a request that needs no change comes back as the same object (with
+        the default chain, one the chain would leave as it is is recognized first, in one walk:
+        ``agent.middleware.settled``)."""
         # (``_chain``'s loop, written here with the silent notes: it runs before every call)
         current = request if request.resolved is not None else self.resolve(request)
         settled = self._settled
