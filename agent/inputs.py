@@ -55,7 +55,7 @@ def _checked(value: Any, text: str | bytes, size: int) -> Any:
     # events); a small one with fewer opening brackets than levels neither (small answers)
     if size <= 2 * MAX_DEPTH:
         return value
-    if size <= _COUNTED:  # (counted here, not in a helper: it runs after every call)
+    if size <= _COUNTED:
         if isinstance(text, str):
             openers = text.count("[") + text.count("{")
         else:
@@ -91,10 +91,7 @@ def read_bytes(raw: bytes) -> tuple[Any, bool]:
         except (_FAST_ERROR, RecursionError):
             pass
         else:
-            size = len(raw)  # (a small answer's brackets counted here: after every call)
-            if size <= _COUNTED and raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
-                return value, False
-            return _checked(value, raw, size), False
+            return _checked(value, raw, len(raw)), False
     try:
         value = json.loads(raw)
     except RecursionError:

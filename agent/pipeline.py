@@ -170,16 +170,12 @@ class Pipeline:
         """Run the chain; a request that needs no change comes back as the same object (with
         the default chain, one the chain would leave as it is is recognized first, in one walk:
         ``agent.middleware.settled``)."""
-        # (``_chain``'s loop, written here with the silent notes: it runs before every call)
-        current = request if request.resolved is not None else self.resolve(request)
+        resolved = self.resolve(request)
         settled = self._settled
-        if settled is not None and settled(current):
-            return request  # the default chain would leave it as it is (``settled``)
-        for _, step in self._steps:
-            current = step(current, SILENT)
-        if current.body is request.body and current.base_url == request.base_url:
-            return request
-        return current
+        if settled is not None and settled(resolved):
+            return request  # the default chain would leave it as it is
+        out = self._chain(resolved, _silent)[1]
+        return request if out is resolved else out
 
     def counted(self, request: Request) -> tuple[Request, dict[str, int]]:
         """Run the chain like ``__call__`` (the same object back when nothing changes) and

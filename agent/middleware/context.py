@@ -171,7 +171,7 @@ class Call:
             self.family.anthropic if request.api == "anthropic_messages" else self.family.chat
         )
         # preserved thinking: reasoning (or the pad) on every assistant message (Kimi)
-        self.every_message = bool(contract.pad_every or contract.keep_switch) and keeps_every(
+        self.every_message = keeps_every(
             contract.pad_every, contract.keep_switch, self.match.model, request.body
         )
         self.notes = notes

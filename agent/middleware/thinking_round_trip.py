@@ -174,7 +174,7 @@ class ThinkingRoundTrip:
         # thinking.keep all wants reasoning on every assistant message)
         resolved = preserved(start, notes) if self.preserve_reasoning else start
         run = _RUNS[request.api]
-        if getattr(self.store, "local", False) is True:  # (``view``'s first case, inline)
+        if is_local(self.store):  # answers from memory: no batch to read first
             out = run(Call(self, resolved, notes, self.store))
             return request if out is start else out
         view = self.view(resolved)
@@ -232,8 +232,7 @@ class ThinkingRoundTrip:
         if type(response_body) is not dict and not isinstance(response_body, Mapping):
             return
         match = request.resolved or request.match
-        served = upstream(match, response_body) if match.dialect.bound_to == "provider" else None
-        origin = _origin(match.family.name, match.host, match.model, served)
+        origin = _origin(match.family.name, match.host, match.model, upstream(match, response_body))
         turn = _OBSERVED[request.api](origin, response_body)
         if turn is not None:
             try:

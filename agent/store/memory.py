@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from attrs import define, field
 
@@ -71,33 +71,23 @@ class MemoryStore:
         """Remember one observed turn, evicting the oldest past either bound."""
         # copies of the blocks: what the agent later does to its response objects does not
         # change what is kept; counted as their strings' lengths plus a charge per block
-        # (copied and counted in this one method, with plain loops: it runs after every call)
         size = _BLOCK_CHARGE + len(turn.reasoning or "") + 64 * len(turn.tool_ids)
-        for tool_id in turn.tool_ids:
-            size += len(tool_id)
-        for signature in turn.signatures:
-            size += len(signature) if signature else 0
-        blocks: list[tuple[dict[str, Any], int]] = []
-        for block, position in turn.blocks:
-            blocks.append((copy := dict(block), position))
+        for text in (*turn.tool_ids, *turn.signatures):
+            size += len(text) if text else 0
+        blocks = tuple([(dict(block), position) for block, position in turn.blocks])
+        details = tuple([dict(item) for item in turn.details])
+        for item in (*[block for block, _ in blocks], *details):
             size += _BLOCK_CHARGE
-            for value in copy.values():
-                if isinstance(value, str):
-                    size += len(value)
-        details: list[dict[str, Any]] = []
-        for item in turn.details:
-            details.append(copy := dict(item))
-            size += _BLOCK_CHARGE
-            for value in copy.values():
+            for value in item.values():
                 if isinstance(value, str):
                     size += len(value)
         turn = StoredTurn(
             turn.origin,
-            tuple(blocks),
+            blocks,
             turn.reasoning,
             turn.tool_ids,
             turn.size,
-            tuple(details),
+            details,
             turn.signatures,
         )
         if size > self.max_bytes:

@@ -11,6 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from attrs import frozen
 
+from agent.body import block_key
 from agent.inputs import loads
 
 
@@ -93,23 +94,13 @@ class ThinkingStore(Protocol):
 def keys_of(turn: StoredTurn) -> list[tuple[str | None, str | None]]:
     """(signature, text) pairs a turn is found by; whitespace-only texts are pads, not keys."""
     keys: list[tuple[str | None, str | None]] = []
-    for block, _ in turn.blocks:  # (``block_key``, written here: after every call)
-        kind, text = block.get("type"), block.get("thinking")
-        key = (
-            block.get("signature")
-            if kind == "thinking"
-            else block.get("data")
-            if kind == "redacted_thinking"
-            else block.get("encrypted_content")  # Responses
-            if kind in ("reasoning", "compaction")
-            else None
-        )
-        keys.append(
-            (
-                key if isinstance(key, str) and key else None,
-                text if isinstance(text, str) and text.strip() else None,
-            )
-        )
+    for block, _ in turn.blocks:
+        text = block.get("thinking")
+        key = block_key(block)
+        if key is None and block.get("type") in ("reasoning", "compaction"):  # Responses
+            encrypted = block.get("encrypted_content")
+            key = encrypted if isinstance(encrypted, str) and encrypted else None
+        keys.append((key, text if isinstance(text, str) and text.strip() else None))
     if turn.reasoning and turn.reasoning.strip():
         keys.append((None, turn.reasoning))
     for item in turn.details:  # OpenRouter: reasoning.text has a signature, .encrypted data
